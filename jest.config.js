@@ -1,0 +1,33 @@
+// Two projects: `unit` (pure logic, fakes allowed) and `integration` (real Kafka broker, real
+// Postgres, real HTTP sandboxes). Integration tests run in band; the global setup starts the local
+// broker when KAFKA_BROKERS is unset so `npm test` on a fresh clone just works.
+const swcTransform = [
+  '@swc/jest',
+  {
+    jsc: {
+      target: 'es2022',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+    },
+    module: { type: 'commonjs' },
+  },
+];
+const common = {
+  transform: { '^.+\\.ts$': swcTransform },
+  moduleNameMapper: { '^@libs/([^/]+)(.*)$': '<rootDir>/libs/$1/src$2' },
+  testEnvironment: 'node',
+};
+module.exports = {
+  reporters: ['default', '<rootDir>/test/support/timing-reporter.js'],
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/**/*.int-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.js',
+      globalTeardown: '<rootDir>/test/support/global-teardown.js',
+      testTimeout: 120000,
+    },
+  ],
+};
