@@ -232,7 +232,9 @@ async function up() {
   log(`starting Kafka ${kafkaVersion} (pid ${child.pid}), log ${path.relative(root, logFile)}`);
   const cluster = await brokerAnswers(90000);
   if (!cluster) {
-    const tail = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '';
+    const tail = fs.existsSync(logFile)
+      ? fs.readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n')
+      : '';
     throw new Error(`Kafka did not answer a metadata request on 127.0.0.1:${port} within 90 s\n${tail}`);
   }
   log(`Kafka ${kafkaVersion} ready on 127.0.0.1:${port} (cluster ${cluster.clusterId})`);

@@ -14,5 +14,7 @@ module.exports = async () => {
     process.env.TEST_STARTED_BROKER = '1';
   }
   process.env.DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/wdt_kingdee';
-  process.stdout.write(`[global-setup] broker ${process.env.KAFKA_BROKERS}, ready in ${Date.now() - started} ms\n`);
+  process.stdout.write(
+    `[global-setup] broker ${process.env.KAFKA_BROKERS}, ready in ${Date.now() - started} ms\n`,
+  );
 };

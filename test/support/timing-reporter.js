@@ -2,10 +2,14 @@
 class TimingReporter {
   onRunComplete(_contexts, results) {
     const rows = results.testResults
-      .map((r) => ({ file: r.testFilePath.replace(process.cwd() + '/', ''), ms: r.perfStats.end - r.perfStats.start }))
+      .map((r) => ({
+        file: r.testFilePath.replace(process.cwd() + '/', ''),
+        ms: r.perfStats.end - r.perfStats.start,
+      }))
       .sort((a, b) => b.ms - a.ms);
     process.stdout.write('\nSuite durations:\n');
-    for (const row of rows) process.stdout.write(`  ${(row.ms / 1000).toFixed(1).padStart(7)} s  ${row.file}\n`);
+    for (const row of rows)
+      process.stdout.write(`  ${(row.ms / 1000).toFixed(1).padStart(7)} s  ${row.file}\n`);
   }
 }
 module.exports = TimingReporter;

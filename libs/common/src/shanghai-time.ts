@@ -11,10 +11,16 @@ const WALL_CLOCK = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)
 export function parseShanghai(text: string): number | undefined {
   const m = WALL_CLOCK.exec(text.trim());
   if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map(
-    Number,
-  );
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const [year, month, day, hour, minute, second] = [
+    m[1],
+    m[2],
+    m[3],
+    m[4] ?? '0',
+    m[5] ?? '0',
+    m[6] ?? '0',
+  ].map(Number);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59)
+    return undefined;
   const utc = Date.UTC(year, month - 1, day, hour, minute, second);
   // Reject rollovers such as 2026-02-30.
   const back = new Date(utc);

@@ -1,0 +1,45 @@
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Kafka } from 'kafkajs';
+import { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { AuditIngestor, AuditRepository } from '@libs/audit';
+import { AuditWriterConfig } from '@libs/config';
+import { TopicNames } from '@libs/contracts';
+import { BatchConsumer, DeadLetterPublisher } from '@libs/kafka';
+import { CONFIG, DATA_SOURCE, DEAD_LETTERS, KAFKA, LOGGER, TOPICS } from '@libs/runtime';
+
+@Injectable()
+export class AuditWriterWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private consumer?: BatchConsumer;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: AuditWriterConfig,
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(TOPICS) private readonly topics: TopicNames,
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(DEAD_LETTERS) private readonly deadLetters: DeadLetterPublisher,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const ingestor = new AuditIngestor(
+      new AuditRepository(this.ds),
+      this.deadLetters,
+      this.topics,
+      this.logger,
+    );
+    this.consumer = new BatchConsumer(this.kafka, {
+      groupId: this.config.KAFKA_GROUP_ID ?? 'wdt-kingdee.audit-writer',
+      topics: [this.topics.audit, this.topics.deadLetter],
+      sessionTimeoutMs: this.config.CONSUMER_SESSION_TIMEOUT_MS,
+      chunkSize: 500,
+      logger: this.logger,
+    });
+    await this.consumer.start((messages) => ingestor.handle(messages));
+    this.logger.info({ topics: [this.topics.audit, this.topics.deadLetter] }, 'audit writer consuming');
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.consumer?.stop();
+  }
+}

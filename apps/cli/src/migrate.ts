@@ -1,0 +1,19 @@
+// Applies pending database migrations under an advisory lock (safe when several replicas start).
+import { createDataSource, initializeDataSource, migrate } from '@libs/database';
+
+async function main(): Promise<void> {
+  const url = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/wdt_kingdee';
+  const schema = process.env.DATABASE_SCHEMA || 'public';
+  const ds = await initializeDataSource(createDataSource({ url, schema }), url);
+  try {
+    const applied = await migrate(ds, schema);
+    console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database schema up to date');
+  } finally {
+    await ds.destroy();
+  }
+}
+
+main().catch((err) => {
+  console.error(`migrate failed: ${(err as Error).message}`);
+  process.exit(1);
+});

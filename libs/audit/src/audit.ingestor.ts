@@ -1,0 +1,92 @@
+import {
+  AuditEvent,
+  AuditEventSchema,
+  DeadLetterEnvelope,
+  DeadLetterEnvelopeSchema,
+  decodeEvent,
+  TopicNames,
+} from '@libs/contracts';
+import { ConsumedMessage, DeadLetterPublisher, deterministicUuid } from '@libs/kafka';
+import { AppLogger } from '@libs/common';
+import { AuditRepository } from './audit.repository';
+
+/**
+ * The audit writer's logic: persists audit events (latest status + history) and dead-letter
+ * envelopes. A malformed audit event is dead-lettered; a malformed dead-letter envelope is stored
+ * as a dead letter of its own (re-publishing it to the topic it came from would loop).
+ */
+export class AuditIngestor {
+  constructor(
+    private readonly repo: AuditRepository,
+    private readonly deadLetters: DeadLetterPublisher,
+    private readonly topics: TopicNames,
+    private readonly logger: AppLogger,
+  ) {}
+
+  async handle(messages: ConsumedMessage[]): Promise<void> {
+    const audits: AuditEvent[] = [];
+    const envelopes: DeadLetterEnvelope[] = [];
+    const poison: Array<{ message: ConsumedMessage; error: Error }> = [];
+    for (const m of messages) {
+      const isDlq = m.topic === this.topics.deadLetter;
+      try {
+        if (isDlq)
+          envelopes.push(
+            decodeEvent(
+              DeadLetterEnvelopeSchema,
+              m.value,
+              `dead-letter envelope at ${m.topic}/${m.partition}@${m.offset}`,
+            ),
+          );
+        else
+          audits.push(
+            decodeEvent(AuditEventSchema, m.value, `audit event at ${m.topic}/${m.partition}@${m.offset}`),
+          );
+      } catch (error) {
+        poison.push({ message: m, error: error as Error });
+      }
+    }
+    for (const { message, error } of poison) {
+      this.logger.warn(
+        { topic: message.topic, partition: message.partition, offset: message.offset, err: error.message },
+        'malformed message parked',
+      );
+      if (message.topic === this.topics.deadLetter) envelopes.push(this.selfParked(message, error));
+    }
+    const auditPoison = poison.filter((p) => p.message.topic !== this.topics.deadLetter);
+    if (auditPoison.length > 0) {
+      await this.deadLetters.park(
+        auditPoison.map((p) => ({
+          message: p.message,
+          stage: 'audit-writer' as const,
+          error: p.error,
+          attempts: 1,
+        })),
+      );
+    }
+    await this.repo.recordDeadLetters(envelopes);
+    await this.repo.recordAuditEvents(audits);
+  }
+
+  private selfParked(message: ConsumedMessage, error: Error): DeadLetterEnvelope {
+    const bytes = message.value ?? Buffer.alloc(0);
+    return {
+      eventType: 'sync.dead-letter',
+      schemaVersion: 1,
+      eventId: deterministicUuid('dlq', 'audit-writer', message.topic, message.partition, message.offset),
+      stage: 'audit-writer',
+      sourceKey: message.key ?? undefined,
+      errorClass: error.name,
+      errorMessage: error.message,
+      attempts: 1,
+      occurredAt: new Date().toISOString(),
+      origin: {
+        topic: message.topic,
+        partition: message.partition,
+        offset: message.offset,
+        key: message.key,
+      },
+      payload: { storage: 'inline', encoding: 'base64', data: bytes.toString('base64') },
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './audit.publisher';
+export * from './audit.repository';
+export * from './audit.ingestor';

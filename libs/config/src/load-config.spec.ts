@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { SERVICE_ENV, ServiceName } from './env.schema';
+import { ConfigValidationError, loadServiceConfig } from './load-config';
+
+const root = join(__dirname, '../../..');
+const base = {
+  KAFKA_BROKERS: '127.0.0.1:9092',
+  DATABASE_URL: 'postgres://u:topsecret@db.example.com:5432/x',
+};
+
+describe('loadServiceConfig', () => {
+  it('applies defaults and parses lists', () => {
+    const cfg = loadServiceConfig('transformer', { ...base, KAFKA_BROKERS: 'a:9092, b:9093' });
+    expect(cfg.KAFKA_BROKERS).toEqual(['a:9092', 'b:9093']);
+    expect(cfg.HTTP_PORT).toBe(3002);
+    expect(cfg.APP_MODE).toBe('production');
+  });
+
+  it('names every missing or malformed variable and never echoes a secret', () => {
+    let error: unknown;
+    try {
+      loadServiceConfig('loader', {
+        KAFKA_BROKERS: 'not a list',
+        DATABASE_URL: 'mysql://u:topsecret@h/x',
+        HTTP_PORT: '99999',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    const text = String((error as Error).message);
+    for (const name of [
+      'KAFKA_BROKERS',
+      'DATABASE_URL',
+      'HTTP_PORT',
+      'KINGDEE_SERVER_URL',
+      'KINGDEE_ACCT_ID',
+    ])
+      expect(text).toContain(name);
+    expect(text).toContain('required');
+    expect(text).not.toContain('topsecret');
+  });
+
+  it('requires the credentials of the chosen gateway and auth mode', () => {
+    expect(() => loadServiceConfig('extractor', { ...base, WDT_SID: 's', WDT_GATEWAY: 'qimen' })).toThrow(
+      /WDT_QIMEN_APP_SECRET: required when WDT_GATEWAY=qimen/,
+    );
+    expect(() =>
+      loadServiceConfig('loader', {
+        ...base,
+        KINGDEE_SERVER_URL: 'https://erp.example.com/k3cloud/',
+        KINGDEE_ACCT_ID: 'a',
+        KINGDEE_USERNAME: 'u',
+        KINGDEE_AUTH_MODE: 'validate_user',
+      }),
+    ).toThrow(/KINGDEE_PASSWORD: required when KINGDEE_AUTH_MODE=validate_user/);
+  });
+
+  it('refuses sandbox or loopback URLs in production mode', () => {
+    const env = {
+      ...base,
+      WDT_SID: 's',
+      WDT_BASE_URL: 'http://127.0.0.1:18081',
+      WDT_APPKEY: 'k',
+      WDT_APPSECRET: 'x',
+    };
+    expect(() => loadServiceConfig('extractor', env)).toThrow(/APP_MODE=production/);
+    expect(loadServiceConfig('extractor', { ...env, APP_MODE: 'sandbox' }).WDT_BASE_URL).toBe(
+      'http://127.0.0.1:18081',
+    );
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadServiceConfig('transformer', { ...base, LOG_LEVEL: '' }).LOG_LEVEL).toBe('info');
+  });
+});
+
+describe('documentation and deployment files agree with the schema', () => {
+  const allNames = new Set(Object.values(SERVICE_ENV).flatMap((shape) => Object.keys(shape)));
+
+  it('.env.example documents exactly the variables the services read', () => {
+    const documented = readFileSync(join(root, '.env.example'), 'utf8')
+      .split('\n')
+      .filter((l) => /^[A-Z0-9_]+=/.test(l))
+      .map((l) => l.split('=')[0]);
+    expect(new Set(documented)).toEqual(allNames);
+  });
+
+  it('docker-compose.yml wires each service with known variables, its required ones and its port', () => {
+    const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: Record<
+        string,
+        { environment?: Record<string, unknown>; ports?: string[]; command?: string[] }
+      >;
+    };
+    const services = Object.keys(compose.services);
+    for (const name of [
+      'kafka',
+      'postgres',
+      'extractor',
+      'transformer',
+      'loader',
+      'audit-writer',
+      'wdt-sandbox',
+      'kingdee-sandbox',
+    ]) {
+      expect(services).toContain(name);
+    }
+    for (const service of Object.keys(SERVICE_ENV) as ServiceName[]) {
+      const def = compose.services[service];
+      const env = Object.fromEntries(Object.entries(def.environment ?? {}).map(([k, v]) => [k, String(v)]));
+      for (const key of Object.keys(env))
+        expect([service, key, Object.hasOwn(SERVICE_ENV[service], key)]).toEqual([service, key, true]);
+      const cfg = loadServiceConfig(service, env) as { HTTP_PORT: number };
+      expect(def.ports).toContain(`${cfg.HTTP_PORT}:${cfg.HTTP_PORT}`);
+      expect(def.command?.join(' ')).toContain(`dist/apps/${service}/src/main.js`);
+    }
+  });
+});

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { SECRET_ENV_VARS, SERVICE_ENV, ServiceName } from './env.schema';
+
+export class ConfigValidationError extends Error {
+  override readonly name = 'ConfigValidationError';
+}
+
+/** Validates `env` against a service's schema; the error lists every bad variable by name. */
+export function loadServiceConfig<S extends ServiceName>(
+  service: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<z.ZodObject<(typeof SERVICE_ENV)[S]>> {
+  const shape = SERVICE_ENV[service] as z.ZodRawShape;
+  // Empty strings in .env files mean "unset", not "the empty value".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = z.object(shape).safeParse(cleaned);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '(env)');
+      const secret = (SECRET_ENV_VARS as readonly string[]).includes(name);
+      const given =
+        cleaned[name] === undefined ? 'not set' : secret ? 'set (value hidden)' : `got "${cleaned[name]}"`;
+      const what = cleaned[name] === undefined ? 'required' : issue.message;
+      return `  ${name}: ${what} (${given})`;
+    });
+    throw new ConfigValidationError(`Invalid configuration for ${service}:\n${lines.join('\n')}`);
+  }
+  const config = result.data as z.infer<z.ZodObject<(typeof SERVICE_ENV)[S]>>;
+  const missing = requiredTogether(config as Record<string, unknown>);
+  if (missing.length > 0) {
+    throw new ConfigValidationError(
+      `Invalid configuration for ${service}:\n${missing.map((m) => `  ${m}`).join('\n')}`,
+    );
+  }
+  assertProductionSafety(service, config as Record<string, unknown>);
+  return config;
+}
+
+/** Variables that become required by the choice of gateway or auth mode. */
+function requiredTogether(config: Record<string, unknown>): string[] {
+  const need = (names: string[], why: string) =>
+    names.filter((n) => config[n] === undefined).map((n) => `${n}: required when ${why} (not set)`);
+  const out: string[] = [];
+  if (config.WDT_GATEWAY === 'native')
+    out.push(...need(['WDT_BASE_URL', 'WDT_APPKEY', 'WDT_APPSECRET'], 'WDT_GATEWAY=native'));
+  if (config.WDT_GATEWAY === 'qimen')
+    out.push(
+      ...need(
+        ['WDT_QIMEN_URL', 'WDT_QIMEN_APP_KEY', 'WDT_QIMEN_APP_SECRET', 'WDT_QIMEN_TARGET_APP_KEY'],
+        'WDT_GATEWAY=qimen',
+      ),
+    );
+  const mode = config.KINGDEE_AUTH_MODE;
+  if (mode === 'validate_user') out.push(...need(['KINGDEE_PASSWORD'], 'KINGDEE_AUTH_MODE=validate_user'));
+  if (mode === 'app_secret' || mode === 'sign' || mode === 'api_signature')
+    out.push(...need(['KINGDEE_APP_ID', 'KINGDEE_APP_SECRET'], `KINGDEE_AUTH_MODE=${String(mode)}`));
+  return out;
+}
+
+const SANDBOX_HOSTS = /^(127\.|localhost|\[::1\]|wdt-sandbox|kingdee-sandbox)/;
+
+/**
+ * In production mode nothing may point at a sandbox by accident: sandbox URLs are never defaults,
+ * and a loopback or sandbox host needs APP_MODE=sandbox.
+ */
+function assertProductionSafety(service: ServiceName, config: Record<string, unknown>): void {
+  if (config.APP_MODE !== 'production') return;
+  const urls = ['WDT_BASE_URL', 'WDT_QIMEN_URL', 'KINGDEE_SERVER_URL'] as const;
+  for (const name of urls) {
+    const value = config[name];
+    if (typeof value === 'string' && SANDBOX_HOSTS.test(new URL(value).host)) {
+      throw new ConfigValidationError(
+        `Invalid configuration for ${service}:\n  ${name}: points at a sandbox/loopback host in APP_MODE=production; set APP_MODE=sandbox to use a sandbox`,
+      );
+    }
+  }
+}

@@ -1,0 +1,169 @@
+import { z } from 'zod';
+
+/**
+ * Versioned event schemas shared by every producer and consumer. A consumer that receives a
+ * message failing its schema dead-letters it with the validation message; it never crashes.
+ * Versioning promise: fields are only added within a major version; removing or retyping a field
+ * means a new `schemaVersion` and a new topic suffix (`.v2`).
+ */
+
+const isoTime = z.iso.datetime({ offset: true });
+const nonEmpty = z.string().min(1);
+
+export const SOURCE_SYSTEM = z.enum(['wdt']);
+
+/** Extractor output: the WDT record exactly as received, plus an envelope. */
+export const RawStockoutEventSchema = z.strictObject({
+  eventType: z.literal('wdt.stockout-return.raw'),
+  schemaVersion: z.literal(1),
+  eventId: z.uuid(),
+  schemeId: nonEmpty,
+  source: z.strictObject({
+    system: SOURCE_SYSTEM,
+    sid: nonEmpty,
+    gateway: z.enum(['native', 'qimen']),
+    method: nonEmpty,
+  }),
+  /** WDT `order_no`, also the Kafka message key. */
+  orderNo: nonEmpty,
+  extractedAt: isoTime,
+  sourceWindow: z.strictObject({
+    axis: z.enum(['consign_time', 'modified']),
+    /** Shanghai wall-clock strings exactly as sent to WDT. */
+    start: nonEmpty,
+    end: nonEmpty,
+    pageNo: z.number().int().min(0).optional(),
+  }),
+  /** Content fingerprint (md5_str/modified + hash) the extractor uses to skip unchanged versions. */
+  fingerprint: nonEmpty,
+  /** Why it was emitted: normal incremental poll, reconciliation sweep, backfill or resync. */
+  trigger: z.enum(['poll', 'sweep', 'backfill', 'resync', 'skeleton']).default('poll'),
+  record: z.record(z.string(), z.unknown()),
+});
+export type RawStockoutEvent = z.infer<typeof RawStockoutEventSchema>;
+
+/** Transformer output: one Kingdee model ready for BatchSave, plus where it came from. */
+export const KingdeeDocumentSchema = z.strictObject({
+  eventType: z.literal('kingdee.document'),
+  schemaVersion: z.literal(1),
+  eventId: z.uuid(),
+  schemeId: nonEmpty,
+  /** The WDT order number: the source key every stage and the audit trail use. */
+  sourceKey: nonEmpty,
+  /** Value written into the scheme's idempotency key field (FBillNo by default). */
+  billKey: nonEmpty,
+  idempotencyField: nonEmpty,
+  formId: nonEmpty,
+  correlationId: nonEmpty,
+  sourceEventId: z.uuid(),
+  sourceFingerprint: nonEmpty,
+  /** Hash of `model`, so the loader can tell a changed version of an already-loaded order. */
+  contentHash: nonEmpty,
+  transformedAt: isoTime,
+  model: z.record(z.string(), z.unknown()),
+});
+export type KingdeeDocument = z.infer<typeof KingdeeDocumentSchema>;
+
+/** One status enum for every stage, so every source order ends with an audit row. */
+export const AUDIT_STATUSES = [
+  'loaded',
+  'skipped',
+  'failed',
+  'dead_lettered',
+  'changed_after_load',
+  'duplicate',
+] as const;
+export const AuditStatusSchema = z.enum(AUDIT_STATUSES);
+export type AuditStatus = z.infer<typeof AuditStatusSchema>;
+
+export const STAGES = ['extractor', 'transformer', 'loader', 'audit-writer', 'operator'] as const;
+export const StageSchema = z.enum(STAGES);
+export type Stage = z.infer<typeof StageSchema>;
+
+export const AuditEventSchema = z.strictObject({
+  eventType: z.literal('sync.audit'),
+  schemaVersion: z.literal(1),
+  eventId: z.uuid(),
+  schemeId: nonEmpty,
+  sourceKey: nonEmpty,
+  stage: StageSchema,
+  status: AuditStatusSchema,
+  occurredAt: isoTime,
+  correlationId: nonEmpty,
+  /** Skip reason, or a human summary of the outcome. */
+  reason: z.string().optional(),
+  errorClass: z.string().optional(),
+  /** For failures: Kingdee's own message (and field); never secrets or personal data. */
+  errorMessage: z.string().optional(),
+  errorField: z.string().optional(),
+  kingdeeId: z.string().optional(),
+  kingdeeNumber: z.string().optional(),
+  billKey: z.string().optional(),
+  attempts: z.number().int().min(0).optional(),
+  latencyMs: z.number().min(0).optional(),
+  sourceEventId: z.string().optional(),
+  sourceFingerprint: z.string().optional(),
+  contentHash: z.string().optional(),
+  /** Set when status is dead_lettered: the dead-letter event id a person can re-push. */
+  deadLetterId: z.uuid().optional(),
+});
+export type AuditEvent = z.infer<typeof AuditEventSchema>;
+
+/** Where a dead-lettered message came from. */
+export const MessageOriginSchema = z.strictObject({
+  topic: nonEmpty,
+  partition: z.number().int().min(0),
+  offset: nonEmpty,
+  key: z.string().nullable(),
+});
+export type MessageOrigin = z.infer<typeof MessageOriginSchema>;
+
+export const DeadLetterPayloadSchema = z.discriminatedUnion('storage', [
+  z.strictObject({
+    storage: z.literal('inline'),
+    /** utf8 when the bytes were valid UTF-8, else base64. */
+    encoding: z.enum(['utf8', 'base64']),
+    data: z.string(),
+  }),
+  z.strictObject({
+    /** Too large for the topic: the bytes live in Postgres table dead_letter_payloads. */
+    storage: z.literal('postgres'),
+    ref: z.uuid(),
+    sizeBytes: z.number().int().min(0),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+]);
+export type DeadLetterPayload = z.infer<typeof DeadLetterPayloadSchema>;
+
+export const DeadLetterEnvelopeSchema = z.strictObject({
+  eventType: z.literal('sync.dead-letter'),
+  schemaVersion: z.literal(1),
+  eventId: z.uuid(),
+  stage: StageSchema,
+  schemeId: z.string().optional(),
+  sourceKey: z.string().optional(),
+  errorClass: nonEmpty,
+  errorMessage: nonEmpty,
+  attempts: z.number().int().min(1),
+  occurredAt: isoTime,
+  origin: MessageOriginSchema,
+  payload: DeadLetterPayloadSchema,
+});
+export type DeadLetterEnvelope = z.infer<typeof DeadLetterEnvelopeSchema>;
+
+/** Schemas by event type, for generic decoding and the AsyncAPI drift test. */
+export const EVENT_SCHEMAS = {
+  'wdt.stockout-return.raw': RawStockoutEventSchema,
+  'kingdee.document': KingdeeDocumentSchema,
+  'sync.audit': AuditEventSchema,
+  'sync.dead-letter': DeadLetterEnvelopeSchema,
+} as const;
+export type EventType = keyof typeof EVENT_SCHEMAS;
+
+/** Which event each topic carries. */
+export const TOPIC_EVENT: Record<'rawStockout' | 'kingdeeDocument' | 'audit' | 'deadLetter', EventType> = {
+  rawStockout: 'wdt.stockout-return.raw',
+  kingdeeDocument: 'kingdee.document',
+  audit: 'sync.audit',
+  deadLetter: 'sync.dead-letter',
+};

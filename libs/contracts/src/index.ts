@@ -1,0 +1,4 @@
+export * from './topics';
+export * from './events.schema';
+export * from './event-codec';
+export * from './asyncapi.document';

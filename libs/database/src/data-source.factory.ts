@@ -1,0 +1,87 @@
+import { DataSource } from 'typeorm';
+import { AuditHistoryEntity } from './entities/audit-history.entity';
+import { AuditOrderEntity } from './entities/audit-order.entity';
+import { BillClaimEntity } from './entities/bill-claim.entity';
+import { DeadLetterPayloadEntity } from './entities/dead-letter-payload.entity';
+import { DeadLetterEntity } from './entities/dead-letter.entity';
+import { StockoutFingerprintEntity } from './entities/stockout-fingerprint.entity';
+import { SyncCursorEntity } from './entities/sync-cursor.entity';
+import { InitialSchema1764300000000 } from './migrations/1764300000000-initial-schema';
+
+export const ENTITIES = [
+  AuditOrderEntity,
+  AuditHistoryEntity,
+  DeadLetterEntity,
+  DeadLetterPayloadEntity,
+  SyncCursorEntity,
+  StockoutFingerprintEntity,
+  BillClaimEntity,
+];
+export const MIGRATIONS = [InitialSchema1764300000000];
+
+export interface DatabaseOptions {
+  url: string;
+  /** Postgres schema; tests use a throw-away one each so runs never collide. */
+  schema?: string;
+  poolSize?: number;
+  connectTimeoutMs?: number;
+}
+
+/** The one DataSource definition, shared by the services and the migration CLI. */
+export function createDataSource(options: DatabaseOptions): DataSource {
+  const schema = options.schema ?? 'public';
+  return new DataSource({
+    type: 'postgres',
+    url: options.url,
+    schema,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'typeorm_migrations',
+    synchronize: false,
+    logging: false,
+    poolSize: options.poolSize ?? 10,
+    connectTimeoutMS: options.connectTimeoutMs ?? 5000,
+    // Unqualified SQL (migrations, raw queries) lands in the configured schema.
+    extra: { options: `-c search_path=${schema}` },
+  });
+}
+
+export class DatabaseUnreachableError extends Error {
+  override readonly name = 'DatabaseUnreachableError';
+}
+
+/** Connects, naming the host on failure (never the password). */
+export async function initializeDataSource(ds: DataSource, url: string): Promise<DataSource> {
+  try {
+    return await ds.initialize();
+  } catch (err) {
+    let host = '(unparseable DATABASE_URL)';
+    try {
+      const u = new URL(url);
+      host = `${u.hostname}:${u.port || 5432}${u.pathname}`;
+    } catch {
+      /* keep the placeholder */
+    }
+    throw new DatabaseUnreachableError(`Postgres unreachable at ${host}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Runs pending migrations under a Postgres advisory lock, so several replicas starting at once
+ * apply each migration exactly once (the others wait, then find nothing to do).
+ */
+export async function migrate(ds: DataSource, schema = 'public'): Promise<string[]> {
+  const runner = ds.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query(`SELECT pg_advisory_lock(hashtext($1))`, [`wdt-kingdee-sync:migrations:${schema}`]);
+    await runner.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    const applied = await ds.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  } finally {
+    await runner
+      .query(`SELECT pg_advisory_unlock(hashtext($1))`, [`wdt-kingdee-sync:migrations:${schema}`])
+      .catch(() => undefined);
+    await runner.release();
+  }
+}

@@ -1,0 +1,104 @@
+import { CompressionTypes, Kafka, Producer } from 'kafkajs';
+import { z } from 'zod';
+import { CONTENT_TYPE_JSON, HEADER, validateEvent } from '@libs/contracts';
+
+export interface OutgoingEvent<T = unknown> {
+  topic: string;
+  key: string;
+  value: T;
+  schema: z.ZodType<T>;
+  correlationId: string;
+  schemaVersion?: number;
+  eventType: string;
+}
+
+export class MessageTooLargeError extends Error {
+  override readonly name = 'MessageTooLargeError';
+  constructor(
+    readonly topic: string,
+    readonly key: string,
+    readonly sizeBytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(`message for ${topic} key ${key} is ${sizeBytes} bytes, over the ${limitBytes}-byte limit`);
+  }
+}
+
+/**
+ * Idempotent producer, acks from all in-sync replicas, one request in flight (kafkajs does not
+ * enforce the idempotence limit itself). Every event is validated against its contract before it
+ * leaves the process; `publish` resolves only once Kafka has acknowledged every record.
+ */
+export class EventProducer {
+  private readonly producer: Producer;
+  private connected = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly maxMessageBytes: number,
+    transactionalId?: string,
+  ) {
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      transactionalId,
+    });
+  }
+
+  async connect(): Promise<void> {
+    if (this.connected) return;
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.connected) return;
+    this.connected = false;
+    await this.producer.disconnect();
+  }
+
+  /** Serialises and validates; throws MessageTooLargeError before anything is sent. */
+  encode<T>(event: OutgoingEvent<T>): { key: string; value: Buffer; headers: Record<string, string> } {
+    const valid = validateEvent(event.schema, event.value, `${event.eventType} for ${event.topic}`);
+    const value = Buffer.from(JSON.stringify(valid), 'utf8');
+    // Leave room for key, headers and record overhead.
+    const limit = this.maxMessageBytes - 1024;
+    if (value.length > limit) throw new MessageTooLargeError(event.topic, event.key, value.length, limit);
+    return {
+      key: event.key,
+      value,
+      headers: {
+        [HEADER.schemaVersion]: String(event.schemaVersion ?? 1),
+        [HEADER.eventType]: event.eventType,
+        [HEADER.correlationId]: event.correlationId,
+        [HEADER.contentType]: CONTENT_TYPE_JSON,
+      },
+    };
+  }
+
+  async publish(events: OutgoingEvent<unknown>[]): Promise<void> {
+    if (events.length === 0) return;
+    const byTopic = new Map<string, ReturnType<EventProducer['encode']>[]>();
+    for (const event of events) {
+      const list = byTopic.get(event.topic) ?? [];
+      list.push(this.encode(event));
+      byTopic.set(event.topic, list);
+    }
+    await this.producer.sendBatch({
+      acks: -1,
+      compression: CompressionTypes.None,
+      topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })),
+    });
+  }
+
+  /** Sends pre-encoded bytes (re-push of a dead-lettered original). */
+  async publishRaw(
+    topic: string,
+    key: string | null,
+    value: Buffer,
+    headers: Record<string, string>,
+  ): Promise<void> {
+    await this.producer.send({ topic, acks: -1, messages: [{ key, value, headers }] });
+  }
+}

@@ -1,0 +1,52 @@
+import { Controller, Get, HttpException, HttpStatus, Inject } from '@nestjs/common';
+import { Kafka } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { assertBrokerReachable } from '@libs/kafka';
+import { register } from 'prom-client';
+import { CommonConfig } from '@libs/config';
+import { CONFIG, DATA_SOURCE, KAFKA, SERVICE_NAME } from './tokens';
+
+/** Liveness (`/health`), readiness (`/ready`: Kafka and Postgres reachable) and `/metrics`. */
+@Controller()
+export class HealthController {
+  constructor(
+    @Inject(SERVICE_NAME) private readonly service: string,
+    @Inject(CONFIG) private readonly config: CommonConfig,
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+  ) {}
+
+  @Get('health')
+  health() {
+    return { status: 'ok', service: this.service };
+  }
+
+  @Get('ready')
+  async ready() {
+    const checks: Record<string, string> = {};
+    try {
+      await assertBrokerReachable(this.kafka, this.config.KAFKA_BROKERS, 3000);
+      checks.kafka = 'ok';
+    } catch (err) {
+      checks.kafka = (err as Error).message;
+    }
+    try {
+      await this.ds.query('SELECT 1');
+      checks.postgres = 'ok';
+    } catch (err) {
+      checks.postgres = `Postgres unreachable: ${(err as Error).message}`;
+    }
+    const ok = Object.values(checks).every((v) => v === 'ok');
+    if (!ok)
+      throw new HttpException(
+        { status: 'not_ready', service: this.service, checks },
+        HttpStatus.SERVICE_UNAVAILABLE,
+      );
+    return { status: 'ready', service: this.service, checks };
+  }
+
+  @Get('metrics')
+  async metrics() {
+    return register.metrics();
+  }
+}

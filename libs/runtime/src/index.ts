@@ -1,0 +1,5 @@
+export * from './logger';
+export * from './tokens';
+export * from './health.controller';
+export * from './infrastructure.module';
+export * from './service-bootstrap';

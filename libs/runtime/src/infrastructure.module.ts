@@ -1,0 +1,140 @@
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Kafka } from 'kafkajs';
+import { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { AuditPublisher } from '@libs/audit';
+import { CommonConfig, loadServiceConfig, ServiceName } from '@libs/config';
+import { topicNamesFromEnv, TopicNames } from '@libs/contracts';
+import { createDataSource, initializeDataSource, migrate, PostgresPayloadStore } from '@libs/database';
+import { assertBrokerReachable, createKafka, DeadLetterPublisher, EventProducer } from '@libs/kafka';
+import { HealthController } from './health.controller';
+import { createLogger } from './logger';
+import {
+  AUDIT_PUBLISHER,
+  CONFIG,
+  DATA_SOURCE,
+  DEAD_LETTERS,
+  KAFKA,
+  LOGGER,
+  PRODUCER,
+  SERVICE_NAME,
+  TOPICS,
+} from './tokens';
+
+class InfrastructureLifecycle implements OnApplicationShutdown {
+  constructor(
+    @Inject(PRODUCER) private readonly producer: EventProducer,
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+  ) {}
+
+  /** Runs after every worker's beforeApplicationShutdown (consumers stopped, offsets committed). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.producer.disconnect().catch(() => undefined);
+    if (this.ds.isInitialized) await this.ds.destroy();
+  }
+}
+
+/**
+ * Shared infrastructure every service needs: validated config, logger, Kafka client and producer,
+ * Postgres (migrated under an advisory lock), dead-letter and audit publishers, health endpoints.
+ * Boot fails fast with a message naming the bad variable or the unreachable address.
+ */
+@Global()
+@Module({})
+export class InfrastructureModule {
+  static forService(
+    service: ServiceName,
+    env: Record<string, string | undefined> = process.env,
+  ): DynamicModule {
+    const config = loadServiceConfig(service, env) as CommonConfig;
+    const logger = createLogger(service, config.LOG_LEVEL);
+    const topics = topicNamesFromEnv(env);
+    return {
+      module: InfrastructureModule,
+      controllers: [HealthController],
+      providers: [
+        { provide: SERVICE_NAME, useValue: service },
+        { provide: CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
+        { provide: TOPICS, useValue: topics },
+        {
+          provide: KAFKA,
+          useFactory: async (): Promise<Kafka> => {
+            const kafka = createKafka({
+              brokers: config.KAFKA_BROKERS,
+              clientId: config.KAFKA_CLIENT_ID ?? `wdt-kingdee-${service}`,
+              connectionTimeoutMs: config.KAFKA_CONNECTION_TIMEOUT_MS,
+              ssl: config.KAFKA_SSL,
+              sasl:
+                config.KAFKA_SASL_MECHANISM && config.KAFKA_SASL_USERNAME && config.KAFKA_SASL_PASSWORD
+                  ? {
+                      mechanism: config.KAFKA_SASL_MECHANISM,
+                      username: config.KAFKA_SASL_USERNAME,
+                      password: config.KAFKA_SASL_PASSWORD,
+                    }
+                  : undefined,
+              logger,
+            });
+            await assertBrokerReachable(
+              kafka,
+              config.KAFKA_BROKERS,
+              Math.max(config.KAFKA_CONNECTION_TIMEOUT_MS, 5000),
+            );
+            return kafka;
+          },
+        },
+        {
+          provide: PRODUCER,
+          inject: [KAFKA],
+          useFactory: async (kafka: Kafka) => {
+            const producer = new EventProducer(kafka, config.KAFKA_MAX_MESSAGE_BYTES);
+            await producer.connect();
+            return producer;
+          },
+        },
+        {
+          provide: DATA_SOURCE,
+          useFactory: async () => {
+            const ds = await initializeDataSource(
+              createDataSource({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }),
+              config.DATABASE_URL,
+            );
+            const applied = await migrate(ds, config.DATABASE_SCHEMA);
+            if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
+            return ds;
+          },
+        },
+        {
+          provide: DEAD_LETTERS,
+          inject: [PRODUCER, TOPICS, DATA_SOURCE],
+          useFactory: (producer: EventProducer, t: TopicNames, ds: DataSource) =>
+            new DeadLetterPublisher(
+              producer,
+              t,
+              new PostgresPayloadStore(ds),
+              config.KAFKA_MAX_MESSAGE_BYTES,
+            ),
+        },
+        {
+          provide: AUDIT_PUBLISHER,
+          inject: [PRODUCER, TOPICS],
+          useFactory: (producer: EventProducer, t: TopicNames) => new AuditPublisher(producer, t),
+        },
+        InfrastructureLifecycle,
+      ],
+      exports: [
+        SERVICE_NAME,
+        CONFIG,
+        LOGGER,
+        TOPICS,
+        KAFKA,
+        PRODUCER,
+        DATA_SOURCE,
+        DEAD_LETTERS,
+        AUDIT_PUBLISHER,
+      ],
+    };
+  }
+}
+
+export type { Logger };

@@ -1,0 +1,11 @@
+/** Injection tokens of the shared infrastructure providers. */
+export const CONFIG = Symbol('CONFIG');
+export const LOGGER = Symbol('LOGGER');
+export const KAFKA = Symbol('KAFKA');
+export const PRODUCER = Symbol('PRODUCER');
+export const DATA_SOURCE = Symbol('DATA_SOURCE');
+export const TOPICS = Symbol('TOPICS');
+export const DEAD_LETTERS = Symbol('DEAD_LETTERS');
+export const AUDIT_PUBLISHER = Symbol('AUDIT_PUBLISHER');
+export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
+export const SERVICE_NAME = Symbol('SERVICE_NAME');
