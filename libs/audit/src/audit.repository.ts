@@ -35,7 +35,9 @@ export class AuditRepository {
              dead_letter_id = EXCLUDED.dead_letter_id, correlation_id = EXCLUDED.correlation_id,
              last_event_id = EXCLUDED.last_event_id, last_occurred_at = EXCLUDED.last_occurred_at,
              first_seen_at = LEAST(a.first_seen_at, EXCLUDED.first_seen_at), updated_at = now()
-           WHERE (a.last_occurred_at, a.last_event_id::text) < (EXCLUDED.last_occurred_at, EXCLUDED.last_event_id::text)`,
+           WHERE (a.last_occurred_at, a.last_event_id::text) < (EXCLUDED.last_occurred_at, EXCLUDED.last_event_id::text)
+             -- a redelivered document found already loaded keeps the order "loaded" (history shows it)
+             AND NOT (EXCLUDED.status = 'duplicate' AND a.status = 'loaded')`,
           [
             e.schemeId,
             e.sourceKey,

@@ -67,6 +67,45 @@ export const extractorEnv = {
   WDT_MAX_ATTEMPTS: positiveInt.default(5),
 };
 
+/** Alert channels (libs/alerts): any combination; none configured means alerts are only logged. */
+const alertEnv = {
+  ALERT_WEBHOOK_URL: httpUrl.optional(),
+  ALERT_DINGTALK_URL: httpUrl.optional(),
+  ALERT_DINGTALK_SECRET: z.string().min(1).optional(),
+  ALERT_WECOM_URL: httpUrl.optional(),
+  ALERT_LAG_THRESHOLD_SECONDS: positiveInt.default(600),
+  ALERT_MIN_INTERVAL_SECONDS: positiveInt.default(300),
+};
+
+/**
+ * `name1:token1,name2:token2`: named bearer tokens of the operator API. Names are recorded with every
+ * action; tokens are secrets (never echoed: messages name the entry, not its value).
+ */
+const operatorTokens = z
+  .string()
+  .min(1)
+  .transform((text, ctx) => {
+    const tokens: Array<{ name: string; token: string }> = [];
+    const seen = new Set<string>();
+    text.split(',').forEach((raw, i) => {
+      const entry = raw.trim();
+      const colon = entry.indexOf(':');
+      const name = colon < 0 ? '' : entry.slice(0, colon).trim();
+      const token = colon < 0 ? '' : entry.slice(colon + 1).trim();
+      if (colon < 0) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} must be name:token` });
+      else if (!/^[A-Za-z0-9_.@-]+$/.test(name))
+        ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: name must be non-empty (A-Z a-z 0-9 _ . @ -)` });
+      else if (token.length < 16)
+        ctx.addIssue({ code: 'custom', message: `entry ${i + 1} (${name}): token must be at least 16 characters` });
+      else if (seen.has(name)) ctx.addIssue({ code: 'custom', message: `name "${name}" is used twice` });
+      else {
+        seen.add(name);
+        tokens.push({ name, token });
+      }
+    });
+    return tokens;
+  });
+
 export const transformerEnv = { ...commonEnv, ...consumerEnv, HTTP_PORT: port.default(3002) };
 
 export const loaderEnv = {
@@ -86,15 +125,19 @@ export const loaderEnv = {
   KINGDEE_TIMEOUT_MS: positiveInt.default(120000),
   LOADER_BATCH_SIZE: positiveInt.max(200).default(20),
   LOADER_LINGER_MS: z.coerce.number().int().min(0).default(200),
+  ...alertEnv,
 };
 
-export const auditWriterEnv = { ...commonEnv, ...consumerEnv, HTTP_PORT: port.default(3004) };
+export const auditWriterEnv = { ...commonEnv, ...consumerEnv, HTTP_PORT: port.default(3004), ...alertEnv };
+
+export const operatorEnv = { ...commonEnv, HTTP_PORT: port.default(3005), OPERATOR_TOKENS: operatorTokens };
 
 export const SERVICE_ENV = {
   extractor: extractorEnv,
   transformer: transformerEnv,
   loader: loaderEnv,
   'audit-writer': auditWriterEnv,
+  operator: operatorEnv,
 } as const;
 export type ServiceName = keyof typeof SERVICE_ENV;
 
@@ -102,6 +145,8 @@ export type ExtractorConfig = z.infer<z.ZodObject<typeof extractorEnv>>;
 export type TransformerConfig = z.infer<z.ZodObject<typeof transformerEnv>>;
 export type LoaderConfig = z.infer<z.ZodObject<typeof loaderEnv>>;
 export type AuditWriterConfig = z.infer<z.ZodObject<typeof auditWriterEnv>>;
+export type OperatorConfig = z.infer<z.ZodObject<typeof operatorEnv>>;
+export type AlertConfig = z.infer<z.ZodObject<typeof alertEnv>>;
 export type CommonConfig = z.infer<z.ZodObject<typeof commonEnv>>;
 
 /** Secrets: never logged, never echoed in errors (their presence is, their value is not). */
@@ -112,4 +157,10 @@ export const SECRET_ENV_VARS = [
   'WDT_QIMEN_APP_SECRET',
   'KINGDEE_PASSWORD',
   'KINGDEE_APP_SECRET',
+  'OPERATOR_TOKENS',
+  // Robot webhook URLs carry their access token in the query string.
+  'ALERT_WEBHOOK_URL',
+  'ALERT_DINGTALK_URL',
+  'ALERT_DINGTALK_SECRET',
+  'ALERT_WECOM_URL',
 ] as const;

@@ -7,6 +7,8 @@ import { DeadLetterEntity } from './entities/dead-letter.entity';
 import { StockoutFingerprintEntity } from './entities/stockout-fingerprint.entity';
 import { SyncCursorEntity } from './entities/sync-cursor.entity';
 import { InitialSchema1764300000000 } from './migrations/1764300000000-initial-schema';
+import { ServiceStatus1764300100000 } from './migrations/1764300100000-service-status';
+import { Operator1764300200000 } from './migrations/1764300200000-operator';
 
 export const ENTITIES = [
   AuditOrderEntity,
@@ -17,7 +19,7 @@ export const ENTITIES = [
   StockoutFingerprintEntity,
   BillClaimEntity,
 ];
-export const MIGRATIONS = [InitialSchema1764300000000];
+export const MIGRATIONS = [InitialSchema1764300000000, ServiceStatus1764300100000, Operator1764300200000];
 
 export interface DatabaseOptions {
   url: string;

@@ -33,6 +33,9 @@ export interface BatchConsumerOptions {
   concurrency?: number;
   /** Messages per handler call; a large fetched batch is cut into chunks of this size. */
   chunkSize?: number;
+  /** Linger: how long a fetch may wait for `minBytes` to gather (default 250 ms, 1 byte). */
+  maxWaitTimeMs?: number;
+  minBytes?: number;
   logger?: AppLogger;
   /** Called when kafkajs gives up (non-retriable crash); default: exit the process non-zero. */
   onFatal?: (error: Error) => void;
@@ -82,7 +85,8 @@ export class BatchConsumer {
       rebalanceTimeout: Math.max(sessionTimeout * 2, 10000),
       heartbeatInterval: Math.max(Math.floor(sessionTimeout / 10), 500),
       allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 250,
+      maxWaitTimeInMs: options.maxWaitTimeMs ?? 250,
+      minBytes: options.minBytes ?? 1,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10000 },
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {

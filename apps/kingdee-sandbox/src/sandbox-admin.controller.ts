@@ -1,0 +1,148 @@
+import { ZodError } from 'zod';
+import type { KingdeeSandboxKnobs, KingdeeSandboxSwitches } from './sandbox.options';
+import { renderBill } from './sandbox-bill.handler';
+import type { SandboxSettings } from './sandbox-faults.service';
+import type { SandboxSessions } from './sandbox-session.service';
+import { baseDataSeedSchema, resetSchema } from './sandbox-settings.schema';
+import type { SandboxStats } from './sandbox-stats.service';
+import type { SandboxStore } from './sandbox.store';
+
+export interface AdminReply {
+  status: number;
+  body: unknown;
+}
+
+export interface ResetRequest {
+  bills?: boolean;
+  sessions?: boolean;
+  stats?: boolean;
+  knobs?: boolean;
+  switches?: boolean;
+  baseData?: boolean;
+}
+
+/** What `/admin/...` and the in-process handle can do. */
+export interface SandboxControl {
+  knobs(): KingdeeSandboxKnobs;
+  switches(): KingdeeSandboxSwitches;
+  setKnobs(patch: Partial<KingdeeSandboxKnobs>): KingdeeSandboxKnobs;
+  setSwitches(patch: Partial<KingdeeSandboxSwitches>): KingdeeSandboxSwitches;
+  dropSessions(): number;
+  reset(what?: ResetRequest): void;
+}
+
+export function createSandboxControl(
+  store: SandboxStore,
+  settings: SandboxSettings,
+  sessions: SandboxSessions,
+  stats: SandboxStats,
+): SandboxControl {
+  return {
+    knobs: () => ({ ...settings.knobs }),
+    switches: () => structuredClone(settings.switches),
+    setKnobs: (patch) => ({ ...settings.patchKnobs(patch) }),
+    setSwitches: (patch) => structuredClone(settings.patchSwitches(patch)),
+    dropSessions: () => sessions.dropAll(),
+    reset: (what = {}) => {
+      // Default: everything but base data (which goes back to the startup set only when asked).
+      const all = Object.keys(what).length === 0;
+      if (all || what.bills) store.clearBills();
+      if (all || what.sessions) sessions.dropAll();
+      if (all || what.stats) stats.reset();
+      if (all || what.knobs) settings.resetKnobs();
+      if (all || what.switches) settings.resetSwitches();
+      if (what.baseData) store.resetBaseData();
+    },
+  };
+}
+
+function intParam(v: string | null, fallback: number): number {
+  const n = v === null ? NaN : Number(v);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+/** JSON admin API under `/admin` (see README.md). */
+export class SandboxAdmin {
+  constructor(
+    private readonly store: SandboxStore,
+    private readonly sessions: SandboxSessions,
+    private readonly stats: SandboxStats,
+    private readonly control: SandboxControl,
+  ) {}
+
+  handle(method: string, path: string, query: URLSearchParams, body: unknown): AdminReply {
+    try {
+      return this.route(method, path.replace(/\/+$/, ''), query, body);
+    } catch (err) {
+      if (err instanceof ZodError)
+        return { status: 400, body: { error: 'invalid request', issues: err.issues } };
+      if (err instanceof SyntaxError) return { status: 400, body: { error: 'invalid JSON body' } };
+      throw err;
+    }
+  }
+
+  private route(method: string, path: string, query: URLSearchParams, body: unknown): AdminReply {
+    const ok = (b: unknown): AdminReply => ({ status: 200, body: b });
+    const get = method === 'GET';
+    const write = method === 'POST' || method === 'PUT' || method === 'PATCH';
+    if (get && path === '/admin/health') return ok({ ok: true });
+    if (path === '/admin/base-data') {
+      if (get) return ok(this.store.listBaseData());
+      if (write) {
+        const seed = baseDataSeedSchema.parse(body ?? {});
+        const { mode, ...kinds } = seed;
+        this.store.seedBaseData(kinds, mode ?? 'merge');
+        return ok(this.store.listBaseData());
+      }
+    }
+    if (get && path === '/admin/bills/count') {
+      return ok({
+        count: this.store.count({
+          billNo: query.get('billNo') ?? undefined,
+          status: query.get('status') ?? undefined,
+        }),
+      });
+    }
+    if (get && path === '/admin/bills') {
+      const page = this.store.list({
+        billNo: query.get('billNo') ?? undefined,
+        status: query.get('status') ?? undefined,
+        page: intParam(query.get('page'), 1),
+        pageSize: intParam(query.get('pageSize'), 50),
+      });
+      return ok({ ...page, items: page.items.map(renderBill) });
+    }
+    const byNumber = /^\/admin\/bills\/by-number\/(.+)$/.exec(path);
+    if (get && byNumber) {
+      const bills = this.store.findByNumber('PUR_MRB', decodeURIComponent(byNumber[1]));
+      return ok({ items: bills.map(renderBill) });
+    }
+    const byId = /^\/admin\/bills\/(\d+)$/.exec(path);
+    if (get && byId) {
+      const bill = this.store.get(Number(byId[1]));
+      return bill
+        ? ok({ ...renderBill(bill), suppliedBillNo: bill.suppliedBillNo })
+        : { status: 404, body: { error: 'bill not found' } };
+    }
+    if (path === '/admin/knobs') {
+      if (get) return ok(this.control.knobs());
+      if (write) return ok(this.control.setKnobs((body ?? {}) as never));
+    }
+    if (path === '/admin/switches') {
+      if (get) return ok(this.control.switches());
+      if (write) return ok(this.control.setSwitches((body ?? {}) as never));
+    }
+    if (get && path === '/admin/stats') return ok(this.stats.snapshot());
+    if (write && path === '/admin/stats/reset') {
+      this.stats.reset();
+      return ok(this.stats.snapshot());
+    }
+    if (get && path === '/admin/sessions') return ok({ count: this.sessions.count() });
+    if (write && path === '/admin/sessions/drop') return ok({ dropped: this.control.dropSessions() });
+    if (write && path === '/admin/reset') {
+      this.control.reset(resetSchema.parse(body ?? {}));
+      return ok({ ok: true });
+    }
+    return { status: 404, body: { error: `no admin route ${method} ${path}` } };
+  }
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+const rate = z.number().min(0).max(1);
+const count = z.number().int().min(0);
+const fieldKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
+
+/** Partial updates of the knobs (admin API / options). */
+export const knobsPatchSchema = z
+  .object({
+    latencyMs: count,
+    http5xxRate: rate,
+    next5xx: count,
+    http5xxStatus: z.number().int().min(500).max(599),
+    throttleRate: rate,
+    nextThrottles: count,
+    sessionDropRate: rate,
+    nextSessionDrops: count,
+    lostResponseRate: rate,
+    nextLostResponses: count,
+    lostResponseMode: z.enum(['hold', 'destroy']),
+    faultsOnAuth: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+/** Partial updates of the switches (admin API / options). */
+export const switchesPatchSchema = z
+  .object({
+    duplicateBillNo: z.enum(['reject', 'accept']),
+    atomicity: z.enum(['keep_successes', 'rollback_all']),
+    numbering: z.enum(['supplied', 'erp']),
+    numberPrefix: z.string().regex(/^[A-Za-z0-9_-]{0,20}$/),
+    numberDigits: z.number().int().min(1).max(18),
+    extraRequiredHeaderFields: z.array(fieldKey),
+    extraRequiredEntryFields: z.array(fieldKey),
+    loginSignAlgorithm: z.enum(['sha256', 'sha1', 'either']),
+    signatureMaxSkewSec: count,
+    queryMaxLimit: z.number().int().min(1),
+    sessionIdleMs: z.number().int().min(1),
+    serialisePerSession: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+const baseDataItem = z.union([
+  z.string().min(1),
+  z
+    .object({ number: z.string().min(1), name: z.string().optional(), enabled: z.boolean().optional() })
+    .strict(),
+]);
+
+export const baseDataSeedSchema = z
+  .object({
+    mode: z.enum(['merge', 'replace']).optional(),
+    orgs: z.array(baseDataItem).optional(),
+    stocks: z.array(baseDataItem).optional(),
+    suppliers: z.array(baseDataItem).optional(),
+    materials: z.array(baseDataItem).optional(),
+  })
+  .strict();
+
+export const resetSchema = z
+  .object({
+    bills: z.boolean().optional(),
+    sessions: z.boolean().optional(),
+    stats: z.boolean().optional(),
+    knobs: z.boolean().optional(),
+    switches: z.boolean().optional(),
+    baseData: z.boolean().optional(),
+  })
+  .strict();

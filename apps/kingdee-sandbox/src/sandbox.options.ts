@@ -1,0 +1,129 @@
+import type { AppLogger, Clock } from '@libs/common';
+
+/** Accounts the sandbox accepts (one data centre, one user, one third-party app). */
+export interface KingdeeSandboxCredentials {
+  acctId: string;
+  username: string;
+  password: string;
+  /** `clientId_secPart` with a 32-character base64 secPart (api_signature needs it). */
+  appId: string;
+  appSecret: string;
+}
+
+/** Behaviour that is unconfirmed in real Kingdee: chosen per run. */
+export interface KingdeeSandboxSwitches {
+  /** Creating a bill whose FBillNo already exists: reject (validation error) or accept (a second bill). */
+  duplicateBillNo: 'reject' | 'accept';
+  /** BatchSave with some failing models: keep the successful ones, or roll back the whole call. */
+  atomicity: 'keep_successes' | 'rollback_all';
+  /** `supplied` keeps the request's FBillNo; `erp` replaces it by prefix + serial (other fields kept). */
+  numbering: 'supplied' | 'erp';
+  numberPrefix: string;
+  numberDigits: number;
+  /** Header fields required on top of the defaults (e.g. `FDESCRIPTION`). */
+  extraRequiredHeaderFields: string[];
+  /** Entry fields required on top of the defaults (e.g. `FTAXPRICE`). */
+  extraRequiredEntryFields: string[];
+  /** LoginBySign hash accepted. */
+  loginSignAlgorithm: 'sha256' | 'sha1' | 'either';
+  /** Max |server time − request timestamp| for LoginBySign and signed requests; 0 = not checked. */
+  signatureMaxSkewSec: number;
+  /** ExecuteBillQuery row cap per call (old servers: 2000). */
+  queryMaxLimit: number;
+  /** A session unused this long is gone (MsgCode 1). */
+  sessionIdleMs: number;
+  /** Requests of one session are handled one at a time (as Kingdee does). */
+  serialisePerSession: boolean;
+}
+
+/** Fault injection. `next*` counters are deterministic (decremented as they fire); rates use a seeded PRNG. */
+export interface KingdeeSandboxKnobs {
+  /** Delay before handling each business call (inside the session's serialisation). */
+  latencyMs: number;
+  http5xxRate: number;
+  next5xx: number;
+  http5xxStatus: number;
+  /** MsgCode 14 (call limit). */
+  throttleRate: number;
+  nextThrottles: number;
+  /** The session vanishes: MsgCode 1 lost-session reply. */
+  sessionDropRate: number;
+  nextSessionDrops: number;
+  /** Writes (Save/BatchSave/Submit/Audit/UnAudit/Delete) are applied but the reply never arrives. */
+  lostResponseRate: number;
+  nextLostResponses: number;
+  /** `hold`: keep the socket open until the client gives up; `destroy`: reset the connection. */
+  lostResponseMode: 'hold' | 'destroy';
+  /** Also apply latency/5xx to AuthService calls (default false so next-N knobs hit business calls). */
+  faultsOnAuth: boolean;
+}
+
+export interface BaseDataItemInput {
+  number: string;
+  name?: string;
+  /** Disabled (forbidden) base data fails verification like unknown data. */
+  enabled?: boolean;
+}
+
+export type BaseDataKind = 'orgs' | 'stocks' | 'suppliers' | 'materials';
+export const BASE_DATA_KINDS: readonly BaseDataKind[] = ['orgs', 'stocks', 'suppliers', 'materials'];
+
+export type BaseDataSeed = Partial<Record<BaseDataKind, Array<string | BaseDataItemInput>>>;
+
+export interface KingdeeSandboxOptions {
+  /** 0 = any free port. */
+  port?: number;
+  host?: string;
+  /** Path prefix of the service URLs (default `/k3cloud/`). Any prefix is accepted on requests. */
+  pathPrefix?: string;
+  credentials?: Partial<KingdeeSandboxCredentials>;
+  switches?: Partial<KingdeeSandboxSwitches>;
+  knobs?: Partial<KingdeeSandboxKnobs>;
+  /** Replaces the default list of each kind given. */
+  baseData?: BaseDataSeed;
+  /** Shortcut for `baseData.materials` (e.g. the WDT sandbox's spec_no list). */
+  materials?: string[];
+  clock?: Clock;
+  /** PRNG seed for rate knobs (default 42). */
+  seed?: number;
+  logger?: AppLogger;
+}
+
+export const DEFAULT_SANDBOX_CREDENTIALS: KingdeeSandboxCredentials = {
+  acctId: '6500000000000001',
+  username: 'sandbox_api',
+  password: 'sandbox-password',
+  // secPart = base64 of 24 ASCII bytes.
+  appId: `260101_${Buffer.from('sandbox-kingdee-app-0001', 'ascii').toString('base64')}`,
+  appSecret: 'c0ffee00sandbox00secret00c0ffee0',
+};
+
+export const DEFAULT_SANDBOX_SWITCHES: KingdeeSandboxSwitches = {
+  duplicateBillNo: 'reject',
+  atomicity: 'keep_successes',
+  numbering: 'supplied',
+  numberPrefix: 'CGTL',
+  numberDigits: 6,
+  extraRequiredHeaderFields: [],
+  extraRequiredEntryFields: [],
+  loginSignAlgorithm: 'sha256',
+  signatureMaxSkewSec: 600,
+  queryMaxLimit: 2000,
+  sessionIdleMs: 20 * 60 * 1000,
+  serialisePerSession: true,
+};
+
+export const DEFAULT_SANDBOX_KNOBS: KingdeeSandboxKnobs = {
+  latencyMs: 0,
+  http5xxRate: 0,
+  next5xx: 0,
+  http5xxStatus: 500,
+  throttleRate: 0,
+  nextThrottles: 0,
+  sessionDropRate: 0,
+  nextSessionDrops: 0,
+  lostResponseRate: 0,
+  nextLostResponses: 0,
+  lostResponseMode: 'destroy',
+  faultsOnAuth: false,
+};

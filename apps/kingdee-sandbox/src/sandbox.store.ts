@@ -1,0 +1,189 @@
+import {
+  KINGDEE_SANDBOX_MATERIALS,
+  KINGDEE_SANDBOX_ORGS,
+  KINGDEE_SANDBOX_STOCKS,
+  KINGDEE_SANDBOX_SUPPLIERS,
+} from './base-data.constants';
+import {
+  BASE_DATA_KINDS,
+  type BaseDataItemInput,
+  type BaseDataKind,
+  type BaseDataSeed,
+} from './sandbox.options';
+
+export interface BaseDataItem {
+  id: number;
+  number: string;
+  name: string;
+  enabled: boolean;
+}
+
+export type DocumentStatus = 'A' | 'B' | 'C' | 'D' | 'Z';
+
+/** A resolved base-data reference as stored on a bill. */
+export interface BaseDataRef {
+  kind: BaseDataKind | null;
+  id: number;
+  number: string;
+}
+
+export interface SandboxBill {
+  formId: string;
+  fid: number;
+  billNo: string;
+  /** FBillNo as the request supplied it (differs from billNo under the `erp` numbering rule). */
+  suppliedBillNo: string | null;
+  documentStatus: DocumentStatus;
+  /** Header fields, original keys; base-data fields hold {@link BaseDataRef}s; FDate normalised. */
+  header: Record<string, unknown>;
+  /** FPURMRBENTRY lines, each with FEntryID. */
+  entries: Array<Record<string, unknown>>;
+  createDate: string;
+  modifyDate: string;
+  approveDate: string | null;
+}
+
+export function isBaseDataRef(v: unknown): v is BaseDataRef {
+  return typeof v === 'object' && v !== null && 'number' in v && 'id' in v && 'kind' in v;
+}
+
+const DEFAULT_SEED: Required<BaseDataSeed> = {
+  orgs: [...KINGDEE_SANDBOX_ORGS],
+  stocks: [...KINGDEE_SANDBOX_STOCKS],
+  suppliers: [...KINGDEE_SANDBOX_SUPPLIERS],
+  materials: [...KINGDEE_SANDBOX_MATERIALS],
+};
+
+const ID_BASE: Record<BaseDataKind, number> = {
+  orgs: 1,
+  stocks: 100_001,
+  suppliers: 200_001,
+  materials: 300_001,
+};
+
+/** Base data and saved bills, in memory. Number lookups are case-insensitive (SQL Server CI collation). */
+export class SandboxStore {
+  private readonly baseData: Record<BaseDataKind, Map<string, BaseDataItem>> = {
+    orgs: new Map(),
+    stocks: new Map(),
+    suppliers: new Map(),
+    materials: new Map(),
+  };
+  private readonly nextBaseId: Record<BaseDataKind, number> = { ...ID_BASE };
+  private readonly bills = new Map<number, SandboxBill>();
+  private nextFid = 100_001;
+  private nextEntryId = 200_001;
+  private nextSerial = 1;
+  private readonly startupSeed: Required<BaseDataSeed>;
+
+  constructor(seed: BaseDataSeed = {}) {
+    this.startupSeed = { ...DEFAULT_SEED, ...seed } as Required<BaseDataSeed>;
+    this.resetBaseData();
+  }
+
+  // ---- base data ------------------------------------------------------------------------------
+
+  resetBaseData(): void {
+    for (const kind of BASE_DATA_KINDS) {
+      this.baseData[kind].clear();
+      this.nextBaseId[kind] = ID_BASE[kind];
+    }
+    this.seedBaseData(this.startupSeed, 'merge');
+  }
+
+  seedBaseData(seed: BaseDataSeed, mode: 'merge' | 'replace' = 'merge'): void {
+    for (const kind of BASE_DATA_KINDS) {
+      const items = seed[kind];
+      if (!items) continue;
+      if (mode === 'replace') this.baseData[kind].clear();
+      for (const raw of items) {
+        const input: BaseDataItemInput = typeof raw === 'string' ? { number: raw } : raw;
+        const key = input.number.toUpperCase();
+        const existing = this.baseData[kind].get(key);
+        const id = existing?.id ?? this.nextBaseId[kind]++;
+        this.baseData[kind].set(key, {
+          id,
+          number: input.number,
+          name: input.name ?? existing?.name ?? `${kind.slice(0, -1)} ${input.number}`,
+          enabled: input.enabled ?? true,
+        });
+      }
+    }
+  }
+
+  findBaseData(kind: BaseDataKind, number: string): BaseDataItem | undefined {
+    return this.baseData[kind].get(number.toUpperCase());
+  }
+
+  listBaseData(): Record<BaseDataKind, BaseDataItem[]> {
+    const out = {} as Record<BaseDataKind, BaseDataItem[]>;
+    for (const kind of BASE_DATA_KINDS) out[kind] = [...this.baseData[kind].values()];
+    return out;
+  }
+
+  // ---- bills ------------------------------------------------------------------------------------
+
+  allocateFid(): number {
+    return this.nextFid++;
+  }
+
+  allocateEntryId(): number {
+    return this.nextEntryId++;
+  }
+
+  /** The ERP's own bill number: prefix + zero-padded serial. */
+  allocateNumber(prefix: string, digits: number): string {
+    return `${prefix}${String(this.nextSerial++).padStart(digits, '0')}`;
+  }
+
+  put(bill: SandboxBill): void {
+    this.bills.set(bill.fid, bill);
+  }
+
+  get(fid: number): SandboxBill | undefined {
+    return this.bills.get(fid);
+  }
+
+  delete(fid: number): boolean {
+    return this.bills.delete(fid);
+  }
+
+  findByNumber(formId: string, billNo: string): SandboxBill[] {
+    const key = billNo.toUpperCase();
+    return [...this.bills.values()].filter((b) => b.formId === formId && b.billNo.toUpperCase() === key);
+  }
+
+  all(): SandboxBill[] {
+    return [...this.bills.values()];
+  }
+
+  count(filter: { billNo?: string; status?: string } = {}): number {
+    return this.filter(filter).length;
+  }
+
+  list(filter: { billNo?: string; status?: string; page?: number; pageSize?: number } = {}): {
+    total: number;
+    page: number;
+    pageSize: number;
+    items: SandboxBill[];
+  } {
+    const all = this.filter(filter);
+    const pageSize = Math.max(1, Math.min(1000, filter.pageSize ?? 50));
+    const page = Math.max(1, filter.page ?? 1);
+    return { total: all.length, page, pageSize, items: all.slice((page - 1) * pageSize, page * pageSize) };
+  }
+
+  private filter(filter: { billNo?: string; status?: string }): SandboxBill[] {
+    return [...this.bills.values()]
+      .filter((b) => !filter.billNo || b.billNo.toUpperCase() === filter.billNo.toUpperCase())
+      .filter((b) => !filter.status || b.documentStatus === filter.status.toUpperCase())
+      .sort((a, b) => a.fid - b.fid);
+  }
+
+  clearBills(): void {
+    this.bills.clear();
+    this.nextFid = 100_001;
+    this.nextEntryId = 200_001;
+    this.nextSerial = 1;
+  }
+}

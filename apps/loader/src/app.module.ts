@@ -1,0 +1,14 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { InfrastructureModule } from '@libs/runtime';
+import { LoaderWorker } from './loader.worker';
+
+@Module({})
+export class LoaderModule {
+  static create(): DynamicModule {
+    return {
+      module: LoaderModule,
+      imports: [InfrastructureModule.forService('loader')],
+      providers: [LoaderWorker],
+    };
+  }
+}

@@ -1,0 +1,14 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { InfrastructureModule } from '@libs/runtime';
+import { TransformerWorker } from './transformer.worker';
+
+@Module({})
+export class TransformerModule {
+  static create(): DynamicModule {
+    return {
+      module: TransformerModule,
+      imports: [InfrastructureModule.forService('transformer')],
+      providers: [TransformerWorker],
+    };
+  }
+}

@@ -1,0 +1,72 @@
+import { AppLogger } from '@libs/common';
+import { startWdtSandbox } from './wdt-sandbox.server';
+
+/**
+ * Runs the WDT sandbox as a process: `node dist/apps/wdt-sandbox/src/main.js`.
+ * Env: WDT_SANDBOX_PORT (18081), WDT_SANDBOX_HOST (127.0.0.1), WDT_SANDBOX_SID, WDT_SANDBOX_APPKEY,
+ * WDT_SANDBOX_APPSECRET, WDT_SANDBOX_QIMEN_APPKEY, WDT_SANDBOX_QIMEN_SECRET,
+ * WDT_SANDBOX_QIMEN_TARGET_APPKEY, WDT_SANDBOX_SEED_COUNT (0), WDT_SANDBOX_SEED (1),
+ * WDT_SANDBOX_CALLS_PER_MINUTE (60), WDT_SANDBOX_LATENCY_MS (0).
+ */
+function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new Error(`${name} must be an integer`);
+  return Number(raw);
+}
+
+const str = (name: string): string | undefined => process.env[name] || undefined;
+
+/** One JSON line per event on stdout; fields are ids and counts only. */
+const log = (level: string) =>
+  ((objOrMsg: Record<string, unknown> | string, msg?: string) => {
+    const fields = typeof objOrMsg === 'string' ? { msg: objOrMsg } : { ...objOrMsg, msg };
+    process.stdout.write(`${JSON.stringify({ level, time: new Date().toISOString(), ...fields })}\n`);
+  }) as AppLogger['info'];
+const logger: AppLogger = {
+  debug: () => undefined,
+  info: log('info'),
+  warn: log('warn'),
+  error: log('error'),
+};
+
+async function main(): Promise<void> {
+  const sandbox = await startWdtSandbox({
+    port: intEnv('WDT_SANDBOX_PORT', 18081),
+    host: str('WDT_SANDBOX_HOST') ?? '127.0.0.1',
+    sid: str('WDT_SANDBOX_SID'),
+    appkey: str('WDT_SANDBOX_APPKEY'),
+    appsecret: str('WDT_SANDBOX_APPSECRET'),
+    qimenAppKey: str('WDT_SANDBOX_QIMEN_APPKEY'),
+    qimenSecret: str('WDT_SANDBOX_QIMEN_SECRET'),
+    qimenTargetAppKey: str('WDT_SANDBOX_QIMEN_TARGET_APPKEY'),
+    seedCount: intEnv('WDT_SANDBOX_SEED_COUNT', 0),
+    seed: intEnv('WDT_SANDBOX_SEED', 1),
+    knobs: {
+      callsPerMinute: intEnv('WDT_SANDBOX_CALLS_PER_MINUTE', 60),
+      latencyMs: intEnv('WDT_SANDBOX_LATENCY_MS', 0),
+    },
+    logger,
+  });
+  logger.info(
+    { url: sandbox.url, sid: sandbox.account.sid, orders: sandbox.store.size },
+    'wdt-sandbox started',
+  );
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'wdt-sandbox stopping');
+    sandbox.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  logger.error(
+    { err: error instanceof Error ? error.message : String(error) },
+    'wdt-sandbox failed to start',
+  );
+  process.exit(1);
+});

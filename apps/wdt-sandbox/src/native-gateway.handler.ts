@@ -1,0 +1,88 @@
+import { WDT_NATIVE_CODES, nativeSign, packNativeParams, signaturesEqual } from '@libs/wdt-client';
+import { GatewayResult } from './gateway-result';
+import { parseStockoutQuery } from './query-rules';
+import { SandboxState } from './sandbox-state';
+
+export const NATIVE_PATH = '/openapi2/stockout_order_query_return.php';
+const SYSTEM_PARAMS = ['sid', 'appkey', 'timestamp', 'sign'] as const;
+
+const reject = (reason: string, code: number, message: string): GatewayResult => ({
+  outcome: 'rejected',
+  reason,
+  body: { code, message },
+});
+
+/**
+ * WDT 企业版 native open API: `POST /openapi2/stockout_order_query_return.php` (form). Verifies system
+ * params, the length-prefixed MD5 sign over everything received (empty values pack as `0000-`), the
+ * ±5 min timestamp skew and the per-sid rate limit, then answers `{code, message, total_count, stockout_list}`.
+ * Error codes are the sandbox's (WDT's list is unconfirmed); see `WDT_NATIVE_CODES`.
+ */
+export function handleNativeCall(
+  params: Readonly<Record<string, string>>,
+  state: SandboxState,
+): GatewayResult {
+  const { account, knobs } = state;
+  const missing = SYSTEM_PARAMS.filter((key) => params[key] === undefined || params[key] === '');
+  if (missing.length > 0) {
+    return reject(
+      'missing_param',
+      WDT_NATIVE_CODES.MISSING_SYSTEM_PARAM,
+      `缺少系统参数: ${missing.join(',')}`,
+    );
+  }
+  if (params.appkey !== account.appkey) {
+    return reject('unknown_appkey', WDT_NATIVE_CODES.APPKEY_INVALID, 'appkey不存在或已停用');
+  }
+  const { sign, ...signed } = params;
+  const expected = nativeSign(signed, account.appsecret, packNativeParams, { includeEmpty: true });
+  if (!signaturesEqual(sign, expected)) {
+    return reject('bad_sign', WDT_NATIVE_CODES.SIGN_INVALID, '签名错误');
+  }
+  if (params.sid !== account.sid) {
+    return reject('unknown_sid', WDT_NATIVE_CODES.SID_INVALID, `卖家账号不存在`);
+  }
+  const nowSeconds = Math.floor(state.clock.now() / 1000);
+  if (!/^\d{10}$/.test(params.timestamp)) {
+    return reject(
+      'stale_timestamp',
+      WDT_NATIVE_CODES.TIMESTAMP_INVALID,
+      'timestamp格式错误，应为10位Unix时间戳',
+    );
+  }
+  if (Math.abs(nowSeconds - Number(params.timestamp)) > knobs.nativeMaxSkewSeconds) {
+    return reject('stale_timestamp', WDT_NATIVE_CODES.TIMESTAMP_INVALID, '时间戳已过期，请校准服务器时间');
+  }
+  const admitted = state.limiter.tryAcquire(
+    `native:${params.sid}`,
+    state.clock.now(),
+    knobs.callsPerMinute,
+    knobs.rateLimitWindowMs,
+  );
+  if (!admitted.ok) {
+    return reject(
+      'rate_limited',
+      WDT_NATIVE_CODES.TOO_FREQUENT,
+      `调用太频繁，1分钟内最多${knobs.callsPerMinute}次`,
+    );
+  }
+  const query = parseStockoutQuery(params, {
+    maxPageSize: knobs.nativeMaxPageSize,
+    defaultPageSize: Math.min(knobs.nativeDefaultPageSize, knobs.nativeMaxPageSize),
+    maxWindowDays: knobs.maxWindowDays,
+    axisMode: knobs.timeAxis,
+  });
+  if (!query.ok) return reject('invalid_params', WDT_NATIVE_CODES.INVALID_PARAM, query.message);
+
+  const page = state.store.page(query.filter, query.pageNo, query.pageSize);
+  return {
+    outcome: 'ok',
+    returned: page.orders.length,
+    body: {
+      code: 0,
+      message: '',
+      total_count: knobs.nativeCountsAsStrings ? String(page.total) : page.total,
+      stockout_list: page.orders,
+    },
+  };
+}

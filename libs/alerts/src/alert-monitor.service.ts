@@ -1,0 +1,178 @@
+import { DataSource } from 'typeorm';
+import { AppLogger, Clock, silentLogger, systemClock } from '@libs/common';
+import { AuditEvent } from '@libs/contracts';
+import { AlertNotifier } from './alert-notifier.service';
+import { AlertTimers, systemTimers } from './alert.types';
+
+export type CircuitState = 'closed' | 'open' | 'half_open';
+
+export interface AlertMonitorOptions {
+  /** A non-paused scheme whose last successful poll is older than this is lagging. */
+  lagThresholdMs: number;
+  /** The service whose circuit is reported (alert key `circuit_open:<service>`). */
+  service?: string;
+  clock?: Clock;
+  timers?: AlertTimers;
+  logger?: AppLogger;
+}
+
+export interface LaggingScheme {
+  schemeId: string;
+  lagMs: number;
+  lastSuccessAt: Date | null;
+  lastError: string | null;
+}
+
+const ALERTING_STATUSES = new Set(['failed', 'dead_lettered']);
+
+/** Markdown-safe one-liner: no newlines, bounded length. */
+function oneLine(text: string | undefined, max = 300): string {
+  const flat = (text ?? '').replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function minutes(ms: number): string {
+  return `${Math.round(ms / 60_000)} min`;
+}
+
+/**
+ * Turns what the services see into alerts: failed / dead-lettered orders (audit events), the
+ * loader's Kingdee circuit opening and closing, and schemes whose extraction lags. Everything goes
+ * through the notifier's per-key rate limiting, so a burst becomes one alert plus a summary.
+ * Audit events carry no personal data (order numbers, Kingdee's message), so alerts carry none.
+ */
+export class AlertMonitor {
+  private readonly clock: Clock;
+  private readonly timers: AlertTimers;
+  private readonly logger: AppLogger;
+  private readonly service: string;
+  private circuitOpen = false;
+  private lagTimer: unknown;
+  private stopped = false;
+
+  constructor(
+    private readonly notifier: AlertNotifier,
+    private readonly options: AlertMonitorOptions,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.timers = options.timers ?? systemTimers;
+    this.logger = options.logger ?? silentLogger;
+    this.service = options.service ?? 'loader';
+  }
+
+  /** Alerts on every failed or dead-lettered order (keys `failed:<schemeId>`, `dead_lettered:<schemeId>`). */
+  onAuditEvents(events: readonly AuditEvent[]): void {
+    for (const e of events) {
+      if (!ALERTING_STATUSES.has(e.status)) continue;
+      const failed = e.status === 'failed';
+      const message = oneLine(e.errorMessage ?? e.reason) || '(no message)';
+      const field = e.errorField ? ` (field ${oneLine(e.errorField, 80)})` : '';
+      const item = `${e.sourceKey}: ${message}${field}`;
+      const lines = [
+        `**Order** ${e.sourceKey}`,
+        `**Scheme** ${e.schemeId}`,
+        `**Stage** ${e.stage}`,
+        `**${failed ? 'Kingdee says' : 'Error'}** ${message}${field}`,
+      ];
+      if (e.errorClass) lines.push(`**Error class** ${oneLine(e.errorClass, 80)}`);
+      if (e.deadLetterId) lines.push(`**Dead letter** ${e.deadLetterId} (re-push: POST /api/repush)`);
+      else if (failed) lines.push('Fix the cause, then request a resync: POST /api/repush {"orderNos": [...]}');
+      this.notifier.notify({
+        key: `${e.status}:${e.schemeId}`,
+        severity: failed ? 'warning' : 'critical',
+        title: failed
+          ? `Order ${e.sourceKey} failed to load (${e.schemeId})`
+          : `Order ${e.sourceKey} dead-lettered at ${e.stage} (${e.schemeId})`,
+        text: lines.join('\n\n'),
+        summary: { what: failed ? 'records failed' : 'records dead-lettered', item },
+      });
+    }
+  }
+
+  /** Alerts when the circuit opens; sends a recovery note when it closes after an open. */
+  onCircuitState(state: CircuitState, lastError?: string | null): void {
+    if (state === 'open') {
+      this.circuitOpen = true;
+      this.notifier.notify({
+        key: `circuit_open:${this.service}`,
+        severity: 'critical',
+        title: `Kingdee circuit open: ${this.service} paused loading`,
+        text:
+          `Kingdee is failing as a whole (down, auth or throttled); records wait on the topic and ` +
+          `a probe is retried periodically.\n\n**Last error** ${oneLine(lastError ?? undefined) || '(unknown)'}`,
+        summary: { what: 'circuit openings', item: oneLine(lastError ?? undefined, 200) || '(unknown error)' },
+      });
+    } else if (state === 'closed' && this.circuitOpen) {
+      this.circuitOpen = false;
+      this.notifier.notify({
+        key: `circuit_closed:${this.service}`,
+        severity: 'info',
+        title: `Kingdee circuit closed: ${this.service} loading again`,
+        text: 'A call to Kingdee succeeded; loading has resumed.',
+        summary: { what: 'recoveries', item: new Date(this.clock.now()).toISOString() },
+      });
+    }
+  }
+
+  /**
+   * Reads sync_cursors and alerts (key `lag:<schemeId>`) for every non-paused scheme whose last
+   * successful poll (or, never successful, its cursor row's last update) is older than the threshold.
+   */
+  async checkLag(ds: DataSource): Promise<LaggingScheme[]> {
+    const rows: Array<{
+      scheme_id: string;
+      last_success_at: Date | null;
+      last_error: string | null;
+      since: Date;
+    }> = await ds.query(
+      `SELECT scheme_id, last_success_at, last_error, COALESCE(last_success_at, updated_at) AS since
+         FROM sync_cursors WHERE paused = false ORDER BY scheme_id`,
+    );
+    const now = this.clock.now();
+    const lagging: LaggingScheme[] = [];
+    for (const row of rows) {
+      const lagMs = now - new Date(row.since).getTime();
+      if (lagMs <= this.options.lagThresholdMs) continue;
+      lagging.push({
+        schemeId: row.scheme_id,
+        lagMs,
+        lastSuccessAt: row.last_success_at,
+        lastError: row.last_error,
+      });
+      const last = row.last_success_at
+        ? `last successful poll ${new Date(row.last_success_at).toISOString()}`
+        : 'no successful poll yet';
+      this.notifier.notify({
+        key: `lag:${row.scheme_id}`,
+        severity: 'warning',
+        title: `Extraction lagging ${minutes(lagMs)}: ${row.scheme_id}`,
+        text:
+          `Scheme ${row.scheme_id}: ${last} (threshold ${minutes(this.options.lagThresholdMs)}).` +
+          (row.last_error ? `\n\n**Last error** ${oneLine(row.last_error)}` : ''),
+        summary: { what: `lag checks found ${row.scheme_id} lagging`, item: `${minutes(lagMs)} behind` },
+      });
+    }
+    return lagging;
+  }
+
+  /** Runs `checkLag` every `intervalMs` until `stop()`; a failing check is logged, never thrown. */
+  startLagChecks(ds: DataSource, intervalMs: number): void {
+    const tick = () => {
+      if (this.stopped) return;
+      this.checkLag(ds)
+        .catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'lag check failed'))
+        .finally(() => {
+          if (!this.stopped) this.lagTimer = this.timers.setTimeout(tick, intervalMs);
+        });
+    };
+    this.stopped = false;
+    this.lagTimer = this.timers.setTimeout(tick, intervalMs);
+  }
+
+  /** Stops lag checks and sends pending summaries. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.lagTimer !== undefined) this.timers.clearTimeout(this.lagTimer);
+    await this.notifier.flush();
+  }
+}

@@ -1,0 +1,64 @@
+import { RawStockoutEvent } from '@libs/contracts';
+
+/** The query the extractor needs from WDT (the WDT client implements it). */
+export interface StockoutSource {
+  readonly gateway: 'native' | 'qimen';
+  queryAll(
+    query: { startTime: string; endTime: string; status?: string; warehouseNo?: string; pageSize?: number },
+    options: { order: 'last-first' | 'first-last'; priority?: 'normal' | 'background' },
+  ): Promise<{
+    records: Record<string, unknown>[];
+    totalCount: number;
+    totalCountChanged: boolean;
+    httpCalls: number;
+    pages: number;
+  }>;
+}
+
+export interface StoredFingerprint {
+  orderNo: string;
+  fingerprint: string;
+}
+
+export interface CursorState {
+  axis: string;
+  cursorValue: string;
+  paused: boolean;
+  sweepValue: string | null;
+}
+
+/** Durable extractor state (Postgres in production). */
+export interface ExtractionStore {
+  getCursor(schemeId: string): Promise<CursorState | undefined>;
+  getFingerprints(schemeId: string, orderNos: string[]): Promise<Map<string, string>>;
+  /**
+   * One transaction: the fingerprints of what was emitted and (optionally) the new cursor. Called
+   * only after Kafka acknowledged every emitted record.
+   */
+  commitWindow(
+    schemeId: string,
+    emitted: Array<{
+      orderNo: string;
+      fingerprint: string;
+      modified: string | null;
+      consignTime: string | null;
+    }>,
+    cursor?: { axis: string; value: string },
+    sweepValue?: string,
+  ): Promise<void>;
+  recordRun(schemeId: string, outcome: { ok: boolean; error?: string }): Promise<void>;
+}
+
+/** Where raw events go (the raw topic) and where unusable source records are parked. */
+export interface RawEventSink {
+  publish(events: RawStockoutEvent[]): Promise<void>;
+  parkMalformed(
+    items: Array<{
+      record: unknown;
+      error: Error;
+      schemeId: string;
+      window: { start: string; end: string };
+      index: number;
+    }>,
+  ): Promise<void>;
+}

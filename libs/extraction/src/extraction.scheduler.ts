@@ -1,0 +1,107 @@
+import { CronExpressionParser } from 'cron-parser';
+import { AppLogger, Clock } from '@libs/common';
+import { durationMs, Scheme } from '@libs/scheme';
+import { ExtractionService, RunStats } from './extraction.service';
+import { LeaderLease } from './leader-lease';
+
+export interface SchedulerHooks {
+  onPoll?(schemeId: string, stats: RunStats | undefined): void;
+  onError?(schemeId: string, error: Error): void;
+}
+
+function nextCron(expr: string, tz: string, afterMs: number): number {
+  return CronExpressionParser.parse(expr, { currentDate: new Date(afterMs), tz })
+    .next()
+    .getTime();
+}
+
+/**
+ * Runs one scheme: holds the leader lease, polls every `pollInterval` (or, with a 传递时间 cron, at
+ * each cron time), runs the reconciliation sweep at its cron, backs off on errors. Errors never
+ * stop the loop; a permanent WDT auth error is logged loudly once per failure streak.
+ */
+export class ExtractionScheduler {
+  private running = false;
+  private wake?: () => void;
+  private loop?: Promise<void>;
+  private failures = 0;
+
+  constructor(
+    private readonly scheme: Scheme,
+    private readonly service: ExtractionService,
+    private readonly lease: LeaderLease,
+    private readonly clock: Clock,
+    private readonly logger: AppLogger,
+    private readonly hooks: SchedulerHooks = {},
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.lease.release();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, ms));
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    const interval = durationMs(this.scheme.schedule.pollInterval);
+    const tz = this.scheme.schedule.timezone;
+    const sweepCron = this.scheme.source.reconciliation?.cron;
+    let nextSweep = sweepCron ? nextCron(sweepCron, tz, this.clock.now()) : Infinity;
+    while (this.running) {
+      if (!(await this.lease.tryAcquire().catch(() => false)) || !(await this.lease.stillHeld())) {
+        await this.sleep(interval);
+        continue;
+      }
+      const transfer = this.scheme.schedule.transferTime;
+      if (transfer) {
+        const at = nextCron(transfer, tz, this.clock.now() - 1000);
+        if (at > this.clock.now()) {
+          await this.sleep(Math.min(at - this.clock.now(), interval * 12));
+          if (at > this.clock.now()) continue;
+        }
+      }
+      try {
+        const stats = await this.service.poll();
+        this.failures = 0;
+        this.hooks.onPoll?.(this.scheme.id, stats);
+        if (this.clock.now() >= nextSweep) {
+          nextSweep = nextCron(sweepCron!, tz, this.clock.now());
+          const swept = await this.service.sweep();
+          if (swept)
+            this.logger.info(
+              { scheme: this.scheme.id, emitted: swept.emitted, fetched: swept.fetched },
+              'reconciliation sweep done',
+            );
+        }
+      } catch (err) {
+        this.failures += 1;
+        const error = err as Error & { kind?: string };
+        this.hooks.onError?.(this.scheme.id, error);
+        const level = error.kind === 'auth' ? 'error' : 'warn';
+        this.logger[level](
+          { scheme: this.scheme.id, kind: error.kind, failures: this.failures, err: error.message },
+          'poll failed',
+        );
+        await this.sleep(Math.min(interval * 2 ** Math.min(this.failures, 6), 5 * 60_000));
+        continue;
+      }
+      await this.sleep(transfer ? 1000 : interval);
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import { DataSource, QueryRunner } from 'typeorm';
+
+/**
+ * Leadership per scheme through a Postgres session-level advisory lock held on a dedicated
+ * connection: only one extractor replica polls a scheme at a time; if the holder dies, its
+ * connection closes, the lock is released and another replica takes over from the stored cursor.
+ */
+export class LeaderLease {
+  private runner?: QueryRunner;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly name: string,
+  ) {}
+
+  get held(): boolean {
+    return this.runner !== undefined;
+  }
+
+  async tryAcquire(): Promise<boolean> {
+    if (this.runner) return true;
+    const runner = this.ds.createQueryRunner();
+    await runner.connect();
+    const [row] = await runner.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS ok`, [
+      `wdt-kingdee-sync:leader:${this.name}`,
+    ]);
+    if (row.ok) {
+      this.runner = runner;
+      return true;
+    }
+    await runner.release();
+    return false;
+  }
+
+  /** Verifies the lock's connection is still alive (a broken connection means the lock is gone). */
+  async stillHeld(): Promise<boolean> {
+    if (!this.runner) return false;
+    try {
+      await this.runner.query('SELECT 1');
+      return true;
+    } catch {
+      await this.release();
+      return false;
+    }
+  }
+
+  async release(): Promise<void> {
+    const runner = this.runner;
+    this.runner = undefined;
+    if (!runner) return;
+    await runner
+      .query(`SELECT pg_advisory_unlock(hashtext($1))`, [`wdt-kingdee-sync:leader:${this.name}`])
+      .catch(() => undefined);
+    await runner.release().catch(() => undefined);
+  }
+}

@@ -1,0 +1,89 @@
+import { DataSource } from 'typeorm';
+import { CursorState, ExtractionStore } from './extraction.ports';
+
+/** Cursors and fingerprints in Postgres (tables sync_cursors, stockout_fingerprints). */
+export class PostgresExtractionStore implements ExtractionStore {
+  constructor(private readonly ds: DataSource) {}
+
+  async getCursor(schemeId: string): Promise<CursorState | undefined> {
+    const rows: Array<{ axis: string; cursor_value: string; paused: boolean; sweep_value: string | null }> =
+      await this.ds.query(
+        `SELECT axis, cursor_value, paused, sweep_value FROM sync_cursors WHERE scheme_id = $1`,
+        [schemeId],
+      );
+    const row = rows[0];
+    return row
+      ? { axis: row.axis, cursorValue: row.cursor_value, paused: row.paused, sweepValue: row.sweep_value }
+      : undefined;
+  }
+
+  async getFingerprints(schemeId: string, orderNos: string[]): Promise<Map<string, string>> {
+    if (orderNos.length === 0) return new Map();
+    const rows: Array<{ order_no: string; fingerprint: string }> = await this.ds.query(
+      `SELECT order_no, fingerprint FROM stockout_fingerprints WHERE scheme_id = $1 AND order_no = ANY($2::text[])`,
+      [schemeId, orderNos],
+    );
+    return new Map(rows.map((r) => [r.order_no, r.fingerprint]));
+  }
+
+  async commitWindow(
+    schemeId: string,
+    emitted: Array<{
+      orderNo: string;
+      fingerprint: string;
+      modified: string | null;
+      consignTime: string | null;
+    }>,
+    cursor?: { axis: string; value: string },
+    sweepValue?: string,
+  ): Promise<void> {
+    await this.ds.transaction(async (tx) => {
+      if (emitted.length > 0) {
+        await tx.query(
+          `INSERT INTO stockout_fingerprints (scheme_id, order_no, fingerprint, modified, consign_time, last_emitted_at)
+           SELECT $1, u.order_no, u.fingerprint, u.modified, u.consign_time, now()
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(order_no, fingerprint, modified, consign_time)
+           ON CONFLICT (scheme_id, order_no) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,
+             modified = EXCLUDED.modified, consign_time = EXCLUDED.consign_time, last_emitted_at = now()`,
+          [
+            schemeId,
+            emitted.map((e) => e.orderNo),
+            emitted.map((e) => e.fingerprint),
+            emitted.map((e) => e.modified),
+            emitted.map((e) => e.consignTime),
+          ],
+        );
+      }
+      if (cursor) {
+        await tx.query(
+          `INSERT INTO sync_cursors (scheme_id, axis, cursor_value, updated_at) VALUES ($1, $2, $3, now())
+           ON CONFLICT (scheme_id) DO UPDATE SET axis = EXCLUDED.axis, cursor_value = EXCLUDED.cursor_value, updated_at = now()`,
+          [schemeId, cursor.axis, cursor.value],
+        );
+      }
+      if (sweepValue) {
+        await tx.query(`UPDATE sync_cursors SET sweep_value = $2, updated_at = now() WHERE scheme_id = $1`, [
+          schemeId,
+          sweepValue,
+        ]);
+      }
+    });
+  }
+
+  async recordRun(schemeId: string, outcome: { ok: boolean; error?: string }): Promise<void> {
+    await this.ds.query(
+      outcome.ok
+        ? `UPDATE sync_cursors SET last_run_at = now(), last_success_at = now(), last_error = NULL WHERE scheme_id = $1`
+        : `UPDATE sync_cursors SET last_run_at = now(), last_error = $2 WHERE scheme_id = $1`,
+      outcome.ok ? [schemeId] : [schemeId, (outcome.error ?? '').slice(0, 2000)],
+    );
+  }
+
+  async setPaused(schemeId: string, paused: boolean, axis: string, initial: string): Promise<void> {
+    await this.ds.query(
+      `INSERT INTO sync_cursors (scheme_id, axis, cursor_value, paused, updated_at) VALUES ($1, $2, $3, $4, now())
+       ON CONFLICT (scheme_id) DO UPDATE SET paused = EXCLUDED.paused, updated_at = now()`,
+      [schemeId, axis, initial, paused],
+    );
+  }
+}

@@ -1,0 +1,3 @@
+export * from './claim.store';
+export * from './loader-circuit';
+export * from './load.processor';

@@ -1,0 +1,5 @@
+export * from './mapping.errors';
+export * from './compile-scheme.util';
+export * from './build-request.util';
+export * from './formula-functions.util';
+export { previewValue } from './record-access.util';

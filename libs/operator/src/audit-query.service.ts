@@ -1,0 +1,143 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AUDIT_STATUSES } from '@libs/contracts';
+import { DATA_SOURCE } from '@libs/runtime';
+import { OperatorActionsService } from './operator-actions.service';
+import { Page, SqlFilter, toPage } from './paging.util';
+import { CircuitSummary, readLoaderCircuit } from './service-status.util';
+
+export const AUDIT_ORDER_COLUMNS = `scheme_id AS "schemeId", source_key AS "sourceKey", status, stage, reason,
+  error_class AS "errorClass", error_message AS "errorMessage", error_field AS "errorField",
+  kingdee_id AS "kingdeeId", kingdee_number AS "kingdeeNumber", bill_key AS "billKey", attempts,
+  latency_ms AS "latencyMs", dead_letter_id::text AS "deadLetterId", correlation_id AS "correlationId",
+  last_event_id::text AS "lastEventId", last_occurred_at AS "lastOccurredAt", first_seen_at AS "firstSeenAt",
+  updated_at AS "updatedAt"`;
+
+export const RESYNC_COLUMNS = `id::text AS id, scheme_id AS "schemeId", order_no AS "orderNo",
+  requested_by AS "requestedBy", requested_at AS "requestedAt", state, result, done_at AS "doneAt"`;
+
+export interface AuditOrdersFilter {
+  status?: string;
+  schemeId?: string;
+  stage?: string;
+  from?: string;
+  to?: string;
+  limit: number;
+  offset: number;
+}
+
+/** Read side of the audit trail: audit_orders (latest per order and scheme) and audit_history. */
+@Injectable()
+export class AuditQueryService {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    private readonly actions: OperatorActionsService,
+  ) {}
+
+  /** The order's rows (one per scheme), its history (newest first, paged), dead letters and resyncs. */
+  async order(
+    orderNo: string,
+    q: { schemeId?: string; limit: number; offset: number },
+  ): Promise<{
+    orderNo: string;
+    orders: Record<string, unknown>[];
+    history: Page<Record<string, unknown>>;
+    deadLetters: Record<string, unknown>[];
+    resyncRequests: Record<string, unknown>[];
+  } | null> {
+    const scope = new SqlFilter().add('source_key = ?', orderNo).add('scheme_id = ?', q.schemeId);
+    const orders: Record<string, unknown>[] = await this.ds.query(
+      `SELECT ${AUDIT_ORDER_COLUMNS} FROM audit_orders ${scope.where} ORDER BY scheme_id`,
+      scope.params,
+    );
+    const h = new SqlFilter().add('source_key = ?', orderNo).add('scheme_id = ?', q.schemeId);
+    const history: Record<string, unknown>[] = await this.ds.query(
+      `SELECT event_id::text AS "eventId", scheme_id AS "schemeId", source_key AS "sourceKey", stage, status,
+              occurred_at AS "occurredAt", recorded_at AS "recordedAt", event
+         FROM audit_history ${h.where}
+        ORDER BY occurred_at DESC, recorded_at DESC, event_id DESC
+        LIMIT ${h.param(q.limit + 1)} OFFSET ${h.param(q.offset)}`,
+      h.params,
+    );
+    const d = new SqlFilter().add('source_key = ?', orderNo).add('scheme_id = ?', q.schemeId);
+    const deadLetters: Record<string, unknown>[] = await this.ds.query(
+      `SELECT event_id::text AS id, stage, state, error_message AS "errorMessage", occurred_at AS "occurredAt"
+         FROM dead_letters ${d.where} ORDER BY occurred_at DESC LIMIT 50`,
+      d.params,
+    );
+    const r = new SqlFilter().add('order_no = ?', orderNo).add('scheme_id = ?', q.schemeId);
+    const resyncRequests: Record<string, unknown>[] = await this.ds.query(
+      `SELECT ${RESYNC_COLUMNS} FROM resync_requests ${r.where} ORDER BY requested_at DESC LIMIT 50`,
+      r.params,
+    );
+    if (orders.length === 0 && history.length === 0 && deadLetters.length === 0 && resyncRequests.length === 0)
+      return null;
+    return { orderNo, orders, history: toPage(history, q.limit, q.offset), deadLetters, resyncRequests };
+  }
+
+  /** Orders by status / scheme / stage and time range (on last_occurred_at), newest first. */
+  async orders(q: AuditOrdersFilter): Promise<Page<Record<string, unknown>>> {
+    const f = new SqlFilter()
+      .add('status = ?', q.status)
+      .add('scheme_id = ?', q.schemeId)
+      .add('stage = ?', q.stage)
+      .add('last_occurred_at >= ?', q.from)
+      .add('last_occurred_at < ?', q.to);
+    const rows: Record<string, unknown>[] = await this.ds.query(
+      `SELECT ${AUDIT_ORDER_COLUMNS} FROM audit_orders ${f.where}
+        ORDER BY last_occurred_at DESC, scheme_id, source_key
+        LIMIT ${f.param(q.limit + 1)} OFFSET ${f.param(q.offset)}`,
+      f.params,
+    );
+    return toPage(rows, q.limit, q.offset);
+  }
+
+  /** Counts per status (scheme / time range on last_occurred_at), dead letters, resyncs, circuit, actions. */
+  async stats(q: { schemeId?: string; from?: string; to?: string }): Promise<{
+    counts: Record<string, number>;
+    total: number;
+    deadLetters: Record<string, number>;
+    pendingResyncs: number;
+    circuit: CircuitSummary;
+    recentActions: unknown[];
+  }> {
+    const f = new SqlFilter()
+      .add('scheme_id = ?', q.schemeId)
+      .add('last_occurred_at >= ?', q.from)
+      .add('last_occurred_at < ?', q.to);
+    const counts: Record<string, number> = {
+      ...Object.fromEntries(AUDIT_STATUSES.map((s) => [s, 0])),
+      ...(await this.countBy(
+        `SELECT status AS k, count(*)::int AS n FROM audit_orders ${f.where} GROUP BY status`,
+        f.params,
+      )),
+    };
+    const d = new SqlFilter()
+      .add('scheme_id = ?', q.schemeId)
+      .add('occurred_at >= ?', q.from)
+      .add('occurred_at < ?', q.to);
+    const deadLetters = await this.countBy(
+      `SELECT state AS k, count(*)::int AS n FROM dead_letters ${d.where} GROUP BY state`,
+      d.params,
+    );
+    const r = new SqlFilter().add(`state = ?`, 'pending').add('scheme_id = ?', q.schemeId);
+    const [{ n: pendingResyncs }] = (await this.ds.query(
+      `SELECT count(*)::int AS n FROM resync_requests ${r.where}`,
+      r.params,
+    )) as Array<{ n: number }>;
+    const recent = await this.actions.list({ limit: 20, offset: 0 });
+    return {
+      counts,
+      total: Object.values(counts).reduce((a, b) => a + b, 0),
+      deadLetters,
+      pendingResyncs,
+      circuit: await readLoaderCircuit(this.ds),
+      recentActions: recent.items,
+    };
+  }
+
+  private async countBy(sql: string, params: unknown[]): Promise<Record<string, number>> {
+    const rows: Array<{ k: string; n: number }> = await this.ds.query(sql, params);
+    return Object.fromEntries(rows.map((row) => [row.k, row.n]));
+  }
+}

@@ -1,0 +1,333 @@
+import { z } from 'zod';
+import { AUDIT_STATUSES, STAGES } from '@libs/contracts';
+
+/**
+ * Request and response shapes of the operator API. Requests are validated with these schemas
+ * (400 naming the field); the OpenAPI document is generated from them, so the two cannot drift.
+ */
+
+const isoTime = z.iso.datetime({ offset: true }).describe('ISO 8601 time with offset, e.g. 2026-11-28T08:00:00Z');
+const nonEmpty = z.string().min(1);
+const limit = z.coerce.number().int().min(1).max(200).default(50).describe('Page size, at most 200.');
+const offset = z.coerce.number().int().min(0).default(0).describe('Items to skip.');
+const reveal = z
+  .enum(['pii'])
+  .optional()
+  .describe('`pii` shows receiver name/phones/address unmasked; recorded as an operator action.');
+const schemeIdParam = z.string().min(1).max(100).describe('Scheme id.');
+
+function timeRange<T extends z.ZodRawShape>(shape: T) {
+  return z
+    .strictObject({
+      ...shape,
+      from: isoTime.optional().describe('Inclusive lower bound (ISO time).'),
+      to: isoTime.optional().describe('Exclusive upper bound (ISO time).'),
+    })
+    .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
+      path: ['to'],
+      message: 'must be after from',
+    });
+}
+
+export const AuditStatusParam = z.enum(AUDIT_STATUSES);
+export const StageParam = z.enum(STAGES);
+export const DEAD_LETTER_STATES = ['parked', 'repushed', 'resolved'] as const;
+export const RESYNC_STATES = ['pending', 'done', 'not_found', 'failed'] as const;
+
+// ---- path parameters ----------------------------------------------------------------------
+export const OrderNoParams = z.strictObject({ orderNo: z.string().min(1).max(200).describe('WDT order_no.') });
+export const IdParams = z.strictObject({ id: z.uuid().describe('Id (uuid).') });
+export const SchemeIdParams = z.strictObject({ id: schemeIdParam });
+
+// ---- queries --------------------------------------------------------------------------------
+export const AuditOrderQuery = z.strictObject({
+  schemeId: schemeIdParam.optional(),
+  limit,
+  offset,
+  reveal,
+});
+export const AuditOrdersQuery = timeRange({
+  status: AuditStatusParam.optional(),
+  schemeId: schemeIdParam.optional(),
+  stage: StageParam.optional(),
+  limit,
+  offset,
+});
+export const AuditStatsQuery = timeRange({ schemeId: schemeIdParam.optional() });
+export const DeadLettersQuery = timeRange({
+  state: z.enum(DEAD_LETTER_STATES).optional(),
+  stage: StageParam.optional(),
+  schemeId: schemeIdParam.optional(),
+  sourceKey: nonEmpty.max(200).optional().describe('WDT order_no (or original message key).'),
+  limit,
+  offset,
+});
+export const RevealQuery = z.strictObject({ reveal });
+export const PageQuery = z.strictObject({ limit, offset });
+export const ActionsQuery = timeRange({
+  tokenName: nonEmpty.max(100).optional(),
+  action: nonEmpty.max(100).optional(),
+  limit,
+  offset,
+});
+export const ResyncListQuery = z.strictObject({
+  state: z.enum(RESYNC_STATES).optional(),
+  schemeId: schemeIdParam.optional(),
+  orderNo: nonEmpty.max(200).optional(),
+  limit,
+  offset,
+});
+
+// ---- bodies ---------------------------------------------------------------------------------
+const orderNos = z.array(z.string().min(1).max(200)).min(1).max(500);
+
+export const PauseBody = z.strictObject({
+  reason: z.string().max(500).optional().describe('Free text, recorded with the action.'),
+});
+
+export const RepushBody = z
+  .strictObject({
+    deadLetterIds: z.array(z.uuid()).min(1).max(500).optional(),
+    orderNos: orderNos.optional(),
+    schemeId: schemeIdParam.optional().describe('Limits orderNos to one scheme.'),
+    all: z
+      .strictObject({
+        status: z.enum(['failed', 'dead_lettered']),
+        schemeId: schemeIdParam.optional(),
+        limit: z.number().int().min(1).max(1000).default(500).describe('At most this many orders per call.'),
+      })
+      .optional(),
+    force: z
+      .boolean()
+      .default(false)
+      .describe('Re-push dead letters even when already re-pushed or resolved.'),
+  })
+  .refine((b) => b.deadLetterIds || b.orderNos || b.all, {
+    path: ['deadLetterIds'],
+    message: 'one of deadLetterIds, orderNos or all is required',
+  });
+export type RepushRequest = z.output<typeof RepushBody>;
+
+export const ResyncBody = z.strictObject({ schemeId: schemeIdParam, orderNos });
+
+// ---- responses (documentation, and checked by the integration tests) -------------------------
+const time = z.string().describe('ISO time');
+const nullableText = z.string().nullable();
+
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({
+    items: z.array(item),
+    limit: z.number().int(),
+    offset: z.number().int(),
+    nextOffset: z.number().int().nullable().describe('Offset of the next page; null on the last page.'),
+  });
+}
+
+export const AuditOrderView = z.object({
+  schemeId: z.string(),
+  sourceKey: z.string(),
+  status: z.string(),
+  stage: z.string(),
+  reason: nullableText,
+  errorClass: nullableText,
+  errorMessage: nullableText,
+  errorField: nullableText,
+  kingdeeId: nullableText,
+  kingdeeNumber: nullableText,
+  billKey: nullableText,
+  attempts: z.number().int().nullable(),
+  latencyMs: z.number().nullable(),
+  deadLetterId: nullableText,
+  correlationId: z.string(),
+  lastEventId: z.string(),
+  lastOccurredAt: time,
+  firstSeenAt: time,
+  updatedAt: time,
+});
+
+export const AuditHistoryView = z.object({
+  eventId: z.string(),
+  schemeId: z.string(),
+  sourceKey: z.string(),
+  stage: z.string(),
+  status: z.string(),
+  occurredAt: time,
+  recordedAt: time,
+  event: z.record(z.string(), z.unknown()).describe('The audit event as received (PII masked).'),
+});
+
+export const OriginView = z.object({
+  topic: z.string().describe('Kafka topic, or `wdt:<method>` for records that never reached Kafka.'),
+  partition: z.number().int(),
+  offset: z.string(),
+  key: nullableText,
+});
+
+export const DeadLetterView = z.object({
+  id: z.string(),
+  stage: z.string(),
+  schemeId: nullableText,
+  sourceKey: nullableText,
+  errorClass: z.string(),
+  errorMessage: z.string(),
+  attempts: z.number().int(),
+  origin: OriginView,
+  payloadStorage: z.enum(['inline', 'postgres']),
+  payloadSizeBytes: z.number().int().nullable(),
+  state: z.string(),
+  occurredAt: time,
+  repushedAt: time.nullable(),
+  repushedBy: nullableText,
+});
+
+export const InlinePayloadView = z.object({
+  storage: z.literal('inline'),
+  encoding: z.enum(['utf8', 'base64']),
+  data: z.string().nullable().describe('The original bytes (PII masked unless revealed); null when withheld.'),
+  json: z.unknown().optional().describe('`data` parsed, when it is JSON.'),
+  masked: z.boolean(),
+  withheld: z.string().optional().describe('Why data is withheld (binary payload, PII not revealed).'),
+});
+export const PostgresPayloadView = z.object({
+  storage: z.literal('postgres'),
+  ref: z.string(),
+  sizeBytes: z.number().int(),
+  sha256: z.string(),
+  stored: z.boolean().describe('Whether dead_letter_payloads still holds the bytes.'),
+  href: z.string().describe('Where to download the bytes.'),
+});
+export const DeadLetterDetailView = DeadLetterView.extend({
+  payload: z.discriminatedUnion('storage', [InlinePayloadView, PostgresPayloadView]),
+});
+
+export const DeadLetterBriefView = z.object({
+  id: z.string(),
+  stage: z.string(),
+  state: z.string(),
+  errorMessage: z.string(),
+  occurredAt: time,
+});
+
+export const ResyncRequestView = z.object({
+  id: z.string(),
+  schemeId: z.string(),
+  orderNo: z.string(),
+  requestedBy: z.string(),
+  requestedAt: time,
+  state: z.enum(RESYNC_STATES),
+  result: nullableText,
+  doneAt: time.nullable(),
+});
+
+export const AuditOrderDetailView = z.object({
+  orderNo: z.string(),
+  orders: z.array(AuditOrderView).describe('One row per scheme.'),
+  history: pageOf(AuditHistoryView).describe('Newest first.'),
+  deadLetters: z.array(DeadLetterBriefView),
+  resyncRequests: z.array(ResyncRequestView),
+});
+
+export const CircuitView = z.object({
+  state: z.enum(['closed', 'open', 'half_open', 'unknown']).describe('Worst state over the loader instances.'),
+  instances: z.array(
+    z.object({
+      instance: z.string(),
+      state: z.string(),
+      lastError: nullableText,
+      since: time.nullable(),
+      updatedAt: time,
+    }),
+  ),
+});
+
+export const ActionView = z.object({
+  id: z.string(),
+  tokenName: z.string(),
+  action: z.string(),
+  target: nullableText,
+  params: z.record(z.string(), z.unknown()),
+  outcome: nullableText,
+  at: time,
+});
+
+export const StatsView = z.object({
+  counts: z.record(z.string(), z.number().int()).describe('Orders per status.'),
+  total: z.number().int(),
+  deadLetters: z.record(z.string(), z.number().int()).describe('Dead letters per state.'),
+  pendingResyncs: z.number().int(),
+  circuit: CircuitView,
+  recentActions: z.array(ActionView),
+});
+
+export const SchemeView = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: nullableText,
+  enabled: z.boolean(),
+  inFiles: z.boolean().describe('False for a scheme known only from sync_cursors.'),
+  paused: z.boolean(),
+  cursor: z
+    .object({
+      axis: z.string(),
+      value: z.string().describe('Shanghai wall-clock.'),
+      ageSeconds: z.number().nullable().describe('now − cursor value.'),
+    })
+    .nullable(),
+  lastRunAt: time.nullable(),
+  lastSuccessAt: time.nullable(),
+  lastError: nullableText,
+  lagSeconds: z.number().nullable().describe('now − lastSuccessAt.'),
+  counts: z.record(z.string(), z.number().int()),
+  deadLettersParked: z.number().int(),
+  pendingResyncs: z.number().int(),
+  circuit: CircuitView.shape.state,
+});
+export const SchemesView = pageOf(SchemeView).extend({ circuit: CircuitView });
+
+export const PauseView = z.object({
+  schemeId: z.string(),
+  paused: z.boolean(),
+  changed: z.boolean(),
+  cursorCreated: z.boolean(),
+});
+
+export const REPUSH_OUTCOMES = [
+  'repushed',
+  'resync_requested',
+  'resync_pending',
+  'skipped',
+  'not_found',
+  'failed',
+] as const;
+export type RepushOutcome = (typeof REPUSH_OUTCOMES)[number];
+
+export const RepushItemView = z.object({
+  kind: z.enum(['dead_letter', 'order']),
+  target: z.string().describe('Dead letter id or order number.'),
+  schemeId: nullableText,
+  orderNo: nullableText,
+  outcome: z.enum(REPUSH_OUTCOMES),
+  topic: z.string().optional().describe('Where the original bytes went.'),
+  deadLetterId: z.string().optional(),
+  resyncRequestId: z.string().optional(),
+  reason: z.string().optional(),
+});
+export type RepushItem = z.infer<typeof RepushItemView>;
+export const RepushView = z.object({
+  results: z.array(RepushItemView),
+  summary: z.record(z.string(), z.number().int()),
+  truncated: z.boolean().describe('`all` matched more orders than its limit.'),
+});
+
+export const ResyncCreatedView = z.object({
+  schemeId: z.string(),
+  results: z.array(
+    z.object({ orderNo: z.string(), id: z.string(), state: z.string(), created: z.boolean() }),
+  ),
+});
+
+export const ErrorView = z.object({
+  statusCode: z.number().int(),
+  message: z.union([z.string(), z.array(z.string())]),
+  error: z.string().optional(),
+});

@@ -1,0 +1,15 @@
+import { Scheme } from '@libs/scheme';
+
+/** Injection tokens of the operator module (the rest comes from @libs/runtime). */
+export const OPERATOR_CLOCK = Symbol('OPERATOR_CLOCK');
+export const SCHEME_CATALOG = Symbol('SCHEME_CATALOG');
+
+/** Where the scheme definitions come from (the SCHEMES_DIR files, read on every call). */
+export interface SchemeCatalog {
+  list(): Scheme[];
+}
+
+/** What an authenticated request carries: the name of the token it presented. */
+export interface OperatorIdentity {
+  name: string;
+}

@@ -1,0 +1,233 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { CONTENT_TYPE_JSON, HEADER } from '@libs/contracts';
+import { EventProducer } from '@libs/kafka';
+import { DATA_SOURCE, PRODUCER } from '@libs/runtime';
+import { DeadLetterRow, DeadLettersService, isWdtOrigin } from './dead-letters.service';
+import { RepushItem, RepushOutcome, RepushRequest } from './operator-api.schema';
+import { OperatorActionsService } from './operator-actions.service';
+import { ResyncService } from './resync.service';
+
+interface OrderRow {
+  schemeId: string;
+  sourceKey: string;
+  status: string;
+  deadLetterId: string | null;
+}
+
+/** Headers a re-pushed message carries: the contract headers when the bytes are an event, plus provenance. */
+export function repushHeaders(bytes: Buffer, row: DeadLetterRow, by: string): Record<string, string> {
+  const headers: Record<string, string> = { 'x-repushed-by': by, 'x-dead-letter-id': row.id };
+  try {
+    const event = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+    if (typeof event.eventType === 'string') headers[HEADER.eventType] = event.eventType;
+    if (typeof event.schemaVersion === 'number') headers[HEADER.schemaVersion] = String(event.schemaVersion);
+    const correlation = event.correlationId ?? event.orderNo ?? event.sourceKey ?? row.sourceKey;
+    if (typeof correlation === 'string') headers[HEADER.correlationId] = correlation;
+    headers[HEADER.contentType] = CONTENT_TYPE_JSON;
+  } catch {
+    /* not JSON: provenance headers only */
+  }
+  return headers;
+}
+
+/** The WDT order number of an extractor dead letter: its source key, or the order inside its payload. */
+export function wdtOrderNo(row: DeadLetterRow, bytes: Buffer | undefined): string | undefined {
+  const key = row.sourceKey ?? row.originKey ?? '';
+  if (key && !key.startsWith('#') && !key.includes('wdt:')) return key;
+  if (!bytes) return undefined;
+  try {
+    const value = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+    const record = (value.record ?? value) as Record<string, unknown>;
+    const orderNo = value.orderNo ?? record.order_no;
+    return typeof orderNo === 'string' && orderNo.length > 0 ? orderNo : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Re-push: a dead letter that came from a Kafka topic goes back to that topic (its original bytes,
+ * key and partitioning by key) and is marked repushed; a failed order, or a dead letter of the
+ * extractor (origin `wdt:…`, never on a topic), becomes a resync request the extractor leader
+ * carries out. Each item's outcome is answered and recorded as an operator action.
+ */
+@Injectable()
+export class RepushService {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(PRODUCER) private readonly producer: EventProducer,
+    private readonly deadLetters: DeadLettersService,
+    private readonly resync: ResyncService,
+    private readonly actions: OperatorActionsService,
+  ) {}
+
+  async repush(
+    body: RepushRequest,
+    by: string,
+  ): Promise<{ results: RepushItem[]; summary: Record<string, number>; truncated: boolean }> {
+    const results: RepushItem[] = [];
+    const handled = new Set<string>();
+    for (const id of new Set(body.deadLetterIds ?? [])) {
+      handled.add(id);
+      results.push({ kind: 'dead_letter', target: id, ...(await this.repushDeadLetter(id, by, body.force)) });
+    }
+    const orders: Array<{ orderNo: string; rows: OrderRow[] }> = [];
+    for (const orderNo of new Set(body.orderNos ?? [])) {
+      orders.push({ orderNo, rows: await this.orderRows({ sourceKey: orderNo, schemeId: body.schemeId }) });
+    }
+    let truncated = false;
+    if (body.all) {
+      const rows = await this.orderRows({
+        status: body.all.status,
+        schemeId: body.all.schemeId,
+        limit: body.all.limit + 1,
+      });
+      truncated = rows.length > body.all.limit;
+      for (const row of rows.slice(0, body.all.limit)) orders.push({ orderNo: row.sourceKey, rows: [row] });
+    }
+    for (const { orderNo, rows } of orders) {
+      if (rows.length === 0) {
+        results.push(this.item('order', orderNo, null, orderNo, 'not_found', { reason: 'no audit record' }));
+        continue;
+      }
+      for (const row of rows) results.push(await this.repushOrder(row, by, body.force, handled));
+    }
+    await this.actions.record(
+      results.map((r) => ({
+        tokenName: by,
+        action: r.kind === 'dead_letter' ? 'repush.dead_letter' : 'repush.order',
+        target: r.kind === 'order' && r.schemeId ? `${r.schemeId}/${r.target}` : r.target,
+        params: {
+          force: body.force,
+          ...(body.all ? { all: body.all } : {}),
+          ...(r.deadLetterId ? { deadLetterId: r.deadLetterId } : {}),
+          ...(r.resyncRequestId ? { resyncRequestId: r.resyncRequestId } : {}),
+        },
+        outcome: r.reason ? `${r.outcome}: ${r.reason}` : r.outcome,
+      })),
+    );
+    const summary: Record<string, number> = {};
+    for (const r of results) summary[r.outcome] = (summary[r.outcome] ?? 0) + 1;
+    return { results, summary, truncated };
+  }
+
+  private item(
+    kind: RepushItem['kind'],
+    target: string,
+    schemeId: string | null,
+    orderNo: string | null,
+    outcome: RepushOutcome,
+    extra: Partial<RepushItem> = {},
+  ): RepushItem {
+    return { kind, target, schemeId, orderNo, outcome, ...extra };
+  }
+
+  private async orderRows(q: {
+    sourceKey?: string;
+    status?: string;
+    schemeId?: string;
+    limit?: number;
+  }): Promise<OrderRow[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.sourceKey !== undefined) where.push(`source_key = $${params.push(q.sourceKey)}`);
+    if (q.status !== undefined) where.push(`status = $${params.push(q.status)}`);
+    if (q.schemeId !== undefined) where.push(`scheme_id = $${params.push(q.schemeId)}`);
+    const limit = q.limit !== undefined ? `LIMIT $${params.push(q.limit)}` : '';
+    return this.ds.query(
+      `SELECT scheme_id AS "schemeId", source_key AS "sourceKey", status, dead_letter_id::text AS "deadLetterId"
+         FROM audit_orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY last_occurred_at, scheme_id, source_key ${limit}`,
+      params,
+    );
+  }
+
+  private async repushOrder(row: OrderRow, by: string, force: boolean, handled: Set<string>): Promise<RepushItem> {
+    const { schemeId, sourceKey: orderNo } = row;
+    if (row.status === 'dead_lettered' && row.deadLetterId) {
+      if (handled.has(row.deadLetterId))
+        return this.item('order', orderNo, schemeId, orderNo, 'skipped', {
+          deadLetterId: row.deadLetterId,
+          reason: 'its dead letter is handled by this request already',
+        });
+      handled.add(row.deadLetterId);
+      const r = await this.repushDeadLetter(row.deadLetterId, by, force);
+      if (r.outcome !== 'not_found') return { kind: 'order', target: orderNo, ...r, deadLetterId: row.deadLetterId };
+      // The audit row names a dead letter the audit writer has not stored: re-fetch the order instead.
+    }
+    if (row.status === 'failed' || row.status === 'dead_lettered') {
+      const r = await this.ds.transaction((tx) => this.resync.request(schemeId, orderNo, by, tx));
+      return this.item('order', orderNo, schemeId, orderNo, r.created ? 'resync_requested' : 'resync_pending', {
+        resyncRequestId: r.id,
+      });
+    }
+    return this.item('order', orderNo, schemeId, orderNo, 'skipped', {
+      reason: `order is ${row.status}; POST /api/resync re-fetches it anyway`,
+    });
+  }
+
+  /**
+   * One dead letter, under a row lock held until the outcome is recorded: a concurrent re-push of
+   * the same row waits and then finds it repushed. A crash after publishing and before commit
+   * leaves it parked (a second re-push duplicates, which downstream absorbs); never the reverse.
+   */
+  private async repushDeadLetter(
+    id: string,
+    by: string,
+    force: boolean,
+  ): Promise<Omit<RepushItem, 'kind' | 'target'>> {
+    return this.ds.transaction(async (tx) => {
+      const locked: unknown[] = await tx.query(`SELECT 1 FROM dead_letters WHERE event_id = $1 FOR UPDATE`, [id]);
+      const row = locked.length > 0 ? await this.deadLetters.get(id, tx) : undefined;
+      if (!row) return { schemeId: null, orderNo: null, outcome: 'not_found' as const, reason: 'no such dead letter' };
+      const base = { schemeId: row.schemeId, orderNo: row.sourceKey };
+      if (row.state !== 'parked' && !force) {
+        const who = row.repushedBy ? ` by ${row.repushedBy} at ${new Date(row.repushedAt ?? 0).toISOString()}` : '';
+        return { ...base, outcome: 'skipped' as const, reason: `already ${row.state}${who}; pass force to re-push` };
+      }
+      let bytes: Buffer | undefined;
+      try {
+        bytes = await this.deadLetters.originalBytes(row, tx);
+      } catch (err) {
+        return { ...base, outcome: 'failed' as const, reason: (err as Error).message };
+      }
+      if (isWdtOrigin(row.originTopic)) return this.resyncDeadLetter(tx, row, bytes, by);
+      if (!bytes)
+        return { ...base, outcome: 'failed' as const, reason: 'original bytes are missing from dead_letter_payloads' };
+      try {
+        await this.producer.publishRaw(row.originTopic, row.originKey, bytes, repushHeaders(bytes, row, by));
+      } catch (err) {
+        return { ...base, outcome: 'failed' as const, reason: `publish failed: ${(err as Error).message}` };
+      }
+      await this.markRepushed(tx, row.id, by);
+      return { ...base, outcome: 'repushed' as const, topic: row.originTopic };
+    });
+  }
+
+  private async resyncDeadLetter(
+    tx: EntityManager,
+    row: DeadLetterRow,
+    bytes: Buffer | undefined,
+    by: string,
+  ): Promise<Omit<RepushItem, 'kind' | 'target'>> {
+    const orderNo = wdtOrderNo(row, bytes);
+    const base = { schemeId: row.schemeId, orderNo: orderNo ?? null };
+    if (!row.schemeId || !orderNo)
+      return {
+        ...base,
+        outcome: 'failed',
+        reason: `extractor dead letter without ${row.schemeId ? 'an order number' : 'a scheme id'}: cannot resync`,
+      };
+    const r = await this.resync.request(row.schemeId, orderNo, by, tx);
+    await this.markRepushed(tx, row.id, by);
+    return { ...base, outcome: r.created ? 'resync_requested' : 'resync_pending', resyncRequestId: r.id };
+  }
+
+  private async markRepushed(tx: EntityManager, id: string, by: string): Promise<void> {
+    await tx.query(
+      `UPDATE dead_letters SET state = 'repushed', repushed_at = now(), repushed_by = $2 WHERE event_id = $1`,
+      [id, by],
+    );
+  }
+}

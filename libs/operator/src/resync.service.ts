@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { DATA_SOURCE } from '@libs/runtime';
+import { RESYNC_COLUMNS } from './audit-query.service';
+import { Page, SqlFilter, toPage } from './paging.util';
+
+export interface ResyncRow {
+  id: string;
+  schemeId: string;
+  orderNo: string;
+  requestedBy: string;
+  requestedAt: Date;
+  state: string;
+  result: string | null;
+  doneAt: Date | null;
+}
+
+/**
+ * Resync requests (table resync_requests): the extractor leader re-fetches each order from WDT
+ * with a narrow window and re-emits it. One pending request per scheme and order is enough, so a
+ * second request while one is pending returns the pending one.
+ */
+@Injectable()
+export class ResyncService {
+  constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
+
+  async request(
+    schemeId: string,
+    orderNo: string,
+    requestedBy: string,
+    manager: EntityManager = this.ds.manager,
+  ): Promise<{ id: string; state: string; created: boolean }> {
+    // Serialises concurrent requests for one order, so two operators never create two pending rows.
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`resync:${schemeId}:${orderNo}`]);
+    const pending: Array<{ id: string }> = await manager.query(
+      `SELECT id::text AS id FROM resync_requests WHERE scheme_id = $1 AND order_no = $2 AND state = 'pending'
+        ORDER BY requested_at LIMIT 1`,
+      [schemeId, orderNo],
+    );
+    if (pending[0]) return { id: pending[0].id, state: 'pending', created: false };
+    const id = randomUUID();
+    await manager.query(
+      `INSERT INTO resync_requests (id, scheme_id, order_no, requested_by, requested_at, state)
+       VALUES ($1, $2, $3, $4, now(), 'pending')`,
+      [id, schemeId, orderNo, requestedBy],
+    );
+    return { id, state: 'pending', created: true };
+  }
+
+  /** Requests for many orders of one scheme, each in its own transaction (lock held briefly). */
+  async requestMany(
+    schemeId: string,
+    orderNos: string[],
+    requestedBy: string,
+  ): Promise<Array<{ orderNo: string; id: string; state: string; created: boolean }>> {
+    const out: Array<{ orderNo: string; id: string; state: string; created: boolean }> = [];
+    for (const orderNo of [...new Set(orderNos)]) {
+      const r = await this.ds.transaction((tx) => this.request(schemeId, orderNo, requestedBy, tx));
+      out.push({ orderNo, ...r });
+    }
+    return out;
+  }
+
+  async get(id: string): Promise<ResyncRow | undefined> {
+    const rows: ResyncRow[] = await this.ds.query(`SELECT ${RESYNC_COLUMNS} FROM resync_requests WHERE id = $1`, [
+      id,
+    ]);
+    return rows[0];
+  }
+
+  async list(q: {
+    state?: string;
+    schemeId?: string;
+    orderNo?: string;
+    limit: number;
+    offset: number;
+  }): Promise<Page<ResyncRow>> {
+    const f = new SqlFilter()
+      .add('state = ?', q.state)
+      .add('scheme_id = ?', q.schemeId)
+      .add('order_no = ?', q.orderNo);
+    const rows: ResyncRow[] = await this.ds.query(
+      `SELECT ${RESYNC_COLUMNS} FROM resync_requests ${f.where}
+        ORDER BY requested_at DESC, id LIMIT ${f.param(q.limit + 1)} OFFSET ${f.param(q.offset)}`,
+      f.params,
+    );
+    return toPage(rows, q.limit, q.offset);
+  }
+}

@@ -1,0 +1,144 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Clock, formatShanghai, parseShanghai } from '@libs/common';
+import { AUDIT_STATUSES } from '@libs/contracts';
+import { DATA_SOURCE } from '@libs/runtime';
+import { OPERATOR_CLOCK, SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
+import { Page, toPage } from './paging.util';
+import { CircuitSummary, readLoaderCircuit } from './service-status.util';
+
+interface CursorRow {
+  schemeId: string;
+  axis: string;
+  cursorValue: string;
+  lastRunAt: Date | null;
+  lastSuccessAt: Date | null;
+  lastError: string | null;
+  paused: boolean;
+}
+
+/** Axis of a cursor row the operator creates to pause a scheme the extractor has not run yet. */
+export const PAUSE_ROW_AXIS = 'consign_time';
+
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
+/**
+ * Schemes as operators see them: definition (SCHEMES_DIR) joined with extraction state
+ * (sync_cursors), audit counts, parked dead letters, pending resyncs and the loader circuit.
+ * Pause/resume write `sync_cursors.paused`, which the extractor leader checks before each poll.
+ */
+@Injectable()
+export class SchemeStatusService {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(SCHEME_CATALOG) private readonly catalog: SchemeCatalog,
+    @Inject(OPERATOR_CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async list(q: { limit: number; offset: number }): Promise<Page<Record<string, unknown>> & { circuit: CircuitSummary }> {
+    const schemes = this.catalog.list();
+    const cursors = new Map(
+      ((await this.ds.query(
+        `SELECT scheme_id AS "schemeId", axis, cursor_value AS "cursorValue", last_run_at AS "lastRunAt",
+                last_success_at AS "lastSuccessAt", last_error AS "lastError", paused FROM sync_cursors`,
+      )) as CursorRow[]).map((c) => [c.schemeId, c]),
+    );
+    const counts = new Map<string, Record<string, number>>();
+    for (const row of (await this.ds.query(
+      `SELECT scheme_id AS "schemeId", status, count(*)::int AS n FROM audit_orders GROUP BY scheme_id, status`,
+    )) as Array<{ schemeId: string; status: string; n: number }>) {
+      const c = counts.get(row.schemeId) ?? Object.fromEntries(AUDIT_STATUSES.map((s) => [s, 0]));
+      c[row.status] = row.n;
+      counts.set(row.schemeId, c);
+    }
+    const parked = await this.countPer(
+      `SELECT scheme_id AS "schemeId", count(*)::int AS n FROM dead_letters WHERE state = 'parked' GROUP BY scheme_id`,
+    );
+    const pending = await this.countPer(
+      `SELECT scheme_id AS "schemeId", count(*)::int AS n FROM resync_requests WHERE state = 'pending' GROUP BY scheme_id`,
+    );
+    const circuit = await readLoaderCircuit(this.ds);
+    const now = this.clock.now();
+    const known = new Set(schemes.map((s) => s.id));
+    const entries: Array<{ id: string; name: string; description: string | null; enabled: boolean; inFiles: boolean }> = [
+      ...schemes.map((s) => ({
+        id: s.id,
+        name: s.name,
+        description: s.description ?? null,
+        enabled: s.enabled,
+        inFiles: true,
+      })),
+      // Cursors of schemes no longer in SCHEMES_DIR stay visible (their extraction state is real).
+      ...[...cursors.keys()]
+        .filter((id) => !known.has(id))
+        .sort()
+        .map((id) => ({ id, name: id, description: null, enabled: false, inFiles: false })),
+    ];
+    const items = entries.map((s) => {
+      const c = cursors.get(s.id);
+      const cursorMs = c ? parseShanghai(c.cursorValue) : undefined;
+      return {
+        ...s,
+        paused: c?.paused ?? false,
+        cursor: c
+          ? { axis: c.axis, value: c.cursorValue, ageSeconds: cursorMs === undefined ? null : seconds(now - cursorMs) }
+          : null,
+        lastRunAt: c?.lastRunAt ?? null,
+        lastSuccessAt: c?.lastSuccessAt ?? null,
+        lastError: c?.lastError ?? null,
+        lagSeconds: c?.lastSuccessAt ? seconds(now - new Date(c.lastSuccessAt).getTime()) : null,
+        counts: counts.get(s.id) ?? Object.fromEntries(AUDIT_STATUSES.map((st) => [st, 0])),
+        deadLettersParked: parked.get(s.id) ?? 0,
+        pendingResyncs: pending.get(s.id) ?? 0,
+        circuit: circuit.state,
+      };
+    });
+    const page = toPage(items.slice(q.offset, q.offset + q.limit + 1), q.limit, q.offset);
+    return { ...page, circuit };
+  }
+
+  /** Whether the scheme exists (in SCHEMES_DIR, or with a cursor row). */
+  async exists(schemeId: string): Promise<boolean> {
+    if (this.catalog.list().some((s) => s.id === schemeId)) return true;
+    const rows: unknown[] = await this.ds.query(`SELECT 1 FROM sync_cursors WHERE scheme_id = $1`, [schemeId]);
+    return rows.length > 0;
+  }
+
+  /**
+   * Sets `paused`. Pausing a scheme without a cursor row creates one (axis consign_time, cursor =
+   * now in Shanghai wall-clock); resuming one without a row changes nothing.
+   */
+  async setPaused(
+    schemeId: string,
+    paused: boolean,
+  ): Promise<{ schemeId: string; paused: boolean; changed: boolean; cursorCreated: boolean }> {
+    return this.ds.transaction(async (tx) => {
+      const rows: Array<{ paused: boolean }> = await tx.query(
+        `SELECT paused FROM sync_cursors WHERE scheme_id = $1 FOR UPDATE`,
+        [schemeId],
+      );
+      if (rows.length === 0) {
+        if (!paused) return { schemeId, paused: false, changed: false, cursorCreated: false };
+        const inserted: unknown[] = await tx.query(
+          `INSERT INTO sync_cursors (scheme_id, axis, cursor_value, paused, updated_at)
+           VALUES ($1, $2, $3, true, now()) ON CONFLICT (scheme_id) DO NOTHING RETURNING scheme_id`,
+          [schemeId, PAUSE_ROW_AXIS, formatShanghai(this.clock.now())],
+        );
+        if (inserted.length > 0) return { schemeId, paused: true, changed: true, cursorCreated: true };
+        // The extractor created the row meanwhile: fall through to the update.
+      } else if (rows[0].paused === paused) {
+        return { schemeId, paused, changed: false, cursorCreated: false };
+      }
+      await tx.query(`UPDATE sync_cursors SET paused = $2, updated_at = now() WHERE scheme_id = $1`, [
+        schemeId,
+        paused,
+      ]);
+      return { schemeId, paused, changed: true, cursorCreated: false };
+    });
+  }
+
+  private async countPer(sql: string): Promise<Map<string, number>> {
+    const rows: Array<{ schemeId: string | null; n: number }> = await this.ds.query(sql);
+    return new Map(rows.filter((r) => r.schemeId !== null).map((r) => [r.schemeId as string, r.n]));
+  }
+}

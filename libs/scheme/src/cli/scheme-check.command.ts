@@ -1,0 +1,67 @@
+import { compileScheme } from '@libs/mapping';
+import * as fs from 'node:fs';
+import { SchemeError, formatSchemeIssue, type SchemeIssue } from '../scheme.errors';
+import { listSchemeFiles, loadSchemeFile, loadSchemesFromDir } from '../scheme-file.util';
+import type { Scheme } from '../scheme.schema';
+import type { CliIo } from './cli-io.util';
+
+/**
+ * `scheme:check <file|dir>...`: validates scheme files (syntax, shape, semantics) and compiles them
+ * with the mapping engine. Prints `file:line:col path: message` per problem. Returns the exit code:
+ * 0 all valid, 1 any problem.
+ */
+export function runSchemeCheck(paths: readonly string[], io: CliIo): number {
+  let failed = false;
+  const report = (issues: readonly SchemeIssue[]) => {
+    failed = true;
+    for (const issue of issues) io.err(formatSchemeIssue(issue));
+  };
+  const summary = (file: string, s: Scheme, usesFormulas: boolean) => {
+    const lines = s.mapping.entries.map((e) => `${e.path}×${Object.keys(e.fields).length}`).join(', ');
+    io.out(
+      `ok ${file}: ${s.id} (${s.enabled ? 'enabled' : 'disabled'}; ${s.target.formId} ${s.target.operation}; ` +
+        `${Object.keys(s.mapping.header).length} header fields${lines ? `, ${lines}` : ''}; ` +
+        `${s.preconditions.length} preconditions; ${usesFormulas ? 'uses formulas' : 'no formulas'})`,
+    );
+  };
+  const checkOne = (file: string, scheme?: Scheme) => {
+    try {
+      const s = scheme ?? loadSchemeFile(file);
+      const compiled = compileScheme(s);
+      summary(file, s, compiled.usesFormulas);
+    } catch (e) {
+      if (e instanceof SchemeError) report(e.issues);
+      else report([{ file, path: '(compile)', message: (e as Error).message }]);
+    }
+  };
+  if (paths.length === 0) {
+    io.err('scheme:check: give one or more scheme files or directories');
+    return 1;
+  }
+  for (const p of paths) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(p);
+    } catch (e) {
+      report([{ file: p, path: '(file)', message: `cannot read: ${(e as Error).message}` }]);
+      continue;
+    }
+    if (!stat.isDirectory()) {
+      checkOne(p);
+      continue;
+    }
+    const files = listSchemeFiles(p);
+    if (files.length === 0)
+      report([{ file: p, path: '(dir)', message: 'no scheme files (*.yaml, *.yml, *.json)' }]);
+    for (const f of files) checkOne(f);
+    if (!failed) {
+      try {
+        loadSchemesFromDir(p); // duplicate ids across files
+      } catch (e) {
+        if (e instanceof SchemeError) report(e.issues);
+        else throw e;
+      }
+    }
+  }
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,141 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  MAPPING_FIXTURES,
+  REPO_ROOT,
+  SHIPPED_SCHEME_FILE,
+  readFixture,
+  schemeYaml,
+} from '../testing/scheme-fixtures.util';
+import type { CliIo } from './cli-io.util';
+import { runSchemeCheck } from './scheme-check.command';
+import { pickRecord, runSchemePreview } from './scheme-preview.command';
+
+function collect(): CliIo & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l) };
+}
+
+describe('scheme:check', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scheme-check-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('exit 0 and a summary for the shipped scheme and for schemes/', () => {
+    const io = collect();
+    expect(runSchemeCheck([SHIPPED_SCHEME_FILE, path.join(REPO_ROOT, 'schemes')], io)).toBe(0);
+    expect(io.stderr).toEqual([]);
+    expect(io.stdout).toHaveLength(2);
+    expect(io.stdout[0]).toMatch(
+      /^ok .*wdt-stockout-return-to-kingdee-pur-mrb\.yaml: wdt-stockout-return-to-kingdee-pur-mrb \(enabled; PUR_MRB BatchSave; 8 header fields, FPURMRBENTRY×5; 3 preconditions; no formulas\)$/,
+    );
+  });
+
+  it('exit 1 with file:line:col path: message for each problem', () => {
+    const file = path.join(dir, 'broken.yaml');
+    fs.writeFileSync(
+      file,
+      schemeYaml({
+        header: '    FBillNo: { template: "{{order_no}}" }\n    FDate: { formula: "$bad(" }',
+        extra: 'schedule: { transferTime: "99 * * * *" }',
+      }),
+    );
+    const io = collect();
+    expect(runSchemeCheck([file], io)).toBe(1);
+    expect(io.stdout).toEqual([]);
+    expect(io.stderr).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${file}:14:\\d+ mapping\\.header\\.FDate\\.formula: formula does not compile`),
+      ),
+      expect.stringMatching(
+        new RegExp(
+          `^${file}:25:\\d+ schedule\\.transferTime: cron expression "99 \\* \\* \\* \\*" does not parse`,
+        ),
+      ),
+    ]);
+  });
+
+  it('exit 1 for a missing file and for no arguments', () => {
+    const io = collect();
+    expect(runSchemeCheck([path.join(dir, 'nope.yaml')], io)).toBe(1);
+    expect(io.stderr[0]).toMatch(/nope\.yaml \(file\): cannot read/);
+    expect(runSchemeCheck([], collect())).toBe(1);
+  });
+});
+
+describe('scheme:preview', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scheme-preview-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const write = (name: string, data: unknown) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, typeof data === 'string' ? data : JSON.stringify(data));
+    return file;
+  };
+  const golden = () => JSON.parse(readFixture('golden-record.verbatim.txt')) as Record<string, unknown>;
+
+  it('prints the BatchSave request of the golden record (exit 0)', async () => {
+    const io = collect();
+    const code = await runSchemePreview(
+      SHIPPED_SCHEME_FILE,
+      path.join(MAPPING_FIXTURES, 'golden-record.verbatim.txt'),
+      {},
+      io,
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(io.stdout.join('\n'))).toEqual(JSON.parse(readFixture('golden-request.verbatim.txt')));
+    expect(io.stderr).toEqual(['# wdt-stockout-return-to-kingdee-pur-mrb: bill CT2026112800012']);
+  });
+
+  it('picks a record out of a WDT response', async () => {
+    const other = { ...golden(), order_no: 'CT2' };
+    const file = write('response.json', { code: 0, total_count: '2', stockout_list: [golden(), other] });
+    const io = collect();
+    expect(await runSchemePreview(SHIPPED_SCHEME_FILE, file, { index: 1 }, io)).toBe(0);
+    expect(io.stdout.join('\n')).toContain('"FBillNo": "CT2"');
+    expect(await runSchemePreview(SHIPPED_SCHEME_FILE, file, { index: 5 }, collect())).toBe(1);
+  });
+
+  it('prints the skip reason (exit 3)', async () => {
+    const io = collect();
+    expect(
+      await runSchemePreview(SHIPPED_SCHEME_FILE, write('r.json', { ...golden(), status: '5' }), {}, io),
+    ).toBe(3);
+    expect(io.stdout).toEqual([
+      'skipped CT2026112800012 by precondition not-cancelled: order is cancelled (status 5)',
+    ]);
+  });
+
+  it('prints the mapping error (exit 2)', async () => {
+    const record = golden();
+    (record.details_list as Array<Record<string, unknown>>)[0].goods_count = '1e400';
+    const io = collect();
+    expect(await runSchemePreview(SHIPPED_SCHEME_FILE, write('r.json', record), {}, io)).toBe(2);
+    expect(io.stdout).toEqual([
+      'mapping error [bad_decimal] bill CT2026112800012 FPURMRBENTRY[0].FRMREALQTY: details_list[0].goods_count "1e400" is not a plain decimal number like "2.0000"',
+    ]);
+  });
+
+  it('exit 1 for a broken scheme or an unreadable record', async () => {
+    const io = collect();
+    expect(await runSchemePreview(write('s.yaml', 'id: [\n'), write('r.json', golden()), {}, io)).toBe(1);
+    expect(io.stderr[0]).toMatch(/s\.yaml:\d+:\d+ \(yaml\): YAML:/);
+    const io2 = collect();
+    expect(await runSchemePreview(SHIPPED_SCHEME_FILE, write('bad.json', '{"order_no":'), {}, io2)).toBe(1);
+    expect(io2.stderr[0]).toMatch(/bad\.json: /);
+  });
+
+  it('pickRecord understands records, arrays and both response envelopes', () => {
+    const r = { order_no: 'A' };
+    expect(pickRecord(r, 0)).toBe(r);
+    expect(pickRecord([r], 0)).toBe(r);
+    expect(pickRecord({ stockout_list: [r] }, 0)).toBe(r);
+    expect(pickRecord({ response: { stockout_list: [r] } }, 0)).toBe(r);
+  });
+});

@@ -1,0 +1,255 @@
+import { z } from 'zod';
+
+/**
+ * The integration scheme: one declarative file (YAML or JSON) read by the extractor (`source`,
+ * `schedule`), the transformer (`mapping`, `valueMaps`, `preconditions`) and the loader (`target`,
+ * `retry`). This file holds the *shape* (zod, strict objects: unknown keys are errors). Rules that
+ * need more than shape — formulas compile, templates parse, value maps exist, cron parses,
+ * consistency between sections — live in `scheme-semantics.util.ts`.
+ */
+
+/** Field value types; see `field-types.util.ts` for the exact conversion rules. */
+export const FIELD_TYPES = ['string', 'ref', 'decimal', 'integer', 'date', 'datetime', 'boolean'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+/** Record keys a template, target or precondition path may never name (prototype pollution). */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+// Identifiers never name __proto__ / constructor / prototype (lookaheads keep this in the JSON Schema too).
+const NOT_FORBIDDEN = '(?!(?:__proto__|constructor|prototype)(?:\\.|$))';
+const IDENT = new RegExp(`^${NOT_FORBIDDEN}[A-Za-z_][A-Za-z0-9_]*$`);
+const DOTTED = new RegExp(
+  `^${NOT_FORBIDDEN}[A-Za-z_][A-Za-z0-9_]*(?:\\.${NOT_FORBIDDEN}[A-Za-z_][A-Za-z0-9_]*)*$`,
+);
+/** `250ms`, `5s`, `10m`, `1h30m`, `3d`, `2w`. */
+export const DURATION_PATTERN = /^(\d+(ms|s|m|h|d|w))+$/;
+
+const identifier = z.string().regex(IDENT, { error: 'must be an identifier like FBillNo or details_list' });
+const dottedPath = z
+  .string()
+  .regex(DOTTED, { error: 'must be a dotted path of identifiers like FPURMRBFIN.FSettleOrgId' });
+const duration = z
+  .string()
+  .regex(DURATION_PATTERN, { error: 'must be a duration like 250ms, 5s, 10m, 1h30m, 3d' });
+const scalar = z.union([z.string(), z.number(), z.boolean()], {
+  error: 'must be a string, number or boolean',
+});
+const nonEmptyString = z.string().min(1, { error: 'must not be empty' });
+
+export const FieldSpecSchema = z.strictObject({
+  /** `{{path}}` placeholders, may be mixed with text. Exactly one of template / const / formula. */
+  template: z
+    .string()
+    .describe(
+      'Text with {{path}} placeholders; {{order_no}} alone keeps the raw value. Inside entries {{<source>.x}} reads the current line.',
+    )
+    .optional(),
+  const: scalar.describe('A constant value.').optional(),
+  /** JSONata expression; the record is the input, `$line`/`$lineIndex` are bound inside entries. */
+  formula: z
+    .string()
+    .describe('JSONata expression; input is the record, $line / $lineIndex inside entries.')
+    .optional(),
+  type: z
+    .enum(FIELD_TYPES)
+    .describe('string | ref ({"FNumber": v}) | decimal | integer | date | datetime | boolean')
+    .default('string'),
+  valueMap: identifier.describe('Name of a value map under valueMaps, applied before the type.').optional(),
+  required: z
+    .boolean()
+    .describe('An empty value fails the record instead of omitting the field.')
+    .default(false),
+  /** Dotted target path overriding the key, e.g. `FPURMRBFIN.FSettleOrgId`. */
+  target: dottedPath.describe('Target path overriding the key, e.g. FPURMRBFIN.FSettleOrgId.').optional(),
+  /** Longest accepted text (characters) for string/ref values; default 2000. */
+  maxLength: z.number().int().min(1).max(1_000_000).optional(),
+  /** decimal/integer only: the value must be > 0. */
+  positive: z.boolean().optional(),
+  description: z.string().optional(),
+});
+export type FieldSpec = z.output<typeof FieldSpecSchema>;
+
+const fieldMap = z.record(identifier, FieldSpecSchema);
+
+export const EntrySpecSchema = z.strictObject({
+  /** Target path of the entry array in the model, e.g. `FPURMRBENTRY`. */
+  path: dottedPath.describe('Target path of the entry array, e.g. FPURMRBENTRY.'),
+  /** Record array iterated, one entry per element; `{{<source>.x}}` reads the current line. */
+  source: identifier.describe('Record array iterated, one entry per element, e.g. details_list.'),
+  /** Other names the same array may arrive under (the seed's response table says `detail_list`). */
+  sourceAliases: z.array(identifier).describe('Other names the same array may arrive under.').optional(),
+  fields: fieldMap,
+  description: z.string().optional(),
+});
+export type EntrySpec = z.output<typeof EntrySpecSchema>;
+
+export const ValueMapSchema = z.strictObject({
+  /** fail: a miss dead-letters the record; passthrough: the source value is used; default: `default`. */
+  onMissing: z
+    .enum(['fail', 'passthrough', 'default'])
+    .describe('What a value not in entries does: fail the record, pass it through, or use default.')
+    .default('fail'),
+  default: scalar.optional(),
+  entries: z.record(z.string(), scalar).default({}),
+  description: z.string().optional(),
+});
+export type ValueMap = z.output<typeof ValueMapSchema>;
+
+const preconditionValue = z.union([z.string(), z.number()], { error: 'must be a string or number' });
+
+/**
+ * A precondition is either a JSONata `formula` (true = qualifies) or a declarative check on one
+ * record `field` with exactly one operator. Declarative checks never touch JSONata.
+ */
+export const PreconditionSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'must be a short name like shipped-or-completed' }),
+  description: z.string().optional(),
+  /** Why a record is skipped; may contain `{{path}}` placeholders of the record. */
+  reason: z
+    .string()
+    .describe('Why a record is skipped; {{path}} placeholders of the record allowed.')
+    .optional(),
+  formula: z.string().describe('JSONata expression; true = the record qualifies.').optional(),
+  field: dottedPath
+    .describe('Record path checked by the one operator given (in, notIn, equals, …).')
+    .optional(),
+  in: z.array(preconditionValue).min(1).optional(),
+  notIn: z.array(preconditionValue).min(1).optional(),
+  equals: preconditionValue.optional(),
+  notEquals: preconditionValue.optional(),
+  exists: z.boolean().optional(),
+  nonEmpty: z.boolean().optional(),
+  minItems: z.number().int().min(0).optional(),
+});
+export type Precondition = z.output<typeof PreconditionSchema>;
+
+export const PRECONDITION_OPERATORS = [
+  'in',
+  'notIn',
+  'equals',
+  'notEquals',
+  'exists',
+  'nonEmpty',
+  'minItems',
+] as const;
+
+export const WDT_STATUSES = ['5', '50', '55', '95', '110'] as const;
+
+export const SourceSchema = z.strictObject({
+  system: z.literal('wdt'),
+  /** Omitted: the deployment's default gateway (environment). */
+  gateway: z.enum(['qimen', 'native']).optional(),
+  method: z
+    .string()
+    .regex(/^wdt\.[a-z0-9_.]+$/, { error: 'must be a WDT method like wdt.stockout.order.query.return' }),
+  /** Business params sent as is; values may use {{PAGINATION_PAGE_SIZE}}, {{LAST_SYNC_TIME}}, {{CURRENT_TIME}}. */
+  params: z.record(identifier, z.string()).default({}),
+  filters: z
+    .strictObject({
+      warehouse_no: z.array(nonEmptyString).min(1).optional(),
+      /** Absent: WDT returns shipped + completed on the consign-time axis. */
+      status: z.enum(WDT_STATUSES).optional(),
+      src_order_no: nonEmptyString.optional(),
+      outer_no: nonEmptyString.optional(),
+      stockout_no: nonEmptyString.optional(),
+    })
+    .default({}),
+  pageSize: z.number().int().min(1).max(100).default(30),
+  cursor: z
+    .strictObject({
+      axis: z.enum(['auto', 'consign_time', 'modified']).default('auto'),
+      lookback: duration.default('10m'),
+      safetyLag: duration.default('30s'),
+      maxWindow: duration.default('30d'),
+      /** Shanghai wall-clock `yyyy-MM-dd HH:mm:ss` where a fresh cursor starts. */
+      initial: z.string().optional(),
+    })
+    .prefault({}),
+  pageOrder: z.enum(['last_to_first', 'first_to_last']).default('last_to_first'),
+  reconciliation: z.strictObject({ period: duration, cron: z.string() }).optional(),
+});
+export type SchemeSource = z.output<typeof SourceSchema>;
+
+/** BatchSave/Save `data` options (Kingdee names). Unknown keys are rejected to catch typos. */
+export const RequestOptionsSchema = z.strictObject({
+  IsAutoSubmitAndAudit: z.boolean().optional(),
+  IsVerifyBaseDataField: z.boolean().optional(),
+  SubSystemId: z.string().optional(),
+  NeedUpDateFields: z.array(z.string()).optional(),
+  NeedReturnFields: z.array(z.string()).optional(),
+  IsDeleteEntry: z.boolean().optional(),
+  IsEntryBatchFill: z.boolean().optional(),
+  ValidateFlag: z.boolean().optional(),
+  NumberSearch: z.boolean().optional(),
+  IsAutoAdjustField: z.boolean().optional(),
+  InterationFlags: z.string().optional(),
+  IgnoreInterationFlag: z.boolean().optional(),
+  IsControlPrecision: z.boolean().optional(),
+  ValidateRepeatJson: z.boolean().optional(),
+  BatchCount: z.number().int().min(1).max(100).optional(),
+});
+export type RequestOptions = z.output<typeof RequestOptionsSchema>;
+
+export const TargetSchema = z.strictObject({
+  system: z.literal('kingdee'),
+  formId: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { error: 'must be a Kingdee form id like PUR_MRB' }),
+  operation: z.enum(['BatchSave', 'Save']).default('BatchSave'),
+  requestOptions: RequestOptionsSchema.default({}),
+  /** auto: IsAutoSubmitAndAudit in the save call; separate: Save → Submit → Audit. */
+  submitMode: z
+    .enum(['auto', 'separate'])
+    .describe('auto: IsAutoSubmitAndAudit in the save call; separate: Save → Submit → Audit.')
+    .default('auto'),
+  /** The model field Kingdee keeps (queried with ExecuteBillQuery) and the record template filling it. */
+  idempotencyKey: z
+    .strictObject({ field: identifier, source: z.string() })
+    .describe('The model field Kingdee keeps (queried before any retry) and the record template filling it.'),
+  onChangedAfterLoad: z.enum(['ignore', 'record']).default('record'),
+  batchSize: z.number().int().min(1).max(200).default(20),
+  /** Key of base-data objects: `{"FNumber": "…"}` (some servers also accept FNUMBER). */
+  refKey: z.enum(['FNumber', 'FNUMBER']).default('FNumber'),
+});
+export type SchemeTarget = z.output<typeof TargetSchema>;
+
+export const SchemeSchema = z.strictObject({
+  /** JSON files may point editors at `scheme.schema.json`. */
+  $schema: z.string().optional(),
+  version: z.literal(1).default(1),
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{2,99}$/, { error: 'must be kebab-case (a-z, 0-9, -), 3–100 chars' }),
+  name: nonEmptyString,
+  description: z.string().optional(),
+  /** 是否启动 */
+  enabled: z.boolean().describe('是否启动: whether the scheme runs.').default(true),
+  /** 重试次数: the loader's retries of transient failures. */
+  retry: z
+    .strictObject({
+      count: z.number().int().min(0).max(20).default(3),
+      initialDelay: duration.default('1s'),
+      maxDelay: duration.default('1m'),
+    })
+    .prefault({}),
+  /** 传递时间: how often to poll, optionally gated by a cron expression (evaluated in `timezone`). */
+  schedule: z
+    .strictObject({
+      pollInterval: duration.default('5s'),
+      transferTime: z.string().optional(),
+      timezone: z.string().default('Asia/Shanghai'),
+    })
+    .prefault({}),
+  source: SourceSchema,
+  target: TargetSchema,
+  mapping: z.strictObject({
+    header: fieldMap,
+    entries: z.array(EntrySpecSchema).default([]),
+  }),
+  valueMaps: z.record(identifier, ValueMapSchema).default({}),
+  /** 前置条件: evaluated in order before mapping; the first failing one skips the record. */
+  preconditions: z.array(PreconditionSchema).default([]),
+});
+
+/** A validated scheme (defaults applied). */
+export type Scheme = z.output<typeof SchemeSchema>;
+/** What a scheme file may contain (defaults not yet applied). */
+export type SchemeInput = z.input<typeof SchemeSchema>;

@@ -1,0 +1,2 @@
+export * from './scheme-registry';
+export * from './transform.processor';

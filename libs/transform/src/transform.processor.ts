@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { AppLogger, silentLogger } from '@libs/common';
+import {
+  AuditEvent,
+  ContractViolationError,
+  decodeEvent,
+  KingdeeDocument,
+  KingdeeDocumentSchema,
+  RawStockoutEvent,
+  RawStockoutEventSchema,
+  TopicNames,
+} from '@libs/contracts';
+import { AuditPublisher } from '@libs/audit';
+import {
+  ConsumedMessage,
+  DeadLetterPublisher,
+  deterministicUuid,
+  EventProducer,
+  OutgoingEvent,
+  ParkRequest,
+} from '@libs/kafka';
+import { MappingError } from '@libs/mapping';
+import { SchemeRegistry } from './scheme-registry';
+
+export class UnknownSchemeError extends Error {
+  override readonly name = 'UnknownSchemeError';
+}
+
+export interface TransformCounts {
+  documents: number;
+  skipped: number;
+  deadLettered: number;
+}
+
+/**
+ * The transformer's work on one batch: raw event → scheme → Kingdee-ready document (keyed by the
+ * order number), or a skip (audited with the precondition's reason), or a dead letter (the
+ * original bytes, the reason and the source offsets). Everything is acknowledged by Kafka before
+ * the batch returns; only then are its offsets committed. A poison message never blocks its
+ * partition.
+ */
+export class TransformProcessor {
+  constructor(
+    private readonly registry: SchemeRegistry,
+    private readonly producer: EventProducer,
+    private readonly audit: AuditPublisher,
+    private readonly deadLetters: DeadLetterPublisher,
+    private readonly topics: TopicNames,
+    private readonly logger: AppLogger = silentLogger,
+  ) {}
+
+  async handle(messages: ConsumedMessage[]): Promise<TransformCounts> {
+    const outgoing: OutgoingEvent<unknown>[] = [];
+    const parked: ParkRequest[] = [];
+    const counts: TransformCounts = { documents: 0, skipped: 0, deadLettered: 0 };
+    for (const message of messages) {
+      let raw: RawStockoutEvent | undefined;
+      try {
+        raw = decodeEvent(
+          RawStockoutEventSchema,
+          message.value,
+          `raw stockout event at ${message.topic}/${message.partition}@${message.offset}`,
+        );
+        const result = await this.transform(raw);
+        if (result.kind === 'document') {
+          const event = {
+            topic: this.topics.kingdeeDocument,
+            key: raw.orderNo,
+            value: result.document,
+            schema: KingdeeDocumentSchema,
+            eventType: 'kingdee.document',
+            correlationId: raw.orderNo,
+          };
+          this.producer.encode(event); // size and contract check now, so a failure parks this record only
+          outgoing.push(event as OutgoingEvent<unknown>);
+          counts.documents += 1;
+        } else {
+          outgoing.push(this.audit.toOutgoing(result.audit));
+          counts.skipped += 1;
+        }
+      } catch (error) {
+        if (!(
+          error instanceof MappingError ||
+          error instanceof ContractViolationError ||
+          error instanceof UnknownSchemeError
+        )) {
+          // Anything else is still this record's problem (e.g. too large), not the batch's.
+          this.logger.warn(
+            { orderNo: raw?.orderNo, err: (error as Error).message },
+            'transform failed; dead-lettering',
+          );
+        }
+        parked.push({
+          message,
+          stage: 'transformer',
+          error,
+          attempts: 1,
+          schemeId: raw?.schemeId,
+          sourceKey: raw?.orderNo ?? message.key ?? undefined,
+          correlationId: raw?.orderNo,
+        });
+        counts.deadLettered += 1;
+      }
+    }
+    await this.producer.publish(outgoing);
+    if (parked.length > 0) await this.deadLetters.park(parked);
+    return counts;
+  }
+
+  private async transform(
+    raw: RawStockoutEvent,
+  ): Promise<{ kind: 'document'; document: KingdeeDocument } | { kind: 'skipped'; audit: AuditEvent }> {
+    const mapping = this.registry.get(raw.schemeId);
+    if (!mapping)
+      throw new UnknownSchemeError(`no scheme "${raw.schemeId}" is loaded (order ${raw.orderNo})`);
+    const scheme = mapping.scheme;
+    const result = mapping.usesFormulas ? await mapping.map(raw.record) : mapping.mapSync(raw.record);
+    if (result.outcome === 'skipped') {
+      return {
+        kind: 'skipped',
+        audit: {
+          eventType: 'sync.audit',
+          schemaVersion: 1,
+          eventId: deterministicUuid('skip', raw.schemeId, raw.orderNo, raw.fingerprint),
+          schemeId: raw.schemeId,
+          sourceKey: raw.orderNo,
+          stage: 'transformer',
+          status: 'skipped',
+          occurredAt: new Date().toISOString(),
+          correlationId: raw.orderNo,
+          reason: `${result.precondition}: ${result.reason}`,
+          billKey: result.billKey,
+          sourceEventId: raw.eventId,
+          sourceFingerprint: raw.fingerprint,
+        },
+      };
+    }
+    const contentHash = createHash('sha256').update(JSON.stringify(result.model)).digest('hex');
+    return {
+      kind: 'document',
+      document: {
+        eventType: 'kingdee.document',
+        schemaVersion: 1,
+        eventId: deterministicUuid('doc', raw.schemeId, raw.orderNo, raw.fingerprint),
+        schemeId: raw.schemeId,
+        sourceKey: raw.orderNo,
+        billKey: result.billKey,
+        idempotencyField: scheme.target.idempotencyKey.field,
+        formId: scheme.target.formId,
+        correlationId: raw.orderNo,
+        sourceEventId: raw.eventId,
+        sourceFingerprint: raw.fingerprint,
+        contentHash,
+        transformedAt: new Date().toISOString(),
+        model: result.model,
+      },
+    };
+  }
+}

@@ -1,0 +1,399 @@
+import { ManualClock, formatShanghai } from '@libs/common';
+import { HttpPostRequest, HttpPostResponse, HttpTransport, HttpTransportError } from './http-transport';
+import {
+  WdtAuthError,
+  WdtConfigError,
+  WdtError,
+  WdtInvalidParamsError,
+  WdtMalformedResponseError,
+  WdtRateLimitedError,
+  WdtTransientError,
+} from './wdt-client.errors';
+import { WdtClientOptions } from './wdt-client.options';
+import { WdtLimiterRegistry, createWdtLimiter } from './wdt-rate-limiter';
+import { nativeSign, topSign } from './wdt-sign.util';
+import { WdtStockoutReturnClient, computeBackoffDelay } from './wdt-stockout-return.client';
+
+const APPSECRET = 'native-APPSECRET-9f8e7d';
+const QIMEN_SECRET = 'qimen-SECRET-1a2b3c';
+const NOW = Date.UTC(2026, 10, 27, 17, 30, 0); // 2026-11-28 01:30:00 Shanghai
+
+type Reply = HttpPostResponse | Error | ((request: HttpPostRequest) => Promise<HttpPostResponse>);
+
+/** Scripted transport: answers with the queued replies in order, recording every request. */
+class FakeTransport implements HttpTransport {
+  readonly requests: HttpPostRequest[] = [];
+  constructor(private readonly replies: Reply[]) {}
+
+  async post(request: HttpPostRequest): Promise<HttpPostResponse> {
+    this.requests.push(request);
+    const next = this.replies.length > 1 ? this.replies.shift() : this.replies[0];
+    if (next === undefined) throw new Error('no reply scripted');
+    if (next instanceof Error) throw next;
+    if (typeof next === 'function') return next(request);
+    return next;
+  }
+
+  params(index = 0): Record<string, string> {
+    return Object.fromEntries(new URLSearchParams(this.requests[index].body));
+  }
+}
+
+const json = (body: unknown, status = 200): HttpPostResponse => ({
+  status,
+  body: JSON.stringify(body),
+  contentType: 'application/json',
+});
+const nativePage = (records: Record<string, unknown>[], total: number | string) =>
+  json({ code: 0, message: '', total_count: String(total), stockout_list: records });
+const html502: HttpPostResponse = {
+  status: 502,
+  body: '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>',
+  contentType: 'text/html',
+};
+
+const nativeOptions: WdtClientOptions = {
+  gateway: 'native',
+  baseUrl: 'https://sandbox.wangdian.cn/',
+  sid: 'sid-1',
+  appkey: 'appkey-1',
+  appsecret: APPSECRET,
+  pageSize: 2,
+  maxAttempts: 4,
+  callsPerMinute: 600_000,
+  backoff: { initialDelayMs: 1, rateLimitedInitialDelayMs: 2, maxDelayMs: 5 },
+};
+const qimenOptions: WdtClientOptions = {
+  gateway: 'qimen',
+  sid: 'sid-1',
+  qimen: {
+    url: 'https://scene.api.taobao.com',
+    appKey: '23000001',
+    appSecret: QIMEN_SECRET,
+    targetAppKey: '21363512',
+  },
+  maxAttempts: 3,
+  callsPerMinute: 600_000,
+  backoff: { initialDelayMs: 1, rateLimitedInitialDelayMs: 1, maxDelayMs: 5 },
+};
+const window = { startTime: '2026-11-27 00:00:00', endTime: '2026-11-28 00:00:00' };
+
+describe('WdtStockoutReturnClient', () => {
+  let registry: WdtLimiterRegistry;
+  const client = (options: WdtClientOptions, transport: HttpTransport) =>
+    new WdtStockoutReturnClient(options, {
+      transport,
+      limiterRegistry: registry,
+      clock: new ManualClock(NOW),
+    });
+
+  beforeEach(() => {
+    registry = new WdtLimiterRegistry();
+  });
+  afterEach(() => registry.stopAll());
+
+  describe('native gateway requests', () => {
+    it('posts a form to /openapi2/stockout_order_query_return.php signed over the raw values', async () => {
+      const transport = new FakeTransport([nativePage([{ stockout_id: '1' }], 1)]);
+      const page = await client(nativeOptions, transport).queryPage({
+        ...window,
+        srcOrderNo: 'A&B=C+D 上海仓',
+        warehouseNo: '',
+        status: 95,
+      });
+      expect(page).toEqual({
+        totalCount: 1,
+        records: [{ stockout_id: '1' }],
+        pageNo: 0,
+        pageSize: 2,
+        attempts: 1,
+      });
+      const request = transport.requests[0];
+      expect(request.url).toBe('https://sandbox.wangdian.cn/openapi2/stockout_order_query_return.php');
+      expect(request.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
+      expect(request.body).not.toContain('A&B');
+      const { sign, ...sent } = transport.params();
+      expect(sent).toEqual({
+        start_time: '2026-11-27 00:00:00',
+        end_time: '2026-11-28 00:00:00',
+        status: '95',
+        src_order_no: 'A&B=C+D 上海仓',
+        page_no: '0',
+        page_size: '2',
+        sid: 'sid-1',
+        appkey: 'appkey-1',
+        timestamp: String(NOW / 1000),
+      });
+      expect(sign).toBe(nativeSign(sent, APPSECRET));
+      expect(request.body).not.toContain(APPSECRET);
+    });
+
+    it('rejects a bad window before sending anything', async () => {
+      const transport = new FakeTransport([nativePage([], 0)]);
+      await expect(
+        client(nativeOptions, transport).queryPage({
+          startTime: '2026-11-27',
+          endTime: '2026-11-28 00:00:00',
+        }),
+      ).rejects.toBeInstanceOf(WdtInvalidParamsError);
+      await expect(client(nativeOptions, transport).queryPage({ ...window, pageSize: 101 })).rejects.toThrow(
+        /pageSize/,
+      );
+      expect(transport.requests).toHaveLength(0);
+    });
+  });
+
+  describe('Qimen gateway requests', () => {
+    it.each(['md5', 'hmac'] as const)('posts TOP system params signed with %s', async (signMethod) => {
+      const transport = new FakeTransport([
+        json({ response: { errorcode: 0, total_count: 1, stockout_list: [{ stockout_id: '9' }] } }),
+      ]);
+      const options = { ...qimenOptions, qimen: { ...qimenOptions.qimen!, signMethod } };
+      const page = await client(options, transport).queryPage({ ...window, warehouseNo: '上海仓' });
+      expect(page.totalCount).toBe(1);
+      expect(transport.requests[0].url).toBe('https://scene.api.taobao.com/router/qm');
+      const { sign, ...sent } = transport.params();
+      expect(sent).toMatchObject({
+        method: 'wdt.stockout.order.query.return',
+        app_key: '23000001',
+        target_app_key: '21363512',
+        sign_method: signMethod,
+        timestamp: '2026-11-28 01:30:00',
+        format: 'json',
+        v: '2.0',
+        sid: 'sid-1',
+        warehouse_no: '上海仓',
+        page_size: '30',
+      });
+      expect(sent.timestamp).toBe(formatShanghai(NOW));
+      expect(sign).toBe(topSign(sent, QIMEN_SECRET, signMethod));
+      expect(sign).toMatch(/^[0-9A-F]{32}$/);
+    });
+
+    it('refuses a Qimen page size above 30 at configuration time', () => {
+      expect(() => client({ ...qimenOptions, pageSize: 31 }, new FakeTransport([]))).toThrow(WdtConfigError);
+    });
+  });
+
+  describe('retries', () => {
+    it('retries a 5xx and then succeeds', async () => {
+      const transport = new FakeTransport([html502, nativePage([{ stockout_id: '1' }], 1)]);
+      const page = await client(nativeOptions, transport).queryPage(window);
+      expect(page.attempts).toBe(2);
+      expect(transport.requests).toHaveLength(2);
+      expect(transport.params(0).timestamp).toBeDefined();
+    });
+
+    it('retries rate limiting (native 1012) and network timeouts', async () => {
+      const transport = new FakeTransport([
+        json({ code: 1012, message: '调用太频繁，1分钟内最多60次' }),
+        new HttpTransportError('no response within 10 ms', 'timeout'),
+        nativePage([], 0),
+      ]);
+      const page = await client(nativeOptions, transport).queryPage(window);
+      expect(page.attempts).toBe(3);
+    });
+
+    it('gives up after maxAttempts with the last typed error', async () => {
+      const transport = new FakeTransport([
+        { status: 200, body: '<html>maintenance</html>', contentType: 'text/html' },
+      ]);
+      const error = (await client(nativeOptions, transport)
+        .queryPage(window)
+        .catch((e: unknown) => e)) as WdtError;
+      expect(error).toBeInstanceOf(WdtMalformedResponseError);
+      expect(error).toMatchObject({ kind: 'transient', reason: 'html_page', attempts: 4 });
+      expect(transport.requests).toHaveLength(4);
+    });
+
+    it('gives up on persistent rate limiting as rate_limited', async () => {
+      const transport = new FakeTransport([json({ error_response: { code: 7, msg: 'App Call Limited' } })]);
+      const error = await client(qimenOptions, transport)
+        .queryPage(window)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WdtRateLimitedError);
+      expect(transport.requests).toHaveLength(3);
+    });
+
+    it.each([
+      ['a bad signature (native)', nativeOptions, json({ code: 100, message: '签名错误' }), WdtAuthError],
+      [
+        'a bad signature (TOP 25)',
+        qimenOptions,
+        json({ error_response: { code: 25, msg: 'Invalid signature' } }),
+        WdtAuthError,
+      ],
+      [
+        'an invalid window',
+        nativeOptions,
+        json({ code: 2000, message: '查询时间跨度不能超过30天' }),
+        WdtInvalidParamsError,
+      ],
+    ])('never retries %s', async (_label, options, reply, type) => {
+      const transport = new FakeTransport([reply]);
+      const error = await client(options, transport)
+        .queryPage(window)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(type);
+      expect((error as WdtError).attempts).toBe(1);
+      expect(transport.requests).toHaveLength(1);
+    });
+  });
+
+  describe('secrets', () => {
+    it('never puts the secret in an error, even when the server echoes it', async () => {
+      const echo = json({ code: 100, message: `签名错误: expected md5(... + ${APPSECRET})` });
+      const transport = new FakeTransport([echo]);
+      const error = (await client(nativeOptions, transport)
+        .queryPage(window)
+        .catch((e: unknown) => e)) as WdtAuthError;
+      expect(error).toBeInstanceOf(WdtAuthError);
+      expect(error.message).toContain('签名错误');
+      for (const text of [String(error), error.stack ?? '', JSON.stringify(error)]) {
+        expect(text).not.toContain(APPSECRET);
+      }
+    });
+
+    it('scrubs the Qimen secret from HTML pages and transport errors', async () => {
+      const transport = new FakeTransport([
+        { status: 503, body: `<html><title>down ${QIMEN_SECRET}</title></html>`, contentType: 'text/html' },
+        new Error(`socket hang up near ${QIMEN_SECRET}`),
+      ]);
+      const error = (await client({ ...qimenOptions, maxAttempts: 2 }, transport)
+        .queryPage(window)
+        .catch((e: unknown) => e)) as WdtTransientError;
+      expect(error).toBeInstanceOf(WdtTransientError);
+      for (const text of [String(error), error.stack ?? '', JSON.stringify(error)]) {
+        expect(text).not.toContain(QIMEN_SECRET);
+      }
+    });
+
+    it('names a bad option without echoing its value', () => {
+      const attempt = () =>
+        new WdtStockoutReturnClient(
+          { ...nativeOptions, baseUrl: `not a url ${APPSECRET}` },
+          { limiterRegistry: registry },
+        );
+      expect(attempt).toThrow(WdtConfigError);
+      expect(attempt).toThrow(/baseUrl/);
+      try {
+        attempt();
+      } catch (error) {
+        expect(JSON.stringify(error) + String(error)).not.toContain(APPSECRET);
+      }
+    });
+  });
+
+  describe('queryAll', () => {
+    const records = (ids: number[]) =>
+      ids.map((id) => ({ stockout_id: String(id), modified: '2026-11-27 10:00:00' }));
+
+    it('reads total_count from page 0, then pages from the last back to 1, keeping page order', async () => {
+      const byPage: Record<string, Record<string, unknown>[]> = {
+        '0': records([1, 2]),
+        '1': records([3, 4]),
+        '2': records([5]),
+      };
+      const transport = new FakeTransport([
+        async (request) => {
+          const pageNo = new URLSearchParams(request.body).get('page_no') as string;
+          return nativePage(byPage[pageNo], 5);
+        },
+      ]);
+      const result = await client(nativeOptions, transport).queryAll(window);
+      expect(transport.requests.map((r) => new URLSearchParams(r.body).get('page_no'))).toEqual([
+        '0',
+        '2',
+        '1',
+      ]);
+      expect(result.records.map((r) => r.stockout_id)).toEqual(['1', '2', '3', '4', '5']);
+      expect(result).toMatchObject({
+        totalCount: 5,
+        pages: 3,
+        duplicatesDropped: 0,
+        totalCountChanged: false,
+        httpCalls: 3,
+      });
+    });
+
+    it('drops a record seen twice (moved between pages), keeping the newest copy', async () => {
+      const newer = { stockout_id: '2', modified: '2026-11-27 11:00:00' };
+      const transport = new FakeTransport([
+        async (request) => {
+          const pageNo = new URLSearchParams(request.body).get('page_no');
+          return pageNo === '0' ? nativePage(records([1, 2]), 4) : nativePage([newer, ...records([3])], 5);
+        },
+      ]);
+      const result = await client(nativeOptions, transport).queryAll(window, { order: 'first-last' });
+      expect(result.records).toEqual([records([1])[0], newer, records([3])[0]]);
+      expect(result).toMatchObject({ duplicatesDropped: 1, totalCountChanged: true });
+    });
+
+    it('uses page 0 total_count when a later page omits it', async () => {
+      const transport = new FakeTransport([
+        async (request) =>
+          new URLSearchParams(request.body).get('page_no') === '0'
+            ? nativePage(records([1, 2]), 3)
+            : json({ code: 0, stockout_list: records([3]) }),
+      ]);
+      const result = await client(nativeOptions, transport).queryAll(window);
+      expect(result.records).toHaveLength(3);
+    });
+  });
+
+  describe('rate limiter', () => {
+    it('shares one limiter per gateway+sid across clients', () => {
+      client(nativeOptions, new FakeTransport([]));
+      client(nativeOptions, new FakeTransport([]));
+      client({ ...nativeOptions, sid: 'other' }, new FakeTransport([]));
+      expect(registry.keys().sort()).toEqual(['native:other', 'native:sid-1']);
+    });
+
+    it('runs normal calls before queued background calls', async () => {
+      const limiter = createWdtLimiter({ callsPerMinute: 600_000, maxConcurrent: 1 });
+      const order: string[] = [];
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const transport = new FakeTransport([
+        async (request) => {
+          const tag = new URLSearchParams(request.body).get('src_order_no') as string;
+          order.push(tag);
+          if (tag === 'first') await gate;
+          return nativePage([], 0);
+        },
+      ]);
+      const wdt = new WdtStockoutReturnClient(nativeOptions, {
+        transport,
+        limiter,
+        clock: new ManualClock(NOW),
+      });
+      const first = wdt.queryPage({ ...window, srcOrderNo: 'first' });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const background = wdt.queryPage({ ...window, srcOrderNo: 'background' }, { priority: 'background' });
+      const normal = wdt.queryPage({ ...window, srcOrderNo: 'normal' });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(order).toEqual(['first']);
+      release();
+      await Promise.all([first, background, normal]);
+      expect(order).toEqual(['first', 'normal', 'background']);
+      await limiter.stop();
+    });
+  });
+
+  describe('computeBackoffDelay', () => {
+    const backoff = { initialDelayMs: 100, rateLimitedInitialDelayMs: 1000, maxDelayMs: 3000 };
+    it('grows exponentially with equal jitter and a cap', () => {
+      const transient = new WdtTransientError('x');
+      expect(computeBackoffDelay(1, transient, backoff, () => 0)).toBe(50);
+      expect(computeBackoffDelay(1, transient, backoff, () => 0.999)).toBeLessThanOrEqual(100);
+      expect(computeBackoffDelay(3, transient, backoff, () => 0)).toBe(200);
+      expect(computeBackoffDelay(10, transient, backoff, () => 1)).toBe(3000);
+    });
+    it('starts higher for rate limiting and honours a server hint', () => {
+      expect(computeBackoffDelay(1, new WdtRateLimitedError('x'), backoff, () => 0)).toBe(500);
+      expect(
+        computeBackoffDelay(1, new WdtRateLimitedError('x', { retryAfterMs: 2500 }), backoff, () => 0),
+      ).toBe(2500);
+    });
+  });
+});

@@ -1,0 +1,214 @@
+import { KingdeeDocumentSchema } from '@libs/contracts';
+import { BatchConsumer, EventProducer } from '@libs/kafka';
+import { ClaimStore, PostgresClaimStore } from '@libs/loading';
+import { startKingdeeSandbox, KingdeeSandbox } from '../../apps/kingdee-sandbox/src';
+import { createTestEnv, eventually, TestEnv } from '../support/test-env';
+import { asMessages, auditsOf, billsPerKey, documentFor, loaderRig, running, schemeVariant, wdtRecord } from './loader-harness';
+
+describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on real Kafka', () => {
+  let t: TestEnv;
+  let sandbox: KingdeeSandbox;
+  let producer: EventProducer;
+
+  beforeAll(async () => {
+    t = await createTestEnv('loader');
+    sandbox = await startKingdeeSandbox({ port: 0 });
+    producer = new EventProducer(t.kafka, 1_048_576);
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    await producer.disconnect();
+    await sandbox.close();
+    await t.cleanup();
+  });
+
+  beforeEach(() => sandbox.reset({ bills: true, sessions: true, stats: true, knobs: true, switches: true }));
+
+  it.each(['keep_successes', 'rollback_all'] as const)(
+    'loads the good models of a mixed batch and fails the bad one with Kingdee’s message (atomicity %s)',
+    async (atomicity) => {
+      sandbox.setSwitches({ atomicity });
+      const scheme = schemeVariant(`mixed-${atomicity.replace('_', '-')}`);
+      const docs = ['A', 'B', 'C', 'D'].map((n) => documentFor(scheme, wdtRecord(`MIX-${atomicity}-${n}`)));
+      docs.push(documentFor(scheme, wdtRecord(`MIX-${atomicity}-BAD`, { spec: 'NOSUCH-SKU-001' })));
+      const { processor } = loaderRig(t, producer, sandbox, [scheme]);
+      await processor.handle(asMessages(docs), running);
+
+      const bills = billsPerKey(sandbox);
+      for (const n of ['A', 'B', 'C', 'D']) expect(bills.get(`MIX-${atomicity}-${n}`)).toBe(1);
+      expect(bills.get(`MIX-${atomicity}-BAD`)).toBeUndefined();
+      const audits = await auditsOf(t, scheme.id, 5);
+      const byKey = new Map(audits.map((a) => [a.sourceKey, a]));
+      for (const n of ['A', 'B', 'C', 'D']) {
+        expect(byKey.get(`MIX-${atomicity}-${n}`)).toMatchObject({ status: 'loaded', stage: 'loader' });
+        expect(byKey.get(`MIX-${atomicity}-${n}`)!.kingdeeId).toBeDefined();
+      }
+      const bad = byKey.get(`MIX-${atomicity}-BAD`)!;
+      expect(bad.status).toBe('failed');
+      expect(bad.errorField).toBe('FMATERIALID');
+      expect(bad.errorMessage).toMatch(/FMATERIALID|物料/);
+      // Audited bills really are audited in Kingdee (IsAutoSubmitAndAudit).
+      expect(sandbox.store.all().every((b) => b.documentStatus === 'C')).toBe(true);
+    },
+  );
+
+  it('does not send a document twice; a changed version of a loaded order is recorded for a person', async () => {
+    const scheme = schemeVariant('twice');
+    const doc = documentFor(scheme, wdtRecord('TWICE-1'));
+    const { processor } = loaderRig(t, producer, sandbox, [scheme]);
+    await processor.handle(asMessages([doc]), running);
+    await processor.handle(asMessages([doc]), running);
+    const changed = documentFor(scheme, wdtRecord('TWICE-1', { qty: '3.0000' }));
+    await processor.handle(asMessages([changed]), running);
+    expect(billsPerKey(sandbox).get('TWICE-1')).toBe(1);
+    const statuses = (await auditsOf(t, scheme.id, 3)).map((a) => a.status);
+    expect(statuses).toEqual(['loaded', 'duplicate', 'changed_after_load']);
+  });
+
+  it.each(['destroy', 'hold'] as const)('creates exactly one bill when the reply to a saved BatchSave is lost (%s)', async (mode) => {
+    sandbox.setKnobs({ nextLostResponses: 1, lostResponseMode: mode });
+    const scheme = schemeVariant(`lost-${mode}`);
+    const docs = [1, 2, 3].map((i) => documentFor(scheme, wdtRecord(`LOST-${mode}-${i}`)));
+    const { processor } = loaderRig(t, producer, sandbox, [scheme], { timeoutMs: 1500 });
+    await processor.handle(asMessages(docs), running);
+    const bills = billsPerKey(sandbox);
+    for (const i of [1, 2, 3]) expect(bills.get(`LOST-${mode}-${i}`)).toBe(1);
+    const audits = await auditsOf(t, scheme.id, 3);
+    expect(audits.map((a) => a.status)).toEqual(['loaded', 'loaded', 'loaded']);
+    expect(audits.every((a) => a.reason?.includes('found in Kingdee'))).toBe(true);
+  });
+
+  it('rides out a 5xx storm, throttling and dropped sessions: retries, then every bill once, nothing failed', async () => {
+    sandbox.setKnobs({ next5xx: 5, nextThrottles: 3, nextSessionDrops: 2 });
+    const scheme = schemeVariant('storm');
+    const docs = Array.from({ length: 12 }, (_, i) => documentFor(scheme, wdtRecord(`STORM-${i}`)));
+    const { processor, circuitStates } = loaderRig(t, producer, sandbox, [scheme]);
+    await processor.handle(asMessages(docs), running);
+    const bills = billsPerKey(sandbox);
+    expect(docs.every((d) => bills.get(d.billKey) === 1)).toBe(true);
+    const audits = await auditsOf(t, scheme.id, 12);
+    expect(audits.filter((a) => a.status === 'loaded')).toHaveLength(12);
+    expect(circuitStates).toContain('open');
+    expect(circuitStates.at(-1)).toBe('closed');
+  });
+
+  it('pauses while the ERP is down (no record failed) and resumes when it is back', async () => {
+    sandbox.setKnobs({ http5xxRate: 1 });
+    const scheme = schemeVariant('erp-down');
+    const docs = Array.from({ length: 5 }, (_, i) => documentFor(scheme, wdtRecord(`DOWN-${i}`)));
+    const { processor, circuitStates } = loaderRig(t, producer, sandbox, [scheme]);
+    const done = processor.handle(asMessages(docs), running);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(circuitStates).toContain('open');
+    expect(sandbox.store.all()).toHaveLength(0);
+    sandbox.setKnobs({ http5xxRate: 0 });
+    await done;
+    expect(billsPerKey(sandbox).size).toBe(5);
+    const audits = await auditsOf(t, scheme.id, 5);
+    expect(audits.map((a) => a.status)).toEqual(Array(5).fill('loaded'));
+  });
+
+  it('keeps one bill per order under a numbering rule that replaces FBillNo (idempotency key in FDESCRIPTION)', async () => {
+    sandbox.setSwitches({ numbering: 'erp', duplicateBillNo: 'accept' });
+    sandbox.setKnobs({ nextLostResponses: 1, lostResponseMode: 'destroy' });
+    const scheme = schemeVariant('numbering', (s) => ({
+      ...s,
+      target: { ...s.target, idempotencyKey: { field: 'FDESCRIPTION', source: '{{order_no}}' } },
+      mapping: { ...s.mapping, header: { ...s.mapping.header, FDESCRIPTION: { template: '{{order_no}}', type: 'string', required: true } } },
+    }));
+    const docs = [1, 2].map((i) => documentFor(scheme, wdtRecord(`NUM-${i}`)));
+    const { processor } = loaderRig(t, producer, sandbox, [scheme]);
+    await processor.handle(asMessages(docs), running);
+    await processor.handle(asMessages(docs), running); // redelivered
+    const bills = billsPerKey(sandbox, 'FDESCRIPTION');
+    expect(bills.get('NUM-1')).toBe(1);
+    expect(bills.get('NUM-2')).toBe(1);
+    const loaded = (await auditsOf(t, scheme.id, 4)).filter((a) => a.status === 'loaded');
+    expect(loaded).toHaveLength(2);
+    expect(loaded.every((a) => a.kingdeeNumber?.startsWith('CGTL'))).toBe(true);
+  });
+
+  it('a loader killed after BatchSave but before settling: the next one looks the bills up instead of writing again', async () => {
+    const scheme = schemeVariant('killed');
+    const docs = [1, 2, 3].map((i) => documentFor(scheme, wdtRecord(`KILL-${i}`)));
+    const real = new PostgresClaimStore(t.ds);
+    const dying: ClaimStore = {
+      read: (s, k) => real.read(s, k),
+      claim: (s, o, l, i) => real.claim(s, o, l, i),
+      extend: (s, o, l, k) => real.extend(s, o, l, k),
+      settleLoaded: () => Promise.reject(new Error('SIGKILL')),
+      settleFailed: () => Promise.reject(new Error('SIGKILL')),
+      release: () => Promise.reject(new Error('SIGKILL')),
+    };
+    const first = loaderRig(t, producer, sandbox, [scheme], { owner: 'replica-a', leaseMs: 500, claims: dying });
+    await expect(first.processor.handle(asMessages(docs), running)).rejects.toThrow('SIGKILL');
+    expect(billsPerKey(sandbox).size).toBe(3);
+    const second = loaderRig(t, producer, sandbox, [scheme], { owner: 'replica-b' });
+    await second.processor.handle(asMessages(docs), running); // waits out the dead claim's lease
+    const bills = billsPerKey(sandbox);
+    expect([1, 2, 3].map((i) => bills.get(`KILL-${i}`))).toEqual([1, 1, 1]);
+    const audits = await auditsOf(t, scheme.id, 3);
+    expect(audits.map((a) => a.status)).toEqual(['loaded', 'loaded', 'loaded']);
+  });
+
+  it('two replicas handed the same documents at once (a rebalance mid-batch) create one bill per order', async () => {
+    sandbox.setKnobs({ latencyMs: 150 });
+    const scheme = schemeVariant('two-replicas');
+    const docs = Array.from({ length: 30 }, (_, i) => documentFor(scheme, wdtRecord(`TWO-${i}`)));
+    const a = loaderRig(t, producer, sandbox, [scheme], { owner: 'replica-a' });
+    const b = loaderRig(t, producer, sandbox, [scheme], { owner: 'replica-b' });
+    await Promise.all([a.processor.handle(asMessages(docs), running), b.processor.handle(asMessages([...docs].reverse()), running)]);
+    const bills = billsPerKey(sandbox);
+    expect(docs.map((d) => bills.get(d.billKey))).toEqual(Array(30).fill(1));
+    const audits = await auditsOf(t, scheme.id, 60);
+    const loaded = audits.filter((x) => x.status === 'loaded').map((x) => x.sourceKey);
+    expect(new Set(loaded).size).toBe(30);
+    expect(loaded).toHaveLength(30);
+    expect(audits.filter((x) => x.status === 'duplicate')).toHaveLength(30);
+  });
+
+  it('two loader replicas in one consumer group, with a real rebalance mid-run, create one bill per order', async () => {
+    sandbox.setKnobs({ latencyMs: 100 });
+    const scheme = schemeVariant('rebalance');
+    const docs = Array.from({ length: 40 }, (_, i) => documentFor(scheme, wdtRecord(`REB-${i}`)));
+    await producer.publish(
+      docs.map((d) => ({
+        topic: t.topics.kingdeeDocument,
+        key: d.sourceKey,
+        value: d,
+        schema: KingdeeDocumentSchema,
+        eventType: 'kingdee.document',
+        correlationId: d.sourceKey,
+      })),
+    );
+    const groupId = `loader-${t.suffix}`;
+    const replica = (owner: string) => {
+      const rig = loaderRig(t, producer, sandbox, [scheme], { owner });
+      const consumer = new BatchConsumer(t.kafka, { groupId, topics: [t.topics.kingdeeDocument], sessionTimeoutMs: 10000, chunkSize: 5 });
+      return { rig, consumer, start: () => consumer.start((m, ctx) => rig.processor.handle(m, ctx)) };
+    };
+    const a = replica('replica-a');
+    const b = replica('replica-b');
+    await a.start();
+    await eventually('a few bills from the first replica', async () => sandbox.store.all().length >= 5);
+    await b.start(); // joins the group: partitions move while A is mid-batch
+    await eventually('40 bills', async () => billsPerKey(sandbox).size >= 40, 90000);
+    await eventually('40 loaded audits', async () => (await auditsOf(t, scheme.id, 40)).filter((x) => x.status === 'loaded').length >= 40, 60000);
+    await Promise.all([a.consumer.stop(), b.consumer.stop()]);
+    const bills = billsPerKey(sandbox);
+    expect(docs.map((d) => bills.get(d.billKey))).toEqual(Array(40).fill(1));
+    const loaded = (await auditsOf(t, scheme.id, 40)).filter((x) => x.status === 'loaded');
+    expect(new Set(loaded.map((x) => x.sourceKey)).size).toBe(40);
+  });
+
+  it('dead-letters a document that violates its contract and keeps going', async () => {
+    const scheme = schemeVariant('poison');
+    const good = documentFor(scheme, wdtRecord('POISON-OK'));
+    const { processor } = loaderRig(t, producer, sandbox, [scheme]);
+    const messages = asMessages([good]);
+    messages.unshift({ ...messages[0], offset: '999999', key: 'POISON-BAD', value: Buffer.from('{"eventType":"kingdee.document"}') });
+    await processor.handle(messages, running);
+    expect(billsPerKey(sandbox).get('POISON-OK')).toBe(1);
+  });
+});
