@@ -83,7 +83,7 @@ describe('extractor: WDT sandbox over HTTP → real Kafka raw topic, cursor in r
 
   async function rawOrders(expectAtLeast: number): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
-    for (const m of await readAll(t.kafka, t.topics.rawStockout, expectAtLeast)) {
+    for (const m of await readAll(t, t.topics.rawStockout, expectAtLeast)) {
       const e = decodeEvent(RawStockoutEventSchema, m.value, 'raw');
       expect(m.key).toBe(e.orderNo);
       counts.set(`${e.schemeId}/${e.orderNo}`, (counts.get(`${e.schemeId}/${e.orderNo}`) ?? 0) + 1);
@@ -254,7 +254,7 @@ describe('extractor: WDT sandbox over HTTP → real Kafka raw topic, cursor in r
     const stats = await service(scheme, client({ transport: meddling })).poll();
     // total_count moved while paging, so the window was read again before the cursor moved.
     expect(stats!.emitted).toBe(10);
-    const events = (await readAll(t.kafka, t.topics.rawStockout, 1))
+    const events = (await readAll(t, t.topics.rawStockout, 1))
       .map((m) => decodeEvent(RawStockoutEventSchema, m.value, 'raw'))
       .filter((e) => e.schemeId === 'modified-mid-page');
     expect(new Set(events.map((e) => e.orderNo)).size).toBe(10);
@@ -324,7 +324,7 @@ describe('extractor: WDT sandbox over HTTP → real Kafka raw topic, cursor in r
     const stats = await service(scheme).poll();
     expect(stats!.emitted).toBe(1);
     expect(stats!.parked).toBe(1);
-    const dlq = await readAll(t.kafka, t.topics.deadLetter, 1);
+    const dlq = await readAll(t, t.topics.deadLetter, 1);
     expect(dlq.some((m) => m.value.includes('has no order_no') && m.value.includes('990001'))).toBe(true);
     expect((await store.getCursor('malformed'))?.cursorValue).toBeDefined();
   });
@@ -342,6 +342,9 @@ describe('extractor: WDT sandbox over HTTP → real Kafka raw topic, cursor in r
       getCursor: (id) => store.getCursor(id),
       getFingerprints: (id, nos) => store.getFingerprints(id, nos),
       recordRun: (id, o) => store.recordRun(id, o),
+      knownOrder: (id, no) => store.knownOrder(id, no),
+      takeResyncRequests: (id, n) => store.takeResyncRequests(id, n),
+      completeResync: (id, st, r) => store.completeResync(id, st, r),
       commitWindow: async () => {
         throw new Error('process killed before the cursor transaction');
       },
@@ -379,11 +382,46 @@ describe('extractor: WDT sandbox over HTTP → real Kafka raw topic, cursor in r
     expect((await service(scheme).poll())!.emitted).toBe(0); // consign time is far behind the lookback
     const swept = await service(scheme).sweep();
     expect(swept!.emitted).toBe(1);
-    const events = (await readAll(t.kafka, t.topics.rawStockout, 1))
+    const events = (await readAll(t, t.topics.rawStockout, 1))
       .map((m) => decodeEvent(RawStockoutEventSchema, m.value, 'raw'))
       .filter((e) => e.orderNo === 'LATE-1');
     expect(events.map((e) => e.trigger)).toEqual(['poll', 'sweep']);
     expect(events[1].record.remark).toBe('两天后补充备注');
+  });
+
+  it('carries out resync requests: re-fetches the order around its known time and re-emits it unchanged', async () => {
+    await admin(sandbox, 'POST', '/orders', {
+      orders: [
+        {
+          order_no: 'RESYNC-1',
+          status: 110,
+          consign_time: '2026-11-20 07:00:00',
+          warehouse_no: 'SH01',
+          provider_no: 'GYS005',
+        },
+      ],
+    });
+    const scheme = schemeWith('resync', { cursor: { initial: '2026-11-20 06:00:00' } });
+    clock.set(parseShanghai('2026-11-20 12:00:00')!);
+    expect((await service(scheme).poll())!.emitted).toBe(1);
+    await t.ds.query(
+      `INSERT INTO resync_requests (id, scheme_id, order_no, requested_by) VALUES (gen_random_uuid(), 'resync', 'RESYNC-1', 'ops-alice'),
+         (gen_random_uuid(), 'resync', 'NEVER-SEEN', 'ops-alice')`,
+    );
+    expect(await service(scheme).processResyncRequests()).toBe(2);
+    const rows = await t.ds.query(
+      `SELECT order_no, state, result FROM resync_requests WHERE scheme_id = 'resync' ORDER BY order_no`,
+    );
+    expect(rows.map((r: { order_no: string; state: string }) => [r.order_no, r.state])).toEqual([
+      ['NEVER-SEEN', 'not_found'],
+      ['RESYNC-1', 'done'],
+    ]);
+    expect(rows[0].result).toMatch(/never extracted/);
+    const events = (await readAll(t, t.topics.rawStockout, 1))
+      .map((m) => decodeEvent(RawStockoutEventSchema, m.value, 'raw'))
+      .filter((e) => e.orderNo === 'RESYNC-1');
+    expect(events.map((e) => e.trigger)).toEqual(['poll', 'resync']);
+    expect(events[0].fingerprint).toBe(events[1].fingerprint);
   });
 
   it('lets only one replica lead a scheme; another takes over when the leader goes', async () => {

@@ -158,8 +158,8 @@ describe('foundation: real Kafka broker and real Postgres', () => {
 
     // The audit writer persists both the dead letters and the audit rows, idempotently.
     const ingestor = new AuditIngestor(new AuditRepository(t.ds), dlq, t.topics, silentLogger);
-    const dlqMessages = await readAll(t.kafka, t.topics.deadLetter, 2);
-    const auditMessages = await readAll(t.kafka, t.topics.audit, 2);
+    const dlqMessages = await readAll(t, t.topics.deadLetter, 2);
+    const auditMessages = await readAll(t, t.topics.audit, 2);
     const asConsumed = (m: (typeof dlqMessages)[number], topic: string): ConsumedMessage => ({
       topic,
       partition: m.partition,

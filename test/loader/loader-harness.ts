@@ -5,7 +5,13 @@ import { AuditEvent, AuditEventSchema, decodeEvent, KingdeeDocument } from '@lib
 import { PostgresPayloadStore } from '@libs/database';
 import { ConsumedMessage, DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import { KingdeeSessionPool } from '@libs/kingdee-client';
-import { ClaimStore, CircuitStateName, LoaderCircuit, LoadProcessor, PostgresClaimStore } from '@libs/loading';
+import {
+  ClaimStore,
+  CircuitStateName,
+  LoaderCircuit,
+  LoadProcessor,
+  PostgresClaimStore,
+} from '@libs/loading';
 import { compileScheme } from '@libs/mapping';
 import { loadSchemeFile, Scheme } from '@libs/scheme';
 import { KingdeeSandbox } from '../../apps/kingdee-sandbox/src';
@@ -18,7 +24,10 @@ export function schemeVariant(id: string, patch: (s: Scheme) => Scheme = (s) => 
 }
 
 /** A WDT-like record with the fields the shipped mapping reads. */
-export function wdtRecord(orderNo: string, opts: { spec?: string; qty?: string; remark?: string } = {}): Record<string, unknown> {
+export function wdtRecord(
+  orderNo: string,
+  opts: { spec?: string; qty?: string; remark?: string } = {},
+): Record<string, unknown> {
   return {
     stockout_id: String(Math.floor(Math.random() * 1e9)),
     order_no: orderNo,
@@ -110,7 +119,12 @@ export function loaderRig(
     new AuditPublisher(producer, t.topics),
     new DeadLetterPublisher(producer, t.topics, new PostgresPayloadStore(t.ds), 1_048_576),
     circuit,
-    { owner: opts.owner ?? 'replica-a', leaseMs: opts.leaseMs ?? 60_000, maxBatchSize: 20, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))) },
+    {
+      owner: opts.owner ?? 'replica-a',
+      leaseMs: opts.leaseMs ?? 60_000,
+      maxBatchSize: 20,
+      sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))),
+    },
     silentLogger,
   );
   return { processor, circuitStates };
@@ -118,11 +132,13 @@ export function loaderRig(
 
 /** Audit events of one scheme currently on the audit topic. */
 export async function auditsOf(t: TestEnv, schemeId: string, atLeast: number): Promise<AuditEvent[]> {
-  const all = await readAll(t.kafka, t.topics.audit, 1);
-  let events = all.map((m) => decodeEvent(AuditEventSchema, m.value, 'audit')).filter((e) => e.schemeId === schemeId);
+  const all = await readAll(t, t.topics.audit, 1);
+  let events = all
+    .map((m) => decodeEvent(AuditEventSchema, m.value, 'audit'))
+    .filter((e) => e.schemeId === schemeId);
   if (events.length < atLeast) {
     await new Promise((r) => setTimeout(r, 1000));
-    events = (await readAll(t.kafka, t.topics.audit, 1))
+    events = (await readAll(t, t.topics.audit, 1))
       .map((m) => decodeEvent(AuditEventSchema, m.value, 'audit'))
       .filter((e) => e.schemeId === schemeId);
   }

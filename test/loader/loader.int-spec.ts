@@ -3,7 +3,16 @@ import { BatchConsumer, EventProducer } from '@libs/kafka';
 import { ClaimStore, PostgresClaimStore } from '@libs/loading';
 import { startKingdeeSandbox, KingdeeSandbox } from '../../apps/kingdee-sandbox/src';
 import { createTestEnv, eventually, TestEnv } from '../support/test-env';
-import { asMessages, auditsOf, billsPerKey, documentFor, loaderRig, running, schemeVariant, wdtRecord } from './loader-harness';
+import {
+  asMessages,
+  auditsOf,
+  billsPerKey,
+  documentFor,
+  loaderRig,
+  running,
+  schemeVariant,
+  wdtRecord,
+} from './loader-harness';
 
 describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on real Kafka', () => {
   let t: TestEnv;
@@ -66,18 +75,21 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
     expect(statuses).toEqual(['loaded', 'duplicate', 'changed_after_load']);
   });
 
-  it.each(['destroy', 'hold'] as const)('creates exactly one bill when the reply to a saved BatchSave is lost (%s)', async (mode) => {
-    sandbox.setKnobs({ nextLostResponses: 1, lostResponseMode: mode });
-    const scheme = schemeVariant(`lost-${mode}`);
-    const docs = [1, 2, 3].map((i) => documentFor(scheme, wdtRecord(`LOST-${mode}-${i}`)));
-    const { processor } = loaderRig(t, producer, sandbox, [scheme], { timeoutMs: 1500 });
-    await processor.handle(asMessages(docs), running);
-    const bills = billsPerKey(sandbox);
-    for (const i of [1, 2, 3]) expect(bills.get(`LOST-${mode}-${i}`)).toBe(1);
-    const audits = await auditsOf(t, scheme.id, 3);
-    expect(audits.map((a) => a.status)).toEqual(['loaded', 'loaded', 'loaded']);
-    expect(audits.every((a) => a.reason?.includes('found in Kingdee'))).toBe(true);
-  });
+  it.each(['destroy', 'hold'] as const)(
+    'creates exactly one bill when the reply to a saved BatchSave is lost (%s)',
+    async (mode) => {
+      sandbox.setKnobs({ nextLostResponses: 1, lostResponseMode: mode });
+      const scheme = schemeVariant(`lost-${mode}`);
+      const docs = [1, 2, 3].map((i) => documentFor(scheme, wdtRecord(`LOST-${mode}-${i}`)));
+      const { processor } = loaderRig(t, producer, sandbox, [scheme], { timeoutMs: 1500 });
+      await processor.handle(asMessages(docs), running);
+      const bills = billsPerKey(sandbox);
+      for (const i of [1, 2, 3]) expect(bills.get(`LOST-${mode}-${i}`)).toBe(1);
+      const audits = await auditsOf(t, scheme.id, 3);
+      expect(audits.map((a) => a.status)).toEqual(['loaded', 'loaded', 'loaded']);
+      expect(audits.every((a) => a.reason?.includes('found in Kingdee'))).toBe(true);
+    },
+  );
 
   it('rides out a 5xx storm, throttling and dropped sessions: retries, then every bill once, nothing failed', async () => {
     sandbox.setKnobs({ next5xx: 5, nextThrottles: 3, nextSessionDrops: 2 });
@@ -115,7 +127,13 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
     const scheme = schemeVariant('numbering', (s) => ({
       ...s,
       target: { ...s.target, idempotencyKey: { field: 'FDESCRIPTION', source: '{{order_no}}' } },
-      mapping: { ...s.mapping, header: { ...s.mapping.header, FDESCRIPTION: { template: '{{order_no}}', type: 'string', required: true } } },
+      mapping: {
+        ...s.mapping,
+        header: {
+          ...s.mapping.header,
+          FDESCRIPTION: { template: '{{order_no}}', type: 'string', required: true },
+        },
+      },
     }));
     const docs = [1, 2].map((i) => documentFor(scheme, wdtRecord(`NUM-${i}`)));
     const { processor } = loaderRig(t, producer, sandbox, [scheme]);
@@ -141,7 +159,11 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
       settleFailed: () => Promise.reject(new Error('SIGKILL')),
       release: () => Promise.reject(new Error('SIGKILL')),
     };
-    const first = loaderRig(t, producer, sandbox, [scheme], { owner: 'replica-a', leaseMs: 500, claims: dying });
+    const first = loaderRig(t, producer, sandbox, [scheme], {
+      owner: 'replica-a',
+      leaseMs: 500,
+      claims: dying,
+    });
     await expect(first.processor.handle(asMessages(docs), running)).rejects.toThrow('SIGKILL');
     expect(billsPerKey(sandbox).size).toBe(3);
     const second = loaderRig(t, producer, sandbox, [scheme], { owner: 'replica-b' });
@@ -158,7 +180,10 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
     const docs = Array.from({ length: 30 }, (_, i) => documentFor(scheme, wdtRecord(`TWO-${i}`)));
     const a = loaderRig(t, producer, sandbox, [scheme], { owner: 'replica-a' });
     const b = loaderRig(t, producer, sandbox, [scheme], { owner: 'replica-b' });
-    await Promise.all([a.processor.handle(asMessages(docs), running), b.processor.handle(asMessages([...docs].reverse()), running)]);
+    await Promise.all([
+      a.processor.handle(asMessages(docs), running),
+      b.processor.handle(asMessages([...docs].reverse()), running),
+    ]);
     const bills = billsPerKey(sandbox);
     expect(docs.map((d) => bills.get(d.billKey))).toEqual(Array(30).fill(1));
     const audits = await auditsOf(t, scheme.id, 60);
@@ -185,7 +210,12 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
     const groupId = `loader-${t.suffix}`;
     const replica = (owner: string) => {
       const rig = loaderRig(t, producer, sandbox, [scheme], { owner });
-      const consumer = new BatchConsumer(t.kafka, { groupId, topics: [t.topics.kingdeeDocument], sessionTimeoutMs: 10000, chunkSize: 5 });
+      const consumer = new BatchConsumer(t.kafka, {
+        groupId,
+        topics: [t.topics.kingdeeDocument],
+        sessionTimeoutMs: 10000,
+        chunkSize: 5,
+      });
       return { rig, consumer, start: () => consumer.start((m, ctx) => rig.processor.handle(m, ctx)) };
     };
     const a = replica('replica-a');
@@ -194,7 +224,11 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
     await eventually('a few bills from the first replica', async () => sandbox.store.all().length >= 5);
     await b.start(); // joins the group: partitions move while A is mid-batch
     await eventually('40 bills', async () => billsPerKey(sandbox).size >= 40, 90000);
-    await eventually('40 loaded audits', async () => (await auditsOf(t, scheme.id, 40)).filter((x) => x.status === 'loaded').length >= 40, 60000);
+    await eventually(
+      '40 loaded audits',
+      async () => (await auditsOf(t, scheme.id, 40)).filter((x) => x.status === 'loaded').length >= 40,
+      60000,
+    );
     await Promise.all([a.consumer.stop(), b.consumer.stop()]);
     const bills = billsPerKey(sandbox);
     expect(docs.map((d) => bills.get(d.billKey))).toEqual(Array(40).fill(1));
@@ -207,7 +241,12 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
     const good = documentFor(scheme, wdtRecord('POISON-OK'));
     const { processor } = loaderRig(t, producer, sandbox, [scheme]);
     const messages = asMessages([good]);
-    messages.unshift({ ...messages[0], offset: '999999', key: 'POISON-BAD', value: Buffer.from('{"eventType":"kingdee.document"}') });
+    messages.unshift({
+      ...messages[0],
+      offset: '999999',
+      key: 'POISON-BAD',
+      value: Buffer.from('{"eventType":"kingdee.document"}'),
+    });
     await processor.handle(messages, running);
     expect(billsPerKey(sandbox).get('POISON-OK')).toBe(1);
   });

@@ -109,9 +109,12 @@ export async function eventually<T>(
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
-/** Reads every message currently on a topic (from the beginning) with a throw-away group. */
+/**
+ * Reads every message currently on a topic (from the beginning) with a throw-away group, on a client
+ * of its own: sharing the kafkajs client of a running consumer starved the reader in practice.
+ */
 export async function readAll(
-  kafka: Kafka,
+  env: { brokers: string[] },
   topic: string,
   expectAtLeast: number,
   timeoutMs = 30000,
@@ -124,6 +127,7 @@ export async function readAll(
     offset: string;
   }>
 > {
+  const kafka = createKafka({ brokers: env.brokers, clientId: `reader-${randomBytes(3).toString('hex')}` });
   const consumer = kafka.consumer({
     groupId: `reader-${topic}-${randomBytes(4).toString('hex')}`,
     sessionTimeout: 10000,
@@ -153,10 +157,12 @@ export async function readAll(
   });
   try {
     await eventually(
-      `${expectAtLeast} messages on ${topic} (have ${out.length})`,
+      `${expectAtLeast} messages on ${topic}`,
       async () => out.length >= expectAtLeast,
       timeoutMs,
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (have ${out.length})`);
+    });
     // Give stragglers a moment, so "at least" reads do not miss a duplicate.
     await new Promise((r) => setTimeout(r, 500));
   } finally {

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap }
 import { Kafka } from 'kafkajs';
 import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { AlertMonitor, createAlertMonitor } from '@libs/alerts';
 import { AuditIngestor, AuditRepository } from '@libs/audit';
 import { AuditWriterConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
@@ -11,6 +12,7 @@ import { CONFIG, DATA_SOURCE, DEAD_LETTERS, KAFKA, LOGGER, TOPICS } from '@libs/
 @Injectable()
 export class AuditWriterWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private consumer?: BatchConsumer;
+  private alerts?: AlertMonitor;
 
   constructor(
     @Inject(CONFIG) private readonly config: AuditWriterConfig,
@@ -22,11 +24,14 @@ export class AuditWriterWorker implements OnApplicationBootstrap, BeforeApplicat
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    this.alerts = createAlertMonitor(this.config, { logger: this.logger, service: 'audit-writer' });
+    this.alerts.startLagChecks(this.ds, 60_000);
     const ingestor = new AuditIngestor(
       new AuditRepository(this.ds),
       this.deadLetters,
       this.topics,
       this.logger,
+      (events) => this.alerts?.onAuditEvents(events),
     );
     this.consumer = new BatchConsumer(this.kafka, {
       groupId: this.config.KAFKA_GROUP_ID ?? 'wdt-kingdee.audit-writer',
@@ -41,5 +46,6 @@ export class AuditWriterWorker implements OnApplicationBootstrap, BeforeApplicat
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.consumer?.stop();
+    await this.alerts?.stop();
   }
 }

@@ -14,7 +14,7 @@ import {
 import { DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import { CONFIG, DATA_SOURCE, DEAD_LETTERS, LOGGER, PRODUCER, TOPICS } from '@libs/runtime';
 import { loadSchemesFromDir } from '@libs/scheme';
-import { createWdtClient } from './wdt-client.factory';
+import { createWdtClient } from '@libs/wdt-client';
 
 /** Starts one scheduler per enabled scheme found in SCHEMES_DIR. */
 @Injectable()

@@ -4,14 +4,13 @@ import { Kafka } from 'kafkajs';
 import { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { AuditPublisher } from '@libs/audit';
+import { AlertMonitor, createAlertMonitor } from '@libs/alerts';
 import { LoaderConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
-import { BatchConsumer, DeadLetterPublisher } from '@libs/kafka';
-import { CircuitStateName, LoaderCircuit, LoadProcessor, PostgresClaimStore } from '@libs/loading';
-import { AUDIT_PUBLISHER, CONFIG, DATA_SOURCE, DEAD_LETTERS, KAFKA, LOGGER, TOPICS } from '@libs/runtime';
+import { BatchConsumer, EventProducer } from '@libs/kafka';
+import { CircuitStateName, createLoadProcessor } from '@libs/loading';
+import { CONFIG, DATA_SOURCE, KAFKA, LOGGER, PRODUCER, TOPICS } from '@libs/runtime';
 import { loadSchemesFromDir } from '@libs/scheme';
-import { createKingdeePool } from './kingdee-client.factory';
 
 const circuitGauge = new Gauge({
   name: 'loader_kingdee_circuit_open',
@@ -21,6 +20,7 @@ const circuitGauge = new Gauge({
 @Injectable()
 export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private consumer?: BatchConsumer;
+  private alerts?: AlertMonitor;
   private readonly instance = `${hostname()}-${process.pid}`;
 
   constructor(
@@ -28,38 +28,26 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(TOPICS) private readonly topics: TopicNames,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
-    @Inject(AUDIT_PUBLISHER) private readonly audit: AuditPublisher,
-    @Inject(DEAD_LETTERS) private readonly deadLetters: DeadLetterPublisher,
+    @Inject(PRODUCER) private readonly producer: EventProducer,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    this.alerts = createAlertMonitor(this.config, { logger: this.logger, service: 'loader' });
     const schemes = new Map(loadSchemesFromDir(this.config.SCHEMES_DIR).map((s) => [s.id, s]));
-    const circuit = new LoaderCircuit(
-      {
-        threshold: 3,
-        halfOpenAfterMs: 10_000,
-        initialDelayMs: 500,
-        maxDelayMs: 30_000,
-        onStateChange: (state, lastError) => void this.reportCircuit(state, lastError),
+    const processor = createLoadProcessor({
+      config: this.config,
+      ds: this.ds,
+      producer: this.producer,
+      topics: this.topics,
+      schemes,
+      owner: this.instance,
+      logger: this.logger,
+      onCircuitState: (state, lastError) => {
+        void this.reportCircuit(state, lastError);
+        this.alerts?.onCircuitState(state, lastError);
       },
-      this.logger,
-    );
-    const processor = new LoadProcessor(
-      (id) => schemes.get(id),
-      createKingdeePool(this.config, this.logger),
-      new PostgresClaimStore(this.ds),
-      this.audit,
-      this.deadLetters,
-      circuit,
-      {
-        owner: this.instance,
-        // Longer than any Kingdee call may take, so a live claim is never taken over.
-        leaseMs: this.config.KINGDEE_TIMEOUT_MS * 2 + 30_000,
-        maxBatchSize: this.config.LOADER_BATCH_SIZE,
-      },
-      this.logger,
-    );
+    });
     await this.reportCircuit('closed');
     this.consumer = new BatchConsumer(this.kafka, {
       groupId: this.config.KAFKA_GROUP_ID ?? 'wdt-kingdee.loader',
@@ -93,6 +81,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.consumer?.stop();
+    await this.alerts?.stop();
     await this.ds
       .query(`DELETE FROM service_status WHERE service = 'loader' AND instance = $1`, [this.instance])
       .catch(() => undefined);

@@ -1,12 +1,12 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { Logger } from 'pino';
-import { AuditPublisher } from '@libs/audit';
 import { TransformerConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
-import { BatchConsumer, DeadLetterPublisher, EventProducer } from '@libs/kafka';
-import { AUDIT_PUBLISHER, CONFIG, DEAD_LETTERS, KAFKA, LOGGER, PRODUCER, TOPICS } from '@libs/runtime';
-import { SchemeRegistry, TransformProcessor } from '@libs/transform';
+import { BatchConsumer, EventProducer } from '@libs/kafka';
+import { CONFIG, DATA_SOURCE, KAFKA, LOGGER, PRODUCER, TOPICS } from '@libs/runtime';
+import { DataSource } from 'typeorm';
+import { createTransformProcessor } from '@libs/transform';
 
 const SCHEME_RELOAD_INTERVAL_MS = 10_000;
 
@@ -20,24 +20,20 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(TOPICS) private readonly topics: TopicNames,
     @Inject(PRODUCER) private readonly producer: EventProducer,
-    @Inject(AUDIT_PUBLISHER) private readonly audit: AuditPublisher,
-    @Inject(DEAD_LETTERS) private readonly deadLetters: DeadLetterPublisher,
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const registry = new SchemeRegistry(this.config.SCHEMES_DIR, this.logger);
-    registry.load();
+    const { processor, registry } = createTransformProcessor({
+      config: this.config,
+      ds: this.ds,
+      producer: this.producer,
+      topics: this.topics,
+      logger: this.logger,
+    });
     this.reloadTimer = setInterval(() => registry.reloadIfChanged(), SCHEME_RELOAD_INTERVAL_MS);
     this.reloadTimer.unref();
-    const processor = new TransformProcessor(
-      registry,
-      this.producer,
-      this.audit,
-      this.deadLetters,
-      this.topics,
-      this.logger,
-    );
     this.consumer = new BatchConsumer(this.kafka, {
       groupId: this.config.KAFKA_GROUP_ID ?? 'wdt-kingdee.transformer',
       topics: [this.topics.rawStockout],

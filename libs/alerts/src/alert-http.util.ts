@@ -50,6 +50,8 @@ export async function postJson(
       throw new AlertDeliveryError(`${channel}: answer is not JSON: ${text.slice(0, 200)}`);
     }
     if (parsed && parsed.errcode !== undefined && parsed.errcode !== 0)
-      throw new AlertDeliveryError(`${channel}: errcode ${String(parsed.errcode)} ${String(parsed.errmsg ?? '')}`);
+      throw new AlertDeliveryError(
+        `${channel}: errcode ${String(parsed.errcode)} ${String(parsed.errmsg ?? '')}`,
+      );
   }
 }

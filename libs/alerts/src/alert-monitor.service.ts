@@ -48,6 +48,7 @@ export class AlertMonitor {
   private readonly service: string;
   private circuitOpen = false;
   private lagTimer: unknown;
+  private lagCheck?: Promise<void>;
   private stopped = false;
 
   constructor(
@@ -76,7 +77,8 @@ export class AlertMonitor {
       ];
       if (e.errorClass) lines.push(`**Error class** ${oneLine(e.errorClass, 80)}`);
       if (e.deadLetterId) lines.push(`**Dead letter** ${e.deadLetterId} (re-push: POST /api/repush)`);
-      else if (failed) lines.push('Fix the cause, then request a resync: POST /api/repush {"orderNos": [...]}');
+      else if (failed)
+        lines.push('Fix the cause, then request a resync: POST /api/repush {"orderNos": [...]}');
       this.notifier.notify({
         key: `${e.status}:${e.schemeId}`,
         severity: failed ? 'warning' : 'critical',
@@ -100,7 +102,10 @@ export class AlertMonitor {
         text:
           `Kingdee is failing as a whole (down, auth or throttled); records wait on the topic and ` +
           `a probe is retried periodically.\n\n**Last error** ${oneLine(lastError ?? undefined) || '(unknown)'}`,
-        summary: { what: 'circuit openings', item: oneLine(lastError ?? undefined, 200) || '(unknown error)' },
+        summary: {
+          what: 'circuit openings',
+          item: oneLine(lastError ?? undefined, 200) || '(unknown error)',
+        },
       });
     } else if (state === 'closed' && this.circuitOpen) {
       this.circuitOpen = false;
@@ -159,7 +164,8 @@ export class AlertMonitor {
   startLagChecks(ds: DataSource, intervalMs: number): void {
     const tick = () => {
       if (this.stopped) return;
-      this.checkLag(ds)
+      this.lagCheck = this.checkLag(ds)
+        .then(() => undefined)
         .catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'lag check failed'))
         .finally(() => {
           if (!this.stopped) this.lagTimer = this.timers.setTimeout(tick, intervalMs);
@@ -169,10 +175,17 @@ export class AlertMonitor {
     this.lagTimer = this.timers.setTimeout(tick, intervalMs);
   }
 
-  /** Stops lag checks and sends pending summaries. */
+  /** Resolves once a running lag check and every alert send started so far have finished. */
+  async settled(): Promise<void> {
+    await this.lagCheck;
+    await this.notifier.settled();
+  }
+
+  /** Stops lag checks and sends pending summaries (call on shutdown). */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.lagTimer !== undefined) this.timers.clearTimeout(this.lagTimer);
+    await this.lagCheck;
     await this.notifier.flush();
   }
 }

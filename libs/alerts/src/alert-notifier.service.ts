@@ -80,7 +80,10 @@ export class AlertNotifier {
 
   private openWindow(alert: Alert): void {
     const window: KeyWindow = { alert, startedAt: this.clock.now(), folded: 0, items: [], timer: undefined };
-    window.timer = this.timers.setTimeout(() => this.closeWindow(alert.key, true), this.options.minIntervalMs);
+    window.timer = this.timers.setTimeout(
+      () => this.closeWindow(alert.key, true),
+      this.options.minIntervalMs,
+    );
     this.windows.set(alert.key, window);
   }
 

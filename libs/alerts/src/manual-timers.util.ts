@@ -27,7 +27,8 @@ export class ManualTimers implements AlertTimers {
     const target = this.clock.now() + ms;
     for (;;) {
       let due: [number, { at: number; fn: () => void }] | undefined;
-      for (const entry of this.pending) if (entry[1].at <= target && (!due || entry[1].at < due[1].at)) due = entry;
+      for (const entry of this.pending)
+        if (entry[1].at <= target && (!due || entry[1].at < due[1].at)) due = entry;
       if (!due) break;
       this.pending.delete(due[0]);
       this.clock.set(Math.max(this.clock.now(), due[1].at));

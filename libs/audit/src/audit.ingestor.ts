@@ -21,6 +21,8 @@ export class AuditIngestor {
     private readonly deadLetters: DeadLetterPublisher,
     private readonly topics: TopicNames,
     private readonly logger: AppLogger,
+    /** Told about audit events recorded for the first time (alerts). */
+    private readonly onRecorded?: (events: AuditEvent[]) => void,
   ) {}
 
   async handle(messages: ConsumedMessage[]): Promise<void> {
@@ -65,7 +67,8 @@ export class AuditIngestor {
       );
     }
     await this.repo.recordDeadLetters(envelopes);
-    await this.repo.recordAuditEvents(audits);
+    const fresh = await this.repo.recordAuditEvents(audits);
+    if (fresh.length > 0) this.onRecorded?.(fresh);
   }
 
   private selfParked(message: ConsumedMessage, error: Error): DeadLetterEnvelope {

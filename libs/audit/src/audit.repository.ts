@@ -8,8 +8,10 @@ import { AuditEvent, DeadLetterEnvelope } from '@libs/contracts';
 export class AuditRepository {
   constructor(private readonly ds: DataSource) {}
 
-  async recordAuditEvents(events: AuditEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  /** Returns the events seen for the first time (a replay returns none). */
+  async recordAuditEvents(events: AuditEvent[]): Promise<AuditEvent[]> {
+    const fresh: AuditEvent[] = [];
+    if (events.length === 0) return fresh;
     await this.ds.transaction(async (tx) => {
       for (const e of events) {
         const inserted: unknown[] = await tx.query(
@@ -18,6 +20,7 @@ export class AuditRepository {
           [e.eventId, e.schemeId, e.sourceKey, e.stage, e.status, e.occurredAt, JSON.stringify(e)],
         );
         if (inserted.length === 0) continue; // seen before: replay changes nothing
+        fresh.push(e);
         // Latest status wins by occurrence time (event id breaks ties); Kingdee ids, once known, are kept.
         await tx.query(
           `INSERT INTO audit_orders AS a (scheme_id, source_key, status, stage, reason, error_class, error_message,
@@ -60,6 +63,7 @@ export class AuditRepository {
         );
       }
     });
+    return fresh;
   }
 
   async recordDeadLetters(envelopes: DeadLetterEnvelope[]): Promise<void> {

@@ -94,9 +94,15 @@ const operatorTokens = z
       const token = colon < 0 ? '' : entry.slice(colon + 1).trim();
       if (colon < 0) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} must be name:token` });
       else if (!/^[A-Za-z0-9_.@-]+$/.test(name))
-        ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: name must be non-empty (A-Z a-z 0-9 _ . @ -)` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry ${i + 1}: name must be non-empty (A-Z a-z 0-9 _ . @ -)`,
+        });
       else if (token.length < 16)
-        ctx.addIssue({ code: 'custom', message: `entry ${i + 1} (${name}): token must be at least 16 characters` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry ${i + 1} (${name}): token must be at least 16 characters`,
+        });
       else if (seen.has(name)) ctx.addIssue({ code: 'custom', message: `name "${name}" is used twice` });
       else {
         seen.add(name);

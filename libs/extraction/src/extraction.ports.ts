@@ -47,6 +47,14 @@ export interface ExtractionStore {
     sweepValue?: string,
   ): Promise<void>;
   recordRun(schemeId: string, outcome: { ok: boolean; error?: string }): Promise<void>;
+  /** Where and when an order was last seen (from its stored fingerprint), to aim a resync window. */
+  knownOrder(
+    schemeId: string,
+    orderNo: string,
+  ): Promise<{ consignTime: string | null; modified: string | null } | undefined>;
+  /** Pending resync requests of a scheme, claimed for this caller (others skip them). */
+  takeResyncRequests(schemeId: string, limit: number): Promise<Array<{ id: string; orderNo: string }>>;
+  completeResync(id: string, state: 'done' | 'not_found' | 'failed', result: string): Promise<void>;
 }
 
 /** Where raw events go (the raw topic) and where unusable source records are parked. */

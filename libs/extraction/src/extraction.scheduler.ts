@@ -78,6 +78,7 @@ export class ExtractionScheduler {
       }
       try {
         const stats = await this.service.poll();
+        await this.service.processResyncRequests();
         this.failures = 0;
         this.hooks.onPoll?.(this.scheme.id, stats);
         if (this.clock.now() >= nextSweep) {

@@ -118,6 +118,8 @@ export class ExtractionService {
     options: {
       force?: boolean;
       trigger?: Trigger;
+      /** Emit only this order (resync). */
+      only?: string;
       onWindow?: (s: WindowStats, done: number, total: number) => void;
     } = {},
   ): Promise<RunStats> {
@@ -136,8 +138,53 @@ export class ExtractionService {
       advanceCursor: false,
       background: true,
       force: options.force,
+      only: options.only,
       onWindow: options.onWindow,
     });
+  }
+
+  /**
+   * Carries out pending resync requests (operator API, CLI, re-push of failed orders): re-fetches
+   * each order from WDT with a narrow window around the time it was last seen and re-emits it even
+   * if unchanged, so transformer and loader run again (the loader's idempotency keeps one bill).
+   */
+  async processResyncRequests(limit = 20): Promise<number> {
+    const requests = await this.store.takeResyncRequests(this.scheme.id, limit);
+    for (const request of requests) {
+      try {
+        const outcome = await this.resync(request.orderNo);
+        await this.store.completeResync(request.id, outcome.found ? 'done' : 'not_found', outcome.message);
+      } catch (err) {
+        await this.store.completeResync(request.id, 'failed', (err as Error).message);
+      }
+    }
+    return requests.length;
+  }
+
+  async resync(orderNo: string): Promise<{ found: boolean; message: string }> {
+    const known = await this.store.knownOrder(this.scheme.id, orderNo);
+    const axis = axisFor(this.scheme);
+    const anchor = axis === 'consign_time' ? known?.consignTime : known?.modified;
+    const anchorMs = anchor ? parseShanghai(anchor) : undefined;
+    if (anchorMs === undefined) {
+      return {
+        found: false,
+        message: `order ${orderNo} was never extracted by scheme ${this.scheme.id}; run a backfill over its time range`,
+      };
+    }
+    // The order may have moved on the modified axis since: look from its last known time to now.
+    const end = axis === 'modified' ? this.clock.now() : anchorMs + 60_000;
+    const stats = await this.backfill(formatShanghai(anchorMs - 60_000), formatShanghai(end), {
+      force: true,
+      trigger: 'resync',
+      only: orderNo,
+    });
+    return stats.emitted > 0
+      ? {
+          found: true,
+          message: `re-emitted ${orderNo} from window ${stats.windows[0]?.window.start} – ${stats.windows.at(-1)?.window.end}`,
+        }
+      : { found: false, message: `order ${orderNo} is no longer returned by WDT around ${anchor}` };
   }
 
   private initialCursor(): string {
@@ -153,6 +200,7 @@ export class ExtractionService {
       advanceCursor: boolean;
       background?: boolean;
       force?: boolean;
+      only?: string;
       onWindow?: (s: WindowStats, done: number, total: number) => void;
     },
   ): Promise<RunStats> {
@@ -173,7 +221,7 @@ export class ExtractionService {
   private async readWindow(
     window: PlannedWindow,
     trigger: Trigger,
-    options: { advanceCursor: boolean; background?: boolean; force?: boolean },
+    options: { advanceCursor: boolean; background?: boolean; force?: boolean; only?: string },
   ): Promise<WindowStats> {
     const axis = axisFor(this.scheme);
     const filters = this.scheme.source.filters;
@@ -214,6 +262,7 @@ export class ExtractionService {
     const malformed: Array<{ record: unknown; error: Error; index: number }> = [];
     records.forEach((record, index) => {
       const orderNo = record?.order_no;
+      if (options.only !== undefined && orderNo !== options.only) return;
       if (typeof orderNo !== 'string' || orderNo.trim() === '') {
         malformed.push({
           record,

@@ -86,4 +86,32 @@ export class PostgresExtractionStore implements ExtractionStore {
       [schemeId, axis, initial, paused],
     );
   }
+
+  async knownOrder(
+    schemeId: string,
+    orderNo: string,
+  ): Promise<{ consignTime: string | null; modified: string | null } | undefined> {
+    const rows: Array<{ consign_time: string | null; modified: string | null }> = await this.ds.query(
+      `SELECT consign_time, modified FROM stockout_fingerprints WHERE scheme_id = $1 AND order_no = $2`,
+      [schemeId, orderNo],
+    );
+    return rows[0] ? { consignTime: rows[0].consign_time, modified: rows[0].modified } : undefined;
+  }
+
+  async takeResyncRequests(schemeId: string, limit: number): Promise<Array<{ id: string; orderNo: string }>> {
+    // Only the scheme's leader calls this, so a plain read is enough; order keeps requests fair.
+    const rows: Array<{ id: string; order_no: string }> = await this.ds.query(
+      `SELECT id::text AS id, order_no FROM resync_requests WHERE scheme_id = $1 AND state = 'pending'
+        ORDER BY requested_at LIMIT $2`,
+      [schemeId, limit],
+    );
+    return rows.map((r) => ({ id: r.id, orderNo: r.order_no }));
+  }
+
+  async completeResync(id: string, state: 'done' | 'not_found' | 'failed', result: string): Promise<void> {
+    await this.ds.query(
+      `UPDATE resync_requests SET state = $2, result = $3, done_at = now() WHERE id = $1 AND state = 'pending'`,
+      [id, state, result.slice(0, 2000)],
+    );
+  }
 }

@@ -4,3 +4,4 @@ export * from './event-producer';
 export * from './batch-consumer';
 export * from './dead-letter.publisher';
 export * from './topic-provisioner';
+export * from './topic-range.reader';

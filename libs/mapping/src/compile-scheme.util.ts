@@ -109,6 +109,8 @@ type PreconditionPlan = {
 } & ({ readonly test: (record: Rec) => boolean } | { readonly formula: CompiledFormula });
 
 const hasOwn = Object.hasOwn;
+/** Field name placeholder of errors raised below the field loop; `relabel` sets the real one. */
+const UNLABELLED = '';
 
 class Compiler {
   readonly lineNames = new Map<string, readonly string[]>();
@@ -205,7 +207,7 @@ class Compiler {
           try {
             out += toText(v);
           } catch (e) {
-            throw conversionToMapping(e, '', lineSource(p.source, lineIndex), v);
+            throw conversionToMapping(e, UNLABELLED, lineSource(p.source, lineIndex), v);
           }
         }
         return out;
@@ -483,9 +485,9 @@ export function compileScheme(scheme: Scheme, options: CompileOptions = {}): Com
     precondition: pc.name,
   });
 
-  /** Value of one field, or undefined to omit it. */
+  /** Value of one field, or undefined to omit it. Errors leave `field` to the caller's relabel(). */
   const fieldValue = (plan: FieldPlan, raw: unknown, source: string): unknown => {
-    const field = '';
+    const field = UNLABELLED;
     if (plan.kind === 'const') return plan.constValue!();
     if (isEmptyValue(raw)) {
       if (plan.required) {
@@ -512,7 +514,7 @@ export function compileScheme(scheme: Scheme, options: CompileOptions = {}): Com
       throw new MappingError(
         'missing_required',
         field,
-        `is required but ${source} ${previewValue(v)} is an empty date`,
+        `is required but ${source} ${previewValue(v, source)} is an empty date`,
         source,
       );
     }
@@ -520,7 +522,7 @@ export function compileScheme(scheme: Scheme, options: CompileOptions = {}): Com
   };
 
   const applyValueMap = (vm: CompiledValueMap, raw: unknown, source: string): unknown => {
-    const field = '';
+    const field = UNLABELLED;
     let key: string;
     try {
       key = typeof raw === 'string' ? raw : toText(raw);

@@ -70,7 +70,12 @@ export class AuditQueryService {
       `SELECT ${RESYNC_COLUMNS} FROM resync_requests ${r.where} ORDER BY requested_at DESC LIMIT 50`,
       r.params,
     );
-    if (orders.length === 0 && history.length === 0 && deadLetters.length === 0 && resyncRequests.length === 0)
+    if (
+      orders.length === 0 &&
+      history.length === 0 &&
+      deadLetters.length === 0 &&
+      resyncRequests.length === 0
+    )
       return null;
     return { orderNo, orders, history: toPage(history, q.limit, q.offset), deadLetters, resyncRequests };
   }

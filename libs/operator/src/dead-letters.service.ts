@@ -52,7 +52,12 @@ export function summarize(row: DeadLetterRow) {
     errorClass: row.errorClass,
     errorMessage: row.errorMessage,
     attempts: row.attempts,
-    origin: { topic: row.originTopic, partition: row.originPartition, offset: row.originOffset, key: row.originKey },
+    origin: {
+      topic: row.originTopic,
+      partition: row.originPartition,
+      offset: row.originOffset,
+      key: row.originKey,
+    },
     payloadStorage: row.payload.storage,
     payloadSizeBytes:
       row.payload.storage === 'postgres'
@@ -98,9 +103,10 @@ export class DeadLettersService {
   }
 
   async get(id: string, manager: EntityManager = this.ds.manager): Promise<DeadLetterRow | undefined> {
-    const rows: DeadLetterRow[] = await manager.query(`SELECT ${COLUMNS} FROM dead_letters WHERE event_id = $1`, [
-      id,
-    ]);
+    const rows: DeadLetterRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM dead_letters WHERE event_id = $1`,
+      [id],
+    );
     return rows[0];
   }
 
@@ -125,17 +131,23 @@ export class DeadLettersService {
   }
 
   /** The original bytes of a dead letter (inline or from dead_letter_payloads, hash-checked). */
-  async originalBytes(row: DeadLetterRow, manager: EntityManager = this.ds.manager): Promise<Buffer | undefined> {
+  async originalBytes(
+    row: DeadLetterRow,
+    manager: EntityManager = this.ds.manager,
+  ): Promise<Buffer | undefined> {
     const payload = DeadLetterPayloadSchema.parse(row.payload);
     if (payload.storage === 'inline')
       return Buffer.from(payload.data, payload.encoding === 'base64' ? 'base64' : 'utf8');
-    const rows: Array<{ data: Buffer }> = await manager.query(`SELECT data FROM dead_letter_payloads WHERE id = $1`, [
-      payload.ref,
-    ]);
+    const rows: Array<{ data: Buffer }> = await manager.query(
+      `SELECT data FROM dead_letter_payloads WHERE id = $1`,
+      [payload.ref],
+    );
     if (!rows[0]) return undefined;
     const sha = createHash('sha256').update(rows[0].data).digest('hex');
     if (sha !== payload.sha256)
-      throw new PayloadIntegrityError(`payload ${payload.ref} does not match its sha256 (stored bytes changed)`);
+      throw new PayloadIntegrityError(
+        `payload ${payload.ref} does not match its sha256 (stored bytes changed)`,
+      );
     return rows[0].data;
   }
 
@@ -196,7 +208,8 @@ export function presentInline(payload: Extract<DeadLetterPayload, { storage: 'in
     json = undefined;
   }
   if (reveal) return { ...payload, ...(json !== undefined ? { json } : {}), masked: false };
-  const data = payload.encoding === 'utf8' ? maskPii(text) : Buffer.from(maskPii(text), 'utf8').toString('base64');
+  const data =
+    payload.encoding === 'utf8' ? maskPii(text) : Buffer.from(maskPii(text), 'utf8').toString('base64');
   return {
     storage: payload.storage,
     encoding: payload.encoding,

@@ -6,7 +6,9 @@ import { AUDIT_STATUSES, STAGES } from '@libs/contracts';
  * (400 naming the field); the OpenAPI document is generated from them, so the two cannot drift.
  */
 
-const isoTime = z.iso.datetime({ offset: true }).describe('ISO 8601 time with offset, e.g. 2026-11-28T08:00:00Z');
+const isoTime = z.iso
+  .datetime({ offset: true })
+  .describe('ISO 8601 time with offset, e.g. 2026-11-28T08:00:00Z');
 const nonEmpty = z.string().min(1);
 const limit = z.coerce.number().int().min(1).max(200).default(50).describe('Page size, at most 200.');
 const offset = z.coerce.number().int().min(0).default(0).describe('Items to skip.');
@@ -23,10 +25,16 @@ function timeRange<T extends z.ZodRawShape>(shape: T) {
       from: isoTime.optional().describe('Inclusive lower bound (ISO time).'),
       to: isoTime.optional().describe('Exclusive upper bound (ISO time).'),
     })
-    .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
-      path: ['to'],
-      message: 'must be after from',
-    });
+    .refine(
+      (value) => {
+        const q = value as { from?: string; to?: string };
+        return !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to);
+      },
+      {
+        path: ['to'],
+        message: 'must be after from',
+      },
+    );
 }
 
 export const AuditStatusParam = z.enum(AUDIT_STATUSES);
@@ -35,7 +43,9 @@ export const DEAD_LETTER_STATES = ['parked', 'repushed', 'resolved'] as const;
 export const RESYNC_STATES = ['pending', 'done', 'not_found', 'failed'] as const;
 
 // ---- path parameters ----------------------------------------------------------------------
-export const OrderNoParams = z.strictObject({ orderNo: z.string().min(1).max(200).describe('WDT order_no.') });
+export const OrderNoParams = z.strictObject({
+  orderNo: z.string().min(1).max(200).describe('WDT order_no.'),
+});
 export const IdParams = z.strictObject({ id: z.uuid().describe('Id (uuid).') });
 export const SchemeIdParams = z.strictObject({ id: schemeIdParam });
 
@@ -183,7 +193,10 @@ export const DeadLetterView = z.object({
 export const InlinePayloadView = z.object({
   storage: z.literal('inline'),
   encoding: z.enum(['utf8', 'base64']),
-  data: z.string().nullable().describe('The original bytes (PII masked unless revealed); null when withheld.'),
+  data: z
+    .string()
+    .nullable()
+    .describe('The original bytes (PII masked unless revealed); null when withheld.'),
   json: z.unknown().optional().describe('`data` parsed, when it is JSON.'),
   masked: z.boolean(),
   withheld: z.string().optional().describe('Why data is withheld (binary payload, PII not revealed).'),
@@ -228,7 +241,9 @@ export const AuditOrderDetailView = z.object({
 });
 
 export const CircuitView = z.object({
-  state: z.enum(['closed', 'open', 'half_open', 'unknown']).describe('Worst state over the loader instances.'),
+  state: z
+    .enum(['closed', 'open', 'half_open', 'unknown'])
+    .describe('Worst state over the loader instances.'),
   instances: z.array(
     z.object({
       instance: z.string(),

@@ -8,7 +8,12 @@ export interface Page<T> {
 
 export function toPage<T>(rows: T[], limit: number, offset: number): Page<T> {
   const more = rows.length > limit;
-  return { items: more ? rows.slice(0, limit) : rows, limit, offset, nextOffset: more ? offset + limit : null };
+  return {
+    items: more ? rows.slice(0, limit) : rows,
+    limit,
+    offset,
+    nextOffset: more ? offset + limit : null,
+  };
 }
 
 /** Builds `WHERE a = $1 AND b >= $2 …` from optional conditions, numbering parameters in order. */

@@ -32,8 +32,7 @@ export function maskPhone(phone: string): string {
   return digits.length >= 7 ? `${digits.slice(0, 3)}****${digits.slice(-4)}` : '****';
 }
 
-const PROVINCE =
-  /^(北京市|天津市|上海市|重庆市|北京|天津|上海|重庆|[^\d\s]{1,10}?(?:省|自治区|特别行政区))/u;
+const PROVINCE = /^(北京市|天津市|上海市|重庆市|北京|天津|上海|重庆|[^\d\s]{1,10}?(?:省|自治区|特别行政区))/u;
 const CITY = /^([^\d\s]{1,10}?(?:市|自治州|地区|盟))/u;
 
 /** The leading `省 + 市` of a Chinese address (spaces ignored), or '' when it has none. */

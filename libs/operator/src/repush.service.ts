@@ -143,7 +143,12 @@ export class RepushService {
     );
   }
 
-  private async repushOrder(row: OrderRow, by: string, force: boolean, handled: Set<string>): Promise<RepushItem> {
+  private async repushOrder(
+    row: OrderRow,
+    by: string,
+    force: boolean,
+    handled: Set<string>,
+  ): Promise<RepushItem> {
     const { schemeId, sourceKey: orderNo } = row;
     if (row.status === 'dead_lettered' && row.deadLetterId) {
       if (handled.has(row.deadLetterId))
@@ -153,14 +158,22 @@ export class RepushService {
         });
       handled.add(row.deadLetterId);
       const r = await this.repushDeadLetter(row.deadLetterId, by, force);
-      if (r.outcome !== 'not_found') return { kind: 'order', target: orderNo, ...r, deadLetterId: row.deadLetterId };
+      if (r.outcome !== 'not_found')
+        return { kind: 'order', target: orderNo, ...r, deadLetterId: row.deadLetterId };
       // The audit row names a dead letter the audit writer has not stored: re-fetch the order instead.
     }
     if (row.status === 'failed' || row.status === 'dead_lettered') {
       const r = await this.ds.transaction((tx) => this.resync.request(schemeId, orderNo, by, tx));
-      return this.item('order', orderNo, schemeId, orderNo, r.created ? 'resync_requested' : 'resync_pending', {
-        resyncRequestId: r.id,
-      });
+      return this.item(
+        'order',
+        orderNo,
+        schemeId,
+        orderNo,
+        r.created ? 'resync_requested' : 'resync_pending',
+        {
+          resyncRequestId: r.id,
+        },
+      );
     }
     return this.item('order', orderNo, schemeId, orderNo, 'skipped', {
       reason: `order is ${row.status}; POST /api/resync re-fetches it anyway`,
@@ -178,13 +191,27 @@ export class RepushService {
     force: boolean,
   ): Promise<Omit<RepushItem, 'kind' | 'target'>> {
     return this.ds.transaction(async (tx) => {
-      const locked: unknown[] = await tx.query(`SELECT 1 FROM dead_letters WHERE event_id = $1 FOR UPDATE`, [id]);
+      const locked: unknown[] = await tx.query(`SELECT 1 FROM dead_letters WHERE event_id = $1 FOR UPDATE`, [
+        id,
+      ]);
       const row = locked.length > 0 ? await this.deadLetters.get(id, tx) : undefined;
-      if (!row) return { schemeId: null, orderNo: null, outcome: 'not_found' as const, reason: 'no such dead letter' };
+      if (!row)
+        return {
+          schemeId: null,
+          orderNo: null,
+          outcome: 'not_found' as const,
+          reason: 'no such dead letter',
+        };
       const base = { schemeId: row.schemeId, orderNo: row.sourceKey };
       if (row.state !== 'parked' && !force) {
-        const who = row.repushedBy ? ` by ${row.repushedBy} at ${new Date(row.repushedAt ?? 0).toISOString()}` : '';
-        return { ...base, outcome: 'skipped' as const, reason: `already ${row.state}${who}; pass force to re-push` };
+        const who = row.repushedBy
+          ? ` by ${row.repushedBy} at ${new Date(row.repushedAt ?? 0).toISOString()}`
+          : '';
+        return {
+          ...base,
+          outcome: 'skipped' as const,
+          reason: `already ${row.state}${who}; pass force to re-push`,
+        };
       }
       let bytes: Buffer | undefined;
       try {
@@ -194,7 +221,11 @@ export class RepushService {
       }
       if (isWdtOrigin(row.originTopic)) return this.resyncDeadLetter(tx, row, bytes, by);
       if (!bytes)
-        return { ...base, outcome: 'failed' as const, reason: 'original bytes are missing from dead_letter_payloads' };
+        return {
+          ...base,
+          outcome: 'failed' as const,
+          reason: 'original bytes are missing from dead_letter_payloads',
+        };
       try {
         await this.producer.publishRaw(row.originTopic, row.originKey, bytes, repushHeaders(bytes, row, by));
       } catch (err) {

@@ -63,9 +63,10 @@ export class ResyncService {
   }
 
   async get(id: string): Promise<ResyncRow | undefined> {
-    const rows: ResyncRow[] = await this.ds.query(`SELECT ${RESYNC_COLUMNS} FROM resync_requests WHERE id = $1`, [
-      id,
-    ]);
+    const rows: ResyncRow[] = await this.ds.query(
+      `SELECT ${RESYNC_COLUMNS} FROM resync_requests WHERE id = $1`,
+      [id],
+    );
     return rows[0];
   }
 

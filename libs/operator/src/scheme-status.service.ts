@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, InternalServerErrorException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Clock, formatShanghai, parseShanghai } from '@libs/common';
 import { AUDIT_STATUSES } from '@libs/contracts';
 import { DATA_SOURCE } from '@libs/runtime';
+import { Scheme, SchemeError } from '@libs/scheme';
 import { OPERATOR_CLOCK, SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
 import { Page, toPage } from './paging.util';
 import { CircuitSummary, readLoaderCircuit } from './service-status.util';
@@ -35,13 +36,18 @@ export class SchemeStatusService {
     @Inject(OPERATOR_CLOCK) private readonly clock: Clock,
   ) {}
 
-  async list(q: { limit: number; offset: number }): Promise<Page<Record<string, unknown>> & { circuit: CircuitSummary }> {
-    const schemes = this.catalog.list();
+  async list(q: {
+    limit: number;
+    offset: number;
+  }): Promise<Page<Record<string, unknown>> & { circuit: CircuitSummary }> {
+    const schemes = this.schemes();
     const cursors = new Map(
-      ((await this.ds.query(
-        `SELECT scheme_id AS "schemeId", axis, cursor_value AS "cursorValue", last_run_at AS "lastRunAt",
+      (
+        (await this.ds.query(
+          `SELECT scheme_id AS "schemeId", axis, cursor_value AS "cursorValue", last_run_at AS "lastRunAt",
                 last_success_at AS "lastSuccessAt", last_error AS "lastError", paused FROM sync_cursors`,
-      )) as CursorRow[]).map((c) => [c.schemeId, c]),
+        )) as CursorRow[]
+      ).map((c) => [c.schemeId, c]),
     );
     const counts = new Map<string, Record<string, number>>();
     for (const row of (await this.ds.query(
@@ -60,7 +66,13 @@ export class SchemeStatusService {
     const circuit = await readLoaderCircuit(this.ds);
     const now = this.clock.now();
     const known = new Set(schemes.map((s) => s.id));
-    const entries: Array<{ id: string; name: string; description: string | null; enabled: boolean; inFiles: boolean }> = [
+    const entries: Array<{
+      id: string;
+      name: string;
+      description: string | null;
+      enabled: boolean;
+      inFiles: boolean;
+    }> = [
       ...schemes.map((s) => ({
         id: s.id,
         name: s.name,
@@ -81,7 +93,11 @@ export class SchemeStatusService {
         ...s,
         paused: c?.paused ?? false,
         cursor: c
-          ? { axis: c.axis, value: c.cursorValue, ageSeconds: cursorMs === undefined ? null : seconds(now - cursorMs) }
+          ? {
+              axis: c.axis,
+              value: c.cursorValue,
+              ageSeconds: cursorMs === undefined ? null : seconds(now - cursorMs),
+            }
           : null,
         lastRunAt: c?.lastRunAt ?? null,
         lastSuccessAt: c?.lastSuccessAt ?? null,
@@ -99,8 +115,10 @@ export class SchemeStatusService {
 
   /** Whether the scheme exists (in SCHEMES_DIR, or with a cursor row). */
   async exists(schemeId: string): Promise<boolean> {
-    if (this.catalog.list().some((s) => s.id === schemeId)) return true;
-    const rows: unknown[] = await this.ds.query(`SELECT 1 FROM sync_cursors WHERE scheme_id = $1`, [schemeId]);
+    if (this.schemes().some((s) => s.id === schemeId)) return true;
+    const rows: unknown[] = await this.ds.query(`SELECT 1 FROM sync_cursors WHERE scheme_id = $1`, [
+      schemeId,
+    ]);
     return rows.length > 0;
   }
 
@@ -135,6 +153,17 @@ export class SchemeStatusService {
       ]);
       return { schemeId, paused, changed: true, cursorCreated: false };
     });
+  }
+
+  /** The scheme files; a broken one is a 500 naming the file and problem (no secrets in schemes). */
+  private schemes(): Scheme[] {
+    try {
+      return this.catalog.list();
+    } catch (err) {
+      if (err instanceof SchemeError)
+        throw new InternalServerErrorException(`scheme files in SCHEMES_DIR are invalid: ${err.message}`);
+      throw err;
+    }
   }
 
   private async countPer(sql: string): Promise<Map<string, number>> {

@@ -30,11 +30,13 @@ export const REDACT_PATHS = [
   '*.receiver_telno',
   '*.receiver_address',
   '*.receiver_area',
+  '*.receiver_zip',
   'record.receiver_name',
   'record.receiver_mobile',
   'record.receiver_telno',
   'record.receiver_address',
   'record.receiver_area',
+  'record.receiver_zip',
 ];
 
 export function createLogger(service: string, level = 'info'): Logger {

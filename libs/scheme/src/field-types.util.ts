@@ -55,11 +55,11 @@ const SAFE_MAGNITUDE = 1e15;
 
 // Control characters except TAB/LF/CR, DEL, U+FFFD, and unpaired surrogates. SUSPECT is the cheap
 // first pass (any surrogate at all); BAD_TEXT then tells pairs (emoji) from unpaired ones.
-// eslint-disable-next-line no-control-regex
+/* eslint-disable no-control-regex -- matching control characters is the point */
 const SUSPECT_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uD800-\uDFFF\uFFFD]/;
-// eslint-disable-next-line no-control-regex
 const BAD_TEXT =
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFD]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/* eslint-enable no-control-regex */
 const DECIMAL = /^[+-]?\d+(?:\.\d+)?$/;
 const INTEGER = /^[+-]?\d+(?:\.0+)?$/;
 const DATETIME_EXACT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;

@@ -135,6 +135,25 @@ describe('parseScheme errors name file, line and path', () => {
     expect(issue.col).toBe(text.split('\n')[issue.line! - 1].indexOf('tempalte') + 1);
   });
 
+  it('a typo does not hide the other problems of the file', () => {
+    const header = [
+      '    FBillNo: { template: "{{order_no}}" }',
+      '    FDate: { tempalte: "{{consign_time}}" }',
+      '    FX: { formula: "$sum(details_list.goods_count" }',
+      '    FS: { template: "{{provider_no}}", valueMap: nowhere }',
+    ].join('\n');
+    const text = schemeYaml({ header, extra: 'schedule: { transferTime: "61 * * * *" }' });
+    const issues = issuesOf(text);
+    expect(issues.map((i) => i.path)).toEqual([
+      'mapping.header.FDate',
+      'mapping.header.FDate.tempalte',
+      'mapping.header.FX.formula',
+      'mapping.header.FS.valueMap',
+      'schedule.transferTime',
+    ]);
+    expect(issues.map((i) => i.line)).toEqual([14, 14, 15, 16, lineOf(text, 'transferTime')]);
+  });
+
   it('an unknown top-level key lists the allowed keys', () => {
     const text = schemeYaml({ extra: 'colour: blue' });
     expectIssue(

@@ -260,14 +260,33 @@ export function parseScheme(text: string, fileName: string): Scheme {
     });
     throw new SchemeError(issues);
   }
-  const parsed = SchemeSchema.safeParse(data);
+  let parsed = SchemeSchema.safeParse(data);
   if (!parsed.success) {
     issues.push(...zodIssues(file, doc, lc, parsed.error));
-    throw new SchemeError(issues);
+    // Unknown keys only (typos): drop them and go on, so one run reports the semantic problems too.
+    const onlyUnknownKeys = parsed.error.issues.every((i) => i.code === 'unrecognized_keys');
+    if (!onlyUnknownKeys) throw new SchemeError(sortIssues(issues));
+    parsed = SchemeSchema.safeParse(withoutUnknownKeys(data, parsed.error));
+    if (!parsed.success) throw new SchemeError(sortIssues(issues));
   }
   for (const s of checkSchemeSemantics(parsed.data)) issues.push(issueAt(file, doc, lc, s.path, s.message));
   if (issues.length > 0) throw new SchemeError(sortIssues(issues));
   return parsed.data;
+}
+
+/** A copy of `data` without the keys zod reported as unrecognized. */
+function withoutUnknownKeys(data: unknown, error: z.ZodError): unknown {
+  const copy = structuredClone(data) as Record<string, unknown>;
+  for (const issue of error.issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    let node: unknown = copy;
+    for (const seg of issue.path)
+      node = (node as Record<PropertyKey, unknown> | undefined)?.[seg as PropertyKey];
+    if (node !== null && typeof node === 'object') {
+      for (const key of issue.keys) delete (node as Record<string, unknown>)[key];
+    }
+  }
+  return copy;
 }
 
 function sortIssues(issues: SchemeIssue[]): SchemeIssue[] {

@@ -1,2 +1,3 @@
 export * from './scheme-registry';
 export * from './transform.processor';
+export * from './transform-processor.factory';

@@ -9,3 +9,4 @@ export * from './wdt-rate-limiter';
 export * from './wdt-request.util';
 export * from './wdt-sign.util';
 export * from './wdt-stockout-return.client';
+export * from './wdt-client.factory';

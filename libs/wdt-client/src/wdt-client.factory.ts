@@ -1,6 +1,6 @@
 import { ExtractorConfig } from '@libs/config';
 import { AppLogger } from '@libs/common';
-import { WdtStockoutReturnClient } from '@libs/wdt-client';
+import { WdtStockoutReturnClient } from './wdt-stockout-return.client';
 
 /** Builds the WDT client from validated env (the gateway's credentials are required by config). */
 export function createWdtClient(config: ExtractorConfig, logger: AppLogger): WdtStockoutReturnClient {

@@ -1,0 +1,95 @@
+// `npm run repush -- [--dead-letter <id>…] [--order <no>…] [--all-failed] [--all-dead-lettered] [--scheme <id>] [--list]`
+// Lists failed and dead-lettered records with their reasons, or re-pushes them (same rules as the
+// operator API: Kafka-origin dead letters go back to their topic; failed orders and extractor dead
+// letters become resync requests the extractor carries out). Recorded as actions of "cli:<user>".
+import { userInfo } from 'node:os';
+import { Command } from 'commander';
+import { loadServiceConfig } from '@libs/config';
+import { DeadLettersService, OperatorActionsService, RepushService, ResyncService } from '@libs/operator';
+import { openCliRuntime } from './cli-runtime';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+const opts = new Command()
+  .name('repush')
+  .option('--dead-letter <id>', 'a dead letter id (repeatable)', collect, [])
+  .option('--order <orderNo>', 'a WDT order number (repeatable)', collect, [])
+  .option('--all-failed', 'every order whose latest status is failed', false)
+  .option('--all-dead-lettered', 'every order whose latest status is dead_lettered', false)
+  .option('--scheme <id>', 'limit to one scheme')
+  .option('--list', 'only list failed orders and parked dead letters, with reasons', false)
+  .parse()
+  .opts<{
+    deadLetter: string[];
+    order: string[];
+    allFailed: boolean;
+    allDeadLettered: boolean;
+    scheme?: string;
+    list: boolean;
+  }>();
+
+async function main(): Promise<void> {
+  const config = loadServiceConfig('transformer');
+  const rt = await openCliRuntime(config, 'repush-cli');
+  try {
+    if (
+      opts.list ||
+      (!opts.deadLetter.length && !opts.order.length && !opts.allFailed && !opts.allDeadLettered)
+    ) {
+      const failed: Array<Record<string, string>> = await rt.ds.query(
+        `SELECT scheme_id, source_key, status, stage, coalesce(error_field || ': ', '') || coalesce(error_message, reason, '') AS why
+           FROM audit_orders WHERE status IN ('failed','dead_lettered') AND ($1::text IS NULL OR scheme_id = $1)
+          ORDER BY last_occurred_at DESC LIMIT 200`,
+        [opts.scheme ?? null],
+      );
+      const parked: Array<Record<string, string>> = await rt.ds.query(
+        `SELECT event_id, stage, coalesce(source_key, origin_key, '') AS key, error_class, error_message
+           FROM dead_letters WHERE state = 'parked' AND ($1::text IS NULL OR scheme_id = $1) ORDER BY occurred_at DESC LIMIT 200`,
+        [opts.scheme ?? null],
+      );
+      console.log(`failed / dead-lettered orders (${failed.length}):`);
+      for (const r of failed)
+        console.log(`  ${r.source_key.padEnd(24)} ${r.status.padEnd(14)} ${r.stage.padEnd(12)} ${r.why}`);
+      console.log(`parked dead letters (${parked.length}):`);
+      for (const r of parked)
+        console.log(
+          `  ${r.event_id}  ${r.stage.padEnd(12)} ${r.key.padEnd(24)} ${r.error_class}: ${r.error_message}`,
+        );
+      return;
+    }
+    const deadLetters = new DeadLettersService(rt.ds);
+    const resync = new ResyncService(rt.ds);
+    const service = new RepushService(
+      rt.ds,
+      rt.producer,
+      deadLetters,
+      resync,
+      new OperatorActionsService(rt.ds),
+    );
+    const all = opts.allFailed
+      ? { status: 'failed' as const, schemeId: opts.scheme }
+      : opts.allDeadLettered
+        ? { status: 'dead_lettered' as const, schemeId: opts.scheme }
+        : undefined;
+    const result = await service.repush(
+      {
+        deadLetterIds: opts.deadLetter,
+        orderNos: opts.order,
+        schemeId: opts.scheme,
+        all: all ? { ...all, limit: 1000 } : undefined,
+        force: false,
+      },
+      `cli:${userInfo().username}`,
+    );
+    for (const item of result.results) console.log(`  ${JSON.stringify(item)}`);
+    console.log(
+      `summary: ${JSON.stringify(result.summary)}${result.truncated ? ' (truncated: run again for the rest)' : ''}`,
+    );
+  } finally {
+    await rt.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(`repush failed: ${(err as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+// `npm run resync -- --scheme <id> --order <orderNo> [--order …] [--no-wait]`
+// Asks the extractor to re-fetch orders from WDT (narrow window around the time each was last
+// seen) and re-push them through transformer and loader; waits for the extractor's answer.
+import { userInfo } from 'node:os';
+import { Command } from 'commander';
+import { loadServiceConfig } from '@libs/config';
+import { ResyncService } from '@libs/operator';
+import { openCliRuntime } from './cli-runtime';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+const opts = new Command()
+  .name('resync')
+  .requiredOption('--scheme <id>', 'scheme id')
+  .requiredOption('--order <orderNo>', 'WDT order number (repeatable)', collect, [])
+  .option('--no-wait', 'do not wait for the extractor to carry the requests out')
+  .option('--timeout <s>', 'how long to wait', '120')
+  .parse()
+  .opts<{ scheme: string; order: string[]; wait: boolean; timeout: string }>();
+
+async function main(): Promise<void> {
+  const rt = await openCliRuntime(loadServiceConfig('transformer'), 'resync-cli');
+  try {
+    const service = new ResyncService(rt.ds);
+    const requests = await service.requestMany(opts.scheme, opts.order, `cli:${userInfo().username}`);
+    for (const r of requests)
+      console.log(`  ${r.orderNo}: request ${r.id} ${r.created ? 'created' : 'already pending'}`);
+    if (!opts.wait) return;
+    const deadline = Date.now() + Number(opts.timeout) * 1000;
+    const open = new Set(requests.map((r) => r.id));
+    while (open.size > 0 && Date.now() < deadline) {
+      for (const id of [...open]) {
+        const row = await service.get(id);
+        if (row && row.state !== 'pending') {
+          console.log(`  ${row.orderNo}: ${row.state} — ${row.result ?? ''}`);
+          open.delete(id);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    if (open.size > 0) {
+      console.error(
+        `${open.size} request(s) still pending after ${opts.timeout} s: is the extractor running for scheme ${opts.scheme}?`,
+      );
+      process.exitCode = 1;
+    }
+  } finally {
+    await rt.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(`resync failed: ${(err as Error).message}`);
+  process.exit(1);
+});

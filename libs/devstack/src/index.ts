@@ -1,0 +1,3 @@
+export * from './free-port.util';
+export * from './managed-process';
+export * from './stack-runner';

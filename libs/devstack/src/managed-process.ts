@@ -1,0 +1,84 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface ProcessSpec {
+  name: string;
+  /** Script run with the current Node binary. */
+  script: string;
+  env: Record<string, string>;
+  logFile: string;
+  /** URL that answers 2xx once the process is ready. */
+  readyUrl: string;
+}
+
+/**
+ * One service or sandbox run as its own OS process (as in production), output to a log file,
+ * stopped with SIGTERM (graceful) and SIGKILL after a grace period.
+ */
+export class ManagedProcess {
+  private child?: ChildProcess;
+  private log?: WriteStream;
+  private exited?: Promise<number | null>;
+
+  constructor(readonly spec: ProcessSpec) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  start(): void {
+    mkdirSync(dirname(this.spec.logFile), { recursive: true });
+    this.log = createWriteStream(this.spec.logFile, { flags: 'a' });
+    const child = spawn(process.execPath, [this.spec.script], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...this.spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(this.log, { end: false });
+    child.stderr?.pipe(this.log, { end: false });
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.child = child;
+  }
+
+  async waitReady(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.running)
+        throw new Error(`${this.spec.name} exited during start-up; see ${this.spec.logFile}`);
+      try {
+        const res = await fetch(this.spec.readyUrl, { signal: AbortSignal.timeout(2000) });
+        if (res.ok) return;
+      } catch {
+        /* not listening yet */
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(
+      `${this.spec.name} not ready at ${this.spec.readyUrl} within ${timeoutMs} ms; see ${this.spec.logFile}`,
+    );
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  async stop(graceMs = 20_000): Promise<void> {
+    if (!this.child || !this.running) {
+      this.log?.end();
+      return;
+    }
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+    this.log?.end();
+  }
+
+  /** Simulates a crash: no graceful shutdown, nothing committed that was not already. */
+  async kill(): Promise<void> {
+    if (!this.child || !this.running) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}

@@ -1,0 +1,263 @@
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { TOPIC_CATALOGUE, TopicNames, TopicRole } from '@libs/contracts';
+import { createDataSource, initializeDataSource, migrate } from '@libs/database';
+import { createKafka, provisionTopics } from '@libs/kafka';
+import { freePort } from './free-port.util';
+import { ManagedProcess } from './managed-process';
+
+export type StackService = 'extractor' | 'transformer' | 'loader' | 'audit-writer' | 'operator';
+export const PIPELINE_SERVICES: StackService[] = ['audit-writer', 'loader', 'transformer', 'extractor'];
+
+export interface StackOptions {
+  /** Repository root (dist/ must be built). */
+  root: string;
+  brokers: string[];
+  databaseUrl: string;
+  /** Isolates topics, consumer groups and the Postgres schema of this run. */
+  runId?: string;
+  schemesDir?: string;
+  services?: StackService[];
+  /** Extra env for every service (e.g. LOG_LEVEL). */
+  env?: Record<string, string>;
+  operatorToken?: string;
+  logDir?: string;
+  wdt?: { seedCount?: number; knobs?: Record<string, unknown> };
+  kingdee?: { switches?: Record<string, unknown>; knobs?: Record<string, unknown> };
+}
+
+export const SANDBOX_CREDENTIALS = {
+  wdt: { sid: 'demo-sid', appkey: 'demo-appkey', appsecret: 'demo-appsecret-0123456789' },
+  kingdee: {
+    acctId: 'demo-acct',
+    username: 'demo',
+    appId: `demo_${Buffer.from('demo-kingdee-app-0000001', 'ascii').toString('base64')}`,
+    appSecret: 'demo-kingdee-app-secret',
+  },
+};
+
+/**
+ * The whole pipeline on one machine: WDT and Kingdee sandboxes, extractor, transformer, loader,
+ * audit writer (and operator) each as its own process, on the real Kafka broker and Postgres,
+ * isolated per run (topics, groups and schema carry the run id). Used by `npm run demo` and the
+ * end-to-end test.
+ */
+export class StackRunner {
+  readonly runId: string;
+  readonly topics: TopicNames;
+  readonly schema: string;
+  readonly processes = new Map<string, ManagedProcess>();
+  readonly ports = new Map<string, number>();
+  private readonly logDir: string;
+
+  constructor(private readonly options: StackOptions) {
+    this.runId = options.runId ?? `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+    this.topics = Object.fromEntries(
+      (Object.keys(TOPIC_CATALOGUE) as TopicRole[]).map((role) => [
+        role,
+        `run.${this.runId}.${TOPIC_CATALOGUE[role].defaultName}`,
+      ]),
+    ) as TopicNames;
+    this.schema = `run_${this.runId}`;
+    this.logDir = options.logDir ?? join(options.root, '.infra', 'logs', this.runId);
+  }
+
+  url(name: string): string {
+    return `http://127.0.0.1:${this.ports.get(name)}`;
+  }
+
+  get wdtUrl(): string {
+    return this.url('wdt-sandbox');
+  }
+
+  get kingdeeUrl(): string {
+    return this.url('kingdee-sandbox');
+  }
+
+  /** Topics and schema of this run, created like production does (provisioning + migrations). */
+  async prepare(): Promise<void> {
+    const kafka = createKafka({ brokers: this.options.brokers, clientId: `stack-${this.runId}` });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await provisionTopics(
+        admin,
+        Object.values(this.topics).map((name) => ({
+          name,
+          partitions: 3,
+          replicationFactor: 1,
+          retentionMs: 7 * 86_400_000,
+          maxMessageBytes: 1_048_576,
+        })),
+      );
+    } finally {
+      await admin.disconnect();
+    }
+    const ds = await initializeDataSource(
+      createDataSource({ url: this.options.databaseUrl, schema: this.schema, poolSize: 2 }),
+      this.options.databaseUrl,
+    );
+    try {
+      await migrate(ds, this.schema);
+    } finally {
+      await ds.destroy();
+    }
+  }
+
+  serviceEnv(service: StackService): Record<string, string> {
+    const common: Record<string, string> = {
+      APP_MODE: 'sandbox',
+      LOG_LEVEL: 'info',
+      KAFKA_BROKERS: this.options.brokers.join(','),
+      DATABASE_URL: this.options.databaseUrl,
+      DATABASE_SCHEMA: this.schema,
+      SCHEMES_DIR: resolve(this.options.root, this.options.schemesDir ?? 'schemes'),
+      KAFKA_GROUP_ID: `run.${this.runId}.${service}`,
+      CONSUMER_SESSION_TIMEOUT_MS: '10000',
+      TOPIC_RAW_STOCKOUT: this.topics.rawStockout,
+      TOPIC_KINGDEE_DOCUMENT: this.topics.kingdeeDocument,
+      TOPIC_AUDIT: this.topics.audit,
+      TOPIC_DEAD_LETTER: this.topics.deadLetter,
+      HTTP_PORT: String(this.ports.get(service)),
+      ...this.options.env,
+    };
+    if (service === 'extractor') {
+      Object.assign(common, {
+        WDT_GATEWAY: 'native',
+        WDT_BASE_URL: this.wdtUrl,
+        WDT_SID: SANDBOX_CREDENTIALS.wdt.sid,
+        WDT_APPKEY: SANDBOX_CREDENTIALS.wdt.appkey,
+        WDT_APPSECRET: SANDBOX_CREDENTIALS.wdt.appsecret,
+        WDT_CALLS_PER_MINUTE: '600',
+      });
+    }
+    if (service === 'loader') {
+      Object.assign(common, {
+        KINGDEE_SERVER_URL: `${this.kingdeeUrl}/k3cloud/`,
+        KINGDEE_AUTH_MODE: 'sign',
+        KINGDEE_ACCT_ID: SANDBOX_CREDENTIALS.kingdee.acctId,
+        KINGDEE_USERNAME: SANDBOX_CREDENTIALS.kingdee.username,
+        KINGDEE_APP_ID: SANDBOX_CREDENTIALS.kingdee.appId,
+        KINGDEE_APP_SECRET: SANDBOX_CREDENTIALS.kingdee.appSecret,
+        KINGDEE_SESSIONS: '3',
+        KINGDEE_TIMEOUT_MS: '10000',
+        LOADER_LINGER_MS: '100',
+      });
+    }
+    if (service === 'operator')
+      common.OPERATOR_TOKENS = `demo:${this.options.operatorToken ?? 'demo-operator-token-0123456789'}`;
+    return common;
+  }
+
+  private add(name: string, script: string, env: Record<string, string>, readyPath: string): ManagedProcess {
+    const proc = new ManagedProcess({
+      name,
+      script: join(this.options.root, script),
+      env,
+      logFile: join(this.logDir, `${name}.log`),
+      readyUrl: `${this.url(name)}${readyPath}`,
+    });
+    this.processes.set(name, proc);
+    return proc;
+  }
+
+  async startSandboxes(): Promise<void> {
+    for (const name of ['wdt-sandbox', 'kingdee-sandbox']) this.ports.set(name, await freePort());
+    const wdt = this.add(
+      'wdt-sandbox',
+      'dist/apps/wdt-sandbox/src/main.js',
+      {
+        WDT_SANDBOX_PORT: String(this.ports.get('wdt-sandbox')),
+        WDT_SANDBOX_SID: SANDBOX_CREDENTIALS.wdt.sid,
+        WDT_SANDBOX_APPKEY: SANDBOX_CREDENTIALS.wdt.appkey,
+        WDT_SANDBOX_APPSECRET: SANDBOX_CREDENTIALS.wdt.appsecret,
+        WDT_SANDBOX_SEED_COUNT: String(this.options.wdt?.seedCount ?? 0),
+        LOG_LEVEL: 'warn',
+      },
+      '/admin/health',
+    );
+    const kingdee = this.add(
+      'kingdee-sandbox',
+      'dist/apps/kingdee-sandbox/src/main.js',
+      {
+        KINGDEE_SANDBOX_PORT: String(this.ports.get('kingdee-sandbox')),
+        KINGDEE_SANDBOX_ACCT_ID: SANDBOX_CREDENTIALS.kingdee.acctId,
+        KINGDEE_SANDBOX_USERNAME: SANDBOX_CREDENTIALS.kingdee.username,
+        KINGDEE_SANDBOX_APP_ID: SANDBOX_CREDENTIALS.kingdee.appId,
+        KINGDEE_SANDBOX_APP_SECRET: SANDBOX_CREDENTIALS.kingdee.appSecret,
+        ...(this.options.kingdee?.switches
+          ? { KINGDEE_SANDBOX_SWITCHES: JSON.stringify(this.options.kingdee.switches) }
+          : {}),
+        ...(this.options.kingdee?.knobs
+          ? { KINGDEE_SANDBOX_KNOBS: JSON.stringify(this.options.kingdee.knobs) }
+          : {}),
+        LOG_LEVEL: 'warn',
+      },
+      '/admin/health',
+    );
+    wdt.start();
+    kingdee.start();
+    await Promise.all([wdt.waitReady(), kingdee.waitReady()]);
+    if (this.options.wdt?.knobs) await this.wdtAdmin('PATCH', '/knobs', this.options.wdt.knobs);
+  }
+
+  async startServices(services: StackService[] = this.options.services ?? PIPELINE_SERVICES): Promise<void> {
+    for (const s of services) if (!this.ports.has(s)) this.ports.set(s, await freePort());
+    const procs = services.map((s) =>
+      this.add(s, `dist/apps/${s}/src/main.js`, this.serviceEnv(s), '/ready'),
+    );
+    for (const p of procs) p.start();
+    await Promise.all(procs.map((p) => p.waitReady(90_000)));
+  }
+
+  async restart(service: StackService, how: 'graceful' | 'kill' = 'graceful'): Promise<void> {
+    const proc = this.processes.get(service);
+    if (!proc) throw new Error(`${service} is not part of this stack`);
+    if (how === 'kill') await proc.kill();
+    else await proc.stop();
+    proc.start();
+    await proc.waitReady(90_000);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- sandbox admin replies are read ad hoc
+  async wdtAdmin(method: string, path: string, body?: unknown): Promise<any> {
+    return adminCall(`${this.wdtUrl}/admin${path}`, method, body);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- sandbox admin replies are read ad hoc
+  async kingdeeAdmin(method: string, path: string, body?: unknown): Promise<any> {
+    return adminCall(`${this.kingdeeUrl}/admin${path}`, method, body);
+  }
+
+  /** Stops services first (so they finish in-flight work), sandboxes last. */
+  async stop(): Promise<void> {
+    const order = [...PIPELINE_SERVICES, 'operator', 'wdt-sandbox', 'kingdee-sandbox'];
+    for (const name of order) await this.processes.get(name)?.stop();
+  }
+
+  /** Removes this run's topics and schema. */
+  async cleanup(): Promise<void> {
+    const kafka = createKafka({ brokers: this.options.brokers, clientId: `stack-${this.runId}` });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: Object.values(this.topics) }).catch(() => undefined);
+    await admin.disconnect();
+    const ds = await initializeDataSource(
+      createDataSource({ url: this.options.databaseUrl, poolSize: 1 }),
+      this.options.databaseUrl,
+    );
+    await ds.query(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`).catch(() => undefined);
+    await ds.destroy();
+  }
+}
+
+async function adminCall(url: string, method: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}

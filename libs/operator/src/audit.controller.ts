@@ -1,0 +1,42 @@
+import { Controller, Get, NotFoundException, Param, Query, UseGuards } from '@nestjs/common';
+import { AuditQueryService } from './audit-query.service';
+import { AuditOrderQuery, AuditOrdersQuery, AuditStatsQuery, OrderNoParams } from './operator-api.schema';
+import { OperatorActionsService } from './operator-actions.service';
+import { Operator, OperatorAuthGuard } from './operator-auth.guard';
+import { maskPii } from './pii-mask.util';
+import { parseInput } from './validation.util';
+
+@Controller('api/audit')
+@UseGuards(OperatorAuthGuard)
+export class AuditController {
+  constructor(
+    private readonly audit: AuditQueryService,
+    private readonly actions: OperatorActionsService,
+  ) {}
+
+  @Get('orders/:orderNo')
+  async order(@Param() params: unknown, @Query() query: unknown, @Operator() by: string) {
+    const { orderNo } = parseInput(OrderNoParams, params);
+    const q = parseInput(AuditOrderQuery, query);
+    const result = await this.audit.order(orderNo, q);
+    if (!result) throw new NotFoundException(`no audit record of order ${orderNo}`);
+    if (q.reveal !== 'pii') return maskPii(result);
+    await this.actions.record({
+      tokenName: by,
+      action: 'reveal_pii',
+      target: `audit/orders/${orderNo}`,
+      outcome: 'ok',
+    });
+    return result;
+  }
+
+  @Get('orders')
+  async orders(@Query() query: unknown) {
+    return maskPii(await this.audit.orders(parseInput(AuditOrdersQuery, query)));
+  }
+
+  @Get('stats')
+  async stats(@Query() query: unknown) {
+    return maskPii(await this.audit.stats(parseInput(AuditStatsQuery, query)));
+  }
+}

@@ -1,0 +1,417 @@
+import { z } from 'zod';
+import {
+  ActionsQuery,
+  ActionView,
+  AuditOrderDetailView,
+  AuditOrderQuery,
+  AuditOrdersQuery,
+  AuditOrderView,
+  AuditStatsQuery,
+  DeadLetterDetailView,
+  DeadLettersQuery,
+  DeadLetterView,
+  ErrorView,
+  IdParams,
+  OrderNoParams,
+  PageQuery,
+  pageOf,
+  PauseBody,
+  PauseView,
+  RepushBody,
+  RepushView,
+  ResyncBody,
+  ResyncCreatedView,
+  ResyncListQuery,
+  ResyncRequestView,
+  RevealQuery,
+  SchemeIdParams,
+  SchemesView,
+  StatsView,
+} from './operator-api.schema';
+import { PII_FIELDS } from './pii-mask.util';
+
+/** One route of the operator API, as documented. Controllers implement exactly these. */
+export interface RouteSpec {
+  method: 'get' | 'post';
+  /** Express-style path (`/api/dead-letters/:id`). */
+  path: string;
+  operationId: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** Default true when there is a body. */
+  bodyRequired?: boolean;
+  /** Success status and body (JSON unless `contentType`). */
+  status: number;
+  response?: z.ZodType;
+  contentType?: string;
+  responseDescription: string;
+  errors?: number[];
+  /** No bearer token needed. */
+  public?: boolean;
+}
+
+export const OPERATOR_ROUTES: RouteSpec[] = [
+  {
+    method: 'get',
+    path: '/api/audit/orders/:orderNo',
+    operationId: 'getAuditOrder',
+    tag: 'audit',
+    summary: "An order's audit rows (one per scheme) and its history, newest first",
+    description:
+      'limit/offset page the history. Also lists the dead letters and resync requests of the order.',
+    params: OrderNoParams,
+    query: AuditOrderQuery,
+    status: 200,
+    response: AuditOrderDetailView,
+    responseDescription: 'The order',
+    errors: [400, 404],
+  },
+  {
+    method: 'get',
+    path: '/api/audit/orders',
+    operationId: 'listAuditOrders',
+    tag: 'audit',
+    summary: 'Orders by status, scheme, stage and time (on last_occurred_at), newest first',
+    query: AuditOrdersQuery,
+    status: 200,
+    response: pageOf(AuditOrderView),
+    responseDescription: 'A page of orders',
+    errors: [400],
+  },
+  {
+    method: 'get',
+    path: '/api/audit/stats',
+    operationId: 'getAuditStats',
+    tag: 'audit',
+    summary: 'Orders per status, dead letters per state, pending resyncs, loader circuit, recent actions',
+    query: AuditStatsQuery,
+    status: 200,
+    response: StatsView,
+    responseDescription: 'Counts',
+    errors: [400],
+  },
+  {
+    method: 'get',
+    path: '/api/dead-letters',
+    operationId: 'listDeadLetters',
+    tag: 'dead-letters',
+    summary: 'Dead letters by state, stage, scheme, order and time, newest first (no payloads)',
+    query: DeadLettersQuery,
+    status: 200,
+    response: pageOf(DeadLetterView),
+    responseDescription: 'A page of dead letters',
+    errors: [400],
+  },
+  {
+    method: 'get',
+    path: '/api/dead-letters/:id',
+    operationId: 'getDeadLetter',
+    tag: 'dead-letters',
+    summary: 'One dead letter with its payload (inline bytes decoded, or size/hash of a Postgres payload)',
+    params: IdParams,
+    query: RevealQuery,
+    status: 200,
+    response: DeadLetterDetailView,
+    responseDescription: 'The dead letter',
+    errors: [400, 404],
+  },
+  {
+    method: 'get',
+    path: '/api/dead-letters/:id/payload',
+    operationId: 'getDeadLetterPayload',
+    tag: 'dead-letters',
+    summary: 'The original bytes of a dead letter',
+    description:
+      'With `reveal=pii` the bytes as stored (Postgres payloads are streamed; header X-Content-SHA256). ' +
+      'Otherwise JSON or text with personal data masked (header X-Payload-Masked: true); binary payloads are refused (403).',
+    params: IdParams,
+    query: RevealQuery,
+    status: 200,
+    contentType: 'application/octet-stream',
+    responseDescription: 'The payload bytes',
+    errors: [400, 403, 404],
+  },
+  {
+    method: 'get',
+    path: '/api/schemes',
+    operationId: 'listSchemes',
+    tag: 'schemes',
+    summary: 'Schemes (SCHEMES_DIR) with pause state, cursor, lag, counts per status and the loader circuit',
+    query: PageQuery,
+    status: 200,
+    response: SchemesView,
+    responseDescription: 'A page of schemes',
+    errors: [400],
+  },
+  {
+    method: 'post',
+    path: '/api/schemes/:id/pause',
+    operationId: 'pauseScheme',
+    tag: 'schemes',
+    summary: 'Pause extraction of a scheme (sync_cursors.paused, checked before each poll)',
+    params: SchemeIdParams,
+    body: PauseBody,
+    bodyRequired: false,
+    status: 200,
+    response: PauseView,
+    responseDescription: 'The new state',
+    errors: [400, 404],
+  },
+  {
+    method: 'post',
+    path: '/api/schemes/:id/resume',
+    operationId: 'resumeScheme',
+    tag: 'schemes',
+    summary: 'Resume extraction of a scheme',
+    params: SchemeIdParams,
+    body: PauseBody,
+    bodyRequired: false,
+    status: 200,
+    response: PauseView,
+    responseDescription: 'The new state',
+    errors: [400, 404],
+  },
+  {
+    method: 'post',
+    path: '/api/repush',
+    operationId: 'repush',
+    tag: 'repair',
+    summary: 'Re-push dead letters to their topic, or request resyncs of failed orders',
+    description:
+      'A dead letter from a Kafka topic is re-published (original bytes and key) and marked repushed. A failed order, ' +
+      'or a dead letter of the extractor (origin `wdt:…`), becomes a resync request. Answers the outcome per item.',
+    body: RepushBody,
+    status: 200,
+    response: RepushView,
+    responseDescription: 'Outcome per item',
+    errors: [400],
+  },
+  {
+    method: 'post',
+    path: '/api/resync',
+    operationId: 'requestResync',
+    tag: 'repair',
+    summary: 'Ask the extractor to re-fetch orders from WDT and re-emit them',
+    body: ResyncBody,
+    status: 202,
+    response: ResyncCreatedView,
+    responseDescription: 'The resync requests (an already pending one is returned, not duplicated)',
+    errors: [400],
+  },
+  {
+    method: 'get',
+    path: '/api/resync',
+    operationId: 'listResync',
+    tag: 'repair',
+    summary: 'Resync requests, newest first',
+    query: ResyncListQuery,
+    status: 200,
+    response: pageOf(ResyncRequestView),
+    responseDescription: 'A page of resync requests',
+    errors: [400],
+  },
+  {
+    method: 'get',
+    path: '/api/resync/:id',
+    operationId: 'getResync',
+    tag: 'repair',
+    summary: 'One resync request and its state',
+    params: IdParams,
+    status: 200,
+    response: ResyncRequestView,
+    responseDescription: 'The resync request',
+    errors: [400, 404],
+  },
+  {
+    method: 'get',
+    path: '/api/actions',
+    operationId: 'listActions',
+    tag: 'audit',
+    summary: 'Operator actions (who did what, when), newest first',
+    query: ActionsQuery,
+    status: 200,
+    response: pageOf(ActionView),
+    responseDescription: 'A page of actions',
+    errors: [400],
+  },
+  {
+    method: 'get',
+    path: '/api/openapi.json',
+    operationId: 'getOpenApi',
+    tag: 'meta',
+    summary: 'This document',
+    status: 200,
+    response: z.record(z.string(), z.unknown()),
+    responseDescription: 'OpenAPI 3.1 document',
+    public: true,
+  },
+];
+
+type Json = Record<string, unknown>;
+
+/** Response shapes that appear under components.schemas (and are referenced, not repeated). */
+const COMPONENTS = z.registry<{ id: string }>();
+for (const [id, schema] of Object.entries({
+  Error: ErrorView,
+  AuditOrder: AuditOrderView,
+  AuditOrderDetail: AuditOrderDetailView,
+  DeadLetter: DeadLetterView,
+  DeadLetterDetail: DeadLetterDetailView,
+  ResyncRequest: ResyncRequestView,
+  Action: ActionView,
+  Stats: StatsView,
+  Schemes: SchemesView,
+  Repush: RepushView,
+})) {
+  COMPONENTS.add(schema, { id });
+}
+
+/** Converts zod schemas to JSON Schema, collecting registered ones as `#/components/schemas/<id>`. */
+class SchemaCollector {
+  readonly components: Record<string, Json> = {};
+
+  convert(schema: z.ZodType, io: 'input' | 'output'): Json {
+    const id = COMPONENTS.get(schema)?.id;
+    // A registered schema is emitted into $defs only when nested: wrap it to collect it.
+    const out = z.toJSONSchema(id ? z.object({ value: schema }) : schema, {
+      io,
+      unrepresentable: 'any',
+      metadata: COMPONENTS,
+    }) as Json;
+    for (const [name, def] of Object.entries((out.$defs ?? {}) as Record<string, Json>))
+      this.components[name] = tidy(def) as Json;
+    delete out.$defs;
+    delete out.$schema;
+    return id ? { $ref: `#/components/schemas/${id}` } : (tidy(out) as Json);
+  }
+}
+
+/** Points $defs references at components; drops the noise zod adds (format regexes, safe-int bounds). */
+function tidy(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(tidy);
+  if (node && typeof node === 'object') {
+    const obj = { ...(node as Json) };
+    if (typeof obj.format === 'string' && typeof obj.pattern === 'string') delete obj.pattern;
+    // z.int() states the safe-integer range; that says nothing to a reader.
+    if (obj.minimum === Number.MIN_SAFE_INTEGER) delete obj.minimum;
+    if (obj.maximum === Number.MAX_SAFE_INTEGER) delete obj.maximum;
+    if (typeof obj.$ref === 'string') obj.$ref = obj.$ref.replace(/^#\/\$defs\//, '#/components/schemas/');
+    for (const [k, v] of Object.entries(obj)) obj[k] = tidy(v);
+    return obj;
+  }
+  return node;
+}
+
+function parameters(
+  schemas: SchemaCollector,
+  schema: z.ZodType | undefined,
+  where: 'path' | 'query',
+): Json[] {
+  if (!schema) return [];
+  const json = schemas.convert(schema, 'input') as { properties?: Record<string, Json>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, s]) => {
+    const { description, ...rest } = s;
+    return {
+      name,
+      in: where,
+      required: where === 'path' || (json.required ?? []).includes(name),
+      ...(description ? { description } : {}),
+      schema: rest,
+    };
+  });
+}
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input; the message names the field',
+  401: 'Missing or invalid bearer token',
+  403: 'Refused (binary payload without reveal=pii)',
+  404: 'Not found',
+};
+
+/** `/api/dead-letters/:id` → `/api/dead-letters/{id}`. */
+export function toOpenApiPath(path: string): string {
+  return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+/** The operator API's OpenAPI 3.1 document, generated from the route table and its zod schemas. */
+export function buildOpenApiDocument(): Json {
+  const schemas = new SchemaCollector();
+  const errorSchema = schemas.convert(ErrorView, 'output');
+  const paths: Record<string, Json> = {};
+  for (const route of OPERATOR_ROUTES) {
+    const responses: Json = {
+      [String(route.status)]: {
+        description: route.responseDescription,
+        content: route.contentType
+          ? { [route.contentType]: { schema: { type: 'string', format: 'binary' } } }
+          : {
+              'application/json': { schema: route.response ? schemas.convert(route.response, 'output') : {} },
+            },
+      },
+    };
+    for (const code of [...(route.errors ?? []), ...(route.public ? [] : [401])].sort())
+      responses[String(code)] = {
+        description: ERROR_DESCRIPTIONS[code],
+        content: { 'application/json': { schema: errorSchema } },
+      };
+    const parameterList = [
+      ...parameters(schemas, route.params, 'path'),
+      ...parameters(schemas, route.query, 'query'),
+    ];
+    const path = toOpenApiPath(route.path);
+    paths[path] = {
+      ...(paths[path] ?? {}),
+      [route.method]: {
+        operationId: route.operationId,
+        tags: [route.tag],
+        summary: route.summary,
+        ...(route.description ? { description: route.description } : {}),
+        ...(route.public ? { security: [] } : {}),
+        ...(parameterList.length ? { parameters: parameterList } : {}),
+        ...(route.body
+          ? {
+              requestBody: {
+                required: route.bodyRequired ?? true,
+                content: { 'application/json': { schema: schemas.convert(route.body, 'input') } },
+              },
+            }
+          : {}),
+        responses,
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'WDT → Kingdee sync: operator API',
+      version: '1.0.0',
+      description:
+        'Audit queries, dead letters, scheme pause/resume, re-push and resync for the WDT (旺店通) → Kingdee K/3 Cloud ' +
+        'PUR_MRB pipeline. Every /api route except this document needs `Authorization: Bearer <token>` (named tokens ' +
+        'from OPERATOR_TOKENS); every mutating call and every `reveal=pii` is recorded in operator_actions with the ' +
+        `token's name. Personal data (${PII_FIELDS.join(', ')}) is masked in every answer unless \`reveal=pii\`. ` +
+        'Lists page with `limit` (≤ 200, default 50) and `offset`; `nextOffset` is null on the last page. ' +
+        '/health, /ready and /metrics are public.',
+    },
+    servers: [{ url: 'http://localhost:3005' }],
+    security: [{ bearer: [] }],
+    tags: [
+      { name: 'audit', description: 'What happened to orders, and who did what' },
+      { name: 'dead-letters', description: 'Records a stage could not process' },
+      { name: 'schemes', description: 'Sync schemes and their extraction state' },
+      { name: 'repair', description: 'Re-push and resync' },
+      { name: 'meta', description: 'This document' },
+    ],
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'A token from OPERATOR_TOKENS (name:token).' },
+      },
+      schemas: Object.fromEntries(Object.entries(schemas.components).sort(([a], [b]) => a.localeCompare(b))),
+    },
+  };
+}

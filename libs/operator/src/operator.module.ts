@@ -1,0 +1,65 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { Clock, systemClock } from '@libs/common';
+import { CommonConfig } from '@libs/config';
+import { CONFIG } from '@libs/runtime';
+import { loadSchemesFromDir } from '@libs/scheme';
+import { ActionsController } from './actions.controller';
+import { AuditQueryService } from './audit-query.service';
+import { AuditController } from './audit.controller';
+import { DeadLettersController } from './dead-letters.controller';
+import { DeadLettersService } from './dead-letters.service';
+import { OpenApiController } from './openapi.controller';
+import { OperatorActionsService } from './operator-actions.service';
+import { OperatorAuthGuard } from './operator-auth.guard';
+import { OPERATOR_CLOCK, SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
+import { RepushController } from './repush.controller';
+import { RepushService } from './repush.service';
+import { ResyncService } from './resync.service';
+import { SchemeStatusService } from './scheme-status.service';
+import { SchemesController } from './schemes.controller';
+
+export interface OperatorModuleOptions {
+  clock?: Clock;
+  /** Default: the scheme files of SCHEMES_DIR, read on every call (new files show without a restart). */
+  schemes?: SchemeCatalog;
+}
+
+/** Controllers in the order of the OpenAPI route table. */
+export const OPERATOR_CONTROLLERS = [
+  AuditController,
+  ActionsController,
+  DeadLettersController,
+  SchemesController,
+  RepushController,
+  OpenApiController,
+];
+
+/**
+ * The operator API. Needs the runtime's InfrastructureModule (CONFIG with OPERATOR_TOKENS,
+ * DATA_SOURCE, PRODUCER) imported alongside.
+ */
+@Module({})
+export class OperatorModule {
+  static register(options: OperatorModuleOptions = {}): DynamicModule {
+    return {
+      module: OperatorModule,
+      controllers: OPERATOR_CONTROLLERS,
+      providers: [
+        { provide: OPERATOR_CLOCK, useValue: options.clock ?? systemClock },
+        {
+          provide: SCHEME_CATALOG,
+          inject: [CONFIG],
+          useFactory: (config: CommonConfig): SchemeCatalog =>
+            options.schemes ?? { list: () => loadSchemesFromDir(config.SCHEMES_DIR) },
+        },
+        OperatorAuthGuard,
+        OperatorActionsService,
+        AuditQueryService,
+        DeadLettersService,
+        SchemeStatusService,
+        ResyncService,
+        RepushService,
+      ],
+    };
+  }
+}
