@@ -22,7 +22,7 @@ module.exports = {
   // kafkajs keeps reconnect timers of deliberately unreachable clients alive; do not hang on them.
   forceExit: true,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,examples}/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'integration',

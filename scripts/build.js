@@ -10,7 +10,7 @@ const swc = require('@swc/core');
 
 const root = path.resolve(__dirname, '..');
 const outRoot = path.join(root, 'dist');
-const sourceDirs = ['apps', 'libs'];
+const sourceDirs = ['apps', 'libs', 'examples'];
 
 function* walk(dir) {
   if (!fs.existsSync(dir)) return;

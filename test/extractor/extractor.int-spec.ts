@@ -124,7 +124,10 @@ describe('extractor: WDT sandbox over HTTP → real Kafka raw topic, cursor in r
       statusWeights: { '95': 1, '110': 1 },
     });
     expect(seeded.inserted).toBe(120);
-    const scheme = schemeWith('multi-page', { pageSize: 30, cursor: { initial: '2026-11-19 00:00:00' } });
+    const scheme = schemeWith('multi-page', {
+      pageSize: 30,
+      cursor: { initial: '2026-11-19 00:00:00', safetyLag: '30s' },
+    });
     const stats = await service(scheme).poll();
     expect(stats!.fetched).toBe(120);
     expect(stats!.emitted).toBe(120);

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     await stack.prepare();
     await stack.startSandboxes();
     const now = Date.now();
-    const seeded = await stack.wdtAdmin('POST', '/orders/seed', {
+    await stack.wdtAdmin('POST', '/orders/seed', {
       count: Number(opts.orders),
       seed: Number(opts.seed),
       from: formatShanghai(now - 3 * 86_400_000),

@@ -4,8 +4,17 @@ import { topicNamesFromEnv } from '@libs/contracts';
 import { assertBrokerReachable, createKafka, provisionTopics, topicSettingsFromEnv } from '@libs/kafka';
 
 async function main(): Promise<void> {
-  const brokers = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',').map((b) => b.trim());
-  const kafka = createKafka({ brokers, clientId: 'wdt-kingdee-provision' });
+  const env = process.env;
+  const brokers = (env.KAFKA_BROKERS || '127.0.0.1:9092').split(',').map((b) => b.trim());
+  const mechanism = env.KAFKA_SASL_MECHANISM as 'plain' | 'scram-sha-256' | 'scram-sha-512' | undefined;
+  const kafka = createKafka({
+    brokers,
+    clientId: 'wdt-kingdee-provision',
+    ssl: env.KAFKA_SSL === 'true' || env.KAFKA_SSL === '1',
+    sasl: mechanism
+      ? { mechanism, username: env.KAFKA_SASL_USERNAME ?? '', password: env.KAFKA_SASL_PASSWORD ?? '' }
+      : undefined,
+  });
   await assertBrokerReachable(kafka, brokers, 10000);
   const admin = kafka.admin();
   await admin.connect();

@@ -145,8 +145,8 @@ export function describeMessage(kind: TailKind, m: TailMessage, options: FormatO
     return { stream: 'out', line: formatAuditEvent(event, m) };
   } catch (err) {
     if (!(err instanceof ContractViolationError)) throw err;
-    const unknownFields = err.issues.some((i) => /unrecognized key/i.test(i));
-    const hint = unknownFields
+    const onlyUnknownFields = err.issues.every((i) => /unrecognized key/i.test(i));
+    const hint = onlyUnknownFields
       ? ' (unknown fields: a newer producer added fields; rebuild with the current @libs/contracts)'
       : '';
     return invalid(kind, m, `${err.issues.slice(0, 5).join('; ')}${hint}`);

@@ -144,6 +144,15 @@ export class LoadProcessor {
         rest.push(doc);
         continue;
       }
+      // Re-announce the original "loaded" outcome under its own (deterministic) event id: if a crash
+      // lost it between settling the claim and publishing, the audit trail still gets it; if not,
+      // the audit writer drops the copy.
+      events.push(
+        this.auditEvent({ ...doc, contentHash: row.contentHash ?? doc.contentHash }, 'loaded', {
+          kingdeeId: row.kingdeeId ?? undefined,
+          kingdeeNumber: row.kingdeeNumber ?? undefined,
+        }),
+      );
       const changed = row.contentHash !== null && row.contentHash !== doc.contentHash;
       const status =
         changed && scheme.target.onChangedAfterLoad === 'record' ? 'changed_after_load' : 'duplicate';

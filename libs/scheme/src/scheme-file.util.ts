@@ -325,13 +325,26 @@ export function loadSchemeFile(filePath: string): Scheme {
   return parseScheme(text, filePath);
 }
 
+function isRegularFile(dir: string, e: fs.Dirent): boolean {
+  if (e.isFile()) return true;
+  if (!e.isSymbolicLink()) return false;
+  try {
+    return fs.statSync(path.join(dir, e.name)).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** The scheme files of a directory (`*.yaml`, `*.yml`, `*.json`, not `*.schema.json`), sorted. */
 export function listSchemeFiles(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isFile() && SCHEME_FILE.test(e.name) && !NOT_A_SCHEME.test(e.name))
-    .map((e) => path.join(dir, e.name))
-    .sort();
+  return (
+    fs
+      .readdirSync(dir, { withFileTypes: true })
+      // Kubernetes mounts ConfigMap keys as symlinks: follow them.
+      .filter((e) => isRegularFile(dir, e) && SCHEME_FILE.test(e.name) && !NOT_A_SCHEME.test(e.name))
+      .map((e) => path.join(dir, e.name))
+      .sort()
+  );
 }
 
 /** Loads every scheme of a directory; all problems of all files in one `SchemeError`; ids must be unique. */
