@@ -242,6 +242,52 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
     expect(new Set(loaded.map((x) => x.sourceKey)).size).toBe(40);
   });
 
+  it('runs Save → Submit → Audit as separate calls when the scheme says so, and completes a half-done bill after a lost reply', async () => {
+    sandbox.setKnobs({ nextLostResponses: 1, lostResponseMode: 'destroy' });
+    const scheme = schemeVariant('separate', (s) => ({
+      ...s,
+      target: {
+        ...s.target,
+        submitMode: 'separate',
+        requestOptions: { ...s.target.requestOptions, IsAutoSubmitAndAudit: false },
+      },
+    }));
+    const docs = [1, 2, 3].map((i) => documentFor(scheme, wdtRecord(`SEP-${i}`)));
+    const { processor } = loaderRig(t, producer, sandbox, [scheme], { timeoutMs: 1500 });
+    await processor.handle(asMessages(docs), running);
+    const bills = sandbox.store.all().filter((b) => b.billNo.startsWith('SEP-'));
+    expect(bills).toHaveLength(3);
+    expect(bills.every((b) => b.documentStatus === 'C')).toBe(true);
+    const audits = await auditsOf(t, scheme.id, 3);
+    expect(audits.map((a) => a.status)).toEqual(['loaded', 'loaded', 'loaded']);
+  });
+
+  it('records Kingdee’s message when a deployment requires more fields (switch) and rejects duplicate bill numbers', async () => {
+    sandbox.setSwitches({ extraRequiredEntryFields: ['FTAXPRICE'] });
+    const scheme = schemeVariant('extra-required');
+    const doc = documentFor(scheme, wdtRecord('REQ-1'));
+    const { processor } = loaderRig(t, producer, sandbox, [scheme]);
+    await processor.handle(asMessages([doc]), running);
+    const [failed] = await auditsOf(t, scheme.id, 1);
+    expect(failed).toMatchObject({ status: 'failed', errorField: 'FTAXPRICE' });
+    expect(sandbox.store.all().filter((b) => b.billNo === 'REQ-1')).toHaveLength(0);
+
+    // A bill with this number already exists in Kingdee (made by hand): with duplicates rejected, the
+    // loader's look-up-first on a retried claim finds it instead of failing.
+    sandbox.setSwitches({ extraRequiredEntryFields: [], duplicateBillNo: 'reject' });
+    const other = schemeVariant('extra-required-2');
+    const first = documentFor(other, wdtRecord('DUP-1'));
+    await loaderRig(t, producer, sandbox, [other]).processor.handle(asMessages([first]), running);
+    await t.ds.query(`UPDATE bill_claims SET state = 'failed' WHERE scheme_id = 'extra-required-2'`); // as after a lost claim
+    await loaderRig(t, producer, sandbox, [other]).processor.handle(asMessages([first]), running);
+    expect(sandbox.store.all().filter((b) => b.billNo === 'DUP-1')).toHaveLength(1);
+    const audits = await auditsOf(t, other.id, 2);
+    expect(audits.map((a) => a.status)).toEqual(['loaded', 'loaded']);
+    expect(audits[1].reason).toMatch(/found in Kingdee/);
+    // Same bill, same outcome: one event id, so the audit trail records it once.
+    expect(new Set(audits.map((a) => a.eventId)).size).toBe(1);
+  });
+
   it('dead-letters a document that violates its contract and keeps going', async () => {
     const scheme = schemeVariant('poison');
     const good = documentFor(scheme, wdtRecord('POISON-OK'));

@@ -10,6 +10,8 @@ class TimingReporter {
     process.stdout.write('\nSuite durations:\n');
     for (const row of rows)
       process.stdout.write(`  ${(row.ms / 1000).toFixed(1).padStart(7)} s  ${row.file}\n`);
+    // A plain closing line any CI can read.
+    process.stdout.write(`\n${results.numPassedTests} passed, ${results.numFailedTests} failed\n`);
   }
 }
 module.exports = TimingReporter;
