@@ -182,6 +182,14 @@ describe('end to end: WDT sandbox → Kafka → Kingdee sandbox, audited in Post
     expect((await bills()).length).toBe(before);
   });
 
+  it('shuts a service down cleanly on SIGTERM (in-flight work finished, offsets committed) and it resumes', async () => {
+    const transformer = stack.processes.get('transformer')!;
+    expect(await transformer.stop()).toBe(true);
+    await stack.restart('transformer');
+    const res = await fetch(`${stack.url('transformer')}/ready`);
+    expect(res.status).toBe(200);
+  });
+
   it('refuses operator requests without a valid token', async () => {
     const api = `${stack.url('operator')}/api/audit/stats`;
     expect((await fetch(api)).status).toBe(401);

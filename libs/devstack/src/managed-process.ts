@@ -19,7 +19,7 @@ export interface ProcessSpec {
 export class ManagedProcess {
   private child?: ChildProcess;
   private log?: WriteStream;
-  private exited?: Promise<number | null>;
+  private exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(readonly spec: ProcessSpec) {}
 
@@ -40,7 +40,7 @@ export class ManagedProcess {
     });
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     this.child = child;
   }
 
@@ -62,17 +62,25 @@ export class ManagedProcess {
     );
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs`. */
-  async stop(graceMs = 20_000): Promise<void> {
+  /**
+   * SIGTERM, then SIGKILL after `graceMs`. Resolves true when the process shut down by itself (exit
+   * code 0, or Nest's re-raised SIGTERM after its shutdown hooks ran), false when it had to be killed.
+   */
+  async stop(graceMs = 20_000): Promise<boolean> {
     if (!this.child || !this.running) {
       this.log?.end();
-      return;
+      return true;
     }
     this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
-    await this.exited;
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      this.child?.kill('SIGKILL');
+    }, graceMs);
+    const { code, signal } = await this.exited!;
     clearTimeout(timer);
     this.log?.end();
+    return !killed && (code === 0 || signal === 'SIGTERM');
   }
 
   /** Simulates a crash: no graceful shutdown, nothing committed that was not already. */

@@ -1,0 +1,67 @@
+import { ManualClock, parseShanghai, silentLogger } from '@libs/common';
+import { loadSchemeFile, Scheme } from '@libs/scheme';
+import { ExtractionScheduler } from './extraction.scheduler';
+import { ExtractionService } from './extraction.service';
+import { LeaderLease } from './leader-lease';
+
+const shipped = loadSchemeFile('schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml');
+
+function fakes(clock: ManualClock, leader = true) {
+  const calls: string[] = [];
+  const service = {
+    poll: async () => {
+      calls.push(`poll@${clock.now()}`);
+      return undefined;
+    },
+    processResyncRequests: async () => 0,
+    sweep: async () => undefined,
+  } as unknown as ExtractionService;
+  const lease = {
+    tryAcquire: async () => leader,
+    stillHeld: async () => leader,
+    release: async () => undefined,
+  } as unknown as LeaderLease;
+  return { calls, service, lease };
+}
+
+async function until(pred: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+}
+
+describe('ExtractionScheduler', () => {
+  it('polls only at the 传递时间 cron times when one is configured', async () => {
+    const scheme: Scheme = {
+      ...shipped,
+      schedule: { ...shipped.schedule, pollInterval: '20ms', transferTime: '*/5 * * * *' },
+    };
+    const clock = new ManualClock(parseShanghai('2026-11-28 12:01:30')!);
+    const { calls, service, lease } = fakes(clock);
+    const scheduler = new ExtractionScheduler(scheme, service, lease, clock, silentLogger);
+    scheduler.start();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls).toEqual([]); // 12:01:30 is not a transfer time
+    clock.set(parseShanghai('2026-11-28 12:05:00')!);
+    await until(() => calls.length > 0);
+    await scheduler.stop();
+    expect(calls[0]).toBe(`poll@${parseShanghai('2026-11-28 12:05:00')}`);
+  });
+
+  it('polls every interval without a cron, and not at all on a replica that is not the leader', async () => {
+    const scheme: Scheme = {
+      ...shipped,
+      schedule: { ...shipped.schedule, pollInterval: '10ms', transferTime: undefined },
+    };
+    const clock = new ManualClock(Date.now());
+    const leader = fakes(clock);
+    const follower = fakes(clock, false);
+    const a = new ExtractionScheduler(scheme, leader.service, leader.lease, clock, silentLogger);
+    const b = new ExtractionScheduler(scheme, follower.service, follower.lease, clock, silentLogger);
+    a.start();
+    b.start();
+    await until(() => leader.calls.length >= 3);
+    await Promise.all([a.stop(), b.stop()]);
+    expect(leader.calls.length).toBeGreaterThanOrEqual(3);
+    expect(follower.calls).toEqual([]);
+  });
+});
