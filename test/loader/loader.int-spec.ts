@@ -112,8 +112,7 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
     const docs = Array.from({ length: 5 }, (_, i) => documentFor(scheme, wdtRecord(`DOWN-${i}`)));
     const { processor, circuitStates } = loaderRig(t, producer, sandbox, [scheme]);
     const done = processor.handle(asMessages(docs), running);
-    await new Promise((r) => setTimeout(r, 2500));
-    expect(circuitStates).toContain('open');
+    await eventually('the circuit to open', async () => circuitStates.includes('open'), 30_000);
     expect(sandbox.store.all()).toHaveLength(0);
     sandbox.setKnobs({ http5xxRate: 0 });
     await done;

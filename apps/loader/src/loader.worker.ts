@@ -2,20 +2,15 @@ import { hostname } from 'node:os';
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { Logger } from 'pino';
-import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { AlertMonitor, createAlertMonitor } from '@libs/alerts';
 import { LoaderConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
 import { BatchConsumer, EventProducer } from '@libs/kafka';
 import { CircuitStateName, createLoadProcessor } from '@libs/loading';
+import { setKingdeeCircuitOpen } from '@libs/metrics';
 import { CONFIG, DATA_SOURCE, KAFKA, LOGGER, PRODUCER, TOPICS } from '@libs/runtime';
 import { loadSchemesFromDir } from '@libs/scheme';
-
-const circuitGauge = new Gauge({
-  name: 'loader_kingdee_circuit_open',
-  help: '1 while loading is paused because Kingdee is failing as a whole (down, auth, throttled)',
-});
 
 @Injectable()
 export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -66,7 +61,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private async reportCircuit(state: CircuitStateName, lastError?: string): Promise<void> {
-    circuitGauge.set(state === 'closed' ? 0 : 1);
+    setKingdeeCircuitOpen(state !== 'closed');
     await this.ds
       .query(
         `INSERT INTO service_status (service, instance, key, value, updated_at) VALUES ('loader', $1, 'kingdee_circuit', $2, now())

@@ -1,6 +1,14 @@
 import { AppLogger, Clock, formatShanghai, parseShanghai, silentLogger } from '@libs/common';
 import { RawStockoutEvent } from '@libs/contracts';
 import { deterministicUuid } from '@libs/kafka';
+import {
+  countError,
+  countRecords,
+  isDebugEnabled,
+  observeBatchSize,
+  orderLogger,
+  recordExtractorCursor,
+} from '@libs/metrics';
 import { durationMs, Scheme } from '@libs/scheme';
 import { CursorState, ExtractionStore, RawEventSink, StockoutSource } from './extraction.ports';
 import { fingerprintRecord } from './fingerprint.util';
@@ -69,10 +77,12 @@ export class ExtractionService {
   /** One incremental poll. Returns undefined when the scheme is paused. */
   async poll(): Promise<RunStats | undefined> {
     const cursor = await this.store.getCursor(this.scheme.id);
-    if (cursor?.paused) return undefined;
     const axis = axisFor(this.scheme);
+    const current = cursor?.axis === axis ? cursor.cursorValue : undefined;
+    this.recordCursor(current);
+    if (cursor?.paused) return undefined;
     const windows = planWindows({
-      cursor: cursor?.axis === axis ? cursor.cursorValue : undefined,
+      cursor: current,
       initial: this.initialCursor(),
       lookbackMs: durationMs(this.scheme.source.cursor.lookback),
       safetyLagMs: durationMs(this.scheme.source.cursor.safetyLag),
@@ -81,9 +91,11 @@ export class ExtractionService {
     });
     try {
       const stats = await this.readWindows(windows, 'poll', { advanceCursor: true });
+      this.recordCursor(windows.at(-1)?.end);
       await this.store.recordRun(this.scheme.id, { ok: true });
       return stats;
     } catch (err) {
+      countError('extractor', err);
       await this.store
         .recordRun(this.scheme.id, { ok: false, error: (err as Error).message })
         .catch(() => undefined);
@@ -185,6 +197,12 @@ export class ExtractionService {
           message: `re-emitted ${orderNo} from window ${stats.windows[0]?.window.start} – ${stats.windows.at(-1)?.window.end}`,
         }
       : { found: false, message: `order ${orderNo} is no longer returned by WDT around ${anchor}` };
+  }
+
+  /** Where the cursor stands, for `extractor_cursor_age_seconds` (kept as is when undefined). */
+  private recordCursor(cursorValue: string | undefined): void {
+    const cursorMs = cursorValue === undefined ? undefined : parseShanghai(cursorValue);
+    if (cursorMs !== undefined) recordExtractorCursor(this.scheme.id, cursorMs, this.clock.now());
   }
 
   private initialCursor(): string {
@@ -325,8 +343,19 @@ export class ExtractionService {
       httpCalls,
       pages,
     };
+    observeBatchSize('extractor', stats.fetched);
+    countRecords('extractor', 'in', stats.fetched);
+    countRecords('extractor', 'emitted', stats.emitted);
+    countRecords('extractor', 'unchanged', stats.unchanged);
+    countRecords('extractor', 'parked', stats.parked);
     if (stats.emitted > 0 || stats.parked > 0)
       this.logger.info({ scheme: this.scheme.id, trigger, ...stats }, 'window extracted');
+    if (isDebugEnabled(this.logger))
+      for (const e of events)
+        orderLogger(this.logger, e.orderNo).debug(
+          { scheme: this.scheme.id, trigger, eventId: e.eventId, window },
+          'order emitted',
+        );
     return stats;
   }
 }

@@ -1,5 +1,6 @@
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { AppLogger, silentLogger } from '@libs/common';
+import { setConsumerLag } from '@libs/metrics';
 
 export interface ConsumedMessage {
   topic: string;
@@ -150,6 +151,13 @@ export class BatchConsumer {
           },
         ],
       });
+      setConsumerLag(
+        this.options.groupId,
+        batch.topic,
+        batch.partition,
+        batch.highWatermark,
+        chunk[chunk.length - 1].offset,
+      );
       await heartbeat();
     }
   }

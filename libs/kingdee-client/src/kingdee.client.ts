@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type AppLogger, type Clock, silentLogger, systemClock } from '@libs/common';
+import { observeKingdeeRequest } from '@libs/metrics';
 import {
   KINGDEE_ASPNET_SESSION_COOKIE,
   KINGDEE_LOGIN_SUCCESS,
@@ -613,7 +614,20 @@ export class KingdeeClient implements KingdeeApi {
     return json;
   }
 
-  private async send(
+  /** Every HTTP exchange with Kingdee (login included), timed by service and outcome. */
+  private send(
+    service: string,
+    params: KingdeeParam[],
+    write: boolean,
+    signal: AbortSignal | undefined,
+    cookies: Map<string, string>,
+  ): Promise<{ response: KingdeeHttpResponse; json: unknown }> {
+    return observeKingdeeRequest(shortService(service), () =>
+      this.exchange(service, params, write, signal, cookies),
+    );
+  }
+
+  private async exchange(
     service: string,
     params: KingdeeParam[],
     write: boolean,

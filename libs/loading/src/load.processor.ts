@@ -15,6 +15,15 @@ import {
   KingdeeError,
   KingdeeSaveOptions,
 } from '@libs/kingdee-client';
+import {
+  countError,
+  countErrorClass,
+  countRecords,
+  isDebugEnabled,
+  observeBatchSaveSize,
+  observeBatchSize,
+  orderLogger,
+} from '@libs/metrics';
 import { Scheme } from '@libs/scheme';
 import { ClaimStore } from './claim.store';
 import { LoaderCircuit, SystemicFailureError } from './loader-circuit';
@@ -98,12 +107,19 @@ export class LoadProcessor {
         parked.push({ message, stage: 'loader', error, attempts: 1, sourceKey: message.key ?? undefined });
       }
     }
-    if (parked.length > 0) await this.deadLetters.park(parked);
+    if (parked.length > 0) {
+      await this.deadLetters.park(parked);
+      countRecords('loader', 'dead_lettered', parked.length);
+      for (const p of parked) countError('loader', p.error);
+    }
 
     const bySchemes = new Map<string, KingdeeDocument[]>();
     for (const { doc } of latest.values())
       bySchemes.set(doc.schemeId, [...(bySchemes.get(doc.schemeId) ?? []), doc]);
     for (const [schemeId, docs] of bySchemes) await this.loadScheme(this.schemes(schemeId)!, docs, ctx);
+    // Counted once the batch is done: one that throws is redelivered and counted then.
+    observeBatchSize('loader', messages.length);
+    countRecords('loader', 'in', messages.length);
   }
 
   private async loadScheme(scheme: Scheme, docs: KingdeeDocument[], ctx: LoadContext): Promise<void> {
@@ -138,6 +154,7 @@ export class LoadProcessor {
     );
     const rest: KingdeeDocument[] = [];
     const events: AuditEvent[] = [];
+    const settled = { duplicate: 0, changed_after_load: 0 };
     for (const doc of docs) {
       const row = rows.get(doc.billKey);
       if (row?.state !== 'loaded') {
@@ -156,6 +173,7 @@ export class LoadProcessor {
       const changed = row.contentHash !== null && row.contentHash !== doc.contentHash;
       const status =
         changed && scheme.target.onChangedAfterLoad === 'record' ? 'changed_after_load' : 'duplicate';
+      settled[status] += 1;
       events.push(
         this.auditEvent(doc, status, {
           kingdeeId: row.kingdeeId ?? undefined,
@@ -167,6 +185,8 @@ export class LoadProcessor {
       );
     }
     await this.audit.publish(events);
+    countRecords('loader', 'duplicate', settled.duplicate);
+    countRecords('loader', 'changed_after_load', settled.changed_after_load);
     return rest;
   }
 
@@ -199,6 +219,7 @@ export class LoadProcessor {
         toWrite = [...retry, ...toWrite];
       }
     } catch (error) {
+      if (!(error instanceof LoaderStoppedError)) countError('loader', error);
       // Systemic failure or shutdown: record what is known, give back what was not written.
       await this.settle(scheme, pending, outcomes);
       const undecided = pending.filter((p) => !outcomes.has(p.doc.billKey)).map((p) => p.doc.billKey);
@@ -220,6 +241,7 @@ export class LoadProcessor {
     for (const p of chunk) p.attempts += 1;
     const auto = scheme.target.submitMode === 'auto';
     const options = this.saveOptions(scheme, auto);
+    observeBatchSaveSize(scheme.id, chunk.length);
     let result;
     try {
       result = await this.circuit.call(
@@ -234,7 +256,12 @@ export class LoadProcessor {
     } catch (error) {
       if (isKingdeeError(error) && error.kind === 'ambiguous') {
         this.logger.warn(
-          { scheme: scheme.id, bills: chunk.length, err: error.message },
+          {
+            scheme: scheme.id,
+            bills: chunk.length,
+            orderNos: chunk.map((p) => p.doc.correlationId),
+            err: error.message,
+          },
           'ambiguous BatchSave outcome; looking the bills up',
         );
         for (const [key, found] of await this.lookup(
@@ -341,13 +368,18 @@ export class LoadProcessor {
         const res = await this.circuit.call(() => this.kingdee[step](scheme.target.formId, { ids }), ctx);
         if (!res.status.isSuccess)
           this.logger.warn(
-            { scheme: scheme.id, step, errors: res.status.errors.slice(0, 3) },
+            {
+              scheme: scheme.id,
+              step,
+              orderNos: created.map((p) => p.doc.correlationId),
+              errors: res.status.errors.slice(0, 3),
+            },
             `Kingdee ${step} reported errors`,
           );
       } catch (error) {
         if (!isKingdeeError(error) || error.kind !== 'permanent') throw error;
         this.logger.warn(
-          { scheme: scheme.id, step, err: error.message },
+          { scheme: scheme.id, step, orderNos: created.map((p) => p.doc.correlationId), err: error.message },
           `Kingdee ${step} failed; bills stay saved`,
         );
       }
@@ -393,7 +425,10 @@ export class LoadProcessor {
             await this.circuit
               .call(() => this.kingdee[step](scheme.target.formId, { ids: [String(row.FID)] }), ctx)
               .catch((err: Error) =>
-                this.logger.warn({ bill: key, step, err: err.message }, `completing ${step} failed`),
+                orderLogger(this.logger, slice.find((d) => d.billKey === key)?.correlationId).warn(
+                  { bill: key, step, err: err.message },
+                  `completing ${step} failed`,
+                ),
               );
           }
         }
@@ -451,6 +486,30 @@ export class LoadProcessor {
     await this.claims.settleLoaded(scheme.id, this.options.owner, loaded);
     await this.claims.settleFailed(scheme.id, this.options.owner, failed);
     await this.audit.publish(events);
+    countRecords('loader', 'loaded', loaded.length);
+    countRecords('loader', 'failed', failed.length);
+    const debug = isDebugEnabled(this.logger);
+    for (const p of pending) {
+      const o = outcomes.get(p.doc.billKey);
+      if (o?.kind === 'failed') {
+        countErrorClass('loader', o.errorClass);
+        orderLogger(this.logger, p.doc.correlationId).warn(
+          {
+            scheme: scheme.id,
+            bill: p.doc.billKey,
+            errorClass: o.errorClass,
+            field: o.field,
+            attempts: p.attempts,
+          },
+          'bill failed',
+        );
+      } else if (o && debug) {
+        orderLogger(this.logger, p.doc.correlationId).debug(
+          { scheme: scheme.id, bill: p.doc.billKey, kingdeeNumber: o.number, how: o.how },
+          'bill loaded',
+        );
+      }
+    }
   }
 
   private saveOptions(scheme: Scheme, auto: boolean): KingdeeSaveOptions {

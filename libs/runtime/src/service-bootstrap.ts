@@ -1,6 +1,6 @@
 import { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { collectDefaultMetrics } from 'prom-client';
+import { collectDefaultMetrics, register } from 'prom-client';
 import { createLogger, PinoNestLogger } from './logger';
 
 export interface BootOptions {
@@ -17,7 +17,9 @@ export interface BootOptions {
 export async function bootstrapService(options: BootOptions): Promise<void> {
   const bootLogger = createLogger(options.service, process.env.LOG_LEVEL || 'info');
   try {
-    collectDefaultMetrics({ labels: { service: options.service } });
+    // Every series of this process carries its service, pipeline metrics included.
+    register.setDefaultLabels({ service: options.service });
+    collectDefaultMetrics();
     const app = await NestFactory.create(options.module(), {
       logger: new PinoNestLogger(bootLogger),
       abortOnError: false,

@@ -20,6 +20,7 @@ import {
   ParkRequest,
 } from '@libs/kafka';
 import { MappingError } from '@libs/mapping';
+import { countError, countRecords, isDebugEnabled, observeBatchSize, orderLogger } from '@libs/metrics';
 import { SchemeRegistry } from './scheme-registry';
 
 export class UnknownSchemeError extends Error {
@@ -85,8 +86,8 @@ export class TransformProcessor {
           error instanceof UnknownSchemeError
         )) {
           // Anything else is still this record's problem (e.g. too large), not the batch's.
-          this.logger.warn(
-            { orderNo: raw?.orderNo, err: (error as Error).message },
+          orderLogger(this.logger, raw?.orderNo).warn(
+            { err: (error as Error).message },
             'transform failed; dead-lettering',
           );
         }
@@ -104,6 +105,16 @@ export class TransformProcessor {
     }
     await this.producer.publish(outgoing);
     if (parked.length > 0) await this.deadLetters.park(parked);
+    // Counted once durable: a batch that throws is redelivered and counted then.
+    observeBatchSize('transformer', messages.length);
+    countRecords('transformer', 'in', messages.length);
+    countRecords('transformer', 'document', counts.documents);
+    countRecords('transformer', 'skipped', counts.skipped);
+    countRecords('transformer', 'dead_lettered', counts.deadLettered);
+    for (const p of parked) countError('transformer', p.error);
+    if (isDebugEnabled(this.logger))
+      for (const e of outgoing)
+        orderLogger(this.logger, e.correlationId).debug({ eventType: e.eventType }, 'order transformed');
     return counts;
   }
 

@@ -367,11 +367,15 @@ describe('WdtStockoutReturnClient', () => {
         limiter,
         clock: new ManualClock(NOW),
       });
+      // Wait on observable state, not on sleeps: a loaded machine may take any time to get there.
+      const waitUntil = async (cond: () => boolean) => {
+        while (!cond()) await new Promise((resolve) => setTimeout(resolve, 1));
+      };
       const first = wdt.queryPage({ ...window, srcOrderNo: 'first' });
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await waitUntil(() => order.length === 1); // `first` holds the only slot
       const background = wdt.queryPage({ ...window, srcOrderNo: 'background' }, { priority: 'background' });
       const normal = wdt.queryPage({ ...window, srcOrderNo: 'normal' });
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await waitUntil(() => limiter.queued() === 2); // both wait behind it
       expect(order).toEqual(['first']);
       release();
       await Promise.all([first, background, normal]);

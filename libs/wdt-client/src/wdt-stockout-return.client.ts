@@ -1,6 +1,7 @@
 import Bottleneck from 'bottleneck';
 import { DelegateBackoff, IRetryBackoffContext, RetryPolicy, handleWhen, retry } from 'cockatiel';
 import { AppLogger, Clock, silentLogger, systemClock } from '@libs/common';
+import { observeWdtRequest } from '@libs/metrics';
 import { FetchHttpTransport, HttpPostResponse, HttpTransport, HttpTransportError } from './http-transport';
 import { redactSecrets } from './secret-redaction.util';
 import {
@@ -186,7 +187,7 @@ export class WdtStockoutReturnClient {
       const body = await this.retryPolicy.execute(async () => {
         attempts += 1;
         return this.limiter.schedule({ priority: WDT_PRIORITY[call.priority ?? 'normal'] }, () =>
-          this.sendOnce(business, pageNo, attempts, call.signal),
+          observeWdtRequest(this.gateway, () => this.sendOnce(business, pageNo, attempts, call.signal)),
         );
       }, call.signal);
       const totalCount = body.totalCount ?? call.knownTotalCount;

@@ -1,0 +1,414 @@
+#!/usr/bin/env node
+/**
+ * Extraction benchmark (not a test): orders/s of one real extractor poll over a seeded WDT sandbox.
+ *
+ * The parent process starts the WDT sandbox in-process (real HTTP on 127.0.0.1), seeds N shipped /
+ * completed purchase-return stockouts through its admin API (`POST /admin/orders/seed`), creates a
+ * throw-away raw topic on the real broker and a throw-away Postgres schema, then runs each round in a
+ * fresh child process: a real `ExtractionService` wired like the extractor service (client from
+ * `createWdtClient` over HTTP, `KafkaRawEventSink` on an `EventProducer`, `PostgresExtractionStore`)
+ * doing one `poll()` whose window covers the seeded range. The child measures only itself, so its
+ * peak RSS is the extractor's, not the sandbox's.
+ *
+ * Prints orders/s, API calls vs the minimum ceil(N / page size), the bounds set by the client rate
+ * limit (calls/min × page size / 60) and by latency with sequential paging (page size / latency),
+ * the ratio to the tighter one, where the time went (paging, publishing, Postgres), and peak RSS
+ * against the budget (default 200 MB). Exit code 1 when an order is missing or RSS is over budget.
+ *
+ *   npm run bench:extract -- --orders 10000 --latency-ms 50 --client-cpm 600
+ *
+ * Every option also reads an environment variable (BENCH_ORDERS, BENCH_LATENCY_MS, …; see --help).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { formatShanghai, silentLogger, systemClock } from '@libs/common';
+import { loadServiceConfig } from '@libs/config';
+import { TopicNames } from '@libs/contracts';
+import { PostgresPayloadStore, createDataSource, initializeDataSource } from '@libs/database';
+import {
+  ExtractionService,
+  KafkaRawEventSink,
+  PostgresExtractionStore,
+  RunStats,
+  StockoutSource,
+} from '@libs/extraction';
+import { DeadLetterPublisher, EventProducer, createKafka } from '@libs/kafka';
+import { Scheme, loadSchemeFile } from '@libs/scheme';
+import { createWdtClient } from '@libs/wdt-client';
+import { RssSampler, createBenchEnv, mb, median, pct, runChild, settle } from './bench-env.util';
+
+interface Options {
+  orders: number;
+  pageSize: number;
+  latencyMs: number;
+  clientCpm: number;
+  sandboxCpm: number;
+  sandboxWindowMs: number;
+  days: number;
+  maxWindow: string;
+  rounds: number;
+  budgetMb: number;
+  heapMb?: number;
+  childNodeArgs?: string;
+  scheme: string;
+  child?: boolean;
+}
+
+/** What the parent hands a child (JSON through the environment). */
+interface ChildConfig {
+  round: number;
+  schemeFile: string;
+  schemeId: string;
+  pageSize: number;
+  maxWindow: string;
+  initialCursor: string;
+  clientCpm: number;
+  wdt: { url: string; sid: string; appkey: string; appsecret: string };
+  brokers: string[];
+  databaseUrl: string;
+  schema: string;
+  topics: TopicNames;
+}
+
+interface ChildResult {
+  elapsedMs: number;
+  stats: Omit<RunStats, 'windows'> & { windows: number; pages: number };
+  pagingMs: number;
+  publishMs: number;
+  storeMs: number;
+  rssBeforeBytes: number;
+  peakRssBytes: number;
+  parts: { heapUsed: number; heapTotal: number; external: number };
+  rssByPhase: Record<string, number>;
+}
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a non-negative integer');
+  return n;
+};
+const env = (name: string, fallback: number): number =>
+  process.env[name] !== undefined && process.env[name] !== '' ? int(process.env[name]!) : fallback;
+
+// ---------------------------------------------------------------------------------------------
+// Child: the extractor under test.
+
+async function child(cfg: ChildConfig): Promise<ChildResult> {
+  const rss = new RssSampler().start();
+
+  const shipped = loadSchemeFile(cfg.schemeFile);
+  const scheme: Scheme = {
+    ...shipped,
+    id: cfg.schemeId,
+    source: {
+      ...shipped.source,
+      pageSize: cfg.pageSize,
+      cursor: { ...shipped.source.cursor, initial: cfg.initialCursor, maxWindow: cfg.maxWindow },
+    },
+  };
+  // The extractor's own configuration path: env → validated config → client.
+  const config = loadServiceConfig('extractor', {
+    APP_MODE: 'sandbox',
+    KAFKA_BROKERS: cfg.brokers.join(','),
+    DATABASE_URL: cfg.databaseUrl,
+    DATABASE_SCHEMA: cfg.schema,
+    WDT_GATEWAY: 'native',
+    WDT_BASE_URL: cfg.wdt.url,
+    WDT_SID: cfg.wdt.sid,
+    WDT_APPKEY: cfg.wdt.appkey,
+    WDT_APPSECRET: cfg.wdt.appsecret,
+    WDT_CALLS_PER_MINUTE: String(cfg.clientCpm),
+  });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `bench-extractor-${cfg.round}` });
+  const producer = new EventProducer(kafka, config.KAFKA_MAX_MESSAGE_BYTES);
+  await producer.connect();
+  const ds = await initializeDataSource(
+    createDataSource({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }),
+    config.DATABASE_URL,
+  );
+  const client = createWdtClient(config, silentLogger);
+
+  // Thin timing wrappers around the real implementations (they only add clock reads).
+  const phase = { pagingMs: 0, publishMs: 0, storeMs: 0 };
+  const timed = async <T>(key: keyof typeof phase, work: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    rss.phase = key;
+    try {
+      return await work();
+    } finally {
+      phase[key] += performance.now() - t0;
+      rss.sample();
+      rss.phase = 'other';
+    }
+  };
+  const source: StockoutSource = {
+    gateway: client.gateway,
+    queryAll: (query, options) => timed('pagingMs', () => client.queryAll(query, options)),
+  };
+  class TimedSink extends KafkaRawEventSink {
+    override publish(...args: Parameters<KafkaRawEventSink['publish']>) {
+      return timed('publishMs', () => super.publish(...args));
+    }
+  }
+  class TimedStore extends PostgresExtractionStore {
+    override getFingerprints(...args: Parameters<PostgresExtractionStore['getFingerprints']>) {
+      return timed('storeMs', () => super.getFingerprints(...args));
+    }
+    override commitWindow(...args: Parameters<PostgresExtractionStore['commitWindow']>) {
+      return timed('storeMs', () => super.commitWindow(...args));
+    }
+  }
+  const sink = new TimedSink(
+    producer,
+    new DeadLetterPublisher(
+      producer,
+      cfg.topics,
+      new PostgresPayloadStore(ds),
+      config.KAFKA_MAX_MESSAGE_BYTES,
+    ),
+    cfg.topics,
+  );
+  const service = new ExtractionService(
+    scheme,
+    source,
+    new TimedStore(ds),
+    sink,
+    systemClock,
+    { sid: config.WDT_SID, method: scheme.source.method },
+    silentLogger,
+  );
+
+  const rssBefore = settle(rss);
+  rss.phase = 'other';
+  const t0 = performance.now();
+  const stats = await service.poll();
+  const elapsedMs = performance.now() - t0;
+  if (!stats) throw new Error('scheme paused');
+  const peakRss = rss.peakBytes();
+  await producer.disconnect();
+  await ds.destroy();
+  return {
+    elapsedMs,
+    stats: {
+      fetched: stats.fetched,
+      emitted: stats.emitted,
+      unchanged: stats.unchanged,
+      parked: stats.parked,
+      httpCalls: stats.httpCalls,
+      windows: stats.windows.length,
+      pages: stats.windows.reduce((s, w) => s + w.pages, 0),
+    },
+    ...phase,
+    rssBeforeBytes: rssBefore,
+    peakRssBytes: peakRss,
+    parts: rss.parts,
+    rssByPhase: rss.byPhase,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent: sandbox, seed, throw-away topic and schema, rounds, report.
+
+async function main(opts: Options): Promise<number> {
+  const n = opts.orders;
+  const limitBound = (opts.clientCpm * opts.pageSize) / 60;
+  const latencyBound = opts.latencyMs > 0 ? opts.pageSize / (opts.latencyMs / 1000) : Infinity;
+  const sandboxBound =
+    opts.sandboxCpm > 0 ? (opts.sandboxCpm * opts.pageSize) / (opts.sandboxWindowMs / 1000) : Infinity;
+  const bound = Math.min(limitBound, latencyBound, sandboxBound);
+  const minCalls = Math.ceil(n / opts.pageSize);
+  console.log(
+    `extract bench: ${n} orders, page size ${opts.pageSize}, WDT latency ${opts.latencyMs} ms/call, ` +
+      `client limit ${opts.clientCpm} calls/min, sandbox limit ${opts.sandboxCpm > 0 ? `${opts.sandboxCpm} calls/${opts.sandboxWindowMs} ms` : 'off'}, ` +
+      `max window ${opts.maxWindow}, ${opts.rounds} round(s), node ${process.version}` +
+      (opts.heapMb ? `, child --max-old-space-size=${opts.heapMb}` : ''),
+  );
+
+  // Loaded here, not at the top: the child must not carry the sandbox (and faker) in its RSS.
+  const { startWdtSandbox } = await import('../../../apps/wdt-sandbox/src');
+  const env = await createBenchEnv('extract');
+  const sandbox = await startWdtSandbox({
+    port: 0,
+    knobs: {
+      latencyMs: opts.latencyMs,
+      callsPerMinute: opts.sandboxCpm,
+      rateLimitWindowMs: opts.sandboxWindowMs,
+      nativeMaxPageSize: Math.max(100, opts.pageSize),
+    },
+  });
+  try {
+    const now = Date.now();
+    const from = formatShanghai(now - opts.days * 86_400_000);
+    const to = formatShanghai(now - 10 * 60_000);
+    const seedStarted = performance.now();
+    const res = await fetch(`${sandbox.url}/admin/orders/seed`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ count: n, seed: 20261128, from, to, statusWeights: { '95': 3, '110': 4 } }),
+    });
+    if (!res.ok) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
+    const seeded = (await res.json()) as { inserted: number };
+    console.log(
+      `seeded ${seeded.inserted} orders (${from} – ${to}) in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`,
+    );
+
+    const results: ChildResult[] = [];
+    const execArgv = [
+      ...(opts.heapMb ? [`--max-old-space-size=${opts.heapMb}`] : []),
+      ...(opts.childNodeArgs?.split(/\s+/).filter(Boolean) ?? []),
+    ];
+    for (let round = 1; round <= opts.rounds; round++) {
+      sandbox.state.stats.reset();
+      const before = await env.topicSize(env.topics.rawStockout);
+      const r = await runChild<ChildResult>(
+        __filename,
+        {
+          round,
+          schemeFile: opts.scheme,
+          // A scheme id per round: fingerprints are per scheme, so every round emits all N again.
+          schemeId: `bench-extract-${env.suffix}-${round}`,
+          pageSize: opts.pageSize,
+          maxWindow: opts.maxWindow,
+          initialCursor: from,
+          clientCpm: opts.clientCpm,
+          wdt: {
+            url: sandbox.url,
+            sid: sandbox.account.sid,
+            appkey: sandbox.account.appkey,
+            appsecret: sandbox.account.appsecret,
+          },
+          brokers: env.brokers,
+          databaseUrl: env.databaseUrl,
+          schema: env.schema,
+          topics: env.topics,
+        } satisfies ChildConfig,
+        execArgv,
+      );
+      const onTopic = (await env.topicSize(env.topics.rawStockout)) - before;
+      const sandboxCalls = sandbox.state.stats.snapshot().calls.native;
+      results.push(r);
+      const rate = n / (r.elapsedMs / 1000);
+      console.log(
+        `  round ${round}: ${Math.round(rate)} orders/s (${(r.elapsedMs / 1000).toFixed(2)} s), ` +
+          `fetched ${r.stats.fetched}, emitted ${r.stats.emitted}, on topic ${onTopic}, ` +
+          `${r.stats.httpCalls} calls (sandbox saw ${sandboxCalls}) in ${r.stats.windows} window(s); ` +
+          `paging ${(r.pagingMs / 1000).toFixed(2)} s, publish ${(r.publishMs / 1000).toFixed(2)} s, ` +
+          `Postgres ${(r.storeMs / 1000).toFixed(2)} s; peak RSS ${mb(r.peakRssBytes)} MB ` +
+          `(${Object.entries(r.rssByPhase)
+            .map(([k, v]) => `${k.replace(/Ms$/, '')} ${mb(v)}`)
+            .join(', ')})`,
+      );
+      if (r.stats.fetched !== n || r.stats.emitted !== n || onTopic !== n) {
+        console.error(`round ${round}: expected ${n} orders fetched, emitted and on the topic`);
+        return 1;
+      }
+    }
+
+    const elapsed = median(results.map((r) => r.elapsedMs));
+    const rate = n / (elapsed / 1000);
+    const calls = median(results.map((r) => r.stats.httpCalls));
+    const paging = median(results.map((r) => r.pagingMs));
+    const publish = median(results.map((r) => r.publishMs));
+    const store = median(results.map((r) => r.storeMs));
+    const peakRss = Math.max(...results.map((r) => r.peakRssBytes));
+    const rssOk = peakRss / 1024 / 1024 <= opts.budgetMb;
+    const tighter =
+      bound === sandboxBound ? 'sandbox rate limit' : bound === limitBound ? 'client rate limit' : 'latency';
+    const perCall = Math.max(opts.latencyMs, opts.clientCpm > 0 ? Math.ceil(60_000 / opts.clientCpm) : 0);
+    const label = opts.rounds > 1 ? ` (median of ${opts.rounds})` : '';
+    console.log(
+      `throughput: ${Math.round(rate)} orders/s${label}, ${(elapsed / 1000).toFixed(2)} s for ${n}`,
+    );
+    console.log(
+      `API calls: ${calls} (minimum ceil(${n}/${opts.pageSize}) = ${minCalls}); ` +
+        `paging ${(paging / calls).toFixed(1)} ms/call vs ${perCall} ms/call floor (max of latency and limiter spacing)`,
+    );
+    console.log(
+      `bound by rate limit: ${opts.clientCpm} calls/min × ${opts.pageSize} / 60 = ${Math.round(limitBound)} orders/s`,
+    );
+    console.log(
+      `bound by latency:    ${opts.pageSize} / ${opts.latencyMs} ms = ${Number.isFinite(latencyBound) ? Math.round(latencyBound) : '∞'} orders/s (sequential paging)`,
+    );
+    if (Number.isFinite(sandboxBound))
+      console.log(`bound by sandbox limit: ${Math.round(sandboxBound)} orders/s`);
+    console.log(
+      `ratio: ${pct(rate / bound)} of the tighter bound (${tighter}, ${Math.round(bound)} orders/s)`,
+    );
+    console.log(
+      `time: paging ${pct(paging / elapsed)}, Kafka publish ${pct(publish / elapsed)}, Postgres ${pct(store / elapsed)}, ` +
+        `other (fingerprints, events) ${pct(Math.max(0, elapsed - paging - publish - store) / elapsed)}`,
+    );
+    console.log(
+      `peak RSS (extractor child): ${mb(peakRss)} MB (budget ${opts.budgetMb} MB) ${rssOk ? 'PASS' : 'FAIL'}; ` +
+        `before the poll ${mb(median(results.map((r) => r.rssBeforeBytes)))} MB, ` +
+        `peaks: V8 heap used ${mb(Math.max(...results.map((r) => r.parts.heapUsed)))} MB, ` +
+        `heap committed ${mb(Math.max(...results.map((r) => r.parts.heapTotal)))} MB, ` +
+        `external (Buffers) ${mb(Math.max(...results.map((r) => r.parts.external)))} MB; ` +
+        `sandbox + harness (parent) ${mb(Math.max(process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024))} MB`,
+    );
+    return rssOk ? 0 : 1;
+  } finally {
+    await sandbox.close();
+    await env.cleanup();
+  }
+}
+
+const program = new Command()
+  .name('extract-bench')
+  .description('Benchmark one extractor poll against the WDT sandbox, the real broker and Postgres.')
+  .option('-n, --orders <n>', 'orders seeded and extracted (BENCH_ORDERS)', int, env('BENCH_ORDERS', 10_000))
+  .option('--page-size <n>', 'page size (BENCH_PAGE_SIZE)', int, env('BENCH_PAGE_SIZE', 100))
+  .option(
+    '-l, --latency-ms <n>',
+    'sandbox latency per call (BENCH_LATENCY_MS)',
+    int,
+    env('BENCH_LATENCY_MS', 50),
+  )
+  .option(
+    '--client-cpm <n>',
+    'client rate limit, calls/min (BENCH_CLIENT_CPM)',
+    int,
+    env('BENCH_CLIENT_CPM', 600),
+  )
+  .option(
+    '--sandbox-cpm <n>',
+    'sandbox rate limit per window, 0 = off (BENCH_SANDBOX_CPM)',
+    int,
+    env('BENCH_SANDBOX_CPM', 0),
+  )
+  .option(
+    '--sandbox-window-ms <n>',
+    'sandbox rate-limit window (BENCH_SANDBOX_WINDOW_MS)',
+    int,
+    env('BENCH_SANDBOX_WINDOW_MS', 60_000),
+  )
+  .option('--days <n>', 'seeded span in days before now (BENCH_DAYS)', int, env('BENCH_DAYS', 7))
+  .option(
+    '--max-window <duration>',
+    'scheme cursor.maxWindow: one window holds all its records in memory (BENCH_MAX_WINDOW)',
+    process.env.BENCH_MAX_WINDOW || '30d',
+  )
+  .option(
+    '-r, --rounds <n>',
+    'rounds, each in a fresh child (median reported) (BENCH_ROUNDS)',
+    int,
+    env('BENCH_ROUNDS', 1),
+  )
+  .option('-b, --budget-mb <n>', 'peak RSS budget in MB', int, 200)
+  .option('--heap-mb <n>', "child's --max-old-space-size (default: Node's own, as the services run)", int)
+  .option('--child-node-args <flags>', "extra node flags for the child, e.g. '--cpu-prof'")
+  .option('-s, --scheme <file>', 'scheme file', 'schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml')
+  .option('--child', '(internal) run as the measured child', false)
+  .action(async (opts: Options) => {
+    if (opts.child) {
+      const result = await child(JSON.parse(process.env.BENCH_CHILD_CONFIG ?? '{}') as ChildConfig);
+      process.send?.(result);
+      return;
+    }
+    if (opts.orders < 1 || opts.pageSize < 1 || opts.clientCpm < 1 || opts.rounds < 1)
+      throw new InvalidArgumentError('--orders, --page-size, --client-cpm and --rounds must be ≥ 1');
+    process.exitCode = await main(opts);
+  });
+program.parseAsync().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,153 @@
+import { ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Admin, Kafka } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { TOPIC_CATALOGUE, TopicNames, TopicRole } from '@libs/contracts';
+import { createDataSource, initializeDataSource, migrate } from '@libs/database';
+import { createKafka, provisionTopics } from '@libs/kafka';
+
+// Same helper as libs/extraction/bench/bench-env.util.ts: each lib's benchmarks stand alone.
+
+/**
+ * Throw-away topics and Postgres schema for one benchmark run (the pattern of
+ * test/support/test-env.ts, without Jest): unique names, migrated like production, removed by
+ * `cleanup()`.
+ */
+export interface BenchEnv {
+  suffix: string;
+  brokers: string[];
+  databaseUrl: string;
+  schema: string;
+  topics: TopicNames;
+  kafka: Kafka;
+  admin: Admin;
+  ds: DataSource;
+  /** Messages currently on a topic (sum of the partitions' high watermarks). */
+  topicSize(topic: string): Promise<number>;
+  cleanup(): Promise<void>;
+}
+
+export async function createBenchEnv(label: string, partitions = 6): Promise<BenchEnv> {
+  const suffix = `${label}_${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const brokers = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
+  const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/wdt_kingdee';
+  const schema = `bench_${suffix}`;
+  const topics = Object.fromEntries(
+    (Object.keys(TOPIC_CATALOGUE) as TopicRole[]).map((role) => [
+      role,
+      `bench.${suffix}.${TOPIC_CATALOGUE[role].defaultName}`,
+    ]),
+  ) as TopicNames;
+  const kafka = createKafka({ brokers, clientId: `bench-${suffix}` });
+  const admin = kafka.admin();
+  await admin.connect();
+  await provisionTopics(
+    admin,
+    Object.values(topics).map((name) => ({
+      name,
+      partitions,
+      replicationFactor: 1,
+      retentionMs: 3_600_000,
+      maxMessageBytes: 1_048_576,
+    })),
+  );
+  const ds = await initializeDataSource(
+    createDataSource({ url: databaseUrl, schema, poolSize: 2 }),
+    databaseUrl,
+  );
+  await migrate(ds, schema);
+  return {
+    suffix,
+    brokers,
+    databaseUrl,
+    schema,
+    topics,
+    kafka,
+    admin,
+    ds,
+    async topicSize(topic: string) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+    },
+    async cleanup() {
+      await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+      await admin.disconnect();
+      await ds.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+      await ds.destroy();
+    },
+  };
+}
+
+/** Peak resident set size of this process: sampled, and the kernel's high-water mark. */
+export class RssSampler {
+  private peak = 0;
+  private timer?: NodeJS.Timeout;
+  /** Peaks of the parts Node reports (each at its own moment): V8 heap used / committed, Buffers. */
+  readonly parts = { heapUsed: 0, heapTotal: 0, external: 0 };
+  /** Label of what runs now; the peak RSS is also kept per label. */
+  phase = 'setup';
+  readonly byPhase: Record<string, number> = {};
+
+  start(everyMs = 20): this {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), everyMs);
+    this.timer.unref();
+    return this;
+  }
+
+  sample(): number {
+    const m = process.memoryUsage();
+    if (m.rss > this.peak) this.peak = m.rss;
+    this.byPhase[this.phase] = Math.max(this.byPhase[this.phase] ?? 0, m.rss);
+    this.parts.heapUsed = Math.max(this.parts.heapUsed, m.heapUsed);
+    this.parts.heapTotal = Math.max(this.parts.heapTotal, m.heapTotal);
+    this.parts.external = Math.max(this.parts.external, m.external);
+    return m.rss;
+  }
+
+  /** Bytes; the larger of the samples and `getrusage` maxRSS (which covers the whole process life). */
+  peakBytes(): number {
+    if (this.timer) clearInterval(this.timer);
+    return Math.max(this.peak, process.resourceUsage().maxRSS * 1024);
+  }
+}
+
+/**
+ * Runs this script again as a child (`--child`), with the child's settings in an env variable, and
+ * resolves with the one message it sends. The measured component runs there, so its RSS is its own
+ * (the sandbox and the harness stay in the parent).
+ */
+export function runChild<T>(script: string, config: unknown, execArgv: string[] = []): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let result: T | undefined;
+    const child: ChildProcess = fork(script, ['--child'], {
+      // --expose-gc only lets the child collect its set-up garbage before the clock starts.
+      execArgv: ['--expose-gc', ...execArgv],
+      env: { ...process.env, BENCH_CHILD_CONFIG: JSON.stringify(config) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.on('message', (message) => {
+      result = message as T;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 && result !== undefined
+        ? resolve(result)
+        : reject(
+            new Error(
+              `benchmark child exited with ${code}${result === undefined ? ' without a result' : ''}`,
+            ),
+          ),
+    );
+  });
+}
+
+/** Collects garbage left by set-up (when the child runs with --expose-gc), then samples. */
+export function settle(rss: RssSampler): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return rss.sample();
+}
+
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
+export const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;

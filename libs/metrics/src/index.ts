@@ -1,0 +1,2 @@
+export * from './pipeline.metrics';
+export * from './correlation.util';
