@@ -122,6 +122,27 @@ describe('foundation: real Kafka broker and real Postgres', () => {
     ).toThrow(MessageTooLargeError);
   });
 
+  it('splits a large publish so no request exceeds the topic’s message size (a big window never wedges the producer)', async () => {
+    // 120 events of ~3 KiB: ~360 KiB in all, many times the topic's 64 KiB limit.
+    const events = Array.from({ length: 120 }, (_, i) => {
+      const e = rawEvent(`CT-BULK-${i % 3}`); // three keys: most land on one partition
+      e.record.remark = '备注'.repeat(1500);
+      return e;
+    });
+    await producer.publish(
+      events.map((e) => ({
+        topic: t.topics.rawStockout,
+        key: e.orderNo,
+        value: e,
+        schema: RawStockoutEventSchema,
+        eventType: e.eventType,
+        correlationId: e.orderNo,
+      })),
+    );
+    const offsets = await t.admin.fetchTopicOffsets(t.topics.rawStockout);
+    expect(offsets.reduce((n, p) => n + Number(p.high), 0)).toBeGreaterThanOrEqual(120 + 3);
+  });
+
   it('parks poison messages on the dead-letter topic and in Postgres (oversize payloads by reference), with an audit row', async () => {
     const store = new PostgresPayloadStore(t.ds);
     const dlq = new DeadLetterPublisher(producer, t.topics, store, maxMessageBytes);

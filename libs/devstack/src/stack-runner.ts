@@ -198,7 +198,8 @@ export class StackRunner {
     wdt.start();
     kingdee.start();
     await Promise.all([wdt.waitReady(), kingdee.waitReady()]);
-    if (this.options.wdt?.knobs) await this.wdtAdmin('PATCH', '/knobs', this.options.wdt.knobs);
+    // The extractor's own limiter (WDT_CALLS_PER_MINUTE below) is what paces calls in the demo.
+    await this.wdtAdmin('PATCH', '/knobs', { callsPerMinute: 600, ...(this.options.wdt?.knobs ?? {}) });
   }
 
   async startServices(services: StackService[] = this.options.services ?? PIPELINE_SERVICES): Promise<void> {

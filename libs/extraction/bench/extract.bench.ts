@@ -23,6 +23,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { formatShanghai, silentLogger, systemClock } from '@libs/common';
 import { loadServiceConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
+import { createIsolatedEnv } from '@libs/devstack';
 import { PostgresPayloadStore, createDataSource, initializeDataSource } from '@libs/database';
 import {
   ExtractionService,
@@ -34,7 +35,7 @@ import {
 import { DeadLetterPublisher, EventProducer, createKafka } from '@libs/kafka';
 import { Scheme, loadSchemeFile } from '@libs/scheme';
 import { createWdtClient } from '@libs/wdt-client';
-import { RssSampler, createBenchEnv, mb, median, pct, runChild, settle } from './bench-env.util';
+import { RssSampler, mb, median, pct, runChild, settle } from './bench.util';
 
 interface Options {
   orders: number;
@@ -45,6 +46,7 @@ interface Options {
   sandboxWindowMs: number;
   days: number;
   maxWindow: string;
+  partitions: number;
   rounds: number;
   budgetMb: number;
   heapMb?: number;
@@ -180,12 +182,16 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
   const rssBefore = settle(rss);
   rss.phase = 'other';
   const t0 = performance.now();
-  const stats = await service.poll();
+  let stats: RunStats | undefined;
+  try {
+    stats = await service.poll();
+  } finally {
+    await producer.disconnect();
+    await ds.destroy();
+  }
   const elapsedMs = performance.now() - t0;
   if (!stats) throw new Error('scheme paused');
   const peakRss = rss.peakBytes();
-  await producer.disconnect();
-  await ds.destroy();
   return {
     elapsedMs,
     stats: {
@@ -219,13 +225,17 @@ async function main(opts: Options): Promise<number> {
   console.log(
     `extract bench: ${n} orders, page size ${opts.pageSize}, WDT latency ${opts.latencyMs} ms/call, ` +
       `client limit ${opts.clientCpm} calls/min, sandbox limit ${opts.sandboxCpm > 0 ? `${opts.sandboxCpm} calls/${opts.sandboxWindowMs} ms` : 'off'}, ` +
-      `max window ${opts.maxWindow}, ${opts.rounds} round(s), node ${process.version}` +
+      `max window ${opts.maxWindow}, raw topic ${opts.partitions} partitions, ${opts.rounds} round(s), node ${process.version}` +
       (opts.heapMb ? `, child --max-old-space-size=${opts.heapMb}` : ''),
   );
 
   // Loaded here, not at the top: the child must not carry the sandbox (and faker) in its RSS.
   const { startWdtSandbox } = await import('../../../apps/wdt-sandbox/src');
-  const env = await createBenchEnv('extract');
+  const env = await createIsolatedEnv('extract', {
+    prefix: 'bench',
+    partitions: opts.partitions,
+    poolSize: 2,
+  });
   const sandbox = await startWdtSandbox({
     port: 0,
     knobs: {
@@ -388,6 +398,12 @@ const program = new Command()
     process.env.BENCH_MAX_WINDOW || '30d',
   )
   .option(
+    '--partitions <n>',
+    'partitions of the throw-away raw topic (the catalogue has 6) (BENCH_PARTITIONS)',
+    int,
+    env('BENCH_PARTITIONS', 6),
+  )
+  .option(
     '-r, --rounds <n>',
     'rounds, each in a fresh child (median reported) (BENCH_ROUNDS)',
     int,
@@ -400,8 +416,12 @@ const program = new Command()
   .option('--child', '(internal) run as the measured child', false)
   .action(async (opts: Options) => {
     if (opts.child) {
-      const result = await child(JSON.parse(process.env.BENCH_CHILD_CONFIG ?? '{}') as ChildConfig);
-      process.send?.(result);
+      try {
+        process.send?.(await child(JSON.parse(process.env.BENCH_CHILD_CONFIG ?? '{}') as ChildConfig));
+      } catch (e) {
+        console.error(`extractor child failed: ${(e as Error).message}`);
+        process.exitCode = 1;
+      }
       return;
     }
     if (opts.orders < 1 || opts.pageSize < 1 || opts.clientCpm < 1 || opts.rounds < 1)

@@ -34,7 +34,7 @@ export class KafkaRawEventSink implements RawEventSink {
         oversize.push(e);
       }
     }
-    for (let i = 0; i < outgoing.length; i += 500) await this.producer.publish(outgoing.slice(i, i + 500));
+    await this.producer.publish(outgoing);
     if (oversize.length > 0) {
       await this.deadLetters.park(
         oversize.map((e) => ({

@@ -79,11 +79,35 @@ export class EventProducer {
 
   async publish(events: OutgoingEvent<unknown>[]): Promise<void> {
     if (events.length === 0) return;
-    const byTopic = new Map<string, ReturnType<EventProducer['encode']>[]>();
+    // The broker rejects a request whose record batch for one partition exceeds max.message.bytes,
+    // and any number of these messages may hash to one partition: cut the sends by size, so a large
+    // window can never wedge a producer (each message alone is already within the limit).
+    const budget = Math.floor(this.maxMessageBytes * 0.8);
+    let chunk: Array<{ topic: string; message: ReturnType<EventProducer['encode']> }> = [];
+    let bytes = 0;
     for (const event of events) {
-      const list = byTopic.get(event.topic) ?? [];
-      list.push(this.encode(event));
-      byTopic.set(event.topic, list);
+      const message = this.encode(event);
+      const size = message.value.length + message.key.length + 200;
+      if (chunk.length > 0 && bytes + size > budget) {
+        await this.sendChunk(chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push({ topic: event.topic, message });
+      bytes += size;
+    }
+    await this.sendChunk(chunk);
+  }
+
+  private async sendChunk(
+    chunk: Array<{ topic: string; message: ReturnType<EventProducer['encode']> }>,
+  ): Promise<void> {
+    if (chunk.length === 0) return;
+    const byTopic = new Map<string, Array<ReturnType<EventProducer['encode']>>>();
+    for (const { topic, message } of chunk) {
+      const list = byTopic.get(topic) ?? [];
+      list.push(message);
+      byTopic.set(topic, list);
     }
     await this.producer.sendBatch({
       acks: -1,

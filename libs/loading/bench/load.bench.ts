@@ -32,11 +32,12 @@ import { silentLogger } from '@libs/common';
 import { loadServiceConfig } from '@libs/config';
 import { KingdeeDocument, TopicNames } from '@libs/contracts';
 import { createDataSource, initializeDataSource } from '@libs/database';
+import { createIsolatedEnv } from '@libs/devstack';
 import { ConsumedMessage, EventProducer, createKafka } from '@libs/kafka';
 import { createLoadProcessor } from '@libs/loading';
 import { compileScheme } from '@libs/mapping';
 import { Scheme, loadSchemeFile } from '@libs/scheme';
-import { RssSampler, createBenchEnv, mb, median, pct, runChild, settle } from './bench-env.util';
+import { RssSampler, mb, median, pct, runChild, settle } from './bench.util';
 
 type Mode = 'auto' | 'separate';
 const CALLS_PER_BATCH: Record<Mode, number> = { auto: 1, separate: 3 };
@@ -78,8 +79,11 @@ interface ChildResult {
   handleCalls: number;
   claimQueries: number;
   claimMs: number;
+  claimMsByKind: Record<string, number>;
   auditPublishes: number;
   auditMs: number;
+  httpCalls: number;
+  httpMs: number;
   inputBytes: number;
   rssBeforeBytes: number;
   peakRssBytes: number;
@@ -104,27 +108,33 @@ function schemeFor(shipped: Scheme, id: string, mode: Mode, batch: number): Sche
 async function child(cfg: ChildConfig): Promise<ChildResult> {
   const rss = new RssSampler().start();
   const scheme = schemeFor(loadSchemeFile(cfg.schemeFile), cfg.schemeId, cfg.mode, cfg.batch);
-  // The messages as a consumer would hand them over (bytes), built before the clock starts.
+  // The messages as a consumer would hand them over: bytes, sliced out of the file without parsing
+  // (lines are `key<TAB>document JSON`), so set-up leaves no garbage behind in the child.
+  // S disjoint slices, as S partitions consumed concurrently: message i goes to partition i mod S.
+  const file = fs.readFileSync(cfg.docsFile);
+  const slices: ConsumedMessage[][] = Array.from({ length: cfg.sessions }, () => []);
+  let count = 0;
   let inputBytes = 0;
-  let offset = 0;
-  const messages: ConsumedMessage[] = fs
-    .readFileSync(cfg.docsFile, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => {
-      const doc = JSON.parse(line) as KingdeeDocument;
-      const value = Buffer.from(JSON.stringify({ ...doc, schemeId: scheme.id }));
+  for (let start = 0; start < file.length;) {
+    const newline = file.indexOf(0x0a, start);
+    const end = newline === -1 ? file.length : newline;
+    const tab = file.indexOf(0x09, start);
+    if (end > start && tab > start && tab < end) {
+      const value = file.subarray(tab + 1, end);
+      const partition = count++ % cfg.sessions;
       inputBytes += value.length;
-      return {
+      slices[partition].push({
         topic: cfg.topics.kingdeeDocument,
-        partition: 0,
-        offset: String(offset++),
-        key: doc.sourceKey,
+        partition,
+        offset: String(slices[partition].length),
+        key: file.toString('utf8', start, tab),
         value,
         headers: {},
         timestamp: String(Date.now()),
-      };
-    });
+      });
+    }
+    start = end + 1;
+  }
 
   const config = loadServiceConfig('loader', {
     APP_MODE: 'sandbox',
@@ -149,7 +159,15 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
   );
 
   // Count and time the claim round-trips and the audit publishes (delegating to the real ones).
-  const counters = { claimQueries: 0, claimMs: 0, auditPublishes: 0, auditMs: 0 };
+  const counters = {
+    claimQueries: 0,
+    claimMs: 0,
+    claimMsByKind: {} as Record<string, number>,
+    auditPublishes: 0,
+    auditMs: 0,
+    httpCalls: 0,
+    httpMs: 0,
+  };
   const query = ds.query.bind(ds) as (...args: unknown[]) => Promise<unknown>;
   ds.query = (async (sql: string, ...rest: unknown[]) => {
     if (!sql.includes('bill_claims')) return query(sql, ...rest);
@@ -157,8 +175,11 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
     try {
       return await query(sql, ...rest);
     } finally {
+      const ms = performance.now() - t0;
+      const kind = sql.trimStart().split(/\s/, 1)[0].toUpperCase();
       counters.claimQueries += 1;
-      counters.claimMs += performance.now() - t0;
+      counters.claimMs += ms;
+      counters.claimMsByKind[kind] = (counters.claimMsByKind[kind] ?? 0) + ms;
     }
   }) as DataSource['query'];
   const publish = producer.publish.bind(producer);
@@ -173,6 +194,18 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
     }
   };
 
+  // The Kingdee client uses the global fetch: time its round-trips (to the response headers).
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
+    const t0 = performance.now();
+    try {
+      return await realFetch(...args);
+    } finally {
+      counters.httpCalls += 1;
+      counters.httpMs += performance.now() - t0;
+    }
+  };
+
   const processor = createLoadProcessor({
     config,
     ds,
@@ -184,14 +217,12 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
   });
   const ctx = { heartbeat: async () => undefined, isRunning: () => true };
 
-  // S disjoint slices (as S partitions), each consumed in order, chunk by chunk.
-  const slices: ConsumedMessage[][] = Array.from({ length: cfg.sessions }, () => []);
-  messages.forEach((m, i) => slices[i % cfg.sessions].push(m));
+  // Each slice consumed in order, chunk by chunk, all slices at once.
   let handleCalls = 0;
   const rssBefore = settle(rss);
   rss.phase = 'run';
   const t0 = performance.now();
-  await Promise.all(
+  const outcomes = await Promise.allSettled(
     slices.map(async (slice) => {
       for (let i = 0; i < slice.length; i += cfg.chunk) {
         handleCalls += 1;
@@ -203,6 +234,8 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
   const peakRss = rss.peakBytes();
   await producer.disconnect();
   await ds.destroy();
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
   return {
     elapsedMs,
     handleCalls,
@@ -217,7 +250,10 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
 // ---------------------------------------------------------------------------------------------
 // Parent: documents, sandbox, throw-away schema and topics, rounds, checks, report.
 
-/** N documents of the shipped scheme from realistic WDT orders, one JSON per line. */
+/** Stands for the scheme id of a round in the documents file (each round loads under its own id). */
+const SCHEME_ID_PLACEHOLDER = '@scheme-id@';
+
+/** N documents of the shipped scheme from realistic WDT orders: `order_no<TAB>document JSON` per line. */
 async function buildDocuments(schemeFile: string, n: number, file: string): Promise<number> {
   // Loaded here only: the child must not carry the generator (faker) in its RSS.
   const { OrderGenerator } = await import('../../../apps/wdt-sandbox/src');
@@ -247,7 +283,7 @@ async function buildDocuments(schemeFile: string, n: number, file: string): Prom
         eventType: 'kingdee.document',
         schemaVersion: 1,
         eventId: randomUUID(),
-        schemeId: shipped.id,
+        schemeId: SCHEME_ID_PLACEHOLDER,
         sourceKey: String(record.order_no),
         billKey: result.billKey,
         idempotencyField: shipped.target.idempotencyKey.field,
@@ -259,7 +295,7 @@ async function buildDocuments(schemeFile: string, n: number, file: string): Prom
         transformedAt: new Date().toISOString(),
         model: result.model,
       };
-      fs.writeSync(out, `${JSON.stringify(doc)}\n`);
+      fs.writeSync(out, `${doc.sourceKey}\t${JSON.stringify(doc)}\n`);
       lines += 1;
     }
   } finally {
@@ -308,16 +344,16 @@ async function main(opts: Options): Promise<number> {
   );
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'load-bench-'));
-  const docsFile = path.join(dir, 'documents.ndjson');
+  const template = path.join(dir, 'documents.tsv');
   const built = performance.now();
-  const count = await buildDocuments(opts.scheme, n, docsFile);
+  const count = await buildDocuments(opts.scheme, n, template);
   console.log(
-    `built ${count} documents (${(fs.statSync(docsFile).size / count / 1024).toFixed(1)} KiB each as JSON) ` +
+    `built ${count} documents (${(fs.statSync(template).size / count / 1024).toFixed(1)} KiB each as JSON) ` +
       `in ${((performance.now() - built) / 1000).toFixed(1)} s`,
   );
 
   const { startKingdeeSandbox } = await import('../../../apps/kingdee-sandbox/src');
-  const benchEnv = await createBenchEnv('load');
+  const benchEnv = await createIsolatedEnv('load', { prefix: 'bench', partitions: 6, poolSize: 2 });
   // `reject` makes the sandbox scan every stored bill for each new FBillNo (its store has no index
   // by number): O(N) per model, O(N²) per run, which ends up measuring the sandbox. `accept` skips
   // that scan; a duplicate would then show up as an extra bill, which the final count catches.
@@ -339,6 +375,13 @@ async function main(opts: Options): Promise<number> {
       for (let round = 1; round <= opts.rounds; round++) {
         sandbox.reset({ bills: true, sessions: true, stats: true });
         const schemeId = `bench-load-${mode}-${benchEnv.suffix}-${round}`;
+        const docsFile = path.join(dir, `${mode}-${round}.tsv`);
+        fs.writeFileSync(
+          docsFile,
+          fs
+            .readFileSync(template, 'utf8')
+            .replaceAll(`"schemeId":"${SCHEME_ID_PLACEHOLDER}"`, `"schemeId":"${schemeId}"`),
+        );
         const auditBefore = await benchEnv.topicSize(benchEnv.topics.audit);
         const r = await runChild<ChildResult>(
           __filename,
@@ -432,12 +475,21 @@ async function main(opts: Options): Promise<number> {
       console.log(
         `  Postgres claim round-trips: ${c.claimQueries} = ${(c.claimQueries / batches).toFixed(2)} per batch ` +
           `(${(c.claimQueries / c.handleCalls).toFixed(1)} per handle() of ≤ ${chunk}), ` +
-          `${(c.claimMs / c.claimQueries).toFixed(1)} ms each`,
+          `${(c.claimMs / c.claimQueries).toFixed(1)} ms each on average (` +
+          Object.entries(c.claimMsByKind)
+            .map(
+              ([kind, ms]) =>
+                `${kind} ${((ms / c.claimQueries) * (c.claimQueries / c.handleCalls)).toFixed(1)}`,
+            )
+            .join(', ') +
+          ' ms per handle())',
       );
+      const share = (ms: number) => pct(ms / opts.sessions / c.elapsedMs);
       console.log(
-        `  per slice, time outside Kingdee calls: Postgres claims ${pct(c.claimMs / opts.sessions / c.elapsedMs)}, ` +
-          `Kafka audit publishes ${pct(c.auditMs / opts.sessions / c.elapsedMs)} (${c.auditPublishes} publishes, ` +
-          `${(c.auditMs / c.auditPublishes).toFixed(1)} ms each)`,
+        `  time per slice: Kingdee HTTP ${share(c.httpMs)} (${(c.httpMs / c.httpCalls).toFixed(1)} ms per call ` +
+          `for ${opts.latencyMs} ms of latency), Postgres claims ${share(c.claimMs)}, ` +
+          `Kafka audit ${share(c.auditMs)} (${c.auditPublishes} publishes, ${(c.auditMs / c.auditPublishes).toFixed(1)} ms each), ` +
+          `other (decode, CPU, waiting for the event loop) ${share(Math.max(0, opts.sessions * c.elapsedMs - c.httpMs - c.claimMs - c.auditMs))}`,
       );
       console.log(
         `  peak RSS (loader child): ${mb(peakRss)} MB (budget ${opts.budgetMb} MB) ${rssOk ? 'PASS' : 'FAIL'}; ` +
@@ -500,8 +552,12 @@ const program = new Command()
   .option('--child', '(internal) run as the measured child', false)
   .action(async (opts: Options) => {
     if (opts.child) {
-      const result = await child(JSON.parse(process.env.BENCH_CHILD_CONFIG ?? '{}') as ChildConfig);
-      process.send?.(result);
+      try {
+        process.send?.(await child(JSON.parse(process.env.BENCH_CHILD_CONFIG ?? '{}') as ChildConfig));
+      } catch (e) {
+        console.error(`loader child failed: ${(e as Error).message}`);
+        process.exitCode = 1;
+      }
       return;
     }
     process.exitCode = await main(opts);
