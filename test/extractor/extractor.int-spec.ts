@@ -69,7 +69,7 @@ describe('extractor: WDT sandbox over HTTP → real Kafka raw topic, cursor in r
     );
   }
 
-  function service(scheme: Scheme, c = client(), s: ExtractionStore = store) {
+  function service(scheme: Scheme, c = client(), s: ExtractionStore = store, maxRecordsPerWindow?: number) {
     return new ExtractionService(
       scheme,
       c,
@@ -78,6 +78,7 @@ describe('extractor: WDT sandbox over HTTP → real Kafka raw topic, cursor in r
       clock,
       { sid: sandbox.account.sid, method: scheme.source.method },
       silentLogger,
+      maxRecordsPerWindow,
     );
   }
 
@@ -143,6 +144,29 @@ describe('extractor: WDT sandbox over HTTP → real Kafka raw topic, cursor in r
     clock.advance(60_000);
     const again = await service(scheme).poll();
     expect(again!.emitted).toBe(0);
+  });
+
+  it('halves a window holding more records than it may keep in memory, and still delivers every order once', async () => {
+    await admin(sandbox, 'POST', '/orders/seed', {
+      count: 130,
+      seed: 21,
+      from: '2026-11-19 00:00:00',
+      to: '2026-11-20 10:00:00',
+      statusWeights: { '95': 1, '110': 1 },
+    });
+    const scheme = schemeWith('bounded', {
+      pageSize: 20,
+      cursor: { initial: '2026-11-19 00:00:00', safetyLag: '30s' },
+    });
+    clock.set(parseShanghai('2026-11-20 12:00:00')!);
+    const stats = await service(scheme, client(), store, 40).poll();
+    expect(stats!.windows.length).toBeGreaterThanOrEqual(4);
+    expect(stats!.windows.every((w) => w.fetched <= 40)).toBe(true);
+    expect(stats!.emitted).toBe(130);
+    const counts = [...(await rawOrders(130)).entries()].filter(([k]) => k.startsWith('bounded/'));
+    expect(counts).toHaveLength(130);
+    expect(counts.every(([, n]) => n === 1)).toBe(true);
+    expect((await store.getCursor('bounded'))?.cursorValue).toBe('2026-11-20 11:59:30');
   });
 
   it('splits a span longer than 30 days into windows WDT accepts and loses nothing at the edges', async () => {

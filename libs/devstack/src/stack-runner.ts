@@ -119,6 +119,8 @@ export class StackRunner {
       TOPIC_AUDIT: this.topics.audit,
       TOPIC_DEAD_LETTER: this.topics.deadLetter,
       HTTP_PORT: String(this.ports.get(service)),
+      // As in the container image: the heap cap that keeps a service inside its 200 MB RSS budget.
+      NODE_OPTIONS: '--max-old-space-size=96',
       ...this.options.env,
     };
     if (service === 'extractor') {

@@ -5,13 +5,18 @@ export interface StockoutSource {
   readonly gateway: 'native' | 'qimen';
   queryAll(
     query: { startTime: string; endTime: string; status?: string; warehouseNo?: string; pageSize?: number },
-    options: { order: 'last-first' | 'first-last'; priority?: 'normal' | 'background' },
+    options: {
+      order: 'last-first' | 'first-last';
+      priority?: 'normal' | 'background';
+      maxTotalCount?: number;
+    },
   ): Promise<{
     records: Record<string, unknown>[];
     totalCount: number;
     totalCountChanged: boolean;
     httpCalls: number;
     pages: number;
+    tooLarge?: boolean;
   }>;
 }
 

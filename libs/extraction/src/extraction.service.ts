@@ -42,6 +42,8 @@ export interface ExtractionContext {
 }
 
 const DEFAULT_INITIAL_LOOKBACK_MS = 7 * 86_400_000;
+/** Bounds the extractor's memory (about 5 KB per record held): see docs/benchmarks.md. */
+export const DEFAULT_MAX_RECORDS_PER_WINDOW = 2000;
 /** A window whose total_count moved while paging is read again, up to this many times. */
 const MAX_WINDOW_REREADS = 3;
 
@@ -68,6 +70,8 @@ export class ExtractionService {
     private readonly clock: Clock,
     private readonly context: ExtractionContext,
     private readonly logger: AppLogger = silentLogger,
+    /** Records one window may hold in memory; a bigger window is halved until it fits. */
+    private readonly maxRecordsPerWindow = DEFAULT_MAX_RECORDS_PER_WINDOW,
   ) {}
 
   get schemeId(): string {
@@ -205,6 +209,22 @@ export class ExtractionService {
     if (cursorMs !== undefined) recordExtractorCursor(this.scheme.id, cursorMs, this.clock.now());
   }
 
+  /** A window of more than a second can be halved (WDT's times have one-second resolution). */
+  private canSplit(window: PlannedWindow): boolean {
+    return parseShanghai(window.end)! - parseShanghai(window.start)! >= 1000;
+  }
+
+  /** [a, m] and [m + 1 s, b]: closed, contiguous, no second skipped. */
+  private halves(window: PlannedWindow): PlannedWindow[] {
+    const a = parseShanghai(window.start)!;
+    const b = parseShanghai(window.end)!;
+    const m = a + Math.floor((b - a) / 2000) * 1000;
+    return [
+      { start: window.start, end: formatShanghai(m) },
+      { start: formatShanghai(m + 1000), end: window.end },
+    ];
+  }
+
   private initialCursor(): string {
     return (
       this.scheme.source.cursor.initial ?? formatShanghai(this.clock.now() - DEFAULT_INITIAL_LOOKBACK_MS)
@@ -223,15 +243,24 @@ export class ExtractionService {
     },
   ): Promise<RunStats> {
     const total: RunStats = { windows: [], fetched: 0, emitted: 0, unchanged: 0, parked: 0, httpCalls: 0 };
-    for (const [i, window] of windows.entries()) {
+    const queue = [...windows];
+    let done = 0;
+    while (queue.length > 0) {
+      const window = queue.shift()!;
       const stats = await this.readWindow(window, trigger, options);
+      total.httpCalls += stats.httpCalls;
+      if (stats.split) {
+        // Too many records to hold at once: read the two halves in order instead (memory stays bounded).
+        queue.unshift(...stats.split);
+        continue;
+      }
       total.windows.push(stats);
       total.fetched += stats.fetched;
       total.emitted += stats.emitted;
       total.unchanged += stats.unchanged;
       total.parked += stats.parked;
-      total.httpCalls += stats.httpCalls;
-      options.onWindow?.(stats, i + 1, windows.length);
+      done += 1;
+      options.onWindow?.(stats, done, done + queue.length);
     }
     return total;
   }
@@ -240,7 +269,7 @@ export class ExtractionService {
     window: PlannedWindow,
     trigger: Trigger,
     options: { advanceCursor: boolean; background?: boolean; force?: boolean; only?: string },
-  ): Promise<WindowStats> {
+  ): Promise<WindowStats & { split?: PlannedWindow[] }> {
     const axis = axisFor(this.scheme);
     const filters = this.scheme.source.filters;
     const warehouses = filters.warehouse_no ?? [undefined];
@@ -260,10 +289,23 @@ export class ExtractionService {
           {
             order: this.scheme.source.pageOrder === 'first_to_last' ? 'first-last' : 'last-first',
             priority: options.background ? 'background' : 'normal',
+            maxTotalCount: this.canSplit(window) ? this.maxRecordsPerWindow : undefined,
           },
         );
         httpCalls += result.httpCalls;
         pages += result.pages;
+        if (result.tooLarge) {
+          return {
+            window,
+            fetched: 0,
+            emitted: 0,
+            unchanged: 0,
+            parked: 0,
+            httpCalls,
+            pages,
+            split: this.halves(window),
+          };
+        }
         if (!result.totalCountChanged || attempt >= MAX_WINDOW_REREADS) {
           if (result.totalCountChanged)
             this.logger.warn(

@@ -1,5 +1,5 @@
 import { RawStockoutEvent, RawStockoutEventSchema, TopicNames } from '@libs/contracts';
-import { DeadLetterPublisher, EventProducer, MessageTooLargeError } from '@libs/kafka';
+import { DeadLetterPublisher, EncodedEvent, EventProducer, MessageTooLargeError } from '@libs/kafka';
 import { RawEventSink } from './extraction.ports';
 
 /**
@@ -15,26 +15,26 @@ export class KafkaRawEventSink implements RawEventSink {
   ) {}
 
   async publish(events: RawStockoutEvent[]): Promise<void> {
-    const outgoing = [];
+    const encoded: EncodedEvent[] = [];
     const oversize: RawStockoutEvent[] = [];
     for (const e of events) {
-      const message = {
-        topic: this.topics.rawStockout,
-        key: e.orderNo,
-        value: e,
-        schema: RawStockoutEventSchema,
-        eventType: e.eventType,
-        correlationId: e.orderNo,
-      };
       try {
-        this.producer.encode(message);
-        outgoing.push(message);
+        // Checked and serialised once: a record too large for the topic is parked, the rest go out.
+        const message = this.producer.encode({
+          topic: this.topics.rawStockout,
+          key: e.orderNo,
+          value: e,
+          schema: RawStockoutEventSchema,
+          eventType: e.eventType,
+          correlationId: e.orderNo,
+        });
+        encoded.push({ topic: this.topics.rawStockout, message });
       } catch (err) {
         if (!(err instanceof MessageTooLargeError)) throw err;
         oversize.push(e);
       }
     }
-    await this.producer.publish(outgoing);
+    await this.producer.publishEncoded(encoded);
     if (oversize.length > 0) {
       await this.deadLetters.park(
         oversize.map((e) => ({

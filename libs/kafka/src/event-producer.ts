@@ -12,6 +12,17 @@ export interface OutgoingEvent<T = unknown> {
   eventType: string;
 }
 
+export interface EncodedMessage {
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+export interface EncodedEvent {
+  topic: string;
+  message: EncodedMessage;
+}
+
 export class MessageTooLargeError extends Error {
   override readonly name = 'MessageTooLargeError';
   constructor(
@@ -59,7 +70,7 @@ export class EventProducer {
   }
 
   /** Serialises and validates; throws MessageTooLargeError before anything is sent. */
-  encode<T>(event: OutgoingEvent<T>): { key: string; value: Buffer; headers: Record<string, string> } {
+  encode<T>(event: OutgoingEvent<T>): EncodedMessage {
     const valid = validateEvent(event.schema, event.value, `${event.eventType} for ${event.topic}`);
     const value = Buffer.from(JSON.stringify(valid), 'utf8');
     // Leave room for key, headers and record overhead.
@@ -78,22 +89,26 @@ export class EventProducer {
   }
 
   async publish(events: OutgoingEvent<unknown>[]): Promise<void> {
-    if (events.length === 0) return;
+    await this.publishEncoded(events.map((event) => ({ topic: event.topic, message: this.encode(event) })));
+  }
+
+  /** Sends messages already checked and serialised by `encode` (callers that must check each first). */
+  async publishEncoded(items: EncodedEvent[]): Promise<void> {
+    if (items.length === 0) return;
     // The broker rejects a request whose record batch for one partition exceeds max.message.bytes,
     // and any number of these messages may hash to one partition: cut the sends by size, so a large
     // window can never wedge a producer (each message alone is already within the limit).
     const budget = Math.floor(this.maxMessageBytes * 0.8);
-    let chunk: Array<{ topic: string; message: ReturnType<EventProducer['encode']> }> = [];
+    let chunk: EncodedEvent[] = [];
     let bytes = 0;
-    for (const event of events) {
-      const message = this.encode(event);
-      const size = message.value.length + message.key.length + 200;
+    for (const item of items) {
+      const size = item.message.value.length + item.message.key.length + 200;
       if (chunk.length > 0 && bytes + size > budget) {
         await this.sendChunk(chunk);
         chunk = [];
         bytes = 0;
       }
-      chunk.push({ topic: event.topic, message });
+      chunk.push(item);
       bytes += size;
     }
     await this.sendChunk(chunk);
@@ -103,7 +118,7 @@ export class EventProducer {
     chunk: Array<{ topic: string; message: ReturnType<EventProducer['encode']> }>,
   ): Promise<void> {
     if (chunk.length === 0) return;
-    const byTopic = new Map<string, Array<ReturnType<EventProducer['encode']>>>();
+    const byTopic = new Map<string, EncodedMessage[]>();
     for (const { topic, message } of chunk) {
       const list = byTopic.get(topic) ?? [];
       list.push(message);

@@ -9,6 +9,7 @@ import {
   RawStockoutEvent,
   RawStockoutEventSchema,
   TopicNames,
+  HEADER,
 } from '@libs/contracts';
 import { AuditPublisher } from '@libs/audit';
 import {
@@ -16,7 +17,7 @@ import {
   DeadLetterPublisher,
   deterministicUuid,
   EventProducer,
-  OutgoingEvent,
+  EncodedEvent,
   ParkRequest,
 } from '@libs/kafka';
 import { MappingError } from '@libs/mapping';
@@ -51,7 +52,7 @@ export class TransformProcessor {
   ) {}
 
   async handle(messages: ConsumedMessage[]): Promise<TransformCounts> {
-    const outgoing: OutgoingEvent<unknown>[] = [];
+    const outgoing: EncodedEvent[] = [];
     const parked: ParkRequest[] = [];
     const counts: TransformCounts = { documents: 0, skipped: 0, deadLettered: 0 };
     for (const message of messages) {
@@ -72,11 +73,12 @@ export class TransformProcessor {
             eventType: 'kingdee.document',
             correlationId: raw.orderNo,
           };
-          this.producer.encode(event); // size and contract check now, so a failure parks this record only
-          outgoing.push(event as OutgoingEvent<unknown>);
+          // Checked and serialised once, now: a failure (too large, contract) parks this record only.
+          outgoing.push({ topic: event.topic, message: this.producer.encode(event) });
           counts.documents += 1;
         } else {
-          outgoing.push(this.audit.toOutgoing(result.audit));
+          const audit = this.audit.toOutgoing(result.audit);
+          outgoing.push({ topic: audit.topic, message: this.producer.encode(audit) });
           counts.skipped += 1;
         }
       } catch (error) {
@@ -103,7 +105,7 @@ export class TransformProcessor {
         counts.deadLettered += 1;
       }
     }
-    await this.producer.publish(outgoing);
+    await this.producer.publishEncoded(outgoing);
     if (parked.length > 0) await this.deadLetters.park(parked);
     // Counted once durable: a batch that throws is redelivered and counted then.
     observeBatchSize('transformer', messages.length);
@@ -114,7 +116,10 @@ export class TransformProcessor {
     for (const p of parked) countError('transformer', p.error);
     if (isDebugEnabled(this.logger))
       for (const e of outgoing)
-        orderLogger(this.logger, e.correlationId).debug({ eventType: e.eventType }, 'order transformed');
+        orderLogger(this.logger, e.message.headers[HEADER.correlationId]).debug(
+          { eventType: e.message.headers[HEADER.eventType] },
+          'order transformed',
+        );
     return counts;
   }
 

@@ -75,6 +75,11 @@ export interface WdtQueryAllOptions extends Omit<WdtQueryCallOptions, 'knownTota
    * last page back to page 1, so records moving while we page are not skipped. `first-last`: 0, 1, 2 …
    */
   order?: 'last-first' | 'first-last';
+  /**
+   * Stop after page 0 when total_count is above this (the result has `tooLarge` set and no records):
+   * callers bound the records they hold by splitting such a window.
+   */
+  maxTotalCount?: number;
 }
 
 export interface WdtStockoutWindow {
@@ -88,6 +93,8 @@ export interface WdtStockoutWindow {
   totalCountChanged: boolean;
   /** HTTP calls made, retries included. */
   httpCalls: number;
+  /** total_count exceeded `maxTotalCount`: nothing past page 0 was read. */
+  tooLarge?: boolean;
 }
 
 /** Capped exponential backoff with equal jitter; a rate-limit error starts from a larger base. */
@@ -227,6 +234,17 @@ export class WdtStockoutReturnClient {
     call: WdtQueryAllOptions = {},
   ): Promise<WdtStockoutWindow> {
     const first = await this.queryPage({ ...query, pageNo: 0 }, call);
+    if (call.maxTotalCount !== undefined && first.totalCount > call.maxTotalCount) {
+      return {
+        totalCount: first.totalCount,
+        records: [],
+        pages: 1,
+        duplicatesDropped: 0,
+        totalCountChanged: false,
+        httpCalls: first.attempts,
+        tooLarge: true,
+      };
+    }
     const pageSize = first.pageSize;
     const pageCount = Math.max(1, Math.ceil(first.totalCount / pageSize));
     const pages = new Map<number, WdtStockoutPage>([[0, first]]);
