@@ -2,3 +2,4 @@ export * from './free-port.util';
 export * from './managed-process';
 export * from './stack-runner';
 export * from './isolated-env';
+export * from './bench.util';

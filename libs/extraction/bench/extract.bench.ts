@@ -35,7 +35,7 @@ import {
 import { DeadLetterPublisher, EventProducer, createKafka } from '@libs/kafka';
 import { Scheme, loadSchemeFile } from '@libs/scheme';
 import { createWdtClient } from '@libs/wdt-client';
-import { RssSampler, mb, median, pct, runChild, settle } from './bench.util';
+import { RssSampler, mb, median, pct, runChild, settle } from '@libs/devstack';
 
 interface Options {
   orders: number;

@@ -37,7 +37,7 @@ import { ConsumedMessage, EventProducer, createKafka } from '@libs/kafka';
 import { createLoadProcessor } from '@libs/loading';
 import { compileScheme } from '@libs/mapping';
 import { Scheme, loadSchemeFile } from '@libs/scheme';
-import { RssSampler, mb, median, pct, runChild, settle } from './bench.util';
+import { RssSampler, mb, median, pct, runChild, settle } from '@libs/devstack';
 
 type Mode = 'auto' | 'separate';
 const CALLS_PER_BATCH: Record<Mode, number> = { auto: 1, separate: 3 };

@@ -1,6 +1,6 @@
 import { ChildProcess, fork } from 'node:child_process';
 
-// Measuring helpers of the benchmarks (the throw-away topics and schema come from `@libs/devstack`).
+// Measuring helpers shared by the benchmarks (throw-away topics and schema: `createIsolatedEnv`).
 
 /** Peak resident set size of this process: sampled, and the kernel's high-water mark. */
 export class RssSampler {
