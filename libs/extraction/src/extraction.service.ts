@@ -165,6 +165,8 @@ export class ExtractionService {
    * if unchanged, so transformer and loader run again (the loader's idempotency keeps one bill).
    */
   async processResyncRequests(limit = 20): Promise<number> {
+    // A paused scheme's requests wait with it.
+    if ((await this.store.getCursor(this.scheme.id))?.paused) return 0;
     const requests = await this.store.takeResyncRequests(this.scheme.id, limit);
     for (const request of requests) {
       try {
