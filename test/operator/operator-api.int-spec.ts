@@ -208,7 +208,10 @@ describe('operator API over HTTP (real Postgres, real Kafka)', () => {
       expect(none.status).toBe(401);
       expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
       expect(((await none.json()) as { message: string }).message).toBe('missing bearer token');
-      const wrong = await call('/api/audit/stats', { token: `${ALICE.slice(0, -1)}0` });
+      // Same length, last character changed (never equal to the real token).
+      const wrong = await call('/api/audit/stats', {
+        token: `${ALICE.slice(0, -1)}${ALICE.endsWith('0') ? '1' : '0'}`,
+      });
       expect(wrong.status).toBe(401);
       expect(
         (await call('/api/audit/stats', { headers: { authorization: `Basic ${ALICE}` }, token: null }))
