@@ -158,7 +158,6 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
     const dying: ClaimStore = {
       read: (s, k) => real.read(s, k),
       claim: (s, o, l, i) => real.claim(s, o, l, i),
-      extend: (s, o, l, k) => real.extend(s, o, l, k),
       settleLoaded: () => Promise.reject(new Error('SIGKILL')),
       settleFailed: () => Promise.reject(new Error('SIGKILL')),
       release: () => Promise.reject(new Error('SIGKILL')),

@@ -66,6 +66,16 @@ export function runChild<T>(script: string, config: unknown, execArgv: string[] 
   });
 }
 
+/** The child side of `runChild`: runs `fn` with the parent's settings and sends back its result. */
+export async function answerParent<C, R>(label: string, fn: (config: C) => Promise<R>): Promise<void> {
+  try {
+    process.send?.(await fn(JSON.parse(process.env.BENCH_CHILD_CONFIG ?? '{}') as C));
+  } catch (e) {
+    console.error(`${label} child failed: ${(e as Error).message}`);
+    process.exitCode = 1;
+  }
+}
+
 /** Collects garbage left by set-up (when the child runs with --expose-gc), then samples. */
 export function settle(rss: RssSampler): number {
   (globalThis as { gc?: () => void }).gc?.();

@@ -35,7 +35,7 @@ import {
 import { DeadLetterPublisher, EventProducer, createKafka } from '@libs/kafka';
 import { Scheme, loadSchemeFile } from '@libs/scheme';
 import { createWdtClient } from '@libs/wdt-client';
-import { RssSampler, mb, median, pct, runChild, settle } from '@libs/devstack';
+import { answerParent, RssSampler, mb, median, pct, runChild, settle } from '@libs/devstack';
 
 interface Options {
   orders: number;
@@ -415,15 +415,7 @@ const program = new Command()
   .option('-s, --scheme <file>', 'scheme file', 'schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml')
   .option('--child', '(internal) run as the measured child', false)
   .action(async (opts: Options) => {
-    if (opts.child) {
-      try {
-        process.send?.(await child(JSON.parse(process.env.BENCH_CHILD_CONFIG ?? '{}') as ChildConfig));
-      } catch (e) {
-        console.error(`extractor child failed: ${(e as Error).message}`);
-        process.exitCode = 1;
-      }
-      return;
-    }
+    if (opts.child) return answerParent<ChildConfig, unknown>('extractor', child);
     if (opts.orders < 1 || opts.pageSize < 1 || opts.clientCpm < 1 || opts.rounds < 1)
       throw new InvalidArgumentError('--orders, --page-size, --client-cpm and --rounds must be ≥ 1');
     process.exitCode = await main(opts);

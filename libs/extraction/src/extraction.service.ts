@@ -10,7 +10,7 @@ import {
   recordExtractorCursor,
 } from '@libs/metrics';
 import { durationMs, Scheme } from '@libs/scheme';
-import { CursorState, ExtractionStore, RawEventSink, StockoutSource } from './extraction.ports';
+import { ExtractionStore, RawEventSink, StockoutSource } from './extraction.ports';
 import { fingerprintRecord } from './fingerprint.util';
 import { PlannedWindow, planWindows } from './window-planner';
 
@@ -403,5 +403,3 @@ export class ExtractionService {
     return stats;
   }
 }
-
-export type { CursorState };

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 /**
  * A UUID (version 8, RFC 9562 custom) derived from its parts, so an event re-produced after a crash
@@ -11,5 +11,3 @@ export function deterministicUuid(...parts: Array<string | number>): string {
   const hex = hash.subarray(0, 16).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
-
-export const randomEventId = (): string => randomUUID();

@@ -37,7 +37,7 @@ import { ConsumedMessage, EventProducer, createKafka } from '@libs/kafka';
 import { createLoadProcessor } from '@libs/loading';
 import { compileScheme } from '@libs/mapping';
 import { Scheme, loadSchemeFile } from '@libs/scheme';
-import { RssSampler, mb, median, pct, runChild, settle } from '@libs/devstack';
+import { answerParent, RssSampler, mb, median, pct, runChild, settle } from '@libs/devstack';
 
 type Mode = 'auto' | 'separate';
 const CALLS_PER_BATCH: Record<Mode, number> = { auto: 1, separate: 3 };
@@ -551,15 +551,7 @@ const program = new Command()
   .option('-s, --scheme <file>', 'scheme file', 'schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml')
   .option('--child', '(internal) run as the measured child', false)
   .action(async (opts: Options) => {
-    if (opts.child) {
-      try {
-        process.send?.(await child(JSON.parse(process.env.BENCH_CHILD_CONFIG ?? '{}') as ChildConfig));
-      } catch (e) {
-        console.error(`loader child failed: ${(e as Error).message}`);
-        process.exitCode = 1;
-      }
-      return;
-    }
+    if (opts.child) return answerParent<ChildConfig, unknown>('loader', child);
     process.exitCode = await main(opts);
   });
 program.parseAsync().catch((e: unknown) => {

@@ -46,7 +46,6 @@ export interface ClaimStore {
   settleFailed(schemeId: string, owner: string, billKeys: string[]): Promise<void>;
   /** Gives a claim back without an outcome (nothing was written: safe to retry at once). */
   release(schemeId: string, owner: string, billKeys: string[]): Promise<void>;
-  extend(schemeId: string, owner: string, leaseMs: number, billKeys: string[]): Promise<void>;
 }
 
 export class PostgresClaimStore implements ClaimStore {
@@ -139,14 +138,5 @@ export class PostgresClaimStore implements ClaimStore {
     if (billKeys.length === 0) return;
     // Back to "failed" (free to claim) rather than deleted: the row remembers an attempt was made.
     await this.settleFailed(schemeId, owner, billKeys);
-  }
-
-  async extend(schemeId: string, owner: string, leaseMs: number, billKeys: string[]): Promise<void> {
-    if (billKeys.length === 0) return;
-    await this.ds.query(
-      `UPDATE bill_claims SET lease_until = now() + ($4 || ' milliseconds')::interval
-        WHERE scheme_id = $1 AND bill_key = ANY($3::text[]) AND owner = $2 AND state = 'in_flight'`,
-      [schemeId, owner, billKeys, String(leaseMs)],
-    );
   }
 }

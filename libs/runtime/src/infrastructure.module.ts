@@ -1,6 +1,5 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
-import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AuditPublisher } from '@libs/audit';
 import { CommonConfig, loadServiceConfig, ServiceName } from '@libs/config';
@@ -136,5 +135,3 @@ export class InfrastructureModule {
     };
   }
 }
-
-export type { Logger };

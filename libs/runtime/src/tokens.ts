@@ -7,5 +7,4 @@ export const DATA_SOURCE = Symbol('DATA_SOURCE');
 export const TOPICS = Symbol('TOPICS');
 export const DEAD_LETTERS = Symbol('DEAD_LETTERS');
 export const AUDIT_PUBLISHER = Symbol('AUDIT_PUBLISHER');
-export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
 export const SERVICE_NAME = Symbol('SERVICE_NAME');
