@@ -41,7 +41,8 @@ for (const dir of sourceDirs) {
   for (const file of walk(path.join(root, dir))) {
     const rel = path.relative(root, file);
     const out = path.join(outRoot, rel);
-    if (file.endsWith('.ts') && !file.endsWith('.spec.ts') && !file.endsWith('.d.ts')) {
+    // Specs and their fakes (`*.fake.ts`) are test code: never in dist/ or an image.
+    if (file.endsWith('.ts') && !/\.(spec|fake|d)\.ts$/.test(file)) {
       const { code } = swc.transformFileSync(file, options(file));
       fs.mkdirSync(path.dirname(out), { recursive: true });
       fs.writeFileSync(out.replace(/\.ts$/, '.js'), code);

@@ -1,21 +1,26 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { AuditPublisher } from '@libs/audit';
-import { silentLogger } from '@libs/common';
+import { AppLogger, silentLogger } from '@libs/common';
+import { createLogger } from '@libs/runtime';
+import { loadServiceConfig } from '@libs/config';
 import { AuditEvent, AuditEventSchema, decodeEvent, KingdeeDocument } from '@libs/contracts';
-import { PostgresPayloadStore } from '@libs/database';
-import { ConsumedMessage, DeadLetterPublisher, EventProducer } from '@libs/kafka';
+import { ConsumedMessage, EventProducer } from '@libs/kafka';
 import { KingdeeSessionPool } from '@libs/kingdee-client';
 import {
-  ClaimStore,
   CircuitStateName,
-  LoaderCircuit,
+  ClaimState,
+  ClaimStore,
+  ConnectionCircuit,
+  createLoaderEngine,
+  KingdeeConnection,
+  LoadContext,
+  LoaderEngine,
   LoadProcessor,
-  PostgresClaimStore,
+  Settler,
 } from '@libs/loading';
 import { compileScheme } from '@libs/mapping';
 import { loadSchemeFile, Scheme } from '@libs/scheme';
 import { KingdeeSandbox } from '../../apps/kingdee-sandbox/src';
-import { readAll, TestEnv } from '../support/test-env';
+import { eventually, readAll, TestEnv } from '../support/test-env';
 
 export const SHIPPED = loadSchemeFile('schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml');
 
@@ -23,10 +28,27 @@ export function schemeVariant(id: string, patch: (s: Scheme) => Scheme = (s) => 
   return patch({ ...SHIPPED, id });
 }
 
+/** The shipped scheme with the idempotency key in FDESCRIPTION (for accounts with a numbering rule). */
+export function descriptionKeyed(id: string, patch: (s: Scheme) => Scheme = (s) => s): Scheme {
+  return schemeVariant(id, (s) =>
+    patch({
+      ...s,
+      target: { ...s.target, idempotencyKey: { field: 'FDESCRIPTION', source: '{{order_no}}' } },
+      mapping: {
+        ...s.mapping,
+        header: {
+          ...s.mapping.header,
+          FDESCRIPTION: { template: '{{order_no}}', type: 'string', required: true },
+        },
+      },
+    }),
+  );
+}
+
 /** A WDT-like record with the fields the shipped mapping reads. */
 export function wdtRecord(
   orderNo: string,
-  opts: { spec?: string; qty?: string; remark?: string } = {},
+  opts: { spec?: string; qty?: string; remark?: string; provider?: string } = {},
 ): Record<string, unknown> {
   return {
     stockout_id: String(Math.floor(Math.random() * 1e9)),
@@ -35,7 +57,7 @@ export function wdtRecord(
     consign_time: '2026-11-28 01:30:00',
     modified: '2026-11-28 01:31:07',
     warehouse_no: 'SH01',
-    provider_no: 'GYS001',
+    provider_no: opts.provider ?? 'GYS001',
     remark: opts.remark ?? '',
     details_list: [
       { rec_id: '1', spec_no: opts.spec ?? 'BWB-500-W', goods_count: opts.qty ?? '2.0000' },
@@ -66,11 +88,15 @@ export function documentFor(scheme: Scheme, record: Record<string, unknown>): Ki
   };
 }
 
+export function docs(scheme: Scheme, prefix: string, n: number): KingdeeDocument[] {
+  return Array.from({ length: n }, (_, i) => documentFor(scheme, wdtRecord(`${prefix}-${i + 1}`)));
+}
+
 let offset = 0;
-export function asMessages(docs: KingdeeDocument[]): ConsumedMessage[] {
-  return docs.map((d) => ({
+export function asMessages(list: KingdeeDocument[], partition = 0): ConsumedMessage[] {
+  return list.map((d) => ({
     topic: 'docs',
-    partition: 0,
+    partition,
     offset: String(offset++),
     key: d.sourceKey,
     value: Buffer.from(JSON.stringify(d)),
@@ -79,70 +105,183 @@ export function asMessages(docs: KingdeeDocument[]): ConsumedMessage[] {
   }));
 }
 
-export const running = { heartbeat: async () => undefined, isRunning: () => true };
+export const running: LoadContext = { isRunning: () => true, signal: new AbortController().signal };
 
-export interface LoaderRig {
-  processor: LoadProcessor;
-  circuitStates: CircuitStateName[];
+/** Timings short enough for CI: client timeout 3 s, server execution 9 s → settle window 12 s. */
+export const TEST_TIMINGS = {
+  KINGDEE_TIMEOUT_MS: '3000',
+  KINGDEE_SERVER_EXECUTION_TIMEOUT_MS: '9000',
+  LOADER_LEASE_MS: '4000',
+  LOADER_LEASE_SKEW_MS: '500',
+  LOADER_SETTLE_POLL_MS: '250',
+};
+
+export interface RigOptions {
+  owner?: string;
+  sessions?: number;
+  env?: Record<string, string>;
+  /** One Kingdee connection per scheme (default: every scheme on `sandbox`). */
+  sandboxFor?: (scheme: Scheme) => KingdeeSandbox;
+  /** Run the settler's loop and the lease renewals (default true; false = drive `settle()` by hand). */
+  background?: boolean;
+  /** Replaces the Postgres claim store (e.g. one that dies mid-way). */
+  claims?: ClaimStore;
 }
 
-export function loaderRig(
+export interface LoaderRig {
+  engine: LoaderEngine;
+  processor: LoadProcessor;
+  settler: Settler;
+  circuitStates: Map<string, CircuitStateName[]>;
+  load(list: KingdeeDocument[], ctx?: LoadContext): Promise<void>;
+  /** Runs settler rounds until `done` holds (or fails after `timeoutMs`). */
+  settleUntil(what: string, done: () => Promise<boolean>, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A loader engine as the service wires it (validated config, real Postgres claims, audit on the real
+ * broker, Kingdee sandboxes over HTTP), with the test timings above.
+ */
+export async function loaderRig(
   t: TestEnv,
   producer: EventProducer,
   sandbox: KingdeeSandbox,
   schemes: Scheme[],
-  opts: { owner?: string; leaseMs?: number; claims?: ClaimStore; timeoutMs?: number; sessions?: number } = {},
-): LoaderRig {
-  const circuitStates: CircuitStateName[] = [];
-  const pool = new KingdeeSessionPool({
-    serverUrl: sandbox.url,
-    acctId: sandbox.credentials.acctId,
-    username: sandbox.credentials.username,
-    appId: sandbox.credentials.appId,
-    appSecret: sandbox.credentials.appSecret,
-    authMode: 'sign',
-    sessions: opts.sessions ?? 2,
-    timeoutMs: opts.timeoutMs ?? 5000,
+  opts: RigOptions = {},
+): Promise<LoaderRig> {
+  const config = loadServiceConfig('loader', {
+    APP_MODE: 'sandbox',
+    KAFKA_BROKERS: t.brokers.join(','),
+    DATABASE_URL: t.databaseUrl,
+    DATABASE_SCHEMA: t.schema,
+    KINGDEE_SERVER_URL: sandbox.url,
+    KINGDEE_AUTH_MODE: 'sign',
+    KINGDEE_ACCT_ID: sandbox.credentials.acctId,
+    KINGDEE_USERNAME: sandbox.credentials.username,
+    KINGDEE_APP_ID: sandbox.credentials.appId,
+    KINGDEE_APP_SECRET: sandbox.credentials.appSecret,
+    KINGDEE_SESSIONS: String(opts.sessions ?? 2),
+    ...TEST_TIMINGS,
+    ...opts.env,
   });
-  const circuit = new LoaderCircuit({
-    threshold: 3,
-    halfOpenAfterMs: 200,
-    initialDelayMs: 20,
-    maxDelayMs: 200,
-    onStateChange: (s) => circuitStates.push(s),
-  });
-  const byId = new Map(schemes.map((s) => [s.id, s]));
-  const processor = new LoadProcessor(
-    (id) => byId.get(id),
-    pool,
-    opts.claims ?? new PostgresClaimStore(t.ds),
-    new AuditPublisher(producer, t.topics),
-    new DeadLetterPublisher(producer, t.topics, new PostgresPayloadStore(t.ds), 1_048_576),
-    circuit,
-    {
-      owner: opts.owner ?? 'replica-a',
-      leaseMs: opts.leaseMs ?? 60_000,
-      maxBatchSize: 20,
-      sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))),
+  const circuitStates = new Map<string, CircuitStateName[]>();
+  const connections = new Map<KingdeeSandbox, KingdeeConnection>();
+  const connectionOf = (sb: KingdeeSandbox, id: string): KingdeeConnection => {
+    let c = connections.get(sb);
+    if (!c) {
+      circuitStates.set(id, []);
+      c = {
+        id,
+        api: new KingdeeSessionPool({
+          serverUrl: sb.url,
+          acctId: sb.credentials.acctId,
+          username: sb.credentials.username,
+          appId: sb.credentials.appId,
+          appSecret: sb.credentials.appSecret,
+          authMode: 'sign',
+          sessions: opts.sessions ?? 2,
+          timeoutMs: config.KINGDEE_TIMEOUT_MS,
+        }),
+        circuit: new ConnectionCircuit(id, {
+          threshold: 3,
+          halfOpenAfterMs: 500,
+          onStateChange: (s) => circuitStates.get(id)?.push(s),
+        }),
+      };
+      connections.set(sb, c);
+    }
+    return c;
+  };
+  const engine = createLoaderEngine({
+    config,
+    ds: t.ds,
+    producer,
+    topics: t.topics,
+    schemes: new Map(schemes.map((s) => [s.id, s])),
+    owner: opts.owner ?? `replica-${randomUUID().slice(0, 8)}`,
+    logger: testLogger(),
+    connections: (scheme) => {
+      const sb = opts.sandboxFor?.(scheme) ?? sandbox;
+      return connectionOf(sb, sb === sandbox ? 'default' : `connection-${connections.size}`);
     },
-    silentLogger,
+    claims: opts.claims,
+  });
+  if (opts.background ?? true) await engine.start();
+  else await engine.holds.start();
+  return {
+    engine,
+    processor: engine.processor,
+    settler: engine.settler,
+    circuitStates,
+    load: (list, ctx = running) => engine.processor.handle(asMessages(list), ctx),
+    settleUntil: async (what, done, timeoutMs = 60_000) => {
+      await eventually(
+        what,
+        async () => {
+          if (!(opts.background ?? true)) await engine.settler.runOnce();
+          await engine.holds.refresh();
+          return done();
+        },
+        timeoutMs,
+      );
+    },
+    stop: async () => {
+      if (opts.background ?? true) await engine.stop();
+      else engine.holds.stop();
+    },
+  };
+}
+
+/** Silent unless LOADER_TEST_LOG names a level (debugging a failing test). */
+function testLogger(): AppLogger {
+  const level = process.env.LOADER_TEST_LOG;
+  return level ? createLogger('loader-test', level) : silentLogger;
+}
+
+/** Claim states of a scheme's bills. */
+export async function claimStates(t: TestEnv, schemeId: string): Promise<Map<string, ClaimState>> {
+  const rows: Array<{ bill_key: string; state: ClaimState }> = await t.ds.query(
+    `SELECT bill_key, state FROM bill_claims WHERE scheme_id = $1`,
+    [schemeId],
   );
-  return { processor, circuitStates };
+  return new Map(rows.map((r) => [r.bill_key, r.state]));
+}
+
+/** True when every key has one of the given states. */
+export async function allIn(
+  t: TestEnv,
+  schemeId: string,
+  keys: string[],
+  states: ClaimState[],
+): Promise<boolean> {
+  const s = await claimStates(t, schemeId);
+  return keys.every((k) => states.includes(s.get(k) as ClaimState));
 }
 
 /** Audit events of one scheme currently on the audit topic. */
 export async function auditsOf(t: TestEnv, schemeId: string, atLeast: number): Promise<AuditEvent[]> {
-  const all = await readAll(t, t.topics.audit, 1);
-  let events = all
-    .map((m) => decodeEvent(AuditEventSchema, m.value, 'audit'))
-    .filter((e) => e.schemeId === schemeId);
-  if (events.length < atLeast) {
-    await new Promise((r) => setTimeout(r, 1000));
-    events = (await readAll(t, t.topics.audit, 1))
+  const read = async () =>
+    (await readAll(t, t.topics.audit, 1))
       .map((m) => decodeEvent(AuditEventSchema, m.value, 'audit'))
       .filter((e) => e.schemeId === schemeId);
+  let events = await read();
+  if (events.length < atLeast) {
+    await new Promise((r) => setTimeout(r, 1000));
+    events = await read();
   }
   return events;
+}
+
+/** The last status per order on the audit topic (as the audit trail would show it). */
+export async function lastStatus(
+  t: TestEnv,
+  schemeId: string,
+  atLeast = 1,
+): Promise<Map<string, AuditEvent>> {
+  const out = new Map<string, AuditEvent>();
+  for (const e of await auditsOf(t, schemeId, atLeast)) out.set(e.sourceKey, e);
+  return out;
 }
 
 /** Bills in the sandbox per idempotency key. */
@@ -153,4 +292,10 @@ export function billsPerKey(sandbox: KingdeeSandbox, field = 'FBillNo'): Map<str
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;
+}
+
+/** Fails unless every key has exactly one bill. */
+export function expectOneBillEach(sandbox: KingdeeSandbox, keys: string[], field = 'FBillNo'): void {
+  const counts = billsPerKey(sandbox, field);
+  expect(keys.map((k) => [k, counts.get(k) ?? 0])).toEqual(keys.map((k) => [k, 1]));
 }

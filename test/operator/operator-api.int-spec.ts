@@ -511,7 +511,13 @@ describe('operator API over HTTP (real Postgres, real Kafka)', () => {
       const paused = PauseView.parse(
         await post(`/api/schemes/${SCHEME}/pause`, { reason: 'supplier mapping fix' }),
       );
-      expect(paused).toEqual({ schemeId: SCHEME, paused: true, changed: true, cursorCreated: true });
+      expect(paused).toEqual({
+        schemeId: SCHEME,
+        paused: true,
+        changed: true,
+        cursorCreated: true,
+        stopCleared: false,
+      });
       const [row] = (await t.ds.query(
         `SELECT axis, cursor_value, paused FROM sync_cursors WHERE scheme_id = $1`,
         [SCHEME],
@@ -525,7 +531,13 @@ describe('operator API over HTTP (real Postgres, real Kafka)', () => {
       expect(scheme?.counts).toMatchObject({ loaded: 26, failed: 1 });
 
       const resumed = PauseView.parse(await post(`/api/schemes/${SCHEME}/resume`, {}));
-      expect(resumed).toEqual({ schemeId: SCHEME, paused: false, changed: true, cursorCreated: false });
+      expect(resumed).toEqual({
+        schemeId: SCHEME,
+        paused: false,
+        changed: true,
+        cursorCreated: false,
+        stopCleared: false,
+      });
       const [after] = (await t.ds.query(`SELECT paused FROM sync_cursors WHERE scheme_id = $1`, [
         SCHEME,
       ])) as Array<{
@@ -543,6 +555,28 @@ describe('operator API over HTTP (real Postgres, real Kafka)', () => {
         ['scheme.pause', 'no-such-scheme', 'not_found'],
       ]);
       expect(schemeActions[0].params).toEqual({ reason: 'supplier mapping fix' });
+    });
+
+    it('shows a stop the loader made (numbering rule) with its parked documents; resume clears it', async () => {
+      await t.ds.query(
+        `INSERT INTO scheme_stops (scheme_id, reason, detail, stopped_by, stopped_at)
+         VALUES ($1, 'numbering rule replaced FBillNo; use FDESCRIPTION', '{}', 'loader-1', now())`,
+        [SCHEME],
+      );
+      await t.ds.query(
+        `INSERT INTO parked_messages (stage, scheme_id, message_key, reason, origin_topic, origin_partition,
+           origin_offset, payload, parked_at, updated_at)
+         VALUES ('loader', $1, 'CT-PARKED-1', 'stopped', 'docs', 0, 7, '\x7b7d', now(), now())`,
+        [SCHEME],
+      );
+      const scheme = SchemesView.parse(await json('/api/schemes')).items.find((s) => s.id === SCHEME);
+      expect(scheme?.stopped?.reason).toMatch(/FDESCRIPTION/);
+      expect(scheme?.parkedDocuments).toBe(1);
+      const resumed = PauseView.parse(await post(`/api/schemes/${SCHEME}/resume`, {}));
+      expect(resumed).toMatchObject({ changed: true, stopCleared: true });
+      const after = SchemesView.parse(await json('/api/schemes')).items.find((s) => s.id === SCHEME);
+      expect(after?.stopped).toBeNull();
+      await t.ds.query(`DELETE FROM parked_messages WHERE scheme_id = $1`, [SCHEME]);
     });
 
     it('shows lag, cursor age and the circuit, including schemes known only from their cursor', async () => {

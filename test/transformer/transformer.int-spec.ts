@@ -11,6 +11,7 @@ import {
 import { PostgresPayloadStore } from '@libs/database';
 import { BatchConsumer, DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import { buildRequest } from '@libs/mapping';
+import { ParkedDrainer, ParkedMessageStore, SchemeHolds } from '@libs/parking';
 import { SchemeRegistry, TransformProcessor } from '@libs/transform';
 import { createTestEnv, eventually, readAll, TestEnv } from '../support/test-env';
 
@@ -267,5 +268,104 @@ describe('transformer: raw topic → Kingdee documents / skips / dead letters, r
     expect(skips.every((a) => (a.reason ?? '').length > 5)).toBe(true);
     expect(audits.filter((a) => a.status === 'dead_lettered')).toHaveLength(dlqCount);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('transformer: raw events of a paused scheme wait in Postgres and are mapped, in order, on resume', () => {
+  let t: TestEnv;
+  let producer: EventProducer;
+
+  beforeAll(async () => {
+    t = await createTestEnv('transformer-pause');
+    producer = new EventProducer(t.kafka, 1_048_576);
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    await producer.disconnect();
+    await t.cleanup();
+  });
+
+  it('parks (audited, partition free), keeps the newest version of an order, and drains it when resumed', async () => {
+    const registry = new SchemeRegistry('schemes', silentLogger);
+    registry.load();
+    const holds = new SchemeHolds(t.ds, 60_000, silentLogger);
+    const store = new ParkedMessageStore(t.ds, 'transformer');
+    const processor = new TransformProcessor(
+      registry,
+      producer,
+      new AuditPublisher(producer, t.topics),
+      new DeadLetterPublisher(producer, t.topics, new PostgresPayloadStore(t.ds), 1_048_576),
+      t.topics,
+      silentLogger,
+      { holds, store, behindRetryMs: 0 },
+    );
+    let offset = 0;
+    const messages = (events: RawStockoutEvent[]) =>
+      events.map((e) => ({
+        topic: t.topics.rawStockout,
+        partition: 0,
+        offset: String(offset++),
+        key: e.orderNo,
+        value: Buffer.from(JSON.stringify(e)),
+        headers: {},
+        timestamp: '0',
+      }));
+    await t.ds.query(
+      `INSERT INTO sync_cursors (scheme_id, axis, cursor_value, paused, updated_at) VALUES ($1, 'consign_time', '2026-11-01 00:00:00', true, now())`,
+      [SCHEME],
+    );
+    await holds.start();
+    const v1 = raw(good('CT-PAUSED-1', { provider_no: 'GYS001' }), 'CT-PAUSED-1');
+    const v2 = raw(good('CT-PAUSED-1', { provider_no: 'GYS002' }), 'CT-PAUSED-1');
+    const first = await processor.handle(messages([v1, raw(good('CT-PAUSED-2'), 'CT-PAUSED-2')]));
+    const second = await processor.handle(messages([v2]));
+    expect([first.parked, first.documents, second.parked]).toEqual([2, 0, 1]);
+    const parked: Array<{ message_key: string; reason: string }> = await t.ds.query(
+      `SELECT message_key, reason FROM parked_messages WHERE stage = 'transformer' ORDER BY message_key`,
+    );
+    expect(parked).toEqual([
+      { message_key: 'CT-PAUSED-1', reason: 'paused' },
+      { message_key: 'CT-PAUSED-2', reason: 'paused' },
+    ]);
+    const audits = (await readAll(t, t.topics.audit, 2)).map((m) =>
+      decodeEvent(AuditEventSchema, m.value, 'audit'),
+    );
+    expect(
+      audits.filter((a) => a.status === 'parked' && a.stage === 'transformer').length,
+    ).toBeGreaterThanOrEqual(2);
+
+    // Resume: the drainer maps what waited (the newest version of CT-PAUSED-1) and removes it.
+    await t.ds.query(`UPDATE sync_cursors SET paused = false WHERE scheme_id = $1`, [SCHEME]);
+    await holds.refresh();
+    const drainer = new ParkedDrainer(store, {
+      owner: 'test',
+      pollMs: 100,
+      batch: 10,
+      leaseMs: 10_000,
+      runningSchemes: () => holds.running([SCHEME]),
+      handle: async (rows) => {
+        const msgs = rows.map((r) => ({
+          topic: r.origin.topic,
+          partition: r.origin.partition,
+          offset: r.origin.offset,
+          key: r.key,
+          value: r.payload,
+          headers: {},
+          timestamp: '0',
+        }));
+        const { parkedMessages } = await processor.handle(msgs, true);
+        return rows.filter((_, i) => !parkedMessages.has(msgs[i]));
+      },
+    });
+    expect(await drainer.drainOnce()).toBe(2);
+    expect(await t.ds.query(`SELECT 1 FROM parked_messages WHERE stage = 'transformer'`)).toHaveLength(0);
+    const documents = (await readAll(t, t.topics.kingdeeDocument, 2)).map((m) =>
+      decodeEvent(KingdeeDocumentSchema, m.value, 'doc'),
+    );
+    const one = documents.filter((d) => d.sourceKey === 'CT-PAUSED-1');
+    expect(one).toHaveLength(1);
+    expect(one[0].model.FSupplierID).toEqual({ FNumber: 'GYS002' });
+    holds.stop();
   });
 });

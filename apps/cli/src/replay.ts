@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { loadServiceConfig } from '@libs/config';
 import { topicNamesFromEnv } from '@libs/contracts';
 import { TopicRangeReader } from '@libs/kafka';
-import { createLoadProcessor } from '@libs/loading';
+import { createLoaderEngine, LoaderEngine } from '@libs/loading';
 import { createLogger } from '@libs/runtime';
 import { loadSchemesFromDir } from '@libs/scheme';
 import { createTransformProcessor } from '@libs/transform';
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
   );
   const started = Date.now();
   let counts = { documents: 0, skipped: 0, deadLettered: 0 };
+  let engine: LoaderEngine | undefined;
   try {
     let handle: (
       m: Parameters<Parameters<TopicRangeReader['read']>[3]>[0],
@@ -71,7 +72,9 @@ async function main(): Promise<void> {
     } else {
       topic = topics.kingdeeDocument;
       const schemes = new Map(loadSchemesFromDir(config.SCHEMES_DIR).map((s) => [s.id, s]));
-      const processor = createLoadProcessor({
+      // The same protocol as the live loader (claims, fencing, settling); the live loaders drain
+      // what this parks and settle what it leaves.
+      engine = createLoaderEngine({
         config: config as ReturnType<typeof loadServiceConfig<'loader'>>,
         ds: rt.ds,
         producer: rt.producer,
@@ -79,7 +82,10 @@ async function main(): Promise<void> {
         schemes,
         owner: `replay-${hostname()}-${process.pid}`,
         logger,
+        drain: false,
       });
+      await engine.start();
+      const processor = engine.processor;
       handle = (m, ctx) => processor.handle(m, ctx);
     }
     let barStarted = false;
@@ -100,6 +106,7 @@ async function main(): Promise<void> {
       `replayed ${progress.done} messages of ${topic} in ${((Date.now() - started) / 1000).toFixed(1)} s${tail}`,
     );
   } finally {
+    await engine?.stop();
     await rt.close();
   }
 }

@@ -1,6 +1,7 @@
 import { ZodError } from 'zod';
 import type { KingdeeSandboxKnobs, KingdeeSandboxSwitches } from './sandbox.options';
 import { renderBill } from './sandbox-bill.handler';
+import type { SandboxFaultLog, SandboxFaultsSnapshot } from './sandbox-fault-log.service';
 import type { SandboxSettings } from './sandbox-faults.service';
 import type { SandboxSessions } from './sandbox-session.service';
 import { baseDataSeedSchema, resetSchema } from './sandbox-settings.schema';
@@ -28,6 +29,8 @@ export interface SandboxControl {
   setKnobs(patch: Partial<KingdeeSandboxKnobs>): KingdeeSandboxKnobs;
   setSwitches(patch: Partial<KingdeeSandboxSwitches>): KingdeeSandboxSwitches;
   dropSessions(): number;
+  /** Faults injected since the last stats reset (`GET /admin/faults`). */
+  faults(): SandboxFaultsSnapshot;
   reset(what?: ResetRequest): void;
 }
 
@@ -36,19 +39,24 @@ export function createSandboxControl(
   settings: SandboxSettings,
   sessions: SandboxSessions,
   stats: SandboxStats,
+  faults: SandboxFaultLog,
 ): SandboxControl {
   return {
-    knobs: () => ({ ...settings.knobs }),
+    knobs: () => structuredClone(settings.knobs),
     switches: () => structuredClone(settings.switches),
-    setKnobs: (patch) => ({ ...settings.patchKnobs(patch) }),
+    setKnobs: (patch) => structuredClone(settings.patchKnobs(patch)),
     setSwitches: (patch) => structuredClone(settings.patchSwitches(patch)),
     dropSessions: () => sessions.dropAll(),
+    faults: () => faults.snapshot(),
     reset: (what = {}) => {
       // Default: everything but base data (which goes back to the startup set only when asked).
       const all = Object.keys(what).length === 0;
       if (all || what.bills) store.clearBills();
       if (all || what.sessions) sessions.dropAll();
-      if (all || what.stats) stats.reset();
+      if (all || what.stats) {
+        stats.reset();
+        faults.reset();
+      }
       if (all || what.knobs) settings.resetKnobs();
       if (all || what.switches) settings.resetSwitches();
       if (what.baseData) store.resetBaseData();
@@ -134,9 +142,10 @@ export class SandboxAdmin {
     }
     if (get && path === '/admin/stats') return ok(this.stats.snapshot());
     if (write && path === '/admin/stats/reset') {
-      this.stats.reset();
+      this.control.reset({ stats: true });
       return ok(this.stats.snapshot());
     }
+    if (get && path === '/admin/faults') return ok(this.control.faults());
     if (get && path === '/admin/sessions') return ok({ count: this.sessions.count() });
     if (write && path === '/admin/sessions/drop') return ok({ dropped: this.control.dropSessions() });
     if (write && path === '/admin/reset') {

@@ -12,12 +12,15 @@ import {
 import type { KingdeeSandboxCredentials } from './sandbox.options';
 import type { ParsedEnvelope } from './sandbox-body.util';
 import { param } from './sandbox-body.util';
+import { parameterCountMismatchReply } from './sandbox-fault-replies.util';
 import type { SandboxSettings } from './sandbox-faults.service';
 import type { SandboxSession, SandboxSessions } from './sandbox-session.service';
 
 export interface LoginOutcome {
   body: unknown;
   session?: SandboxSession;
+  /** The body did not bind to the login method's parameters (switch `loginBodies: positional`). */
+  unbound?: boolean;
 }
 
 export type SignatureCheck = { ok: true; username: string } | { ok: false; message: string };
@@ -39,6 +42,10 @@ export class SandboxAuth {
   ) {}
 
   login(method: string, envelope: ParsedEnvelope): LoginOutcome {
+    // ASP.NET binds AuthService's parameters by position (the SDKs' form; the legacy wrapper is
+    // positional too). Whether a named body binds is unconfirmed; `positional` assumes it does not.
+    if (this.settings.switches.loginBodies === 'positional' && envelope.dialect === 'named')
+      return { body: parameterCountMismatchReply(), unbound: true };
     const c = this.credentials;
     const acctId = text(param(envelope, 0, 'acctID', 'acctId'));
     const username = text(param(envelope, 1, 'username', 'userName', 'user'));

@@ -57,6 +57,9 @@ export function renderBill(bill: SandboxBill): Obj {
   };
 }
 
+const AUDIT_REFUSAL_REASON = '物料即时库存不足，不允许退料出库';
+const SUBMIT_REFUSAL_REASON = '工作流启动失败，请联系系统管理员';
+
 /** Save / BatchSave / Submit / Audit / UnAudit / Delete / View on PUR_MRB. */
 export class SandboxBills {
   constructor(
@@ -75,7 +78,11 @@ export class SandboxBills {
     return PUR_MRB_FORM_ID;
   }
 
-  save(formIdRaw: unknown, data: Obj, batch: boolean): unknown {
+  /**
+   * `options.autoAuditFails`: the automatic submit/audit step "throws" after the save committed, so
+   * the saved bills keep the status a plain save gives (fault `exceptionAfterSave`, mode `draft`).
+   */
+  save(formIdRaw: unknown, data: Obj, batch: boolean, options: { autoAuditFails?: boolean } = {}): unknown {
     const formId = this.checkForm(formIdRaw);
     if (!formId) return errorReply(8, `业务对象“${String(formIdRaw)}”不存在或不受沙箱支持`);
     const rawModel = dataField(data, 'Model');
@@ -85,7 +92,8 @@ export class SandboxBills {
     const models: unknown[] = batch ? (rawModel as unknown[]) : [rawModel];
     if (models.length === 0) throw new BodyError('Model 不能为空');
     const verifyBaseData = boolParam(dataField(data, 'IsVerifyBaseDataField'), false);
-    const autoAudit = boolParam(dataField(data, 'IsAutoSubmitAndAudit'), false);
+    const autoAudit =
+      boolParam(dataField(data, 'IsAutoSubmitAndAudit'), false) && options.autoAuditFails !== true;
     const needReturn = dataField(data, 'NeedReturnFields');
     const needReturnFields = Array.isArray(needReturn) ? needReturn.map(String) : [];
     const switches = this.settings.switches;
@@ -201,21 +209,7 @@ export class SandboxBills {
   transition(op: 'Submit' | 'Audit' | 'UnAudit' | 'Delete', formIdRaw: unknown, data: Obj): unknown {
     const formId = this.checkForm(formIdRaw);
     if (!formId) return errorReply(8, `业务对象“${String(formIdRaw)}”不存在或不受沙箱支持`);
-    const numbersRaw = dataField(data, 'Numbers');
-    const idsRaw = dataField(data, 'Ids');
-    const numbers = Array.isArray(numbersRaw) ? numbersRaw.map(String).filter((n) => n !== '') : [];
-    const ids = (
-      Array.isArray(idsRaw) ? idsRaw.map(String) : typeof idsRaw === 'string' ? idsRaw.split(',') : []
-    )
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-    const targets: Array<{ label: string; bills: SandboxBill[] }> = [
-      ...numbers.map((n) => ({ label: n, bills: this.store.findByNumber(formId, n) })),
-      ...ids.map((id) => {
-        const bill = this.store.get(toId(id));
-        return { label: id, bills: bill && bill.formId === formId ? [bill] : [] };
-      }),
-    ];
+    const targets = this.targets(formId, data);
     if (targets.length === 0) return errorReply(8, '请指定单据编码（Numbers）或内码（Ids）');
     const errors: ReplyError[] = [];
     const successes: ReplySuccess[] = [];
@@ -238,6 +232,43 @@ export class SandboxBills {
         ? 10
         : 11;
     return resultReply(responseStatus(ok, msgCode, errors, successes));
+  }
+
+  /**
+   * Submit/Audit refused by the server (fault `submitAuditFailure`): MsgCode 11 for every target,
+   * nothing transitions — as when an audit plug-in or a stock check rejects the bill.
+   */
+  refuseTransition(op: 'Submit' | 'Audit', formIdRaw: unknown, data: Obj): unknown {
+    const formId = this.checkForm(formIdRaw);
+    if (!formId) return errorReply(8, `业务对象“${String(formIdRaw)}”不存在或不受沙箱支持`);
+    const targets = this.targets(formId, data);
+    if (targets.length === 0) return errorReply(8, '请指定单据编码（Numbers）或内码（Ids）');
+    const reason = op === 'Audit' ? AUDIT_REFUSAL_REASON : SUBMIT_REFUSAL_REASON;
+    const errors: ReplyError[] = targets.map((t, index) => ({
+      FieldName: null,
+      Message: `单据“${t.bills[0]?.billNo ?? t.label}”${op === 'Audit' ? '审核' : '提交'}失败：${reason}`,
+      DIndex: index,
+    }));
+    return resultReply(responseStatus(false, 11, errors, []));
+  }
+
+  /** The bills a Submit/Audit/UnAudit/Delete names, by `Numbers` then `Ids`, in request order. */
+  private targets(formId: string, data: Obj): Array<{ label: string; bills: SandboxBill[] }> {
+    const numbersRaw = dataField(data, 'Numbers');
+    const idsRaw = dataField(data, 'Ids');
+    const numbers = Array.isArray(numbersRaw) ? numbersRaw.map(String).filter((n) => n !== '') : [];
+    const ids = (
+      Array.isArray(idsRaw) ? idsRaw.map(String) : typeof idsRaw === 'string' ? idsRaw.split(',') : []
+    )
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    return [
+      ...numbers.map((n) => ({ label: n, bills: this.store.findByNumber(formId, n) })),
+      ...ids.map((id) => {
+        const bill = this.store.get(toId(id));
+        return { label: id, bills: bill && bill.formId === formId ? [bill] : [] };
+      }),
+    ];
   }
 
   private applyTransition(

@@ -13,8 +13,28 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-type CounterKnob = 'next5xx' | 'nextThrottles' | 'nextSessionDrops' | 'nextLostResponses';
-type RateKnob = 'http5xxRate' | 'throttleRate' | 'sessionDropRate' | 'lostResponseRate';
+type NumericKnob = {
+  [K in keyof KingdeeSandboxKnobs]: KingdeeSandboxKnobs[K] extends number ? K : never;
+}[keyof KingdeeSandboxKnobs];
+
+/** Each diced fault and its knobs: the deterministic `next*` counter, then the seeded `*Rate`. */
+export const FAULT_KNOBS = {
+  http5xxBefore: ['next5xx', 'http5xxRate'],
+  http5xxAfterCommit: ['next5xxAfterCommit', 'http5xxAfterCommitRate'],
+  lostResponse: ['nextLostResponses', 'lostResponseRate'],
+  lateCommit: ['nextLateCommits', 'lateCommitRate'],
+  exceptionAfterSave: ['nextExceptionsAfterSave', 'exceptionAfterSaveRate'],
+  truncatedReply: ['nextTruncatedReplies', 'truncatedReplyRate'],
+  omitDIndex: ['nextOmitDIndex', 'omitDIndexRate'],
+  shortEntities: ['nextShortEntities', 'shortEntitiesRate'],
+  submitAuditFailure: ['nextSubmitAuditFailures', 'submitAuditFailureRate'],
+  throttled: ['nextThrottles', 'throttleRate'],
+  sessionDrop: ['nextSessionDrops', 'sessionDropRate'],
+} as const satisfies Record<string, readonly [NumericKnob, NumericKnob]>;
+
+export type DicedFault = keyof typeof FAULT_KNOBS;
+type CounterKnob = (typeof FAULT_KNOBS)[DicedFault][0];
+type RateKnob = (typeof FAULT_KNOBS)[DicedFault][1];
 
 /** Current knobs and switches, and the dice for fault injection. */
 export class SandboxSettings {
@@ -27,7 +47,7 @@ export class SandboxSettings {
     private readonly initialSwitches: KingdeeSandboxSwitches,
     private readonly seed: number,
   ) {
-    this.knobs = { ...initialKnobs };
+    this.knobs = structuredClone(initialKnobs);
     this.switches = structuredClone(initialSwitches);
     this.random = mulberry32(seed);
   }
@@ -35,7 +55,7 @@ export class SandboxSettings {
   /** Validates and applies a partial update; throws a ZodError on bad input. */
   patchKnobs(patch: unknown): KingdeeSandboxKnobs {
     const parsed = knobsPatchSchema.parse(patch);
-    this.knobs = { ...this.knobs, ...parsed };
+    this.knobs = { ...this.knobs, ...structuredClone(parsed) };
     return this.knobs;
   }
 
@@ -46,7 +66,7 @@ export class SandboxSettings {
   }
 
   resetKnobs(): void {
-    this.knobs = { ...this.initialKnobs };
+    this.knobs = structuredClone(this.initialKnobs);
     this.random = mulberry32(this.seed);
   }
 
@@ -62,5 +82,11 @@ export class SandboxSettings {
     }
     const p = this.knobs[rate];
     return p > 0 && this.random() < p;
+  }
+
+  /** {@link fire} with the knobs of a fault. */
+  fireFault(fault: DicedFault): boolean {
+    const [counter, rate] = FAULT_KNOBS[fault];
+    return this.fire(counter, rate);
   }
 }

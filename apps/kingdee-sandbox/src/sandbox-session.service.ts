@@ -6,6 +6,8 @@ export interface SandboxSession {
   aspNetId: string;
   username: string;
   lastUsed: number;
+  /** Business calls handled (knob `sessionCallLimit`). */
+  calls: number;
   /** Tail of the per-session queue (Kingdee handles one request per session at a time). */
   tail: Promise<void>;
 }
@@ -25,6 +27,7 @@ export class SandboxSessions {
       aspNetId: randomBytes(12).toString('base64url'),
       username,
       lastUsed: this.clock.now(),
+      calls: 0,
       tail: Promise.resolve(),
     };
     this.sessions.set(session.id, session);
@@ -42,6 +45,11 @@ export class SandboxSessions {
     }
     session.lastUsed = this.clock.now();
     return session;
+  }
+
+  /** Still known (not dropped): a request queued behind a drop must not run on a dead session. */
+  isLive(id: string): boolean {
+    return this.sessions.has(id);
   }
 
   drop(id: string): void {

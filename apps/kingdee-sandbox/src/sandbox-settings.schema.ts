@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SANDBOX_WRITE_METHODS } from './sandbox.options';
 
 const rate = z.number().min(0).max(1);
 const count = z.number().int().min(0);
@@ -19,6 +20,26 @@ export const knobsPatchSchema = z
     nextLostResponses: count,
     lostResponseMode: z.enum(['hold', 'destroy']),
     faultsOnAuth: z.boolean(),
+    faultMethods: z.array(z.enum(SANDBOX_WRITE_METHODS)),
+    http5xxAfterCommitRate: rate,
+    next5xxAfterCommit: count,
+    http5xxAfterCommitStatus: z.number().int().min(500).max(599),
+    lateCommitRate: rate,
+    nextLateCommits: count,
+    lateCommitHoldMs: count,
+    lateCommitLocksSession: z.boolean(),
+    exceptionAfterSaveRate: rate,
+    nextExceptionsAfterSave: count,
+    exceptionAfterSaveMode: z.enum(['committed', 'draft']),
+    truncatedReplyRate: rate,
+    nextTruncatedReplies: count,
+    omitDIndexRate: rate,
+    nextOmitDIndex: count,
+    shortEntitiesRate: rate,
+    nextShortEntities: count,
+    submitAuditFailureRate: rate,
+    nextSubmitAuditFailures: count,
+    sessionCallLimit: count,
   })
   .partial()
   .strict();
@@ -38,6 +59,7 @@ export const switchesPatchSchema = z
     queryMaxLimit: z.number().int().min(1),
     sessionIdleMs: z.number().int().min(1),
     serialisePerSession: z.boolean(),
+    loginBodies: z.enum(['any', 'positional']),
   })
   .partial()
   .strict();

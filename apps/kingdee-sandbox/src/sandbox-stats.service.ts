@@ -7,6 +7,7 @@ export type SandboxOutcome =
   | 'throttled'
   | 'http_5xx'
   | 'lost_response'
+  | 'truncated_reply'
   | 'bad_request';
 
 export interface SandboxStatsSnapshot {

@@ -34,7 +34,16 @@ export interface KingdeeSandboxSwitches {
   sessionIdleMs: number;
   /** Requests of one session are handled one at a time (as Kingdee does). */
   serialisePerSession: boolean;
+  /**
+   * Login bodies bound: `any` dialect, or only `positional` (and the legacy wrapper, which is positional)
+   * as the official SDKs send them; a named login then fails with "参数个数不匹配" (MsgCode 4).
+   */
+  loginBodies: 'any' | 'positional';
 }
+
+/** The DynamicFormService methods that write (the ones write faults can hit). */
+export const SANDBOX_WRITE_METHODS = ['Save', 'BatchSave', 'Submit', 'Audit', 'UnAudit', 'Delete'] as const;
+export type SandboxWriteMethod = (typeof SANDBOX_WRITE_METHODS)[number];
 
 /** Fault injection. `next*` counters are deterministic (decremented as they fire); rates use a seeded PRNG. */
 export interface KingdeeSandboxKnobs {
@@ -54,6 +63,43 @@ export interface KingdeeSandboxKnobs {
   nextLostResponses: number;
   /** `hold`: keep the socket open until the client gives up; `destroy`: reset the connection. */
   lostResponseMode: 'hold' | 'destroy';
+  /** Write methods the write faults (lost reply, 5xx after commit, late commit, …) may hit. */
+  faultMethods: SandboxWriteMethod[];
+  /** The write commits, then a proxy answers with its HTML error page (as nginx does). */
+  http5xxAfterCommitRate: number;
+  next5xxAfterCommit: number;
+  http5xxAfterCommitStatus: number;
+  /**
+   * The write waits `lateCommitHoldMs` (session locked, nothing applied), then commits even if the
+   * client has given up: IIS does not stop a request when its client disconnects.
+   */
+  lateCommitRate: number;
+  nextLateCommits: number;
+  lateCommitHoldMs: number;
+  /**
+   * true: IIS holds the request, its session stays locked (later calls of the session queue behind
+   * it); false: a proxy or load balancer in front holds it, and the session serves other calls meanwhile.
+   */
+  lateCommitLocksSession: boolean;
+  /** Save/BatchSave: the models are saved, then MsgCode 4 (an exception thrown after the save). */
+  exceptionAfterSaveRate: number;
+  nextExceptionsAfterSave: number;
+  /** `draft`: with IsAutoSubmitAndAudit the bills stay in status A (the submit/audit step threw). */
+  exceptionAfterSaveMode: 'committed' | 'draft';
+  /** The write commits; the 200 JSON reply is cut in half. */
+  truncatedReplyRate: number;
+  nextTruncatedReplies: number;
+  /** Save/BatchSave: `SuccessEntitys` items without `DIndex`. */
+  omitDIndexRate: number;
+  nextOmitDIndex: number;
+  /** Save/BatchSave with ≥ 2 saved models: `IsSuccess` true but the last entity is missing. */
+  shortEntitiesRate: number;
+  nextShortEntities: number;
+  /** Submit/Audit refused (MsgCode 11 per bill); nothing transitions. */
+  submitAuditFailureRate: number;
+  nextSubmitAuditFailures: number;
+  /** A session handles this many business calls, then is lost (MsgCode 1); 0 = unlimited. */
+  sessionCallLimit: number;
   /** Also apply latency/5xx to AuthService calls (default false so next-N knobs hit business calls). */
   faultsOnAuth: boolean;
 }
@@ -111,6 +157,7 @@ export const DEFAULT_SANDBOX_SWITCHES: KingdeeSandboxSwitches = {
   queryMaxLimit: 2000,
   sessionIdleMs: 20 * 60 * 1000,
   serialisePerSession: true,
+  loginBodies: 'any',
 };
 
 export const DEFAULT_SANDBOX_KNOBS: KingdeeSandboxKnobs = {
@@ -126,4 +173,24 @@ export const DEFAULT_SANDBOX_KNOBS: KingdeeSandboxKnobs = {
   nextLostResponses: 0,
   lostResponseMode: 'destroy',
   faultsOnAuth: false,
+  faultMethods: [...SANDBOX_WRITE_METHODS],
+  http5xxAfterCommitRate: 0,
+  next5xxAfterCommit: 0,
+  http5xxAfterCommitStatus: 502,
+  lateCommitRate: 0,
+  nextLateCommits: 0,
+  lateCommitHoldMs: 6000,
+  lateCommitLocksSession: true,
+  exceptionAfterSaveRate: 0,
+  nextExceptionsAfterSave: 0,
+  exceptionAfterSaveMode: 'committed',
+  truncatedReplyRate: 0,
+  nextTruncatedReplies: 0,
+  omitDIndexRate: 0,
+  nextOmitDIndex: 0,
+  shortEntitiesRate: 0,
+  nextShortEntities: 0,
+  submitAuditFailureRate: 0,
+  nextSubmitAuditFailures: 0,
+  sessionCallLimit: 0,
 };

@@ -9,6 +9,8 @@ import {
   type KingdeeSandboxKnobs,
   type KingdeeSandboxOptions,
   type KingdeeSandboxSwitches,
+  SANDBOX_WRITE_METHODS,
+  type SandboxWriteMethod,
 } from './sandbox.options';
 import {
   createSandboxControl,
@@ -19,16 +21,19 @@ import {
 import { SandboxAuth } from './sandbox-auth.handler';
 import { SandboxBills } from './sandbox-bill.handler';
 import { BodyError, dataParam, type ParsedEnvelope, param, parseEnvelope } from './sandbox-body.util';
+import { SandboxFaultLog } from './sandbox-fault-log.service';
 import { SandboxSettings } from './sandbox-faults.service';
+import { sendJson } from './sandbox-http.util';
 import { SandboxQuery } from './sandbox-query.handler';
 import { errorReply, lostSessionReply, throttledReply, wrapQueryError } from './sandbox-reply.util';
 import { type SandboxSession, SandboxSessions } from './sandbox-session.service';
 import { knobsPatchSchema, switchesPatchSchema } from './sandbox-settings.schema';
 import { type SandboxOutcome, SandboxStats } from './sandbox-stats.service';
+import { SandboxWriteFaults } from './sandbox-write-faults.service';
 import { SandboxStore } from './sandbox.store';
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
-const WRITE_METHODS = new Set(['Save', 'BatchSave', 'Submit', 'Audit', 'UnAudit', 'Delete']);
+const WRITE_METHODS = new Set<string>(SANDBOX_WRITE_METHODS);
 const FORM_METHODS = new Set([...WRITE_METHODS, 'View', 'ExecuteBillQuery']);
 const LOGIN_METHODS = new Set(['ValidateUser', 'LoginByAppSecret', 'LoginBySign']);
 
@@ -84,17 +89,6 @@ function sessionCookies(session: SandboxSession): string[] {
   ];
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, cookies: string[] = []): void {
-  const text = JSON.stringify(body);
-  const headers: Record<string, string | string[] | number> = {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-  };
-  if (cookies.length > 0) headers['Set-Cookie'] = cookies;
-  res.writeHead(status, headers);
-  res.end(text);
-}
-
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The HTTP server: Kingdee services under any prefix (`…/{ServiceName}.common.kdsvc`) and `/admin/...`. */
@@ -103,12 +97,13 @@ class SandboxServer {
   readonly settings: SandboxSettings;
   readonly sessions: SandboxSessions;
   readonly stats = new SandboxStats();
+  readonly faults: SandboxFaultLog;
   readonly control: SandboxControl;
   private readonly auth: SandboxAuth;
   private readonly bills: SandboxBills;
   private readonly query: SandboxQuery;
   private readonly admin: SandboxAdmin;
-  private readonly held = new Set<ServerResponse>();
+  private readonly writes: SandboxWriteFaults;
   private readonly clock: Clock;
   private readonly logger: AppLogger;
 
@@ -127,6 +122,7 @@ class SandboxServer {
       ...switchesPatchSchema.parse(options.switches ?? {}),
     };
     this.settings = new SandboxSettings(knobs, switches, options.seed ?? 42);
+    this.faults = new SandboxFaultLog(this.settings);
     const seed = { ...(options.baseData ?? {}) };
     if (options.materials) seed.materials = options.materials;
     this.store = new SandboxStore(seed);
@@ -134,14 +130,14 @@ class SandboxServer {
     this.auth = new SandboxAuth(credentials, this.sessions, this.settings, this.clock);
     this.bills = new SandboxBills(this.store, this.settings, this.stats, this.clock);
     this.query = new SandboxQuery(this.store, this.settings);
-    this.control = createSandboxControl(this.store, this.settings, this.sessions, this.stats);
+    this.writes = new SandboxWriteFaults(this.settings, this.faults, this.stats, this.logger);
+    this.control = createSandboxControl(this.store, this.settings, this.sessions, this.stats, this.faults);
     this.admin = new SandboxAdmin(this.store, this.sessions, this.stats, this.control);
   }
 
-  /** Ends replies held by the `hold` lost-response mode. */
+  /** Ends held replies and cancels pending late commits, so `close()` does not wait for them. */
   releaseHeld(): void {
-    for (const res of this.held) res.destroy();
-    this.held.clear();
+    this.writes.close();
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -196,7 +192,7 @@ class SandboxServer {
     const knobs = this.settings.knobs;
     if (knobs.faultsOnAuth) {
       if (knobs.latencyMs > 0) await delay(knobs.latencyMs);
-      if (this.settings.fire('next5xx', 'http5xxRate')) return this.send5xx(res, service);
+      if (this.faults.fire('http5xxBefore')) return this.send5xx(res, service);
     }
     let envelope: ParsedEnvelope;
     try {
@@ -207,7 +203,7 @@ class SandboxServer {
       return;
     }
     const outcome = this.auth.login(method, envelope);
-    this.stats.record(service, outcome.session ? 'ok' : 'auth_failed');
+    this.stats.record(service, outcome.session ? 'ok' : outcome.unbound ? 'bad_request' : 'auth_failed');
     if (outcome.session) this.stats.login();
     sendJson(res, 200, outcome.body, outcome.session ? sessionCookies(outcome.session) : []);
   }
@@ -276,17 +272,41 @@ class SandboxServer {
     this.stats.enterSession(session.id);
     try {
       const knobs = this.settings.knobs;
-      if (knobs.latencyMs > 0) await delay(knobs.latencyMs);
-      if (this.settings.fire('next5xx', 'http5xxRate')) return this.send5xx(res, service);
-      if (this.settings.fire('nextSessionDrops', 'sessionDropRate')) {
-        this.sessions.drop(session.id);
+      const lost = (): void => {
         this.stats.record(service, 'lost_session');
         sendJson(res, 200, wrap(lostSessionReply()));
-        return;
+      };
+      // Dropped while this request waited for the session (a drop or the call limit just before it).
+      if (!this.sessions.isLive(session.id)) return lost();
+      if (knobs.sessionCallLimit > 0 && session.calls >= knobs.sessionCallLimit) {
+        this.sessions.drop(session.id);
+        this.faults.count('sessionCallLimit');
+        return lost();
       }
-      if (this.settings.fire('nextThrottles', 'throttleRate')) {
+      session.calls += 1;
+      if (knobs.latencyMs > 0) await delay(knobs.latencyMs);
+      if (this.faults.fire('http5xxBefore')) return this.send5xx(res, service);
+      if (this.faults.fire('sessionDrop')) {
+        this.sessions.drop(session.id);
+        return lost();
+      }
+      if (this.faults.fire('throttled')) {
         this.stats.record(service, 'throttled');
         sendJson(res, 200, wrap(throttledReply()));
+        return;
+      }
+      if (WRITE_METHODS.has(method)) {
+        // Envelope errors surface inside `apply`/`refuse`, where the write faults see them.
+        const envelope = (): ParsedEnvelope => parseEnvelope(text);
+        await this.writes.run({
+          req,
+          res,
+          method: method as SandboxWriteMethod,
+          service,
+          cookies,
+          apply: (options) => this.dispatch(method, envelope(), options),
+          refuse: () => this.refuse(method, envelope()),
+        });
         return;
       }
       let reply: unknown;
@@ -298,17 +318,6 @@ class SandboxServer {
         if (!(err instanceof BodyError)) throw err;
         reply = wrap(errorReply(8, err.message));
         outcome = 'bad_request';
-      }
-      if (WRITE_METHODS.has(method) && this.settings.fire('nextLostResponses', 'lostResponseRate')) {
-        // The write has been applied; its reply never arrives.
-        this.stats.record(service, 'lost_response');
-        this.logger.debug({ service, mode: knobs.lostResponseMode }, 'sandbox: losing the response');
-        if (knobs.lostResponseMode === 'destroy') req.socket.destroy();
-        else {
-          this.held.add(res);
-          res.on('close', () => this.held.delete(res));
-        }
-        return;
       }
       this.stats.record(service, outcome);
       sendJson(res, 200, reply, cookies);
@@ -327,15 +336,19 @@ class SandboxServer {
     return status?.IsSuccess === false;
   }
 
-  private dispatch(method: string, envelope: ParsedEnvelope): unknown {
+  private dispatch(
+    method: string,
+    envelope: ParsedEnvelope,
+    options: { autoAuditFails?: boolean } = {},
+  ): unknown {
     if (method === 'ExecuteBillQuery') return this.query.execute(dataParam(param(envelope, 0, 'data')));
     const formId = param(envelope, 0, 'formid', 'formId');
     const data = dataParam(param(envelope, 1, 'data'));
     switch (method) {
       case 'Save':
-        return this.bills.save(formId, data, false);
+        return this.bills.save(formId, data, false, options);
       case 'BatchSave':
-        return this.bills.save(formId, data, true);
+        return this.bills.save(formId, data, true, options);
       case 'View':
         return this.bills.view(formId, data);
       case 'Submit':
@@ -346,6 +359,16 @@ class SandboxServer {
       default:
         throw new BodyError(`不支持的操作 ${method}`);
     }
+  }
+
+  /** The refusal of a Submit/Audit (fault `submitAuditFailure`). */
+  private refuse(method: string, envelope: ParsedEnvelope): unknown {
+    if (method !== 'Submit' && method !== 'Audit') throw new Error(`cannot refuse ${method}`);
+    return this.bills.refuseTransition(
+      method,
+      param(envelope, 0, 'formid', 'formId'),
+      dataParam(param(envelope, 1, 'data')),
+    );
   }
 }
 

@@ -7,6 +7,8 @@ import { BatchConsumer, EventProducer } from '@libs/kafka';
 import { CONFIG, DATA_SOURCE, KAFKA, LOGGER, PRODUCER, TOPICS } from '@libs/runtime';
 import { DataSource } from 'typeorm';
 import { createTransformProcessor } from '@libs/transform';
+import { ParkedDrainer, ParkedMessageStore, SchemeHolds } from '@libs/parking';
+import { hostname } from 'node:os';
 
 const SCHEME_RELOAD_INTERVAL_MS = 10_000;
 
@@ -14,6 +16,8 @@ const SCHEME_RELOAD_INTERVAL_MS = 10_000;
 export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private consumer?: BatchConsumer;
   private reloadTimer?: NodeJS.Timeout;
+  private holds?: SchemeHolds;
+  private drainer?: ParkedDrainer;
 
   constructor(
     @Inject(CONFIG) private readonly config: TransformerConfig,
@@ -25,13 +29,42 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    // Raw events of a paused scheme wait in Postgres (the partition moves on) and are mapped, in
+    // order, when the scheme is resumed.
+    this.holds = new SchemeHolds(this.ds, 1000, this.logger);
+    await this.holds.start();
+    const store = new ParkedMessageStore(this.ds, 'transformer');
     const { processor, registry } = createTransformProcessor({
       config: this.config,
       ds: this.ds,
       producer: this.producer,
       topics: this.topics,
       logger: this.logger,
+      parking: { holds: this.holds, store, behindRetryMs: 2000 },
     });
+    const holds = this.holds;
+    this.drainer = new ParkedDrainer(store, {
+      owner: `${hostname()}-${process.pid}`,
+      pollMs: 2000,
+      batch: 200,
+      leaseMs: 30_000,
+      runningSchemes: () => holds.running(registry.schemes().map((s) => s.id)),
+      handle: async (rows) => {
+        const messages = rows.map((r) => ({
+          topic: r.origin.topic,
+          partition: r.origin.partition,
+          offset: r.origin.offset,
+          key: r.key,
+          value: r.payload,
+          headers: {},
+          timestamp: r.parkedAt.toISOString(),
+        }));
+        const { parkedMessages } = await processor.handle(messages, true);
+        return rows.filter((_, i) => !parkedMessages.has(messages[i]));
+      },
+      logger: this.logger,
+    });
+    this.drainer.start();
     this.reloadTimer = setInterval(() => registry.reloadIfChanged(), SCHEME_RELOAD_INTERVAL_MS);
     this.reloadTimer.unref();
     this.consumer = new BatchConsumer(this.kafka, {
@@ -52,5 +85,7 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.reloadTimer);
     await this.consumer?.stop();
+    await this.drainer?.stop();
+    this.holds?.stop();
   }
 }

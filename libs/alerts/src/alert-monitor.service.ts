@@ -23,7 +23,15 @@ export interface LaggingScheme {
   lastError: string | null;
 }
 
-const ALERTING_STATUSES = new Set(['failed', 'dead_lettered']);
+const ALERTING_STATUSES = new Set(['failed', 'dead_lettered', 'conflict_in_erp', 'duplicate_in_erp']);
+
+/** Titles per alerting status: what happened, in the words an operator acts on. */
+const TITLES: Record<string, (order: string, scheme: string, stage: string) => string> = {
+  failed: (o, s) => `Order ${o} failed to load (${s})`,
+  dead_lettered: (o, s, stage) => `Order ${o} dead-lettered at ${stage} (${s})`,
+  conflict_in_erp: (o, s) => `Order ${o}: a different bill with its key is in Kingdee (${s})`,
+  duplicate_in_erp: (o, s) => `Order ${o}: several bills with its key are in Kingdee (${s})`,
+};
 
 /** Markdown-safe one-liner: no newlines, bounded length. */
 function oneLine(text: string | undefined, max = 300): string {
@@ -79,14 +87,16 @@ export class AlertMonitor {
       if (e.deadLetterId) lines.push(`**Dead letter** ${e.deadLetterId} (re-push: POST /api/repush)`);
       else if (failed)
         lines.push('Fix the cause, then request a resync: POST /api/repush {"orderNos": [...]}');
+      if (e.status === 'conflict_in_erp' || e.status === 'duplicate_in_erp')
+        lines.push(
+          'The loader will not write this order again: a person decides which bill stays in Kingdee.',
+        );
       this.notifier.notify({
         key: `${e.status}:${e.schemeId}`,
         severity: failed ? 'warning' : 'critical',
-        title: failed
-          ? `Order ${e.sourceKey} failed to load (${e.schemeId})`
-          : `Order ${e.sourceKey} dead-lettered at ${e.stage} (${e.schemeId})`,
+        title: TITLES[e.status](e.sourceKey, e.schemeId, e.stage),
         text: lines.join('\n\n'),
-        summary: { what: failed ? 'records failed' : 'records dead-lettered', item },
+        summary: { what: `records ${e.status.replace(/_/g, ' ')}`, item },
       });
     }
   }
@@ -100,8 +110,8 @@ export class AlertMonitor {
         severity: 'critical',
         title: `Kingdee circuit open: ${this.service} paused loading`,
         text:
-          `Kingdee is failing as a whole (down, auth or throttled); records wait on the topic and ` +
-          `a probe is retried periodically.\n\n**Last error** ${oneLine(lastError ?? undefined) || '(unknown)'}`,
+          `Kingdee is failing as a whole (down, auth or throttled); documents of its schemes are parked ` +
+          `in Postgres (nothing fails) and a probe is retried periodically.\n\n**Last error** ${oneLine(lastError ?? undefined) || '(unknown)'}`,
         summary: {
           what: 'circuit openings',
           item: oneLine(lastError ?? undefined, 200) || '(unknown error)',
@@ -117,6 +127,17 @@ export class AlertMonitor {
         summary: { what: 'recoveries', item: new Date(this.clock.now()).toISOString() },
       });
     }
+  }
+
+  /** A scheme the loader stopped itself (e.g. a numbering rule replaced its FBillNo key). */
+  onSchemeStopped(schemeId: string, reason: string): void {
+    this.notifier.notify({
+      key: `scheme_stopped:${schemeId}`,
+      severity: 'critical',
+      title: `Loading of scheme ${schemeId} stopped`,
+      text: `${oneLine(reason, 1000)}\n\nIts documents are parked; resume the scheme (POST /api/schemes/${schemeId}/resume) once fixed.`,
+      summary: { what: 'scheme stops', item: schemeId },
+    });
   }
 
   /**

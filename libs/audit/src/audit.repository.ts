@@ -40,7 +40,10 @@ export class AuditRepository {
              first_seen_at = LEAST(a.first_seen_at, EXCLUDED.first_seen_at), updated_at = now()
            WHERE (a.last_occurred_at, a.last_event_id::text) < (EXCLUDED.last_occurred_at, EXCLUDED.last_event_id::text)
              -- a redelivered document found already loaded keeps the order "loaded" (history shows it)
-             AND NOT (EXCLUDED.status = 'duplicate' AND a.status = 'loaded')`,
+             AND NOT (EXCLUDED.status = 'duplicate' AND a.status = 'loaded')
+             -- "on its way" never replaces "its bill exists": the order's status does not go backwards
+             AND NOT (EXCLUDED.status IN ('parked', 'settling', 'saved_not_audited')
+                      AND a.status IN ('loaded', 'changed_after_load', 'duplicate', 'conflict_in_erp', 'duplicate_in_erp'))`,
           [
             e.schemeId,
             e.sourceKey,

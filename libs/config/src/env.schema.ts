@@ -129,8 +129,17 @@ export const loaderEnv = {
   KINGDEE_ORG_NUMBER: z.string().default(''),
   KINGDEE_SESSIONS: positiveInt.default(4),
   KINGDEE_TIMEOUT_MS: positiveInt.default(120000),
+  KINGDEE_LOGIN_BODY: z.enum(['positional', 'named']).default('positional'),
+  KINGDEE_SERVER_EXECUTION_TIMEOUT_MS: positiveInt.default(110000),
+  /** Default: KINGDEE_TIMEOUT_MS + KINGDEE_SERVER_EXECUTION_TIMEOUT_MS (see `settleWindowMs`). */
+  KINGDEE_SETTLE_WINDOW_MS: positiveInt.optional(),
   LOADER_BATCH_SIZE: positiveInt.max(200).default(20),
   LOADER_LINGER_MS: z.coerce.number().int().min(0).default(200),
+  LOADER_LEASE_MS: positiveInt.min(1000).default(20000),
+  LOADER_LEASE_SKEW_MS: positiveInt.default(2000),
+  LOADER_SETTLE_POLL_MS: positiveInt.default(2000),
+  LOADER_AUDIT_RETRY_MS: positiveInt.default(30000),
+  LOADER_SHUTDOWN_GRACE_MS: positiveInt.default(25000),
   ...alertEnv,
 };
 
@@ -150,6 +159,13 @@ export type ServiceName = keyof typeof SERVICE_ENV;
 export type ExtractorConfig = z.infer<z.ZodObject<typeof extractorEnv>>;
 export type TransformerConfig = z.infer<z.ZodObject<typeof transformerEnv>>;
 export type LoaderConfig = z.infer<z.ZodObject<typeof loaderEnv>>;
+
+/** The settle window the loader uses (libs/loading/README.md, rule 5). */
+export function settleWindowMs(config: LoaderConfig): number {
+  return (
+    config.KINGDEE_SETTLE_WINDOW_MS ?? config.KINGDEE_TIMEOUT_MS + config.KINGDEE_SERVER_EXECUTION_TIMEOUT_MS
+  );
+}
 export type AuditWriterConfig = z.infer<z.ZodObject<typeof auditWriterEnv>>;
 export type OperatorConfig = z.infer<z.ZodObject<typeof operatorEnv>>;
 export type AlertConfig = z.infer<z.ZodObject<typeof alertEnv>>;

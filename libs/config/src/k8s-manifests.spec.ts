@@ -352,13 +352,15 @@ function deploymentProblems(service: ServiceName, m: Manifests): string[] {
     p('container needs readOnlyRootFilesystem: true and allowPrivilegeEscalation: false');
   if (!sc.capabilities?.drop?.includes('ALL')) p('container must drop ALL capabilities');
   const grace = pod.spec.terminationGracePeriodSeconds ?? 30;
-  const longestCallMs =
+  // The loader hands in-flight writes to settling and stops within LOADER_SHUTDOWN_GRACE_MS; the
+  // extractor finishes its WDT call. The pod's grace must outlast that, with room for the exit.
+  const longestStopMs =
     service === 'loader'
-      ? Number(config.KINGDEE_TIMEOUT_MS)
+      ? Number(config.LOADER_SHUTDOWN_GRACE_MS)
       : service === 'extractor'
         ? Number(config.WDT_TIMEOUT_MS)
         : 0;
-  const minGrace = Math.max(30, Math.ceil(longestCallMs / 1000) + 30);
+  const minGrace = Math.max(30, Math.ceil(longestStopMs / 1000) + 15);
   if (grace < minGrace) p(`terminationGracePeriodSeconds ${grace} < ${minGrace}`);
 
   // Scheme files: the directory plus every ConfigMap key as a regular file (subPath).
@@ -648,12 +650,12 @@ describe('the manifest checks catch mistakes', () => {
     const m = mutated((c) => {
       container(c, 'loader').ports![0].containerPort = 8080;
       container(c, 'loader').readinessProbe!.httpGet!.path = '/health';
-      deployment(c, 'loader')!.spec.template.spec.terminationGracePeriodSeconds = 60;
+      deployment(c, 'loader')!.spec.template.spec.terminationGracePeriodSeconds = 30;
     });
     const text = deploymentProblems('loader', m).join('\n');
     expect(text).toMatch(/containerPort 8080/);
     expect(text).toMatch(/readinessProbe must GET \/ready/);
-    expect(text).toMatch(/terminationGracePeriodSeconds 60 < 150/);
+    expect(text).toMatch(/terminationGracePeriodSeconds 30 < 40/);
   });
 
   it('a scheme file not mounted', () => {

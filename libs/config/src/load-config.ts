@@ -54,6 +54,12 @@ function requiredTogether(config: Record<string, unknown>): string[] {
   if (mode === 'validate_user') out.push(...need(['KINGDEE_PASSWORD'], 'KINGDEE_AUTH_MODE=validate_user'));
   if (mode === 'app_secret' || mode === 'sign' || mode === 'api_signature')
     out.push(...need(['KINGDEE_APP_ID', 'KINGDEE_APP_SECRET'], `KINGDEE_AUTH_MODE=${String(mode)}`));
+  const lease = config.LOADER_LEASE_MS;
+  const skew = config.LOADER_LEASE_SKEW_MS;
+  if (typeof lease === 'number' && typeof skew === 'number' && lease < 4 * skew)
+    out.push(
+      `LOADER_LEASE_MS: must be at least 4 × LOADER_LEASE_SKEW_MS (${lease} < 4 × ${skew}): a lease renewed every quarter must outlive its skew margin`,
+    );
   return out;
 }
 

@@ -64,7 +64,14 @@ export const KingdeeDocumentSchema = z.strictObject({
 });
 export type KingdeeDocument = z.infer<typeof KingdeeDocumentSchema>;
 
-/** One status enum for every stage, so every source order ends with an audit row. */
+/**
+ * One status enum for every stage, so every source order ends with an audit row. Final: `loaded`,
+ * `skipped`, `failed`, `dead_lettered`, `changed_after_load`, `duplicate`, `conflict_in_erp`,
+ * `duplicate_in_erp`. Not final (the order is on its way): `parked` (its scheme is stopped: paused,
+ * Kingdee connection failing, or stopped by the loader), `settling` (a write's outcome is unknown;
+ * the bill is being looked up), `saved_not_audited` (saved in Kingdee, Submit/Audit pending). New
+ * values may appear within a major version: consumers treat unknown ones as not final.
+ */
 export const AUDIT_STATUSES = [
   'loaded',
   'skipped',
@@ -72,7 +79,15 @@ export const AUDIT_STATUSES = [
   'dead_lettered',
   'changed_after_load',
   'duplicate',
+  'parked',
+  'settling',
+  'saved_not_audited',
+  'conflict_in_erp',
+  'duplicate_in_erp',
 ] as const;
+
+/** Statuses after which the order is still on its way (see AUDIT_STATUSES). */
+export const TRANSITIONAL_AUDIT_STATUSES = ['parked', 'settling', 'saved_not_audited'] as const;
 export const AuditStatusSchema = z.enum(AUDIT_STATUSES);
 export type AuditStatus = z.infer<typeof AuditStatusSchema>;
 

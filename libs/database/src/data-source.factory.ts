@@ -9,6 +9,7 @@ import { SyncCursorEntity } from './entities/sync-cursor.entity';
 import { InitialSchema1764300000000 } from './migrations/1764300000000-initial-schema';
 import { ServiceStatus1764300100000 } from './migrations/1764300100000-service-status';
 import { Operator1764300200000 } from './migrations/1764300200000-operator';
+import { WriteProtocol1764300300000 } from './migrations/1764300300000-write-protocol';
 
 export const ENTITIES = [
   AuditOrderEntity,
@@ -19,7 +20,12 @@ export const ENTITIES = [
   StockoutFingerprintEntity,
   BillClaimEntity,
 ];
-export const MIGRATIONS = [InitialSchema1764300000000, ServiceStatus1764300100000, Operator1764300200000];
+export const MIGRATIONS = [
+  InitialSchema1764300000000,
+  ServiceStatus1764300100000,
+  Operator1764300200000,
+  WriteProtocol1764300300000,
+];
 
 export interface DatabaseOptions {
   url: string;
@@ -86,4 +92,20 @@ export async function migrate(ds: DataSource, schema = 'public'): Promise<string
       .catch(() => undefined);
     await runner.release();
   }
+}
+
+/**
+ * Rows of a statement, whatever its command: TypeORM answers UPDATE and DELETE (with RETURNING) with
+ * `[rows, affectedCount]` but SELECT and INSERT with the rows alone.
+ */
+export async function queryRows<T>(ds: DataSource, sql: string, params: unknown[] = []): Promise<T[]> {
+  const result: unknown = await ds.query(sql, params);
+  if (
+    Array.isArray(result) &&
+    result.length === 2 &&
+    Array.isArray(result[0]) &&
+    typeof result[1] === 'number'
+  )
+    return result[0] as T[];
+  return result as T[];
 }

@@ -20,6 +20,8 @@ export interface StackOptions {
   services?: StackService[];
   /** Extra env for every service (e.g. LOG_LEVEL). */
   env?: Record<string, string>;
+  /** Extra env per service (e.g. the loader's timeouts). */
+  serviceEnv?: Partial<Record<StackService, Record<string, string>>>;
   operatorToken?: string;
   logDir?: string;
   wdt?: { seedCount?: number; knobs?: Record<string, unknown> };
@@ -148,7 +150,7 @@ export class StackRunner {
     }
     if (service === 'operator')
       common.OPERATOR_TOKENS = `demo:${this.options.operatorToken ?? 'demo-operator-token-0123456789'}`;
-    return common;
+    return { ...common, ...(this.options.serviceEnv?.[service] ?? {}) };
   }
 
   private add(name: string, script: string, env: Record<string, string>, readyPath: string): ManagedProcess {
@@ -213,6 +215,23 @@ export class StackRunner {
     await Promise.all(procs.map((p) => p.waitReady(90_000)));
   }
 
+  /** Starts another replica of a service (same group, own port), named e.g. `loader-2`. */
+  async startReplica(service: StackService, name: string): Promise<ManagedProcess> {
+    this.ports.set(name, await freePort());
+    const proc = this.add(
+      name,
+      `dist/apps/${service}/src/main.js`,
+      {
+        ...this.serviceEnv(service),
+        HTTP_PORT: String(this.ports.get(name)),
+      },
+      '/ready',
+    );
+    proc.start();
+    await proc.waitReady(90_000);
+    return proc;
+  }
+
   async restart(service: StackService, how: 'graceful' | 'kill' = 'graceful'): Promise<void> {
     const proc = this.processes.get(service);
     if (!proc) throw new Error(`${service} is not part of this stack`);
@@ -235,7 +254,8 @@ export class StackRunner {
   /** Stops services first (so they finish in-flight work), sandboxes last. */
   async stop(): Promise<void> {
     const order = [...PIPELINE_SERVICES, 'operator', 'wdt-sandbox', 'kingdee-sandbox'];
-    for (const name of order) await this.processes.get(name)?.stop();
+    const replicas = [...this.processes.keys()].filter((n) => !order.includes(n));
+    for (const name of [...replicas, ...order]) await this.processes.get(name)?.stop();
   }
 
   /** Removes this run's topics and schema. */

@@ -15,7 +15,19 @@ export interface ConsumedMessage {
 export interface BatchContext {
   /** Keeps the group membership alive during long handlers. */
   heartbeat(): Promise<void>;
+  /** False once the batch must stop (see `signal`). */
   isRunning(): boolean;
+  /**
+   * Aborts when the batch must stop: the consumer is stopping, a rebalance took the partition (a
+   * heartbeat said so) or the batch went stale. Handlers start nothing new after it and bind their
+   * calls to it; they return promptly and their unfinished work is redelivered.
+   */
+  signal: AbortSignal;
+}
+
+/** Why a batch's signal aborted. */
+export class BatchRevokedError extends Error {
+  override readonly name = 'BatchRevokedError';
 }
 
 /**
@@ -40,6 +52,8 @@ export interface BatchConsumerOptions {
   logger?: AppLogger;
   /** Called when kafkajs gives up (non-retriable crash); default: exit the process non-zero. */
   onFatal?: (error: Error) => void;
+  /** How often a running handler's heartbeat is sent (default a tenth of the session timeout). */
+  heartbeatIntervalMs?: number;
 }
 
 function toConsumed(topic: string, partition: number, m: KafkaMessage): ConsumedMessage {
@@ -73,6 +87,8 @@ export class BatchConsumer {
   private readonly logger: AppLogger;
   private running = false;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly batches = new Set<AbortController>();
+  private readonly heartbeatIntervalMs: number;
 
   constructor(
     kafka: Kafka,
@@ -80,11 +96,12 @@ export class BatchConsumer {
   ) {
     this.logger = options.logger ?? silentLogger;
     const sessionTimeout = options.sessionTimeoutMs ?? 30000;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? Math.max(Math.floor(sessionTimeout / 10), 500);
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       sessionTimeout,
       rebalanceTimeout: Math.max(sessionTimeout * 2, 10000),
-      heartbeatInterval: Math.max(Math.floor(sessionTimeout / 10), 500),
+      heartbeatInterval: this.heartbeatIntervalMs,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 250,
       minBytes: options.minBytes ?? 1,
@@ -132,33 +149,54 @@ export class BatchConsumer {
     chunkSize: number,
   ): Promise<void> {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
-    const all = batch.messages.map((m) => toConsumed(batch.topic, batch.partition, m));
-    for (let i = 0; i < all.length; i += chunkSize) {
-      if (!isRunning() || isStale()) return;
-      const chunk = all.slice(i, i + chunkSize);
-      await handler(chunk, { heartbeat, isRunning: () => isRunning() && !isStale() });
-      resolveOffset(chunk[chunk.length - 1].offset);
-      await commitOffsetsIfNecessary({
-        topics: [
-          {
-            topic: batch.topic,
-            partitions: [
-              {
-                partition: batch.partition,
-                offset: (BigInt(chunk[chunk.length - 1].offset) + 1n).toString(),
-              },
-            ],
-          },
-        ],
-      });
-      setConsumerLag(
-        this.options.groupId,
-        batch.topic,
-        batch.partition,
-        batch.highWatermark,
-        chunk[chunk.length - 1].offset,
-      );
-      await heartbeat();
+    const controller = new AbortController();
+    const live = () => this.running && isRunning() && !isStale() && !controller.signal.aborted;
+    const revoke = (why: string) => {
+      if (!controller.signal.aborted) controller.abort(new BatchRevokedError(why));
+    };
+    // kafkajs heartbeats only when asked: while a handler waits on a slow call, a timer asks, and
+    // learns of a rebalance (the heartbeat fails) before the group evicts us.
+    const ticker = setInterval(() => {
+      if (!this.running || !isRunning()) return revoke('consumer stopping');
+      if (isStale()) return revoke('batch went stale (partition reassigned or seeked)');
+      heartbeat().catch((err: Error) => revoke(`heartbeat failed: ${err.message}`));
+    }, this.heartbeatIntervalMs);
+    this.batches.add(controller);
+    try {
+      const all = batch.messages.map((m) => toConsumed(batch.topic, batch.partition, m));
+      const ctx: BatchContext = { heartbeat, isRunning: live, signal: controller.signal };
+      for (let i = 0; i < all.length; i += chunkSize) {
+        if (!live()) return;
+        const chunk = all.slice(i, i + chunkSize);
+        await handler(chunk, ctx);
+        // A handler that returned after its batch was revoked may not have finished everything.
+        if (controller.signal.aborted) return;
+        resolveOffset(chunk[chunk.length - 1].offset);
+        await commitOffsetsIfNecessary({
+          topics: [
+            {
+              topic: batch.topic,
+              partitions: [
+                {
+                  partition: batch.partition,
+                  offset: (BigInt(chunk[chunk.length - 1].offset) + 1n).toString(),
+                },
+              ],
+            },
+          ],
+        });
+        setConsumerLag(
+          this.options.groupId,
+          batch.topic,
+          batch.partition,
+          batch.highWatermark,
+          chunk[chunk.length - 1].offset,
+        );
+        await heartbeat();
+      }
+    } finally {
+      clearInterval(ticker);
+      this.batches.delete(controller);
     }
   }
 
@@ -174,12 +212,27 @@ export class BatchConsumer {
     return this.running;
   }
 
-  /** Graceful stop: lets in-flight handlers finish (their offsets get committed), then leaves the group. */
-  async stop(): Promise<void> {
+  /**
+   * Graceful stop within `graceMs`: running batches are revoked (their handlers start nothing new,
+   * return promptly and leave unfinished work uncommitted for redelivery), then the consumer leaves
+   * the group. Past the grace it disconnects anyway.
+   */
+  async stop(graceMs = 25_000): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    await Promise.allSettled([...this.inFlight]);
-    await this.consumer.stop();
-    await this.consumer.disconnect();
+    for (const c of this.batches) c.abort(new BatchRevokedError('consumer stopping'));
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), graceMs);
+    });
+    const stopped = this.consumer.stop().then(() => 'stopped' as const);
+    const first = await Promise.race([stopped, grace]);
+    clearTimeout(timer);
+    if (first === 'timeout')
+      this.logger.warn(
+        { groupId: this.options.groupId, graceMs, inFlight: this.inFlight.size },
+        'handlers did not finish within the shutdown grace; leaving anyway (their offsets stay uncommitted)',
+      );
+    await this.consumer.disconnect().catch(() => undefined);
   }
 }

@@ -72,9 +72,13 @@ export class TopicRangeReader {
     });
     let finish!: () => void;
     let fail!: (err: Error) => void;
+    const stopped = new AbortController();
     const finished = new Promise<void>((res, rej) => {
       finish = res;
-      fail = rej;
+      fail = (err) => {
+        stopped.abort(err);
+        rej(err);
+      };
     });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -95,11 +99,15 @@ export class TopicRangeReader {
             headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)])),
             timestamp: m.timestamp,
           }));
+        // Long handlers (a replayed load waits on Kingdee) keep the one-member group alive.
+        const ticker = setInterval(() => heartbeat().catch(() => undefined), 3000);
         try {
-          if (messages.length > 0) await handler(messages, { heartbeat, isRunning });
+          if (messages.length > 0) await handler(messages, { heartbeat, isRunning, signal: stopped.signal });
         } catch (err) {
           fail(err as Error);
           return;
+        } finally {
+          clearInterval(ticker);
         }
         progress.done += messages.length;
         onProgress?.(progress);

@@ -14,7 +14,8 @@ export interface LegacyEnvelopeInfo {
 }
 
 /**
- * Builds a request body in the chosen dialect:
+ * Builds a request body in the chosen dialect (business calls use the `dialect` option, logins the
+ * `loginBody` option, which is `positional` or `named`):
  * - named: `{"formid":"PUR_MRB","data":{…}}`;
  * - positional: `{"parameters":["PUR_MRB","{…}"]}`;
  * - legacy: `{"format":1,"useragent":"ApiClient","rid":…,"parameters":"[…]","timestamp":…,"v":"1.0"}`.

@@ -59,6 +59,9 @@ function errorCode(err: unknown): string | undefined {
 /** Maps a fetch/undici failure to a {@link KingdeeTransportError} without keeping its message. */
 export function classifyFetchFailure(err: unknown, callerSignal?: AbortSignal): KingdeeTransportError {
   const name = err instanceof Error ? err.name : 'unknown';
+  // The caller gave up (its signal may carry any reason as the rejection, not an AbortError).
+  if (callerSignal?.aborted && name !== 'TimeoutError')
+    return new KingdeeTransportError('aborted', true, 'AbortError');
   if (name === 'TimeoutError') return new KingdeeTransportError('timeout', true, 'TimeoutError');
   if (name === 'AbortError') {
     return callerSignal?.aborted

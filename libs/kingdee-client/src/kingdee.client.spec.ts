@@ -128,12 +128,7 @@ describe('KingdeeClient sessions', () => {
     const saveReq = t.requests[2].req;
     expect(saveReq.headers.Cookie).toBe(`kdservice-sessionid=${SID}; ASP.NET_SessionId=asp-777`);
     expect(saveReq.headers['kdservice-sessionid']).toBe(SID);
-    expect(JSON.parse(t.requests[0].req.body)).toEqual({
-      acctID: 'acct',
-      username: 'user',
-      password: PASSWORD,
-      lcid: 2052,
-    });
+    expect(JSON.parse(t.requests[0].req.body)).toEqual({ parameters: ['acct', 'user', PASSWORD, 2052] });
     expect(t.requests[0].req.url).toBe(
       'https://erp.example/k3cloud/Kingdee.BOS.WebApi.ServicesStub.AuthService.ValidateUser.common.kdsvc',
     );
@@ -198,11 +193,7 @@ describe('KingdeeClient sessions', () => {
     expectNoSecrets(result);
     expectNoSecrets(c);
     expect(JSON.parse(t.requests[0].req.body)).toEqual({
-      acctID: 'acct',
-      username: 'user',
-      appId: APP_ID,
-      appSecret: APP_SECRET,
-      lcid: 2052,
+      parameters: ['acct', 'user', APP_ID, APP_SECRET, 2052],
     });
   });
 
@@ -225,6 +216,150 @@ describe('KingdeeClient sessions', () => {
     expect(t.requests[0].req.headers['X-Api-Timestamp']).toBe('1764264600');
     expect(t.requests[0].req.headers.Cookie).toBeUndefined();
     expect(t.requests[1].req.headers.Cookie).toContain(SID);
+  });
+});
+
+describe('KingdeeClient login body form', () => {
+  const LOGINS = { validate_user: 'ValidateUser', app_secret: 'LoginByAppSecret', sign: 'LoginBySign' };
+  const loginThenOk =
+    (loginService: string): Handler =>
+    (_req, service) =>
+      service === loginService ? loginReply() : json(ok());
+  const signOf = (t: FakeTransport): string => {
+    const body = JSON.parse(t.requests[0].req.body) as Record<string, unknown>;
+    const sign = Array.isArray(body.parameters) ? (body.parameters[4] as string) : (body.sign as string);
+    expect(sign).toMatch(/^[0-9a-f]{64}$/);
+    return sign;
+  };
+
+  it('is positional by default for all three login services, whatever the business dialect', async () => {
+    const expected = {
+      validate_user: (): unknown[] => ['acct', 'user', PASSWORD, 2052],
+      app_secret: (): unknown[] => ['acct', 'user', APP_ID, APP_SECRET, 2052],
+      sign: (t: FakeTransport): unknown[] => ['acct', 'user', APP_ID, 1_764_264_600, signOf(t), 2052],
+    };
+    for (const authMode of ['validate_user', 'app_secret', 'sign'] as const) {
+      const t = new FakeTransport(loginThenOk(LOGINS[authMode]));
+      await client(t, { authMode }).batchSave('PUR_MRB', [model]);
+      expect(t.requests.map((r) => r.service)).toEqual([LOGINS[authMode], 'BatchSave']);
+      expect(t.requests[0].req.body).toBe(JSON.stringify({ parameters: expected[authMode](t) }));
+      // The business call still follows `dialect` (default named).
+      expect(JSON.parse(t.requests[1].req.body)).toEqual({ formid: 'PUR_MRB', data: { Model: [model] } });
+    }
+  });
+
+  it('is named when loginBody is "named"', async () => {
+    const expected = {
+      validate_user: (): unknown => ({ acctID: 'acct', username: 'user', password: PASSWORD, lcid: 2052 }),
+      app_secret: (): unknown => ({
+        acctID: 'acct',
+        username: 'user',
+        appId: APP_ID,
+        appSecret: APP_SECRET,
+        lcid: 2052,
+      }),
+      sign: (t: FakeTransport): unknown => ({
+        acctID: 'acct',
+        username: 'user',
+        appId: APP_ID,
+        timestamp: 1_764_264_600,
+        sign: signOf(t),
+        lcid: 2052,
+      }),
+    };
+    for (const authMode of ['validate_user', 'app_secret', 'sign'] as const) {
+      const t = new FakeTransport(loginThenOk(LOGINS[authMode]));
+      await client(t, { authMode, loginBody: 'named', dialect: 'positional' }).batchSave('PUR_MRB', [model]);
+      expect(t.requests[0].req.body).toBe(JSON.stringify(expected[authMode](t)));
+      // ...and the business call follows `dialect`, here positional.
+      expect(JSON.parse(t.requests[1].req.body)).toEqual({
+        parameters: ['PUR_MRB', JSON.stringify({ Model: [model] })],
+      });
+    }
+  });
+
+  it('stays positional with the legacy business dialect', async () => {
+    const t = new FakeTransport(loginThenOk('ValidateUser'));
+    await client(t, { dialect: 'legacy' }).save('PUR_MRB', model);
+    expect(t.requests[0].req.body).toBe(JSON.stringify({ parameters: ['acct', 'user', PASSWORD, 2052] }));
+    expect(JSON.parse(t.requests[1].req.body)).toMatchObject({ format: 1, useragent: 'ApiClient' });
+  });
+
+  it('rejects an unknown loginBody', () => {
+    expect(() =>
+      client(new FakeTransport(() => json(ok())), {
+        loginBody: 'legacy' as unknown as KingdeeClientOptions['loginBody'],
+      }),
+    ).toThrow(/loginBody must be one of positional, named/);
+  });
+
+  const bareStatus = (msgCode: number, message: string): unknown => ({
+    ResponseStatus: {
+      ErrorCode: 500,
+      IsSuccess: false,
+      Errors: [{ FieldName: null, Message: message, DIndex: 0 }],
+      SuccessEntitys: [],
+      SuccessMessages: [],
+      MsgCode: msgCode,
+    },
+  });
+
+  it('a reply without LoginResultType names the body form sent and the setting to change', async () => {
+    const t = new FakeTransport(() => json(bareStatus(4, `未将对象引用设置到对象的实例 ${APP_SECRET}`)));
+    const err = await caught(client(t, { authMode: 'sign' }).save('PUR_MRB', model));
+    expect(err).toMatchObject({ kind: 'auth', code: 'KD_LOGIN_REPLY_UNRECOGNISED', msgCode: 4 });
+    expect(err.message).toBe(
+      'AuthService.LoginBySign: the reply is not a Kingdee login reply (no LoginResultType; MsgCode 4: ' +
+        '未将对象引用设置到对象的实例 ***); the login was sent in the positional body form: if this server ' +
+        'binds the named form, set loginBody "named" (KINGDEE_LOGIN_BODY=named)',
+    );
+    expect(t.count('Save')).toBe(0);
+    expectNoSecrets(err);
+  });
+
+  it.each([
+    ['an empty object', json({}), 'no LoginResultType)'],
+    [
+      'a JSON Message only',
+      json({ Message: 'Object reference not set' }),
+      'Message: Object reference not set',
+    ],
+    [
+      'non-JSON',
+      { status: 200, setCookies: [], body: '<html>login</html>' } as KingdeeHttpResponse,
+      'HTTP 200, not JSON',
+    ],
+    ['truncated JSON', { status: 200, setCookies: [], body: '{"LoginResultType":1,' }, 'not JSON'],
+  ])('%s as a login reply is KD_LOGIN_REPLY_UNRECOGNISED', async (_label, reply, detail) => {
+    const t = new FakeTransport(() => reply);
+    const err = await caught(client(t, { loginBody: 'named' }).save('PUR_MRB', model));
+    expect(err).toMatchObject({ kind: 'auth', code: 'KD_LOGIN_REPLY_UNRECOGNISED' });
+    expect(err.message).toContain(detail);
+    expect(err.message).toContain(
+      'the login was sent in the named body form: if this server binds the positional form, ' +
+        'set loginBody "positional" (KINGDEE_LOGIN_BODY=positional)',
+    );
+    expectNoSecrets(err);
+  });
+
+  it('a throttled login reply (MsgCode 14) stays transient', async () => {
+    const t = new FakeTransport(() => json(bareStatus(14, '接口调用次数超过限制')));
+    const err = await caught(client(t).save('PUR_MRB', model));
+    expect(err).toMatchObject({ kind: 'transient', code: 'KD_THROTTLED', msgCode: 14 });
+  });
+
+  it('an HTTP 5xx on a login is transient (a login is not a write)', async () => {
+    const t = new FakeTransport(() => ({ status: 502, setCookies: [], body: '<html>Bad Gateway</html>' }));
+    const err = await caught(client(t).save('PUR_MRB', model));
+    expect(err).toMatchObject({ kind: 'transient', code: 'KD_HTTP_5XX', httpStatus: 502 });
+    expect(t.count('Save')).toBe(0);
+  });
+
+  it('a reply with LoginResultType other than 1 stays KD_LOGIN_FAILED', async () => {
+    const t = new FakeTransport(() => json({ LoginResultType: -1, Message: '数据中心不存在' }));
+    const err = await caught(client(t).save('PUR_MRB', model));
+    expect(err).toMatchObject({ kind: 'auth', code: 'KD_LOGIN_FAILED' });
+    expect(err.message).toContain('LoginResultType -1');
   });
 });
 
@@ -294,6 +429,26 @@ describe('KingdeeClient error classification', () => {
     expect(read.kind).toBe('transient');
   });
 
+  it('a reset after sending a BatchSave is ambiguous; for a query transient', async () => {
+    const t = new FakeTransport(
+      withLogin(() => {
+        throw new KingdeeTransportError('reset', true, 'ECONNRESET');
+      }),
+    );
+    const c = client(t);
+    const write = await caught(c.batchSave('PUR_MRB', [model]));
+    expect(write).toMatchObject({
+      kind: 'ambiguous',
+      code: 'KD_RESPONSE_LOST',
+      requestSent: true,
+      causeCode: 'ECONNRESET',
+    });
+    expect(t.count('BatchSave')).toBe(1);
+    expect((await caught(c.executeBillQuery({ FormId: 'PUR_MRB', FieldKeys: 'FID' }))).kind).toBe(
+      'transient',
+    );
+  });
+
   it('a connection reset after sending a write is ambiguous; a refused connection transient', async () => {
     let n = 0;
     const t = new FakeTransport(
@@ -311,26 +466,158 @@ describe('KingdeeClient error classification', () => {
     expect(refused.requestSent).toBe(false);
   });
 
-  it('5xx is transient (504 on a write ambiguous)', async () => {
-    let status = 500;
-    const t = new FakeTransport(withLogin(() => ({ status, setCookies: [], body: '<html>boom</html>' })));
+  const query = { FormId: 'PUR_MRB', FieldKeys: 'FID' };
+  const proxyPage = (status: number): KingdeeHttpResponse => ({
+    status,
+    setCookies: [],
+    body: `<html><head><title>${status}</title></head><body><center>nginx</center></body></html>`,
+  });
+
+  it.each([500, 502, 503, 504])(
+    'HTTP %i with an HTML body: ambiguous on BatchSave, transient on ExecuteBillQuery',
+    async (status) => {
+      const t = new FakeTransport(withLogin(() => proxyPage(status)));
+      const c = client(t);
+      const write = await caught(c.batchSave('PUR_MRB', [model]));
+      expect(write).toMatchObject({
+        kind: 'ambiguous',
+        code: 'KD_HTTP_5XX',
+        httpStatus: status,
+        requestSent: true,
+      });
+      expect(write.mayHaveWritten).toBe(true);
+      expect(write.message).toContain(`HTTP ${status}`);
+      const read = await caught(c.executeBillQuery(query));
+      expect(read).toMatchObject({ kind: 'transient', code: 'KD_HTTP_5XX', httpStatus: status });
+      expect(t.count('BatchSave')).toBe(1);
+    },
+  );
+
+  it.each([
+    ['JSON', JSON.stringify(failed(4, 'x'))],
+    ['empty', ''],
+  ])('HTTP 500 with a %s body is ambiguous on every write service', async (_label, body) => {
+    const t = new FakeTransport(withLogin(() => ({ status: 500, setCookies: [], body })));
     const c = client(t);
-    expect((await caught(c.save('PUR_MRB', model))).kind).toBe('transient');
-    status = 504;
-    expect((await caught(c.save('PUR_MRB', model))).kind).toBe('ambiguous');
-    expect((await caught(c.executeBillQuery({ FormId: 'PUR_MRB', FieldKeys: 'FID' }))).kind).toBe(
-      'transient',
-    );
+    for (const call of [
+      () => c.save('PUR_MRB', model),
+      () => c.batchSave('PUR_MRB', [model]),
+      () => c.submit('PUR_MRB', { numbers: ['CT1'] }),
+      () => c.audit('PUR_MRB', { numbers: ['CT1'] }),
+    ]) {
+      expect(await caught(call())).toMatchObject({ kind: 'ambiguous', code: 'KD_HTTP_5XX', httpStatus: 500 });
+    }
+    expect((await caught(c.view('PUR_MRB', { number: 'CT1' }))).kind).toBe('transient');
+  });
+
+  it.each([
+    ['HTML with 200', '<html><body>Please wait…</body></html>'],
+    ['truncated JSON', '{"Result":{"ResponseStatus":{"IsSuccess":true,"SuccessEntitys":[{"Id":1'],
+    ['JSON without a ResponseStatus', JSON.stringify({ Result: { Id: 1 } })],
+    ['non-JSON text', 'response_error:'],
+  ])('%s in reply to a write is ambiguous; to a query transient', async (_label, body) => {
+    const t = new FakeTransport(withLogin(() => ({ status: 200, setCookies: [], body })));
+    const c = client(t);
+    const write = await caught(c.batchSave('PUR_MRB', [model]));
+    expect(write).toMatchObject({ kind: 'ambiguous', code: 'KD_BAD_RESPONSE', requestSent: true });
+    expect((await caught(c.executeBillQuery(query))).kind).toBe('transient');
+  });
+
+  it.each([
+    [4, 'KD_SERVER_EXCEPTION'],
+    [6, 'KD_DATABASE_FAILURE'],
+    [13, 'KD_NETWORK_CONTROL_CONFLICT'],
+  ] as const)('call-level MsgCode %i on BatchSave is ambiguous (%s)', async (msgCode, code) => {
+    const t = new FakeTransport(withLogin(() => json(failed(msgCode, '服务器内部错误'))));
+    const err = await caught(client(t).batchSave('PUR_MRB', [model]));
+    expect(err).toMatchObject({ kind: 'ambiguous', code, msgCode, requestSent: true });
+    expect(t.count('BatchSave')).toBe(1);
+  });
+
+  it.each([4, 6, 13])(
+    'call-level MsgCode %i on a write is ambiguous even with msgCodeKinds overriding it',
+    async (msgCode) => {
+      const t = new FakeTransport(withLogin(() => json(failed(msgCode, 'x'))));
+      const c = client(t, { msgCodeKinds: { [msgCode]: 'transient' } });
+      expect((await caught(c.batchSave('PUR_MRB', [model]))).kind).toBe('ambiguous');
+      expect((await caught(c.submit('PUR_MRB', { numbers: ['CT1'] }))).kind).toBe('ambiguous');
+      expect((await caught(c.audit('PUR_MRB', { numbers: ['CT1'] }))).kind).toBe('ambiguous');
+    },
+  );
+
+  it('msgCodeKinds still applies to reads and to other codes on writes', async () => {
+    let reply: unknown = [[failed(4, 'x')]];
+    const t = new FakeTransport(withLogin(() => json(reply)));
+    const c = client(t, { msgCodeKinds: { 4: 'permanent', 14: 'permanent' } });
+    expect((await caught(c.executeBillQuery(query))).kind).toBe('permanent');
+    reply = failed(14, 'x');
+    expect((await caught(c.batchSave('PUR_MRB', [model]))).kind).toBe('permanent');
+  });
+
+  it('MsgCode 4 on ExecuteBillQuery (and View) is transient', async () => {
+    let reply: unknown = [[failed(4, 'x')]];
+    const t = new FakeTransport(withLogin(() => json(reply)));
+    const c = client(t);
+    expect(await caught(c.executeBillQuery(query))).toMatchObject({
+      kind: 'transient',
+      code: 'KD_SERVER_EXCEPTION',
+      msgCode: 4,
+    });
+    reply = failed(4, 'x');
+    expect((await caught(c.view('PUR_MRB', { number: 'CT1' }))).kind).toBe('transient');
+  });
+
+  it('MsgCode 4 with SuccessEntitys on a write returns per-model outcomes', async () => {
+    const reply = failed(4, 'x', 1) as { Result: { ResponseStatus: Record<string, unknown> } };
+    reply.Result.ResponseStatus.SuccessEntitys = [{ Id: 5, Number: 'CT1', DIndex: 0 }];
+    const t = new FakeTransport(withLogin(() => json(reply)));
+    const result = await client(t).batchSave('PUR_MRB', [model, model]);
+    expect(result.outcomes.map((o) => o.status)).toEqual(['saved', 'failed']);
+  });
+
+  it('a write answered with MsgCode 4 carrying the lost-session text is not resent', async () => {
+    const t = new FakeTransport(withLogin(() => json(failed(4, '会话信息已丢失，请重新登录'))));
+    expect((await caught(client(t).save('PUR_MRB', model))).kind).toBe('ambiguous');
+    expect(t.count('Save')).toBe(1);
+    expect(t.count('ValidateUser')).toBe(1);
   });
 
   it.each([
     [14, 'transient', 'KD_THROTTLED'],
-    [6, 'transient', 'KD_DATABASE_FAILURE'],
     [2, 'auth', 'KD_NO_PERMISSION'],
-  ] as const)('call-level MsgCode %i throws %s', async (msgCode, kind, code) => {
+    [7, 'permanent', 'KD_LICENCE'],
+  ] as const)('call-level MsgCode %i on BatchSave throws %s', async (msgCode, kind, code) => {
     const t = new FakeTransport(withLogin(() => json(failed(msgCode, 'x'))));
     const err = await caught(client(t).batchSave('PUR_MRB', [model]));
     expect(err).toMatchObject({ kind, code, msgCode });
+  });
+
+  it.each([
+    [401, 'auth'],
+    [403, 'auth'],
+    [408, 'transient'],
+    [429, 'transient'],
+    [400, 'permanent'],
+  ] as const)('HTTP %i on a write is %s', async (status, kind) => {
+    const t = new FakeTransport(withLogin(() => ({ status, setCookies: [], body: '' })));
+    expect(await caught(client(t).batchSave('PUR_MRB', [model]))).toMatchObject({
+      kind,
+      code: 'KD_HTTP_STATUS',
+      httpStatus: status,
+    });
+  });
+
+  it.each([
+    ['connect', 'ECONNREFUSED'],
+    ['tls', 'ERR_TLS_CERT_ALTNAME_INVALID'],
+  ] as const)('a %s failure before sending a write is transient', async (failure, code) => {
+    const t = new FakeTransport(
+      withLogin(() => {
+        throw new KingdeeTransportError(failure, false, code);
+      }),
+    );
+    const err = await caught(client(t).batchSave('PUR_MRB', [model]));
+    expect(err).toMatchObject({ kind: 'transient', code: 'KD_NETWORK', requestSent: false });
   });
 
   it('model-level failures are returned per DIndex, not thrown', async () => {
@@ -349,11 +636,6 @@ describe('KingdeeClient error classification', () => {
     const t = new FakeTransport(withLogin(() => json([[failed(9, '字段不存在')]])));
     const err = await caught(client(t).executeBillQuery({ FormId: 'PUR_MRB', FieldKeys: 'FNope' }));
     expect(err).toMatchObject({ kind: 'permanent', msgCode: 9 });
-  });
-
-  it('an unreadable reply to a write is ambiguous', async () => {
-    const t = new FakeTransport(withLogin(() => ({ status: 200, setCookies: [], body: 'response_error:' })));
-    expect((await caught(client(t).save('PUR_MRB', model))).kind).toBe('ambiguous');
   });
 
   it('rejects bad configuration without echoing secrets', () => {

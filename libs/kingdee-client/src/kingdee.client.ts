@@ -14,7 +14,9 @@ import {
   CALL_LEVEL_MSG_CODES,
   KingdeeError,
   type KingdeeErrorKind,
+  WRITE_AMBIGUOUS_MSG_CODES,
   classifyMsgCode,
+  isKingdeeError,
   msgCodeErrorCode,
 } from './kingdee.errors';
 import {
@@ -22,6 +24,7 @@ import {
   type KingdeeClientDeps,
   type KingdeeClientOptions,
   type KingdeeDialect,
+  type KingdeeLoginBody,
   KINGDEE_DEFAULTS,
 } from './kingdee.options';
 import type {
@@ -128,6 +131,7 @@ interface ResolvedConfig {
   authMode: KingdeeAuthMode;
   timeoutMs: number;
   dialect: KingdeeDialect;
+  loginBody: KingdeeLoginBody;
   signAlgorithm: 'sha256' | 'sha1';
   sendSessionHeader: boolean;
   msgCodeKinds: Partial<Record<number, KingdeeErrorKind>> | undefined;
@@ -135,6 +139,14 @@ interface ResolvedConfig {
 
 const AUTH_MODES: readonly KingdeeAuthMode[] = ['validate_user', 'app_secret', 'sign', 'api_signature'];
 const DIALECTS: readonly KingdeeDialect[] = ['named', 'positional', 'legacy'];
+const LOGIN_BODIES: readonly KingdeeLoginBody[] = ['positional', 'named'];
+
+/** Longest server text quoted in an unrecognised-login error. */
+const MAX_QUOTED_SERVER_TEXT = 300;
+
+function clip(text: string): string {
+  return text.length > MAX_QUOTED_SERVER_TEXT ? `${text.slice(0, MAX_QUOTED_SERVER_TEXT)}…` : text;
+}
 
 function configError(message: string): KingdeeError {
   return new KingdeeError({
@@ -163,6 +175,10 @@ function resolveConfig(options: KingdeeClientOptions): ResolvedConfig {
     throw configError(`authMode must be one of ${AUTH_MODES.join(', ')}`);
   const dialect = options.dialect ?? KINGDEE_DEFAULTS.dialect;
   if (!DIALECTS.includes(dialect)) throw configError(`dialect must be one of ${DIALECTS.join(', ')}`);
+  const loginBody = options.loginBody ?? KINGDEE_DEFAULTS.loginBody;
+  if (!LOGIN_BODIES.includes(loginBody)) {
+    throw configError(`loginBody must be one of ${LOGIN_BODIES.join(', ')}`);
+  }
   if (!options.acctId) throw configError('acctId is required');
   if (!options.username) throw configError('username is required');
   if (options.authMode === 'validate_user' && !options.password) {
@@ -191,6 +207,7 @@ function resolveConfig(options: KingdeeClientOptions): ResolvedConfig {
     authMode: options.authMode,
     timeoutMs,
     dialect,
+    loginBody,
     signAlgorithm: options.signAlgorithm ?? KINGDEE_DEFAULTS.signAlgorithm,
     sendSessionHeader: options.sendSessionHeader ?? true,
     msgCodeKinds: options.msgCodeKinds,
@@ -467,13 +484,20 @@ export class KingdeeClient implements KingdeeApi {
     };
   }
 
+  /**
+   * The error for a failed ResponseStatus. On a write without SuccessEntitys, MsgCode 4/6/13 are
+   * `ambiguous` (the save may have committed before the failure); otherwise the MsgCode's kind.
+   */
   private statusError(service: string, status: KingdeeResponseStatus): KingdeeError {
     const redacted = this.redactStatus(status);
     const first = redacted.errors[0]?.message || 'request failed';
+    const write = KINGDEE_WRITE_SERVICES.has(service) && status.successEntities.length === 0;
+    const kind = classifyMsgCode(status.msgCode, this.config.msgCodeKinds, write);
+    const unknown = kind === 'ambiguous' ? '; the write may have been applied' : '';
     return new KingdeeError({
-      kind: classifyMsgCode(status.msgCode, this.config.msgCodeKinds),
+      kind,
       code: msgCodeErrorCode(status.msgCode),
-      message: `${shortService(service)} failed (MsgCode ${status.msgCode}): ${first}`,
+      message: `${shortService(service)} failed (MsgCode ${status.msgCode})${unknown}: ${first}`,
       service,
       msgCode: status.msgCode,
       errors: redacted.errors,
@@ -485,7 +509,9 @@ export class KingdeeClient implements KingdeeApi {
     return new KingdeeError({
       kind: write ? 'ambiguous' : 'transient',
       code: 'KD_BAD_RESPONSE',
-      message: `${shortService(service)}: unreadable reply${httpStatus ? ` (HTTP ${httpStatus})` : ''}`,
+      message:
+        `${shortService(service)}: unreadable reply${httpStatus ? ` (HTTP ${httpStatus})` : ''}` +
+        (write ? '; the write may have been applied' : ''),
       service,
       httpStatus,
       requestSent: true,
@@ -499,8 +525,9 @@ export class KingdeeClient implements KingdeeApi {
     for (let attempt = 0; ; attempt += 1) {
       await this.ensureSession();
       const generation = this.#session?.generation ?? -1;
-      const json = await this.post(service, params, KINGDEE_WRITE_SERVICES.has(service), signal);
-      if (!this.isLostSession(json)) return json;
+      const write = KINGDEE_WRITE_SERVICES.has(service);
+      const json = await this.post(service, params, write, signal);
+      if (!this.isLostSession(json, write)) return json;
       if (attempt >= 1) {
         const serverMessage = this.#secrets.redact(
           extractResponseStatus(json)?.status.errors[0]?.message ?? '',
@@ -519,10 +546,12 @@ export class KingdeeClient implements KingdeeApi {
     }
   }
 
-  private isLostSession(json: unknown): boolean {
+  private isLostSession(json: unknown, write: boolean): boolean {
     const extracted = extractResponseStatus(json);
     if (!extracted || extracted.status.isSuccess) return false;
     if (extracted.status.msgCode === KingdeeMsgCode.contextLost) return true;
+    // A write answered with MsgCode 4/6/13 may have been applied: never resend it on its text alone.
+    if (write && WRITE_AMBIGUOUS_MSG_CODES.has(extracted.status.msgCode)) return false;
     return extracted.status.errors.some((e) => e.message.includes(KINGDEE_LOST_SESSION_MESSAGE.slice(0, 6)));
   }
 
@@ -564,7 +593,17 @@ export class KingdeeClient implements KingdeeApi {
       ];
     }
     this.#session = null;
-    const { response, json } = await this.send(service, params, false, undefined, new Map());
+    const form = this.config.loginBody;
+    let exchanged: { response: KingdeeHttpResponse; json: unknown };
+    try {
+      exchanged = await this.send(service, params, false, undefined, new Map(), form);
+    } catch (err) {
+      if (isKingdeeError(err) && err.code === 'KD_BAD_RESPONSE') {
+        throw this.unrecognisedLogin(service, `no LoginResultType; HTTP ${err.httpStatus ?? '?'}, not JSON`);
+      }
+      throw err;
+    }
+    const { response, json } = exchanged;
     const reply = parseLoginReply(json);
     if (reply.loginResultType === KINGDEE_LOGIN_SUCCESS) {
       const cookies = parseSetCookies(response.setCookies);
@@ -576,15 +615,26 @@ export class KingdeeClient implements KingdeeApi {
       for (const v of jar.values()) this.#secrets.add(v);
       this.#generation += 1;
       this.#session = { cookies: jar, generation: this.#generation };
-      this.logger.info({ authMode, sessionCookie: sid !== '' }, 'kingdee login ok');
+      this.logger.info({ authMode, loginBody: form, sessionCookie: sid !== '' }, 'kingdee login ok');
       return;
     }
+    if (reply.loginResultType !== null) {
+      const serverMessage = this.#secrets.redact(reply.message ?? 'login rejected');
+      throw new KingdeeError({
+        kind: 'auth',
+        code: 'KD_LOGIN_FAILED',
+        message: `${shortService(service)} failed (LoginResultType ${reply.loginResultType}): ${serverMessage}`,
+        service,
+        requestSent: true,
+      });
+    }
+    // Not a login reply. Throttling (MsgCode 14) stays retryable; anything else may be a server that did
+    // not bind the body form sent, so the error names the form and the setting to change.
     const extracted = extractResponseStatus(json);
-    if (extracted && !extracted.status.isSuccess) {
-      // Throttling and server trouble during login stay retryable; anything else is an auth failure.
+    if (extracted && !extracted.status.isSuccess && extracted.status.msgCode === KingdeeMsgCode.throttled) {
       const base = this.statusError(service, extracted.status);
       throw new KingdeeError({
-        kind: base.kind === 'transient' ? 'transient' : 'auth',
+        kind: 'transient',
         code: base.code,
         message: base.message,
         service,
@@ -593,12 +643,29 @@ export class KingdeeClient implements KingdeeApi {
         requestSent: true,
       });
     }
-    const serverMessage = this.#secrets.redact(reply.message ?? 'login rejected');
-    throw new KingdeeError({
+    let detail = 'no LoginResultType';
+    if (extracted) {
+      const first = this.#secrets.redact(extracted.status.errors[0]?.message ?? '');
+      detail += `; MsgCode ${extracted.status.msgCode}${first ? `: ${clip(first)}` : ''}`;
+    } else if (reply.message) {
+      detail += `; Message: ${clip(this.#secrets.redact(reply.message))}`;
+    }
+    throw this.unrecognisedLogin(service, detail, extracted?.status.msgCode);
+  }
+
+  /** A login reply without LoginResultType: names the body form sent and the setting to change. */
+  private unrecognisedLogin(service: string, detail: string, msgCode?: number): KingdeeError {
+    const sent = this.config.loginBody;
+    const other: KingdeeLoginBody = sent === 'positional' ? 'named' : 'positional';
+    return new KingdeeError({
       kind: 'auth',
-      code: 'KD_LOGIN_FAILED',
-      message: `${shortService(service)} failed (LoginResultType ${reply.loginResultType ?? 'missing'}): ${serverMessage}`,
+      code: 'KD_LOGIN_REPLY_UNRECOGNISED',
+      message:
+        `${shortService(service)}: the reply is not a Kingdee login reply (${detail}); ` +
+        `the login was sent in the ${sent} body form: if this server binds the ${other} form, ` +
+        `set loginBody "${other}" (KINGDEE_LOGIN_BODY=${other})`,
       service,
+      msgCode,
       requestSent: true,
     });
   }
@@ -614,16 +681,20 @@ export class KingdeeClient implements KingdeeApi {
     return json;
   }
 
-  /** Every HTTP exchange with Kingdee (login included), timed by service and outcome. */
+  /**
+   * Every HTTP exchange with Kingdee (login included), timed by service and outcome. `bodyForm` is the
+   * business `dialect` unless given (logins pass `loginBody`).
+   */
   private send(
     service: string,
     params: KingdeeParam[],
     write: boolean,
     signal: AbortSignal | undefined,
     cookies: Map<string, string>,
+    bodyForm: KingdeeDialect = this.config.dialect,
   ): Promise<{ response: KingdeeHttpResponse; json: unknown }> {
     return observeKingdeeRequest(shortService(service), () =>
-      this.exchange(service, params, write, signal, cookies),
+      this.exchange(service, params, write, signal, cookies, bodyForm),
     );
   }
 
@@ -633,6 +704,7 @@ export class KingdeeClient implements KingdeeApi {
     write: boolean,
     signal: AbortSignal | undefined,
     cookies: Map<string, string>,
+    bodyForm: KingdeeDialect,
   ): Promise<{ response: KingdeeHttpResponse; json: unknown }> {
     const url = `${this.config.serverUrl}${service}.common.kdsvc`;
     const headers: Record<string, string> = {
@@ -662,7 +734,7 @@ export class KingdeeClient implements KingdeeApi {
         }),
       );
     }
-    const body = buildRequestBody(this.config.dialect, params, {
+    const body = buildRequestBody(bodyForm, params, {
       rid: this.randomId(),
       timestamp: new Date(this.clock.now()).toISOString(),
     });
@@ -679,11 +751,13 @@ export class KingdeeClient implements KingdeeApi {
     );
     this.absorbCookies(response);
     if (response.status >= 500) {
-      const ambiguous = write && response.status === 504;
+      // A proxy's 5xx (HTML or not) can come after the write committed: a write's outcome is unknown.
       throw new KingdeeError({
-        kind: ambiguous ? 'ambiguous' : 'transient',
+        kind: write ? 'ambiguous' : 'transient',
         code: 'KD_HTTP_5XX',
-        message: `${shortService(service)}: HTTP ${response.status}`,
+        message: write
+          ? `${shortService(service)}: HTTP ${response.status} after the request was sent; the write may have been applied`
+          : `${shortService(service)}: HTTP ${response.status}`,
         service,
         httpStatus: response.status,
         requestSent: true,

@@ -16,7 +16,10 @@ export const KINGDEE_SERVICES = {
 export type KingdeeServiceKey = keyof typeof KINGDEE_SERVICES;
 export type KingdeeServiceName = (typeof KINGDEE_SERVICES)[KingdeeServiceKey];
 
-/** Calls that change data: a timeout after the request left makes their outcome unknown. */
+/**
+ * Calls that change data. Once the request has left, a lost reply, a timeout, any HTTP 5xx, an
+ * unreadable reply or a call-level MsgCode 4/6/13 makes their outcome unknown (`ambiguous`).
+ */
 export const KINGDEE_WRITE_SERVICES: ReadonlySet<string> = new Set<string>([
   KINGDEE_SERVICES.save,
   KINGDEE_SERVICES.batchSave,

@@ -2,12 +2,21 @@ import { KingdeeMsgCode } from './kingdee.constants';
 import type { KingdeeFieldError } from './kingdee.types';
 
 /**
- * - `transient`: retrying later may succeed (network before the request left, 5xx, timeouts of
- *   reads, MsgCode 14 throttled, 6 DB failure, 4 exception, 13 network-control conflict);
- * - `permanent`: the request itself is wrong (parameters, fields, validation, missing base data);
- * - `auth`: login failed, session lost again after one re-login, no permission;
- * - `ambiguous`: a write whose request was sent but whose reply never arrived: the bill may or may not
- *   exist — look it up (by the idempotency key) before writing again.
+ * How the caller should react to a failure (reference: kingdee-fault-model.md):
+ * - `transient`: nothing was applied (or the call only reads) and retrying later may succeed: a
+ *   network failure before the request left (refused, DNS, TLS), MsgCode 14 throttled, HTTP 408/429;
+ *   on reads (ExecuteBillQuery, View) also timeouts, resets, HTTP 5xx, unreadable replies and
+ *   MsgCode 4/6/13; at login also MsgCode 14 and HTTP 5xx (a login writes nothing);
+ * - `permanent`: the request itself is wrong (parameters, fields, validation, missing base data,
+ *   other 4xx, bad configuration);
+ * - `auth`: login failed or its reply was not a login reply, session lost again after one re-login,
+ *   no permission, HTTP 401/403;
+ * - `ambiguous`: a write (Save, BatchSave, Submit, Audit, UnAudit, Delete) whose outcome is unknown:
+ *   the bill may exist. Raised for any HTTP 5xx, a reply that is not a readable Kingdee reply, a
+ *   call-level MsgCode 4 (exception), 6 (DB failure) or 13 (network-control conflict) without
+ *   SuccessEntitys, and a reset, timeout or caller abort after the request was sent. Look the bill up
+ *   (by the idempotency key) before writing again, and keep looking for a while: the write may still
+ *   commit after the reply was lost.
  */
 export type KingdeeErrorKind = 'transient' | 'permanent' | 'auth' | 'ambiguous';
 
@@ -74,6 +83,7 @@ export function isKingdeeError(err: unknown): err is KingdeeError {
   return err instanceof KingdeeError;
 }
 
+/** Kind of a failed ResponseStatus by MsgCode for reads; writes see {@link WRITE_AMBIGUOUS_MSG_CODES} first. */
 const DEFAULT_MSG_CODE_KINDS: Record<number, KingdeeErrorKind> = {
   [KingdeeMsgCode.contextLost]: 'auth',
   [KingdeeMsgCode.noPermission]: 'auth',
@@ -110,11 +120,30 @@ const MSG_CODE_NAMES: Record<number, string> = {
   [KingdeeMsgCode.adminLoginForbidden]: 'KD_ADMIN_LOGIN_FORBIDDEN',
 };
 
-/** Kind of a failed ResponseStatus by MsgCode (unknown codes are permanent). */
+/**
+ * MsgCodes that leave a write's outcome unknown when they come back for the call as a whole: 4
+ * (exception: it can be thrown after the save, e.g. in a plug-in or the auto submit/audit step), 6 (DB
+ * failure) and 13 (network-control conflict). On a write
+ * (`KINGDEE_WRITE_SERVICES`) without SuccessEntitys they are `ambiguous`, whatever `msgCodeKinds` says;
+ * on reads they are `transient` (or as `msgCodeKinds` says).
+ */
+export const WRITE_AMBIGUOUS_MSG_CODES: ReadonlySet<number> = new Set<number>([
+  KingdeeMsgCode.exception,
+  KingdeeMsgCode.databaseFailure,
+  KingdeeMsgCode.networkControlConflict,
+]);
+
+/**
+ * Kind of a failed ResponseStatus by MsgCode (unknown codes are permanent). With `write` true (the call
+ * is a write and the reply lists no SuccessEntitys), {@link WRITE_AMBIGUOUS_MSG_CODES} are `ambiguous`
+ * before `overrides` are consulted; `overrides` (option `msgCodeKinds`) apply to everything else.
+ */
 export function classifyMsgCode(
   msgCode: number,
   overrides?: Partial<Record<number, KingdeeErrorKind>>,
+  write = false,
 ): KingdeeErrorKind {
+  if (write && WRITE_AMBIGUOUS_MSG_CODES.has(msgCode)) return 'ambiguous';
   return overrides?.[msgCode] ?? DEFAULT_MSG_CODE_KINDS[msgCode] ?? 'permanent';
 }
 
@@ -123,8 +152,12 @@ export function msgCodeErrorCode(msgCode: number): string {
 }
 
 /**
- * MsgCodes that concern the call as a whole (the server did not get to the models), so a Save /
- * BatchSave with them throws instead of returning per-model outcomes.
+ * MsgCodes that concern the call as a whole, so a Save / BatchSave / Submit / Audit / View with one of
+ * them and no SuccessEntitys throws instead of returning per-model outcomes. For most of them the
+ * server did not get to the models (1 lost session, 2 permission, 3 operation id, 7 licence, 14
+ * throttled, 15 admin login): nothing was applied. For 4 (exception), 6 (DB failure) and 13
+ * (network-control conflict) that is not certain: on a write they throw `ambiguous`
+ * ({@link WRITE_AMBIGUOUS_MSG_CODES}), on a read `transient`.
  */
 export const CALL_LEVEL_MSG_CODES: ReadonlySet<number> = new Set<number>([
   KingdeeMsgCode.contextLost,

@@ -19,6 +19,14 @@ export type KingdeeAuthMode = 'validate_user' | 'app_secret' | 'sign' | 'api_sig
  */
 export type KingdeeDialect = 'named' | 'positional' | 'legacy';
 
+/**
+ * Body form of the login calls (ValidateUser, LoginByAppSecret, LoginBySign), independent of the
+ * business-call {@link KingdeeDialect}:
+ * - `positional`: `{"parameters":[acctId, username, password, lcid]}`, as the official SDKs send it;
+ * - `named`: `{"acctID":…,"username":…,"password":…,"lcid":…}`.
+ */
+export type KingdeeLoginBody = 'positional' | 'named';
+
 /** Everything the client needs; plain values (the caller reads env/config and validates it). */
 export interface KingdeeClientOptions {
   /** e.g. `https://host/k3cloud/` (a trailing slash is added when missing). */
@@ -40,8 +48,14 @@ export interface KingdeeClientOptions {
   sessions?: number;
   /** Per-request timeout in ms (default 120000, as the SDKs). */
   timeoutMs?: number;
-  /** Body dialect (default `named`). */
+  /** Body dialect of business calls (default `named`); logins follow `loginBody`. */
   dialect?: KingdeeDialect;
+  /**
+   * Body form of the login call (default `positional`, as the official SDKs send it). Set `named` only
+   * for a server that binds the named form; a login reply without `LoginResultType` fails with
+   * `KD_LOGIN_REPLY_UNRECOGNISED` naming the form sent.
+   */
+  loginBody?: KingdeeLoginBody;
   /** Hash for LoginBySign; older patches used SHA-1 (default `sha256`). */
   signAlgorithm?: 'sha256' | 'sha1';
   /** Also send the session id as a `kdservice-sessionid` header, as the Python SDK does (default true). */
@@ -65,5 +79,6 @@ export const KINGDEE_DEFAULTS = {
   sessions: 1,
   timeoutMs: 120_000,
   dialect: 'named' as KingdeeDialect,
+  loginBody: 'positional' as KingdeeLoginBody,
   signAlgorithm: 'sha256' as const,
 } as const;

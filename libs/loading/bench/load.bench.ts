@@ -34,7 +34,7 @@ import { KingdeeDocument, TopicNames } from '@libs/contracts';
 import { createDataSource, initializeDataSource } from '@libs/database';
 import { createIsolatedEnv } from '@libs/devstack';
 import { ConsumedMessage, EventProducer, createKafka } from '@libs/kafka';
-import { createLoadProcessor } from '@libs/loading';
+import { createLoaderEngine } from '@libs/loading';
 import { compileScheme } from '@libs/mapping';
 import { Scheme, loadSchemeFile } from '@libs/scheme';
 import { answerParent, RssSampler, mb, median, pct, runChild, settle } from '@libs/devstack';
@@ -55,6 +55,7 @@ interface Options {
   heapMb?: number;
   childNodeArgs?: string;
   scheme: string;
+  lookupBeforeWrite: 'always' | 'after-ambiguity';
   child?: boolean;
 }
 
@@ -72,6 +73,7 @@ interface ChildConfig {
   databaseUrl: string;
   schema: string;
   topics: TopicNames;
+  lookupBeforeWrite: 'always' | 'after-ambiguity';
 }
 
 interface ChildResult {
@@ -98,8 +100,18 @@ const int = (v: string) => {
 const env = (name: string, fallback: number): number =>
   process.env[name] !== undefined && process.env[name] !== '' ? int(process.env[name]!) : fallback;
 
-function schemeFor(shipped: Scheme, id: string, mode: Mode, batch: number): Scheme {
-  return { ...shipped, id, target: { ...shipped.target, batchSize: batch, submitMode: mode } };
+function schemeFor(
+  shipped: Scheme,
+  id: string,
+  mode: Mode,
+  batch: number,
+  lookupBeforeWrite: Scheme['target']['lookupBeforeWrite'],
+): Scheme {
+  return {
+    ...shipped,
+    id,
+    target: { ...shipped.target, batchSize: batch, submitMode: mode, lookupBeforeWrite },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -107,7 +119,13 @@ function schemeFor(shipped: Scheme, id: string, mode: Mode, batch: number): Sche
 
 async function child(cfg: ChildConfig): Promise<ChildResult> {
   const rss = new RssSampler().start();
-  const scheme = schemeFor(loadSchemeFile(cfg.schemeFile), cfg.schemeId, cfg.mode, cfg.batch);
+  const scheme = schemeFor(
+    loadSchemeFile(cfg.schemeFile),
+    cfg.schemeId,
+    cfg.mode,
+    cfg.batch,
+    cfg.lookupBeforeWrite,
+  );
   // The messages as a consumer would hand them over: bytes, sliced out of the file without parsing
   // (lines are `key<TAB>document JSON`), so set-up leaves no garbage behind in the child.
   // S disjoint slices, as S partitions consumed concurrently: message i goes to partition i mod S.
@@ -206,7 +224,9 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
     }
   };
 
-  const processor = createLoadProcessor({
+  // The loader service's engine: consumer path, settler, lease keeper (the settler finds nothing to
+  // do on the fault-free path; its polling is part of the cost).
+  const engine = createLoaderEngine({
     config,
     ds,
     producer,
@@ -215,7 +235,9 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
     owner: `bench-${process.pid}`,
     logger: silentLogger,
   });
-  const ctx = { heartbeat: async () => undefined, isRunning: () => true };
+  await engine.start();
+  const processor = engine.processor;
+  const ctx = { isRunning: () => true, signal: new AbortController().signal };
 
   // Each slice consumed in order, chunk by chunk, all slices at once.
   let handleCalls = 0;
@@ -232,6 +254,7 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
   );
   const elapsedMs = performance.now() - t0;
   const peakRss = rss.peakBytes();
+  await engine.stop();
   await producer.disconnect();
   await ds.destroy();
   const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -405,6 +428,7 @@ async function main(opts: Options): Promise<number> {
             databaseUrl: benchEnv.databaseUrl,
             schema: benchEnv.schema,
             topics: benchEnv.topics,
+            lookupBeforeWrite: opts.lookupBeforeWrite,
           } satisfies ChildConfig,
           execArgv,
         );
@@ -549,6 +573,11 @@ const program = new Command()
   .option('--heap-mb <n>', "child's --max-old-space-size (default: Node's own, as the services run)", int)
   .option('--child-node-args <flags>', "extra node flags for the child, e.g. '--cpu-prof'")
   .option('-s, --scheme <file>', 'scheme file', 'schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml')
+  .option(
+    '--lookup-before-write <mode>',
+    'scheme target.lookupBeforeWrite: after-ambiguity (shipped) or always (one look-up per BatchSave) (BENCH_LOOKUP)',
+    process.env.BENCH_LOOKUP || 'after-ambiguity',
+  )
   .option('--child', '(internal) run as the measured child', false)
   .action(async (opts: Options) => {
     if (opts.child) return answerParent<ChildConfig, unknown>('loader', child);

@@ -1,61 +1,143 @@
 import { DataSource } from 'typeorm';
+import { queryRows } from '@libs/database';
+import { KingdeeDocument } from '@libs/contracts';
 
-export type ClaimState = 'in_flight' | 'loaded' | 'failed';
+/** Claim states of the write protocol (libs/loading/README.md). */
+export const CLAIM_STATES = [
+  'writing',
+  'settling',
+  'saved_not_audited',
+  'loaded',
+  'failed',
+  'free',
+  'conflict_in_erp',
+  'duplicate_in_erp',
+] as const;
+export type ClaimState = (typeof CLAIM_STATES)[number];
 
-export interface ClaimRow {
+/** States whose row has an owner and a lease (the others are outcomes). */
+export const HELD_STATES: readonly ClaimState[] = ['writing', 'settling', 'saved_not_audited'];
+/** Outcomes after which nobody writes the bill again. */
+export const FINAL_STATES: readonly ClaimState[] = ['loaded', 'conflict_in_erp', 'duplicate_in_erp'];
+
+/** A claim this process holds: every change of it is conditional on owner and epoch. */
+export interface HeldClaim {
+  schemeId: string;
+  billKey: string;
+  epoch: string;
+}
+
+/** What the consumer path needs to know of a claim before claiming. */
+export interface ClaimSummary {
   billKey: string;
   state: ClaimState;
-  owner: string | null;
-  leaseExpired: boolean;
+  /** Held by a live lease (of any owner). */
+  live: boolean;
   contentHash: string | null;
   kingdeeId: string | null;
   kingdeeNumber: string | null;
-  attempts: number;
+  reason: string | null;
 }
 
-export interface ClaimResult {
-  billKey: string;
-  /** The row existed before (a previous attempt: its outcome may be unknown → look up first). */
-  hadPrevious: boolean;
+/** A held claim as the settler works on it. */
+export interface SettlingClaim extends HeldClaim {
+  state: 'writing' | 'settling' | 'saved_not_audited';
+  /** A look-up started now counts as made after the settle deadline (Postgres clock). */
+  deadlinePassed: boolean;
+  settleDeadline: Date | null;
+  document: KingdeeDocument | null;
+  kingdeeId: string | null;
+  kingdeeNumber: string | null;
+  attempts: number;
+  reason: string | null;
+}
+
+/** One state change of a held claim. */
+export interface ClaimTransition {
+  claim: HeldClaim;
+  state: ClaimState;
+  kingdeeId?: string | null;
+  kingdeeNumber?: string | null;
+  contentHash?: string;
+  reason?: string | null;
+  detail?: Record<string, unknown> | null;
+  /** settling / saved_not_audited: when to look again (ms from now; default at once). */
+  recheckInMs?: number;
+  /** settling: the window after the last write before "not written" may be concluded. */
+  settleWindowMs?: number;
 }
 
 /**
- * Per-bill claims in Postgres: the guarantee behind "at most one bill per source order" across
- * replicas, rebalances and crashes. A claim is taken before the write to Kingdee and settled
- * (loaded / failed) after it; an in-flight claim whose lease expired means the outcome is unknown.
+ * Per-bill claims in Postgres. Each method is one statement; every change of a held claim is
+ * conditional on (owner, epoch), so a replica that lost a claim can no longer change it.
  */
 export interface ClaimStore {
-  read(schemeId: string, billKeys: string[]): Promise<Map<string, ClaimRow>>;
-  /** Atomically claims the keys that are free, failed, or in flight with an expired lease. */
-  claim(
-    schemeId: string,
+  read(schemeId: string, billKeys: string[]): Promise<Map<string, ClaimSummary>>;
+  /**
+   * Claims keys that are absent, `free` or `failed` for `owner` (state `writing`, epoch + 1, lease),
+   * storing the document. Keys held by anyone, unresolved or final are not claimed.
+   */
+  claim(owner: string, leaseMs: number, docs: KingdeeDocument[]): Promise<HeldClaim[]>;
+  /**
+   * The fence before a write: sets `last_write_at = now()` and renews the lease of claims still
+   * `writing` under this owner and epoch with a live lease. Returns the fenced ones.
+   */
+  fence(owner: string, leaseMs: number, claims: HeldClaim[]): Promise<HeldClaim[]>;
+  /**
+   * Applies transitions (conditional on owner and epoch); returns the keys that changed. A claim
+   * going (back) to `writing` gets a fresh lease of `leaseMs`.
+   */
+  transition(owner: string, changes: ClaimTransition[], leaseMs?: number): Promise<Set<string>>;
+  /**
+   * Gives claims back. Where this epoch wrote (and `notApplied` does not say every write of it
+   * applied nothing) the claim becomes `settling` with the deadline from its last write, so a release
+   * never hides a write. Otherwise `free` — or, with `keepDocument` (the claim row is the only copy
+   * of the document), `settling` with a deadline of now, so the settler finishes it.
+   */
+  release(
+    owner: string,
+    claims: HeldClaim[],
+    settleWindowMs: (schemeId: string) => number,
+    mode?: ReleaseMode,
+  ): Promise<void>;
+  /** Renews every held claim of `owner`; returns the `writing` ones still held. */
+  renew(owner: string, leaseMs: number): Promise<HeldClaim[]>;
+  /**
+   * Takes over claims of the given schemes whose lease expired: they become this owner's, epoch + 1,
+   * and `writing` ones become `settling` (deadline from their last write, or now if that epoch never
+   * wrote): whoever takes over settles before writing.
+   */
+  takeOver(
     owner: string,
     leaseMs: number,
-    items: Array<{ billKey: string; contentHash: string }>,
-  ): Promise<ClaimResult[]>;
-  settleLoaded(
-    schemeId: string,
-    owner: string,
-    items: Array<{
-      billKey: string;
-      kingdeeId: string | null;
-      kingdeeNumber: string | null;
-      contentHash: string;
-    }>,
-  ): Promise<void>;
-  settleFailed(schemeId: string, owner: string, billKeys: string[]): Promise<void>;
-  /** Gives a claim back without an outcome (nothing was written: safe to retry at once). */
-  release(schemeId: string, owner: string, billKeys: string[]): Promise<void>;
+    schemes: Array<{ schemeId: string; settleWindowMs: number }>,
+    limit: number,
+  ): Promise<HeldClaim[]>;
+  /** This owner's settling / saved-not-audited claims due for a look. */
+  due(owner: string, limit: number): Promise<SettlingClaim[]>;
+  /** Ends the leases of everything `owner` holds (shutdown: the next loader settles at once). */
+  endLeases(owner: string): Promise<number>;
+  /** Whether a loaded bill of the scheme kept the number it was sent with (no numbering rule). */
+  numbersKept(schemeId: string): Promise<boolean>;
 }
+
+const KEY = (schemeId: string, billKey: string) => `${schemeId}\u0000${billKey}`;
+export interface ReleaseMode {
+  notApplied?: boolean;
+  keepDocument?: boolean;
+}
+
+export const claimKey = (c: { schemeId: string; billKey: string }): string => KEY(c.schemeId, c.billKey);
 
 export class PostgresClaimStore implements ClaimStore {
   constructor(private readonly ds: DataSource) {}
 
-  async read(schemeId: string, billKeys: string[]): Promise<Map<string, ClaimRow>> {
+  async read(schemeId: string, billKeys: string[]): Promise<Map<string, ClaimSummary>> {
     if (billKeys.length === 0) return new Map();
-    const rows: Array<Record<string, unknown>> = await this.ds.query(
-      `SELECT bill_key, state, owner, (lease_until IS NULL OR lease_until < now()) AS lease_expired, content_hash,
-              kingdee_id, kingdee_number, attempts
+    const rows = await queryRows<Record<string, unknown>>(
+      this.ds,
+      `SELECT bill_key, state, (lease_until IS NOT NULL AND lease_until > now()) AS live, content_hash,
+              kingdee_id, kingdee_number, reason
          FROM bill_claims WHERE scheme_id = $1 AND bill_key = ANY($2::text[])`,
       [schemeId, billKeys],
     );
@@ -65,78 +147,220 @@ export class PostgresClaimStore implements ClaimStore {
         {
           billKey: String(r.bill_key),
           state: r.state as ClaimState,
-          owner: (r.owner as string) ?? null,
-          leaseExpired: Boolean(r.lease_expired),
+          live: Boolean(r.live),
           contentHash: (r.content_hash as string) ?? null,
           kingdeeId: (r.kingdee_id as string) ?? null,
           kingdeeNumber: (r.kingdee_number as string) ?? null,
-          attempts: Number(r.attempts),
+          reason: (r.reason as string) ?? null,
         },
       ]),
     );
   }
 
-  async claim(
-    schemeId: string,
-    owner: string,
-    leaseMs: number,
-    items: Array<{ billKey: string; contentHash: string }>,
-  ): Promise<ClaimResult[]> {
-    if (items.length === 0) return [];
-    // attempts counts claims of the row: 1 means this statement inserted it (no earlier attempt),
-    // more means an earlier attempt existed whose outcome may be unknown.
-    const rows: Array<{ bill_key: string; attempts: number }> = await this.ds.query(
-      `INSERT INTO bill_claims AS c (scheme_id, bill_key, state, owner, lease_until, content_hash, attempts, updated_at)
-       SELECT $1, i.bill_key, 'in_flight', $4, now() + ($5 || ' milliseconds')::interval, i.content_hash, 1, now()
-         FROM unnest($2::text[], $3::text[]) AS i(bill_key, content_hash)
-       ON CONFLICT (scheme_id, bill_key) DO UPDATE SET state = 'in_flight', owner = EXCLUDED.owner,
-         lease_until = EXCLUDED.lease_until, content_hash = EXCLUDED.content_hash, attempts = c.attempts + 1, updated_at = now()
-       WHERE c.state = 'failed' OR (c.state = 'in_flight' AND (c.lease_until < now() OR c.owner = EXCLUDED.owner))
-       RETURNING c.bill_key, c.attempts`,
-      [schemeId, items.map((i) => i.billKey), items.map((i) => i.contentHash), owner, String(leaseMs)],
+  async claim(owner: string, leaseMs: number, docs: KingdeeDocument[]): Promise<HeldClaim[]> {
+    if (docs.length === 0) return [];
+    const rows = await queryRows<{ scheme_id: string; bill_key: string; epoch: string }>(
+      this.ds,
+      `INSERT INTO bill_claims AS c (scheme_id, bill_key, state, owner, epoch, lease_until, content_hash, document,
+              attempts, updated_at)
+       SELECT i.scheme_id, i.bill_key, 'writing', $1, 1, now() + $2 * interval '1 millisecond', i.content_hash,
+              i.document::jsonb, 0, now()
+         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS i(scheme_id, bill_key, content_hash, document)
+       ON CONFLICT (scheme_id, bill_key) DO UPDATE SET state = 'writing', owner = EXCLUDED.owner,
+              epoch = c.epoch + 1, lease_until = EXCLUDED.lease_until, content_hash = EXCLUDED.content_hash,
+              document = EXCLUDED.document, reason = NULL, detail = NULL, settle_deadline = NULL,
+              next_check_at = NULL, updated_at = now()
+        WHERE c.state IN ('free', 'failed')
+       RETURNING c.scheme_id, c.bill_key, c.epoch::text AS epoch`,
+      [
+        owner,
+        leaseMs,
+        docs.map((d) => d.schemeId),
+        docs.map((d) => d.billKey),
+        docs.map((d) => d.contentHash),
+        docs.map((d) => JSON.stringify(d)),
+      ],
     );
-    return rows.map((r) => ({ billKey: r.bill_key, hadPrevious: Number(r.attempts) > 1 }));
+    return rows.map((r) => ({ schemeId: r.scheme_id, billKey: r.bill_key, epoch: String(r.epoch) }));
   }
 
-  async settleLoaded(
-    schemeId: string,
-    owner: string,
-    items: Array<{
-      billKey: string;
-      kingdeeId: string | null;
-      kingdeeNumber: string | null;
-      contentHash: string;
-    }>,
-  ): Promise<void> {
-    if (items.length === 0) return;
-    await this.ds.query(
-      `UPDATE bill_claims c SET state = 'loaded', owner = NULL, lease_until = NULL, kingdee_id = u.kingdee_id,
-              kingdee_number = u.kingdee_number, content_hash = u.content_hash, updated_at = now()
-         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS u(bill_key, kingdee_id, kingdee_number, content_hash)
-        WHERE c.scheme_id = $1 AND c.bill_key = u.bill_key AND (c.owner = $2 OR c.state <> 'loaded')`,
+  async fence(owner: string, leaseMs: number, claims: HeldClaim[]): Promise<HeldClaim[]> {
+    if (claims.length === 0) return [];
+    const rows = await queryRows<{ scheme_id: string; bill_key: string; epoch: string }>(
+      this.ds,
+      `UPDATE bill_claims c SET last_write_at = now(), write_epoch = c.epoch,
+              lease_until = now() + $2 * interval '1 millisecond', attempts = c.attempts + 1, updated_at = now()
+         FROM unnest($3::text[], $4::text[], $5::bigint[]) AS h(scheme_id, bill_key, epoch)
+        WHERE c.scheme_id = h.scheme_id AND c.bill_key = h.bill_key AND c.owner = $1 AND c.epoch = h.epoch
+          AND c.state = 'writing' AND c.lease_until > now()
+       RETURNING c.scheme_id, c.bill_key, c.epoch::text AS epoch`,
+      [owner, leaseMs, ...held(claims)],
+    );
+    return rows.map((r) => ({ schemeId: r.scheme_id, billKey: r.bill_key, epoch: String(r.epoch) }));
+  }
+
+  async transition(owner: string, changes: ClaimTransition[], leaseMs = 0): Promise<Set<string>> {
+    if (changes.length === 0) return new Set();
+    const rows = await queryRows<{ scheme_id: string; bill_key: string }>(
+      this.ds,
+      `UPDATE bill_claims c SET state = u.state,
+              owner = CASE WHEN u.state IN ('writing', 'settling', 'saved_not_audited') THEN c.owner END,
+              lease_until = CASE WHEN u.state = 'writing' THEN now() + $13 * interval '1 millisecond'
+                WHEN u.state IN ('settling', 'saved_not_audited') THEN c.lease_until END,
+              kingdee_id = COALESCE(u.kingdee_id, c.kingdee_id),
+              kingdee_number = COALESCE(u.kingdee_number, c.kingdee_number),
+              content_hash = COALESCE(u.content_hash, c.content_hash),
+              reason = u.reason, detail = u.detail::jsonb,
+              document = CASE WHEN u.state = 'loaded' THEN NULL ELSE c.document END,
+              settle_deadline = CASE
+                WHEN u.state = 'settling' AND c.state = 'settling' THEN c.settle_deadline
+                WHEN u.state = 'settling' THEN COALESCE(c.last_write_at, now()) + u.window_ms * interval '1 millisecond' END,
+              next_check_at = CASE WHEN u.state IN ('settling', 'saved_not_audited')
+                THEN now() + u.recheck_ms * interval '1 millisecond' END,
+              updated_at = now()
+         FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                     $10::text[], $11::bigint[], $12::bigint[])
+              AS u(scheme_id, bill_key, epoch, state, kingdee_id, kingdee_number, content_hash, reason, detail,
+                   window_ms, recheck_ms)
+        WHERE c.scheme_id = u.scheme_id AND c.bill_key = u.bill_key AND c.owner = $1 AND c.epoch = u.epoch
+       RETURNING c.scheme_id, c.bill_key`,
       [
-        schemeId,
         owner,
-        items.map((i) => i.billKey),
-        items.map((i) => i.kingdeeId),
-        items.map((i) => i.kingdeeNumber),
-        items.map((i) => i.contentHash),
+        ...held(changes.map((c) => c.claim)),
+        changes.map((c) => c.state),
+        changes.map((c) => c.kingdeeId ?? null),
+        changes.map((c) => c.kingdeeNumber ?? null),
+        changes.map((c) => c.contentHash ?? null),
+        changes.map((c) => c.reason ?? null),
+        changes.map((c) => (c.detail ? JSON.stringify(c.detail) : null)),
+        changes.map((c) => c.settleWindowMs ?? 0),
+        changes.map((c) => c.recheckInMs ?? 0),
+        leaseMs,
+      ],
+    );
+    return new Set(rows.map((r) => KEY(r.scheme_id, r.bill_key)));
+  }
+
+  async release(
+    owner: string,
+    claims: HeldClaim[],
+    settleWindowMs: (schemeId: string) => number,
+    mode: ReleaseMode = {},
+  ): Promise<void> {
+    if (claims.length === 0) return;
+    await this.ds.query(
+      `WITH r AS (SELECT c.scheme_id, c.bill_key, COALESCE(c.write_epoch = c.epoch AND NOT $6, false) AS wrote,
+                         $7::boolean AS keep, h.window_ms
+                    FROM bill_claims c
+                    JOIN unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS h(scheme_id, bill_key, epoch, window_ms)
+                      ON c.scheme_id = h.scheme_id AND c.bill_key = h.bill_key AND c.epoch = h.epoch
+                   WHERE c.owner = $1 AND c.state = 'writing')
+       UPDATE bill_claims c SET
+              state = CASE WHEN r.wrote OR r.keep THEN 'settling' ELSE 'free' END,
+              owner = CASE WHEN r.wrote OR r.keep THEN c.owner END,
+              lease_until = CASE WHEN r.wrote OR r.keep THEN c.lease_until END,
+              settle_deadline = CASE WHEN r.wrote THEN c.last_write_at + r.window_ms * interval '1 millisecond'
+                WHEN r.keep THEN now() END,
+              next_check_at = CASE WHEN r.wrote OR r.keep THEN now() END,
+              updated_at = now()
+         FROM r WHERE c.scheme_id = r.scheme_id AND c.bill_key = r.bill_key`,
+      [
+        owner,
+        ...held(claims),
+        claims.map((c) => settleWindowMs(c.schemeId)),
+        mode.notApplied ?? false,
+        mode.keepDocument ?? false,
       ],
     );
   }
 
-  async settleFailed(schemeId: string, owner: string, billKeys: string[]): Promise<void> {
-    if (billKeys.length === 0) return;
-    await this.ds.query(
-      `UPDATE bill_claims SET state = 'failed', owner = NULL, lease_until = NULL, updated_at = now()
-        WHERE scheme_id = $1 AND bill_key = ANY($3::text[]) AND owner = $2 AND state = 'in_flight'`,
-      [schemeId, owner, billKeys],
+  async renew(owner: string, leaseMs: number): Promise<HeldClaim[]> {
+    const rows = await queryRows<{ scheme_id: string; bill_key: string; epoch: string }>(
+      this.ds,
+      `WITH renewed AS (
+         UPDATE bill_claims SET lease_until = now() + $2 * interval '1 millisecond'
+          WHERE owner = $1 AND state IN ('writing', 'settling', 'saved_not_audited')
+         RETURNING scheme_id, bill_key, epoch, state)
+       SELECT scheme_id, bill_key, epoch::text AS epoch FROM renewed WHERE state = 'writing'`,
+      [owner, leaseMs],
     );
+    return rows.map((r) => ({ schemeId: r.scheme_id, billKey: r.bill_key, epoch: String(r.epoch) }));
   }
 
-  async release(schemeId: string, owner: string, billKeys: string[]): Promise<void> {
-    if (billKeys.length === 0) return;
-    // Back to "failed" (free to claim) rather than deleted: the row remembers an attempt was made.
-    await this.settleFailed(schemeId, owner, billKeys);
+  async takeOver(
+    owner: string,
+    leaseMs: number,
+    schemes: Array<{ schemeId: string; settleWindowMs: number }>,
+    limit: number,
+  ): Promise<HeldClaim[]> {
+    if (schemes.length === 0) return [];
+    const rows = await queryRows<{ scheme_id: string; bill_key: string; epoch: string }>(
+      this.ds,
+      `WITH expired AS (
+         SELECT scheme_id, bill_key FROM bill_claims
+          WHERE scheme_id = ANY($3::text[]) AND state IN ('writing', 'settling', 'saved_not_audited')
+            AND lease_until < now()
+          ORDER BY lease_until LIMIT $5 FOR UPDATE SKIP LOCKED)
+       UPDATE bill_claims c SET owner = $1, epoch = c.epoch + 1, lease_until = now() + $2 * interval '1 millisecond',
+              state = CASE WHEN c.state = 'writing' THEN 'settling' ELSE c.state END,
+              settle_deadline = CASE WHEN c.state <> 'writing' THEN c.settle_deadline
+                WHEN c.write_epoch = c.epoch THEN c.last_write_at + w.window_ms * interval '1 millisecond'
+                ELSE now() END,
+              next_check_at = now(), updated_at = now()
+         FROM expired, unnest($3::text[], $4::bigint[]) AS w(scheme_id, window_ms)
+        WHERE c.scheme_id = expired.scheme_id AND c.bill_key = expired.bill_key AND w.scheme_id = c.scheme_id
+       RETURNING c.scheme_id, c.bill_key, c.epoch::text AS epoch`,
+      [owner, leaseMs, schemes.map((s) => s.schemeId), schemes.map((s) => s.settleWindowMs), limit],
+    );
+    return rows.map((r) => ({ schemeId: r.scheme_id, billKey: r.bill_key, epoch: String(r.epoch) }));
   }
+
+  async due(owner: string, limit: number): Promise<SettlingClaim[]> {
+    const rows = await queryRows<Record<string, unknown>>(
+      this.ds,
+      `SELECT scheme_id, bill_key, epoch::text AS epoch, state, settle_deadline,
+              (settle_deadline IS NOT NULL AND now() >= settle_deadline) AS deadline_passed, document,
+              kingdee_id, kingdee_number, attempts, reason
+         FROM bill_claims
+        WHERE owner = $1 AND state IN ('settling', 'saved_not_audited') AND lease_until > now()
+          AND next_check_at <= now()
+        ORDER BY next_check_at LIMIT $2`,
+      [owner, limit],
+    );
+    return rows.map((r) => ({
+      schemeId: String(r.scheme_id),
+      billKey: String(r.bill_key),
+      epoch: String(r.epoch),
+      state: r.state as SettlingClaim['state'],
+      deadlinePassed: Boolean(r.deadline_passed),
+      settleDeadline: (r.settle_deadline as Date) ?? null,
+      document: (r.document as KingdeeDocument) ?? null,
+      kingdeeId: (r.kingdee_id as string) ?? null,
+      kingdeeNumber: (r.kingdee_number as string) ?? null,
+      attempts: Number(r.attempts),
+      reason: (r.reason as string) ?? null,
+    }));
+  }
+
+  async numbersKept(schemeId: string): Promise<boolean> {
+    const rows: unknown[] = await this.ds.query(
+      `SELECT 1 FROM bill_claims WHERE scheme_id = $1 AND state = 'loaded' AND upper(kingdee_number) = upper(bill_key) LIMIT 1`,
+      [schemeId],
+    );
+    return rows.length > 0;
+  }
+
+  async endLeases(owner: string): Promise<number> {
+    const rows = await queryRows<unknown>(
+      this.ds,
+      `UPDATE bill_claims SET lease_until = now() - interval '1 millisecond', updated_at = now()
+        WHERE owner = $1 AND state IN ('writing', 'settling', 'saved_not_audited') RETURNING bill_key`,
+      [owner],
+    );
+    return rows.length;
+  }
+}
+
+function held(claims: HeldClaim[]): [string[], string[], string[]] {
+  return [claims.map((c) => c.schemeId), claims.map((c) => c.billKey), claims.map((c) => c.epoch)];
 }

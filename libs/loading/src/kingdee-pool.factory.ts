@@ -15,6 +15,7 @@ export function createKingdeePool(config: LoaderConfig, logger: AppLogger): King
       lcid: config.KINGDEE_LCID,
       orgNumber: config.KINGDEE_ORG_NUMBER || undefined,
       authMode: config.KINGDEE_AUTH_MODE,
+      loginBody: config.KINGDEE_LOGIN_BODY,
       sessions: config.KINGDEE_SESSIONS,
       timeoutMs: config.KINGDEE_TIMEOUT_MS,
     },

@@ -1,58 +1,145 @@
 import { DataSource } from 'typeorm';
 import { AuditPublisher } from '@libs/audit';
 import { AppLogger } from '@libs/common';
-import { LoaderConfig } from '@libs/config';
+import { LoaderConfig, settleWindowMs } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
-import { DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import { PostgresPayloadStore } from '@libs/database';
+import { DeadLetterPublisher, EventProducer } from '@libs/kafka';
+import { ParkedMessageStore, SchemeHolds } from '@libs/parking';
 import { Scheme } from '@libs/scheme';
-import { PostgresClaimStore } from './claim.store';
+import { ClaimStore, PostgresClaimStore } from './claim.store';
+import { CircuitStateName, ConnectionCircuit, KingdeeConnection } from './connection-circuit';
 import { createKingdeePool } from './kingdee-pool.factory';
-import { CircuitStateName, LoaderCircuit } from './loader-circuit';
+import { LeaseKeeper } from './lease-keeper';
 import { LoadProcessor } from './load.processor';
+import { SettlePolicy } from './settle-policy';
+import { Settler } from './settler.service';
 
-export interface LoadProcessorDeps {
+export interface LoaderEngineDeps {
   config: LoaderConfig;
   ds: DataSource;
   producer: EventProducer;
   topics: TopicNames;
   schemes: Map<string, Scheme>;
+  /** This process's id: owner of its claims. */
   owner: string;
   logger: AppLogger;
-  onCircuitState?: (state: CircuitStateName, lastError?: string) => void;
+  onCircuitState?: (connectionId: string, state: CircuitStateName, lastError?: string) => void;
+  /** Whether this process drains parked documents (the loader service: yes; replay: no). */
+  drain?: boolean;
+  /** Replaces the Kingdee connection built from config (tests: a sandbox per connection). */
+  connections?: (scheme: Scheme) => KingdeeConnection;
+  /** Replaces the Postgres claim store (tests: one that fails mid-way, as a killed process would). */
+  claims?: ClaimStore;
 }
 
-/** The loader's processor wired from validated config: used by the loader service and by replay. */
-export function createLoadProcessor(deps: LoadProcessorDeps): LoadProcessor {
-  const { config } = deps;
-  const circuit = new LoaderCircuit(
-    {
-      threshold: 3,
-      halfOpenAfterMs: 10_000,
-      initialDelayMs: 500,
-      maxDelayMs: 30_000,
-      onStateChange: deps.onCircuitState,
-    },
-    deps.logger,
-  );
-  return new LoadProcessor(
-    (id) => deps.schemes.get(id),
-    createKingdeePool(config, deps.logger),
-    new PostgresClaimStore(deps.ds),
-    new AuditPublisher(deps.producer, deps.topics),
-    new DeadLetterPublisher(
+/**
+ * Everything a process that writes to Kingdee runs: the consumer path (`processor`), the settler,
+ * the lease keeper and the scheme holds, wired from validated config. Used by the loader service and
+ * by `replay --stage load`, so every writer follows the same protocol.
+ */
+export class LoaderEngine {
+  constructor(
+    readonly processor: LoadProcessor,
+    readonly settler: Settler,
+    readonly leases: LeaseKeeper,
+    readonly holds: SchemeHolds,
+    readonly claims: ClaimStore,
+    private readonly owner: string,
+    private readonly logger: AppLogger,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.holds.start();
+    this.leases.start();
+    this.settler.start();
+  }
+
+  /** After the consumer stopped: the settler stops, and leases end so the next loader settles at once. */
+  async stop(): Promise<void> {
+    await this.settler.stop();
+    const ended = await this.claims.endLeases(this.owner).catch(() => 0);
+    if (ended > 0) this.logger.info({ claims: ended }, 'claim leases ended: the next loader settles them');
+    this.leases.stop();
+    this.holds.stop();
+  }
+}
+
+export function createLoaderEngine(deps: LoaderEngineDeps): LoaderEngine {
+  const { config, logger, owner } = deps;
+  const claims = deps.claims ?? new PostgresClaimStore(deps.ds);
+  const leases = new LeaseKeeper(claims, {
+    owner,
+    leaseMs: config.LOADER_LEASE_MS,
+    skewMs: config.LOADER_LEASE_SKEW_MS,
+    logger,
+  });
+  const holds = new SchemeHolds(deps.ds, 1000, logger);
+  const parking = new ParkedMessageStore(deps.ds, 'loader');
+  const settle = new SettlePolicy({
+    clientTimeoutMs: config.KINGDEE_TIMEOUT_MS,
+    serverExecutionTimeoutMs: config.KINGDEE_SERVER_EXECUTION_TIMEOUT_MS,
+    settleWindowMs: settleWindowMs(config),
+  });
+  let connectionFor = deps.connections;
+  if (!connectionFor) {
+    const connection: KingdeeConnection = {
+      id: 'default',
+      api: createKingdeePool(config, logger),
+      circuit: new ConnectionCircuit(
+        'default',
+        {
+          threshold: 3,
+          halfOpenAfterMs: 10_000,
+          onStateChange: (state, lastError) => deps.onCircuitState?.('default', state, lastError),
+        },
+        logger,
+      ),
+    };
+    connectionFor = () => connection;
+  }
+  const processor = new LoadProcessor({
+    schemes: (id) => deps.schemes.get(id),
+    connectionFor,
+    claims,
+    leases,
+    holds,
+    parking,
+    audit: new AuditPublisher(deps.producer, deps.topics),
+    deadLetters: new DeadLetterPublisher(
       deps.producer,
       deps.topics,
       new PostgresPayloadStore(deps.ds),
       config.KAFKA_MAX_MESSAGE_BYTES,
     ),
-    circuit,
-    {
-      owner: deps.owner,
-      // Longer than any Kingdee call may take, so a live claim is never taken over.
-      leaseMs: config.KINGDEE_TIMEOUT_MS * 2 + 30_000,
+    settle,
+    options: {
+      owner,
       maxBatchSize: config.LOADER_BATCH_SIZE,
+      minLeaseMs: config.LOADER_LEASE_SKEW_MS,
+      recheckMs: config.LOADER_SETTLE_POLL_MS,
+      auditRetryMs: config.LOADER_AUDIT_RETRY_MS,
+      behindRetryMs: config.LOADER_SETTLE_POLL_MS,
     },
-    deps.logger,
-  );
+    logger,
+  });
+  const settler = new Settler({
+    processor,
+    claims,
+    leases,
+    parking,
+    settle,
+    schemes: () => [...deps.schemes.values()],
+    connectionFor,
+    options: {
+      owner,
+      pollMs: config.LOADER_SETTLE_POLL_MS,
+      batch: 200,
+      drainLeaseMs: Math.max(config.LOADER_LEASE_MS, 30_000),
+      drain: deps.drain ?? true,
+      auditRetryMs: config.LOADER_AUDIT_RETRY_MS,
+    },
+    logger,
+  });
+  return new LoaderEngine(processor, settler, leases, holds, claims, owner, logger);
 }

@@ -150,9 +150,9 @@ describe('pipeline metrics', () => {
   it('registers the loader circuit gauge only once it is used', async () => {
     expect(await register.metrics()).not.toContain('loader_kingdee_circuit_open');
     setKingdeeCircuitOpen(true);
-    expect(await sample('loader_kingdee_circuit_open', {})).toBe(1);
+    expect(await sample('loader_kingdee_circuit_open', { connection: 'default' })).toBe(1);
     setKingdeeCircuitOpen(false);
-    expect(await sample('loader_kingdee_circuit_open', {})).toBe(0);
+    expect(await sample('loader_kingdee_circuit_open', { connection: 'default' })).toBe(0);
   });
 
   it('exposes every metric in the Prometheus text format', async () => {

@@ -29,7 +29,13 @@ export type RecordOutcome =
   | 'changed_after_load'
   | 'emitted'
   | 'unchanged'
-  | 'parked';
+  | 'parked'
+  | 'settling'
+  | 'saved_not_audited'
+  | 'conflict_in_erp'
+  | 'duplicate_in_erp'
+  | 'free'
+  | 'writing';
 
 /** Reuses a metric already registered under the name (a second copy of this module, e.g. in tests). */
 function counter<T extends string>(config: CounterConfiguration<T>): Counter<T> {
@@ -97,12 +103,19 @@ export const extractorCursorAge = gauge({
   labelNames: ['scheme'] as const,
 });
 
-const LOADER_CIRCUIT: GaugeConfiguration<string> = {
+const LOADER_CIRCUIT: GaugeConfiguration<'connection'> = {
   name: 'loader_kingdee_circuit_open',
-  help: '1 while loading is paused because Kingdee is failing as a whole (down, auth, throttled)',
+  help: '1 while loading through a Kingdee connection is paused because it fails as a whole (down, auth, throttled)',
+  labelNames: ['connection'],
 };
-/** Label-less, so registered on first use: only the loader exposes it (other services would show 0). */
-let loaderKingdeeCircuitOpen: Gauge | undefined;
+/** Registered on first use: only the loader exposes it (other services would show 0). */
+let loaderKingdeeCircuitOpen: Gauge<'connection'> | undefined;
+
+const LOADER_TAKE_OVERS: CounterConfiguration<string> = {
+  name: 'loader_claims_taken_over_total',
+  help: 'Bill claims this loader took over because their owner stopped renewing its lease (killed, partitioned)',
+};
+let loaderTakeOvers: Counter | undefined;
 
 // ---- recording functions ------------------------------------------------------------------------
 
@@ -200,7 +213,12 @@ export function recordExtractorCursor(scheme: string, cursorMs: number, nowMs: n
   extractorCursorAge.set({ scheme }, Math.max(0, (nowMs - cursorMs) / 1000));
 }
 
-export function setKingdeeCircuitOpen(open: boolean): void {
+export function setKingdeeCircuitOpen(open: boolean, connection = 'default'): void {
   loaderKingdeeCircuitOpen ??= gauge(LOADER_CIRCUIT);
-  loaderKingdeeCircuitOpen.set(open ? 1 : 0);
+  loaderKingdeeCircuitOpen.set({ connection }, open ? 1 : 0);
+}
+
+export function countTakeOvers(count: number): void {
+  loaderTakeOvers ??= counter(LOADER_TAKE_OVERS);
+  loaderTakeOvers.inc(count);
 }

@@ -281,6 +281,18 @@ export const SchemeView = z.object({
   enabled: z.boolean(),
   inFiles: z.boolean().describe('False for a scheme known only from sync_cursors.'),
   paused: z.boolean(),
+  stopped: z
+    .object({ reason: z.string(), since: time })
+    .nullable()
+    .describe(
+      'Set when the loader stopped the scheme itself (e.g. a numbering rule replaced its FBillNo key); resume clears it.',
+    ),
+  parkedDocuments: z
+    .number()
+    .int()
+    .describe(
+      'Documents and raw events waiting in Postgres while the scheme is stopped or its Kingdee connection fails.',
+    ),
   cursor: z
     .object({
       axis: z.string(),
@@ -304,6 +316,9 @@ export const PauseView = z.object({
   paused: z.boolean(),
   changed: z.boolean(),
   cursorCreated: z.boolean(),
+  stopCleared: z
+    .boolean()
+    .describe('Resume also cleared a stop the loader had made (its reason is in the action log).'),
 });
 
 export const REPUSH_OUTCOMES = [

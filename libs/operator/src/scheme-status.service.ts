@@ -2,6 +2,7 @@ import { Inject, Injectable, InternalServerErrorException } from '@nestjs/common
 import { DataSource } from 'typeorm';
 import { Clock, formatShanghai, parseShanghai } from '@libs/common';
 import { AUDIT_STATUSES } from '@libs/contracts';
+import { queryRows } from '@libs/database';
 import { DATA_SOURCE } from '@libs/runtime';
 import { Scheme, SchemeError } from '@libs/scheme';
 import { OPERATOR_CLOCK, SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
@@ -64,6 +65,20 @@ export class SchemeStatusService {
       `SELECT scheme_id AS "schemeId", count(*)::int AS n FROM resync_requests WHERE state = 'pending' GROUP BY scheme_id`,
     );
     const circuit = await readLoaderCircuit(this.ds);
+    const stops = new Map(
+      (
+        (await this.ds.query(
+          `SELECT scheme_id AS "schemeId", reason, stopped_at AS since FROM scheme_stops`,
+        )) as Array<{
+          schemeId: string;
+          reason: string;
+          since: Date;
+        }>
+      ).map((r) => [r.schemeId, { reason: r.reason, since: r.since }]),
+    );
+    const parkedDocs = await this.countPer(
+      `SELECT scheme_id AS "schemeId", count(*)::int AS n FROM parked_messages GROUP BY scheme_id`,
+    );
     const now = this.clock.now();
     const known = new Set(schemes.map((s) => s.id));
     const entries: Array<{
@@ -92,6 +107,8 @@ export class SchemeStatusService {
       return {
         ...s,
         paused: c?.paused ?? false,
+        stopped: stops.get(s.id) ?? null,
+        parkedDocuments: parkedDocs.get(s.id) ?? 0,
         cursor: c
           ? {
               axis: c.axis,
@@ -129,8 +146,21 @@ export class SchemeStatusService {
   async setPaused(
     schemeId: string,
     paused: boolean,
-  ): Promise<{ schemeId: string; paused: boolean; changed: boolean; cursorCreated: boolean }> {
-    return this.ds.transaction(async (tx) => {
+  ): Promise<{
+    schemeId: string;
+    paused: boolean;
+    changed: boolean;
+    cursorCreated: boolean;
+    stopCleared: boolean;
+  }> {
+    // Resuming also ends a stop the loader made (the operator fixed its cause).
+    const cleared = paused
+      ? []
+      : await queryRows(this.ds, `DELETE FROM scheme_stops WHERE scheme_id = $1 RETURNING scheme_id`, [
+          schemeId,
+        ]);
+    const stopCleared = cleared.length > 0;
+    const result = await this.ds.transaction(async (tx) => {
       const rows: Array<{ paused: boolean }> = await tx.query(
         `SELECT paused FROM sync_cursors WHERE scheme_id = $1 FOR UPDATE`,
         [schemeId],
@@ -153,6 +183,7 @@ export class SchemeStatusService {
       ]);
       return { schemeId, paused, changed: true, cursorCreated: false };
     });
+    return { ...result, changed: result.changed || stopCleared, stopCleared };
   }
 
   /** The scheme files; a broken one is a 500 naming the file and problem (no secrets in schemes). */

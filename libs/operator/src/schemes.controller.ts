@@ -61,7 +61,7 @@ export class SchemesController {
       target: id,
       params: { ...(reason ? { reason } : {}) },
       outcome: result.changed
-        ? `${paused ? 'paused' : 'resumed'}${result.cursorCreated ? ' (cursor row created)' : ''}`
+        ? `${paused ? 'paused' : 'resumed'}${result.cursorCreated ? ' (cursor row created)' : ''}${result.stopCleared ? ' (loader stop cleared)' : ''}`
         : `already ${paused ? 'paused' : 'running'}`,
     });
     return result;

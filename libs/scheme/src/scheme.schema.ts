@@ -205,6 +205,28 @@ export const TargetSchema = z.strictObject({
     .strictObject({ field: identifier, source: z.string() })
     .describe('The model field Kingdee keeps (queried before any retry) and the record template filling it.'),
   onChangedAfterLoad: z.enum(['ignore', 'record']).default('record'),
+  /**
+   * Whether this Kingdee account refuses a second bill with an existing FBillNo. `enforced` (with
+   * the key on FBillNo) lets the loader write again after an empty look-up once client timeout +
+   * server execution timeout have passed; `unknown` waits for the settle window.
+   */
+  uniqueBillNo: z
+    .enum(['enforced', 'unknown'])
+    .describe(
+      'enforced: Kingdee refuses a second bill with an existing FBillNo (rewrite after client + server timeouts); unknown: wait for the settle window.',
+    )
+    .default('unknown'),
+  /**
+   * `always`: one batched look-up of its keys before each BatchSave, so lost claim rows (a database
+   * restored from a backup) cannot cause a second bill; `after-ambiguity`: only where an earlier
+   * attempt's outcome is unknown.
+   */
+  lookupBeforeWrite: z
+    .enum(['always', 'after-ambiguity'])
+    .describe(
+      'always: look the keys up before every BatchSave; after-ambiguity: only after an unknown outcome.',
+    )
+    .default('after-ambiguity'),
   batchSize: z.number().int().min(1).max(200).default(20),
   /** Key of base-data objects: `{"FNumber": "…"}` (some servers also accept FNUMBER). */
   refKey: z.enum(['FNumber', 'FNUMBER']).default('FNumber'),

@@ -6,7 +6,7 @@ import { TopicNames } from '@libs/contracts';
 import { PostgresPayloadStore } from '@libs/database';
 import { DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import { SchemeRegistry } from './scheme-registry';
-import { TransformProcessor } from './transform.processor';
+import { TransformParking, TransformProcessor } from './transform.processor';
 
 /** The transformer's processor wired from validated config: used by the service and by replay. */
 export function createTransformProcessor(deps: {
@@ -16,6 +16,8 @@ export function createTransformProcessor(deps: {
   topics: TopicNames;
   logger: AppLogger;
   registry?: SchemeRegistry;
+  /** Park raw events of paused schemes (the transformer service; not replay). */
+  parking?: TransformParking;
 }): { processor: TransformProcessor; registry: SchemeRegistry } {
   const registry = deps.registry ?? new SchemeRegistry(deps.config.SCHEMES_DIR, deps.logger);
   if (!deps.registry) registry.load();
@@ -31,6 +33,7 @@ export function createTransformProcessor(deps: {
     ),
     deps.topics,
     deps.logger,
+    deps.parking,
   );
   return { processor, registry };
 }

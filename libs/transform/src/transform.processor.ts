@@ -22,6 +22,7 @@ import {
 } from '@libs/kafka';
 import { MappingError } from '@libs/mapping';
 import { countError, countRecords, isDebugEnabled, observeBatchSize, orderLogger } from '@libs/metrics';
+import { ParkedMessageInput, ParkedMessageStore, SchemeHolds } from '@libs/parking';
 import { SchemeRegistry } from './scheme-registry';
 
 export class UnknownSchemeError extends Error {
@@ -32,6 +33,15 @@ export interface TransformCounts {
   documents: number;
   skipped: number;
   deadLettered: number;
+  parked: number;
+}
+
+/** What keeps raw events of a paused scheme waiting (in Postgres) while their partition moves on. */
+export interface TransformParking {
+  holds: SchemeHolds;
+  store: ParkedMessageStore;
+  /** How long an event parked behind another of its order waits before a drain retries it. */
+  behindRetryMs: number;
 }
 
 /**
@@ -49,20 +59,47 @@ export class TransformProcessor {
     private readonly deadLetters: DeadLetterPublisher,
     private readonly topics: TopicNames,
     private readonly logger: AppLogger = silentLogger,
+    private readonly parking?: TransformParking,
   ) {}
 
-  async handle(messages: ConsumedMessage[]): Promise<TransformCounts> {
+  /**
+   * One batch. `fromParking`: the messages come out of parking (their own parked rows are no reason
+   * to wait). Returns the counts and the messages that were parked (again).
+   */
+  async handle(
+    messages: ConsumedMessage[],
+    fromParking = false,
+  ): Promise<TransformCounts & { parkedMessages: Set<ConsumedMessage> }> {
     const outgoing: EncodedEvent[] = [];
     const parked: ParkRequest[] = [];
-    const counts: TransformCounts = { documents: 0, skipped: 0, deadLettered: 0 };
+    const counts: TransformCounts = { documents: 0, skipped: 0, deadLettered: 0, parked: 0 };
+    const decoded = new Map<ConsumedMessage, RawStockoutEvent>();
     for (const message of messages) {
-      let raw: RawStockoutEvent | undefined;
       try {
-        raw = decodeEvent(
-          RawStockoutEventSchema,
-          message.value,
-          `raw stockout event at ${message.topic}/${message.partition}@${message.offset}`,
+        decoded.set(
+          message,
+          decodeEvent(
+            RawStockoutEventSchema,
+            message.value,
+            `raw stockout event at ${message.topic}/${message.partition}@${message.offset}`,
+          ),
         );
+      } catch (error) {
+        parked.push({
+          message,
+          stage: 'transformer',
+          error,
+          attempts: 1,
+          sourceKey: message.key ?? undefined,
+        });
+        counts.deadLettered += 1;
+      }
+    }
+    const waiting = await this.park(decoded, fromParking, outgoing);
+    counts.parked = waiting.size;
+    for (const [message, raw] of decoded) {
+      if (waiting.has(message)) continue;
+      try {
         const result = await this.transform(raw);
         if (result.kind === 'document') {
           const event = {
@@ -88,7 +125,7 @@ export class TransformProcessor {
           error instanceof UnknownSchemeError
         )) {
           // Anything else is still this record's problem (e.g. too large), not the batch's.
-          orderLogger(this.logger, raw?.orderNo).warn(
+          orderLogger(this.logger, raw.orderNo).warn(
             { err: (error as Error).message },
             'transform failed; dead-lettering',
           );
@@ -98,9 +135,9 @@ export class TransformProcessor {
           stage: 'transformer',
           error,
           attempts: 1,
-          schemeId: raw?.schemeId,
-          sourceKey: raw?.orderNo ?? message.key ?? undefined,
-          correlationId: raw?.orderNo,
+          schemeId: raw.schemeId,
+          sourceKey: raw.orderNo,
+          correlationId: raw.orderNo,
         });
         counts.deadLettered += 1;
       }
@@ -113,6 +150,7 @@ export class TransformProcessor {
     countRecords('transformer', 'document', counts.documents);
     countRecords('transformer', 'skipped', counts.skipped);
     countRecords('transformer', 'dead_lettered', counts.deadLettered);
+    countRecords('transformer', 'parked', counts.parked);
     for (const p of parked) countError('transformer', p.error);
     if (isDebugEnabled(this.logger))
       for (const e of outgoing)
@@ -120,7 +158,76 @@ export class TransformProcessor {
           { eventType: e.message.headers[HEADER.eventType] },
           'order transformed',
         );
-    return counts;
+    return { ...counts, parkedMessages: waiting };
+  }
+
+  /**
+   * Raw events of a paused scheme are parked in Postgres (audited `parked`), and so are later events
+   * of an order that already has a parked one (so each order's versions are mapped in order).
+   */
+  private async park(
+    decoded: Map<ConsumedMessage, RawStockoutEvent>,
+    fromParking: boolean,
+    outgoing: EncodedEvent[],
+  ): Promise<Set<ConsumedMessage>> {
+    const waiting = new Set<ConsumedMessage>();
+    if (!this.parking) return waiting;
+    const { holds, store, behindRetryMs } = this.parking;
+    const paused: ParkedMessageInput[] = [];
+    const behind: ParkedMessageInput[] = [];
+    const bySchemes = new Map<string, Array<[ConsumedMessage, RawStockoutEvent]>>();
+    for (const entry of decoded)
+      bySchemes.set(entry[1].schemeId, [...(bySchemes.get(entry[1].schemeId) ?? []), entry]);
+    for (const [schemeId, entries] of bySchemes) {
+      const hold = holds.hold(schemeId);
+      const queued =
+        hold?.kind === 'paused' || fromParking
+          ? new Set<string>()
+          : await store.parkedKeys(
+              schemeId,
+              entries.map(([, raw]) => raw.orderNo),
+            );
+      for (const [message, raw] of entries) {
+        const item = {
+          schemeId,
+          key: raw.orderNo,
+          origin: { topic: message.topic, partition: message.partition, offset: message.offset },
+          payload: message.value as Buffer,
+        };
+        if (hold?.kind === 'paused') {
+          paused.push({ ...item, reason: 'paused', detail: hold.reason });
+          outgoing.push(this.parkedAudit(raw, hold.reason));
+        } else if (queued.has(raw.orderNo))
+          behind.push({
+            ...item,
+            reason: 'behind',
+            detail: 'waits for an earlier parked version of this order',
+          });
+        else continue;
+        waiting.add(message);
+      }
+    }
+    await store.park(paused);
+    await store.park(behind, behindRetryMs);
+    return waiting;
+  }
+
+  private parkedAudit(raw: RawStockoutEvent, reason: string): EncodedEvent {
+    const audit = this.audit.toOutgoing({
+      eventType: 'sync.audit',
+      schemaVersion: 1,
+      eventId: deterministicUuid('park', raw.schemeId, raw.orderNo, raw.fingerprint),
+      schemeId: raw.schemeId,
+      sourceKey: raw.orderNo,
+      stage: 'transformer',
+      status: 'parked',
+      occurredAt: new Date().toISOString(),
+      correlationId: raw.orderNo,
+      reason: `paused: ${reason}`,
+      sourceEventId: raw.eventId,
+      sourceFingerprint: raw.fingerprint,
+    });
+    return { topic: audit.topic, message: this.producer.encode(audit) };
   }
 
   private async transform(

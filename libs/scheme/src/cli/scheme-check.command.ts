@@ -6,6 +6,32 @@ import type { Scheme } from '../scheme.schema';
 import type { CliIo } from './cli-io.util';
 
 /**
+ * What the idempotency key choice means for the loader (libs/loading/README.md): printed by
+ * scheme:check so the choice is made knowingly.
+ */
+export function idempotencyNote(s: Scheme): string {
+  const { field } = s.target.idempotencyKey;
+  const lookups =
+    s.target.lookupBeforeWrite === 'always'
+      ? 'every BatchSave is preceded by a look-up of its keys (safe even if claim rows are lost)'
+      : 'bills are looked up after any write of unknown outcome';
+  if (field === 'FBillNo')
+    return (
+      `the idempotency key is FBillNo: ${lookups}. If this Kingdee account has a numbering rule (编码规则) that ` +
+      `replaces FBillNo, bills could not be found again: the loader stops the scheme at the first replaced ` +
+      `number. Then map the order number into a field Kingdee keeps (e.g. FDESCRIPTION: template '{{order_no}}') ` +
+      `and set target.idempotencyKey.field to it. uniqueBillNo: ${s.target.uniqueBillNo}` +
+      (s.target.uniqueBillNo === 'enforced'
+        ? ' (a rewrite waits client + server execution timeouts; a late commit is then refused as a duplicate)'
+        : ' (a rewrite waits the settle window; set enforced if the account refuses duplicate FBillNo)')
+    );
+  return (
+    `the idempotency key is ${field}: ${lookups}. Kingdee must keep ${field} exactly as sent and it must be ` +
+    `unique per order in this account; numbering rules on FBillNo do not matter.`
+  );
+}
+
+/**
  * `scheme:check <file|dir>...`: validates scheme files (syntax, shape, semantics) and compiles them
  * with the mapping engine. Prints `file:line:col path: message` per problem. Returns the exit code:
  * 0 all valid, 1 any problem.
@@ -23,6 +49,7 @@ export function runSchemeCheck(paths: readonly string[], io: CliIo): number {
         `${Object.keys(s.mapping.header).length} header fields${lines ? `, ${lines}` : ''}; ` +
         `${s.preconditions.length} preconditions; ${usesFormulas ? 'uses formulas' : 'no formulas'})`,
     );
+    io.out(`  note: ${idempotencyNote(s)}`);
   };
   const checkOne = (file: string, scheme?: Scheme) => {
     try {

@@ -9,7 +9,8 @@ import {
   schemeYaml,
 } from '../testing/scheme-fixtures.util';
 import type { CliIo } from './cli-io.util';
-import { runSchemeCheck } from './scheme-check.command';
+import { idempotencyNote, runSchemeCheck } from './scheme-check.command';
+import { loadSchemeFile } from '../scheme-file.util';
 import { pickRecord, runSchemePreview } from './scheme-preview.command';
 
 function collect(): CliIo & { stdout: string[]; stderr: string[] } {
@@ -29,10 +30,26 @@ describe('scheme:check', () => {
     const io = collect();
     expect(runSchemeCheck([SHIPPED_SCHEME_FILE, path.join(REPO_ROOT, 'schemes')], io)).toBe(0);
     expect(io.stderr).toEqual([]);
-    expect(io.stdout).toHaveLength(2);
+    expect(io.stdout).toHaveLength(4);
     expect(io.stdout[0]).toMatch(
       /^ok .*wdt-stockout-return-to-kingdee-pur-mrb\.yaml: wdt-stockout-return-to-kingdee-pur-mrb \(enabled; PUR_MRB BatchSave; 8 header fields, FPURMRBENTRY×5; 3 preconditions; no formulas\)$/,
     );
+    // The key choice is explained: FBillNo and what a numbering rule does to it.
+    expect(io.stdout[1]).toMatch(/note: the idempotency key is FBillNo.*numbering rule.*FDESCRIPTION/);
+  });
+
+  it('explains a key Kingdee keeps (FDESCRIPTION) and lookupBeforeWrite: always', () => {
+    const scheme = loadSchemeFile(SHIPPED_SCHEME_FILE);
+    const note = idempotencyNote({
+      ...scheme,
+      target: {
+        ...scheme.target,
+        idempotencyKey: { field: 'FDESCRIPTION', source: '{{order_no}}' },
+        lookupBeforeWrite: 'always',
+      },
+    });
+    expect(note).toMatch(/FDESCRIPTION: every BatchSave is preceded by a look-up/);
+    expect(note).toMatch(/numbering rules on FBillNo do not matter/);
   });
 
   it('exit 1 with file:line:col path: message for each problem', () => {

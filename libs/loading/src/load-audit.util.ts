@@ -1,0 +1,38 @@
+import { AuditEvent, KingdeeDocument } from '@libs/contracts';
+import { deterministicUuid } from '@libs/kafka';
+
+/**
+ * The loader's audit event for one document. Its id is derived from the bill, the document version
+ * and the outcome, so the same outcome reported twice (a redelivery, a take-over, a re-announcement)
+ * is recorded once by the audit writer.
+ */
+export function loadAuditEvent(
+  doc: KingdeeDocument,
+  status: AuditEvent['status'],
+  extra: Partial<AuditEvent> = {},
+  distinct = '',
+): AuditEvent {
+  return {
+    eventType: 'sync.audit',
+    schemaVersion: 1,
+    eventId: deterministicUuid(
+      'load',
+      doc.schemeId,
+      doc.billKey,
+      doc.contentHash,
+      status,
+      extra.kingdeeId ?? extra.errorMessage ?? distinct,
+    ),
+    schemeId: doc.schemeId,
+    sourceKey: doc.sourceKey,
+    stage: 'loader',
+    status,
+    occurredAt: new Date().toISOString(),
+    correlationId: doc.correlationId,
+    billKey: doc.billKey,
+    sourceEventId: doc.sourceEventId,
+    sourceFingerprint: doc.sourceFingerprint,
+    contentHash: doc.contentHash,
+    ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)),
+  };
+}

@@ -1,0 +1,3 @@
+export * from './parked-message.store';
+export * from './scheme-holds.service';
+export * from './parked-drainer';
