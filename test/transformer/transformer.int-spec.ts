@@ -344,19 +344,7 @@ describe('transformer: raw events of a paused scheme wait in Postgres and are ma
       batch: 10,
       leaseMs: 10_000,
       runningSchemes: () => holds.running([SCHEME]),
-      handle: async (rows) => {
-        const msgs = rows.map((r) => ({
-          topic: r.origin.topic,
-          partition: r.origin.partition,
-          offset: r.origin.offset,
-          key: r.key,
-          value: r.payload,
-          headers: {},
-          timestamp: '0',
-        }));
-        const { parkedMessages } = await processor.handle(msgs, true);
-        return rows.filter((_, i) => !parkedMessages.has(msgs[i]));
-      },
+      handle: (rows) => processor.handleParked(rows),
     });
     expect(await drainer.drainOnce()).toBe(2);
     expect(await t.ds.query(`SELECT 1 FROM parked_messages WHERE stage = 'transformer'`)).toHaveLength(0);

@@ -49,19 +49,7 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
       batch: 200,
       leaseMs: 30_000,
       runningSchemes: () => holds.running(registry.schemes().map((s) => s.id)),
-      handle: async (rows) => {
-        const messages = rows.map((r) => ({
-          topic: r.origin.topic,
-          partition: r.origin.partition,
-          offset: r.origin.offset,
-          key: r.key,
-          value: r.payload,
-          headers: {},
-          timestamp: r.parkedAt.toISOString(),
-        }));
-        const { parkedMessages } = await processor.handle(messages, true);
-        return rows.filter((_, i) => !parkedMessages.has(messages[i]));
-      },
+      handle: (rows) => processor.handleParked(rows),
       logger: this.logger,
     });
     this.drainer.start();

@@ -7,7 +7,7 @@
  * (real HTTP on 127.0.0.1, latency L per business call), creates a throw-away Postgres schema (the
  * claims) and throw-away topics on the real broker (the audit events), and runs each round in a
  * fresh child process, so the child's peak RSS is the loader's alone. The child wires the processor
- * with `createLoadProcessor` from validated loader config (KINGDEE_SESSIONS = S, LOADER_BATCH_SIZE = B)
+ * with `createLoaderEngine` from validated loader config (KINGDEE_SESSIONS = S, LOADER_BATCH_SIZE = B)
  * and feeds it like the loader service: S concurrent `handle()` calls over disjoint slices (as S
  * partitions consumed concurrently would be), each slice in chunks of 5 × B messages (the service's
  * chunk size), which the processor writes in batches of B.

@@ -66,13 +66,16 @@ export class BillResolver {
     this.logger = logger;
   }
 
-  /** Records a write's outcomes; returns what must be written again (rolled back with a failed batch). */
+  /**
+   * What a write's outcomes mean (confirming by look-up where needed), to be recorded with
+   * {@link record}; also returns what must be written again (rolled back with a failed batch).
+   */
   async resolveWrite(
     connection: KingdeeConnection,
     scheme: Scheme,
     items: Array<{ p: Pending; outcome: WriteOutcome }>,
     signal: AbortSignal,
-  ): Promise<{ again: Pending[] }> {
+  ): Promise<{ decisions: Map<Pending, Decision>; again: Pending[] }> {
     const decisions = new Map<Pending, Decision>();
     const found: Array<{ p: Pending; bill: FoundBill }> = [];
     const toLookUp: Array<{ p: Pending; outcome: WriteOutcome }> = [];
@@ -186,9 +189,9 @@ export class BillResolver {
         p,
         d.state === 'loaded' && confirmed.has(p) ? { ...d, reason: d.reason ?? CONFIRMED } : d,
       );
-    await this.record(scheme, decisions);
+    // Stopped at once (before any further write); the outcomes are recorded by the caller.
     if (replaced) await this.stopForNumbering(scheme, replaced);
-    return { again };
+    return { decisions, again };
   }
 
   /** Records bills found by a look-up (settling, saved-not-audited, look-up before write). */
@@ -288,7 +291,13 @@ export class BillResolver {
   }
 
   private transitionOf(p: Pending, d: Decision, window: number): ClaimTransition {
-    const base = { claim: p.claim, state: d.state, contentHash: p.doc.contentHash };
+    // Unresolved claims carry their document: whoever settles them can write it.
+    const base = {
+      claim: p.claim,
+      state: d.state,
+      contentHash: p.doc.contentHash,
+      document: d.state === 'loaded' || d.state === 'failed' ? undefined : p.doc,
+    };
     switch (d.state) {
       case 'loaded':
         return { ...base, kingdeeId: d.id, kingdeeNumber: d.number, reason: d.reason ?? null };
@@ -315,14 +324,8 @@ export class BillResolver {
     const common = { attempts: p.attempts, latencyMs: Math.max(0, Date.now() - p.startedAt) };
     switch (d.state) {
       case 'loaded':
-        return loadAuditEvent(p.doc, 'loaded', {
-          ...common,
-          kingdeeId: d.id ?? undefined,
-          kingdeeNumber: d.number ?? undefined,
-          reason: d.reason,
-        });
       case 'saved_not_audited':
-        return loadAuditEvent(p.doc, 'saved_not_audited', {
+        return loadAuditEvent(p.doc, d.state, {
           ...common,
           kingdeeId: d.id ?? undefined,
           kingdeeNumber: d.number ?? undefined,

@@ -2,7 +2,7 @@ import { KingdeeDocument } from '@libs/contracts';
 import { KingdeeSaveOptions } from '@libs/kingdee-client';
 import { observeBatchSaveSize } from '@libs/metrics';
 import { durationMs, Scheme } from '@libs/scheme';
-import { ClaimStore, HeldClaim } from './claim.store';
+import { ClaimStore, claimKey, HeldClaim } from './claim.store';
 import { KingdeeConnection } from './connection-circuit';
 import { LeaseKeeper } from './lease-keeper';
 import { classifyReply, classifyWriteError, ModelVerdict } from './reply-classifier';
@@ -20,6 +20,8 @@ export type WriteOutcome = ModelVerdict | { kind: 'lost' };
 export interface BillWriterOptions {
   /** A write starts only on leases with at least this much life left on our clock. */
   minLeaseMs: number;
+  /** A chunk fenced ahead (while the previous call is in flight) must be sent within this. */
+  fenceHorizonMs: number;
 }
 
 /**
@@ -27,19 +29,45 @@ export interface BillWriterOptions {
  * claims still writable are fenced in Postgres (`last_write_at`, lease renewed), the call is bound to
  * their leases and to the caller's signal, and the reply is classified per model. Failures that
  * applied nothing are retried (each attempt fenced anew); anything else is the caller's to settle.
+ *
+ * Fences cost a round-trip each, so they are taken ahead where it is safe: the claim statement fences
+ * the first chunk, and the next chunk is fenced while the current call is in flight. A fence taken
+ * ahead records `last_write_at` = now + horizon, a time the write must be sent before (checked on our
+ * monotonic clock minus the skew margin), so the settle deadline still covers the write.
  */
 export class BillWriter {
+  /** Fences taken ahead: claim key → epoch and the last moment (our clock) its write may be sent. */
+  private readonly ahead = new Map<string, { epoch: string; sendBy: number }>();
+  /** Claims (key + epoch) a request has been sent for. */
+  private readonly sentFor = new Map<string, string>();
+
   constructor(
     private readonly claims: ClaimStore,
     private readonly leases: LeaseKeeper,
     private readonly options: BillWriterOptions,
   ) {}
 
+  get horizonMs(): number {
+    return this.options.fenceHorizonMs;
+  }
+
+  /** Claims a statement sent at `sentAt` fenced ahead with this writer's horizon. */
+  fencedAhead(sentAt: number, claims: HeldClaim[]): void {
+    const sendBy = sentAt + this.options.fenceHorizonMs - this.leases.skewMs;
+    for (const c of claims) this.ahead.set(claimKey(c), { epoch: c.epoch, sendBy });
+  }
+
+  /** Whether a write request has been sent under this claim (epoch) by this process. */
+  sent(claim: HeldClaim): boolean {
+    return this.sentFor.get(claimKey(claim)) === claim.epoch;
+  }
+
   async write(
     connection: KingdeeConnection,
     scheme: Scheme,
     chunk: ClaimedDoc[],
     signal: AbortSignal,
+    next: ClaimedDoc[] = [],
   ): Promise<WriteOutcome[]> {
     const outcomes: WriteOutcome[] = chunk.map(() => ({ kind: 'lost' }));
     const retry = {
@@ -47,51 +75,101 @@ export class BillWriter {
       initialDelayMs: durationMs(scheme.retry.initialDelay),
       maxDelayMs: durationMs(scheme.retry.maxDelay),
     };
-    await connection.circuit.withRetries(
-      retry,
-      async () => {
-        if (signal.aborted) throw signal.reason;
-        const writable = this.leases.writable(
-          chunk.map((c) => c.claim),
-          this.options.minLeaseMs,
-        );
-        const sentAt = this.leases.now();
-        const fenced = await this.claims.fence(this.leases.owner, this.leases.leaseMs, writable);
-        this.leases.granted(sentAt, fenced);
-        const fencedKeys = new Set(fenced.map((c) => c.billKey));
-        const sending = chunk.map((c, i) => ({ c, i })).filter(({ c }) => fencedKeys.has(c.claim.billKey));
-        for (let i = 0; i < chunk.length; i++) outcomes[i] = { kind: 'lost' };
-        if (sending.length === 0) return;
-        const bound = this.leases.bind(fenced);
-        const link = linkSignals([signal, bound.signal]);
-        const callSignal = link.signal;
-        observeBatchSaveSize(scheme.id, sending.length);
-        try {
-          const result = await connection.circuit.call(() =>
-            connection.api.batchSave(
-              scheme.target.formId,
-              sending.map(({ c }) => c.doc.model),
-              { ...saveOptions(scheme), signal: callSignal },
-            ),
-          );
-          const verdicts = classifyReply(
-            result,
-            sending.map(({ c }) => c.doc.billKey),
-            keyIsBillNo(scheme),
-          );
-          sending.forEach(({ i }, j) => (outcomes[i] = verdicts[j]));
-        } catch (error) {
-          const verdicts = classifyWriteError(error, sending.length);
-          if (!verdicts) throw error;
-          sending.forEach(({ i }, j) => (outcomes[i] = verdicts[j]));
-        } finally {
-          bound.done();
-          link.dispose();
-        }
-      },
-      signal,
-    );
+    let fencingNext: Promise<void> | undefined;
+    try {
+      await connection.circuit.withRetries(
+        retry,
+        async () => {
+          if (signal.aborted) throw signal.reason;
+          const fenced = await this.fence(chunk.map((c) => c.claim));
+          const fencedKeys = new Set(fenced.map((c) => c.billKey));
+          const sending = chunk.map((c, i) => ({ c, i })).filter(({ c }) => fencedKeys.has(c.claim.billKey));
+          for (let i = 0; i < chunk.length; i++) outcomes[i] = { kind: 'lost' };
+          if (sending.length === 0) return;
+          // The next chunk's fence overlaps this call.
+          fencingNext ??= next.length > 0 ? this.fenceAhead(next.map((c) => c.claim)) : undefined;
+          const bound = this.leases.bind(fenced);
+          const link = linkSignals([signal, bound.signal]);
+          observeBatchSaveSize(scheme.id, sending.length);
+          for (const { c } of sending) this.sentFor.set(claimKey(c.claim), c.claim.epoch);
+          try {
+            const result = await connection.circuit.call(() =>
+              connection.api.batchSave(
+                scheme.target.formId,
+                sending.map(({ c }) => c.doc.model),
+                { ...saveOptions(scheme), signal: link.signal },
+              ),
+            );
+            const verdicts = classifyReply(
+              result,
+              sending.map(({ c }) => c.doc.billKey),
+              keyIsBillNo(scheme),
+            );
+            sending.forEach(({ i }, j) => (outcomes[i] = verdicts[j]));
+          } catch (error) {
+            const verdicts = classifyWriteError(error, sending.length);
+            if (!verdicts) throw error;
+            sending.forEach(({ i }, j) => (outcomes[i] = verdicts[j]));
+          } finally {
+            bound.done();
+            link.dispose();
+          }
+        },
+        signal,
+      );
+    } finally {
+      await fencingNext;
+      for (const c of chunk) {
+        this.ahead.delete(claimKey(c.claim));
+        if (this.sentFor.get(claimKey(c.claim)) !== c.claim.epoch) this.sentFor.delete(claimKey(c.claim));
+      }
+    }
     return outcomes;
+  }
+
+  /** Forgets what it knows of claims that reached an outcome or were given back. */
+  forget(claims: HeldClaim[]): void {
+    for (const c of claims) {
+      this.ahead.delete(claimKey(c));
+      this.sentFor.delete(claimKey(c));
+    }
+  }
+
+  /**
+   * The claims of `claims` fenced for a write sent now: fences taken ahead are used while their
+   * horizon lasts (our clock); the others are fenced now. Only claims on a live lease qualify.
+   */
+  private async fence(claims: HeldClaim[]): Promise<HeldClaim[]> {
+    const writable = this.leases.writable(claims, this.options.minLeaseMs);
+    const now = this.leases.now();
+    const ready = writable.filter((c) => {
+      const a = this.ahead.get(claimKey(c));
+      return a !== undefined && a.epoch === c.epoch && now < a.sendBy;
+    });
+    const rest = writable.filter((c) => !ready.includes(c));
+    if (rest.length === 0) return ready;
+    const sentAt = this.leases.now();
+    const fenced = await this.claims.fence(this.leases.owner, this.leases.leaseMs, rest);
+    this.leases.granted(sentAt, fenced);
+    return [...ready, ...fenced];
+  }
+
+  private async fenceAhead(claims: HeldClaim[]): Promise<void> {
+    const writable = this.leases.writable(claims, this.options.minLeaseMs);
+    if (writable.length === 0) return;
+    const sentAt = this.leases.now();
+    try {
+      const fenced = await this.claims.fence(
+        this.leases.owner,
+        this.leases.leaseMs,
+        writable,
+        this.options.fenceHorizonMs,
+      );
+      this.leases.granted(sentAt, fenced);
+      this.fencedAhead(sentAt, fenced);
+    } catch {
+      // Not fenced ahead: the write fences them itself.
+    }
   }
 }
 

@@ -37,6 +37,8 @@ export interface ClaimSummary {
   kingdeeId: string | null;
   kingdeeNumber: string | null;
   reason: string | null;
+  /** The claim carries its document (settling, saved-not-audited): whoever settles it can write it. */
+  hasDocument: boolean;
 }
 
 /** A held claim as the settler works on it. */
@@ -65,6 +67,8 @@ export interface ClaimTransition {
   recheckInMs?: number;
   /** settling: the window after the last write before "not written" may be concluded. */
   settleWindowMs?: number;
+  /** Stored with the claim so whoever settles it can write it (settling, saved_not_audited, …). */
+  document?: KingdeeDocument;
 }
 
 /**
@@ -74,15 +78,18 @@ export interface ClaimTransition {
 export interface ClaimStore {
   read(schemeId: string, billKeys: string[]): Promise<Map<string, ClaimSummary>>;
   /**
-   * Claims keys that are absent, `free` or `failed` for `owner` (state `writing`, epoch + 1, lease),
-   * storing the document. Keys held by anyone, unresolved or final are not claimed.
+   * Claims keys that are absent, `free` or `failed` for `owner` (state `writing`, epoch + 1, lease).
+   * The document is not stored: while `writing`, its Kafka message is not yet committed (or its
+   * parked row not yet removed), so it comes back if this owner dies. Keys held by anyone,
+   * unresolved or final are not claimed.
    */
-  claim(owner: string, leaseMs: number, docs: KingdeeDocument[]): Promise<HeldClaim[]>;
+  claim(owner: string, leaseMs: number, docs: KingdeeDocument[], fence?: PreFence): Promise<HeldClaim[]>;
   /**
-   * The fence before a write: sets `last_write_at = now()` and renews the lease of claims still
-   * `writing` under this owner and epoch with a live lease. Returns the fenced ones.
+   * The fence before a write: sets `last_write_at = now() + horizonMs` (the write must be sent
+   * within the horizon) and renews the lease of claims still `writing` under this owner and epoch
+   * with a live lease. Returns the fenced ones.
    */
-  fence(owner: string, leaseMs: number, claims: HeldClaim[]): Promise<HeldClaim[]>;
+  fence(owner: string, leaseMs: number, claims: HeldClaim[], horizonMs?: number): Promise<HeldClaim[]>;
   /**
    * Applies transitions (conditional on owner and epoch); returns the keys that changed. A claim
    * going (back) to `writing` gets a fresh lease of `leaseMs`.
@@ -122,6 +129,12 @@ export interface ClaimStore {
 }
 
 const KEY = (schemeId: string, billKey: string) => `${schemeId}\u0000${billKey}`;
+/** Fences the first `count` documents of a claim in the same statement (their write follows at once). */
+export interface PreFence {
+  count: number;
+  horizonMs: number;
+}
+
 export interface ReleaseMode {
   notApplied?: boolean;
   keepDocument?: boolean;
@@ -137,7 +150,7 @@ export class PostgresClaimStore implements ClaimStore {
     const rows = await queryRows<Record<string, unknown>>(
       this.ds,
       `SELECT bill_key, state, (lease_until IS NOT NULL AND lease_until > now()) AS live, content_hash,
-              kingdee_id, kingdee_number, reason
+              kingdee_id, kingdee_number, reason, document IS NOT NULL AS has_document
          FROM bill_claims WHERE scheme_id = $1 AND bill_key = ANY($2::text[])`,
       [schemeId, billKeys],
     );
@@ -152,24 +165,35 @@ export class PostgresClaimStore implements ClaimStore {
           kingdeeId: (r.kingdee_id as string) ?? null,
           kingdeeNumber: (r.kingdee_number as string) ?? null,
           reason: (r.reason as string) ?? null,
+          hasDocument: Boolean(r.has_document),
         },
       ]),
     );
   }
 
-  async claim(owner: string, leaseMs: number, docs: KingdeeDocument[]): Promise<HeldClaim[]> {
+  async claim(
+    owner: string,
+    leaseMs: number,
+    docs: KingdeeDocument[],
+    fence: PreFence = { count: 0, horizonMs: 0 },
+  ): Promise<HeldClaim[]> {
     if (docs.length === 0) return [];
     const rows = await queryRows<{ scheme_id: string; bill_key: string; epoch: string }>(
       this.ds,
-      `INSERT INTO bill_claims AS c (scheme_id, bill_key, state, owner, epoch, lease_until, content_hash, document,
-              attempts, updated_at)
+      `INSERT INTO bill_claims AS c (scheme_id, bill_key, state, owner, epoch, lease_until, content_hash,
+              last_write_at, write_epoch, attempts, updated_at)
        SELECT i.scheme_id, i.bill_key, 'writing', $1, 1, now() + $2 * interval '1 millisecond', i.content_hash,
-              i.document::jsonb, 0, now()
-         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS i(scheme_id, bill_key, content_hash, document)
+              CASE WHEN i.fenced THEN now() + $7 * interval '1 millisecond' END,
+              CASE WHEN i.fenced THEN 1 END, CASE WHEN i.fenced THEN 1 ELSE 0 END, now()
+         FROM unnest($3::text[], $4::text[], $5::text[], $6::boolean[])
+              AS i(scheme_id, bill_key, content_hash, fenced)
        ON CONFLICT (scheme_id, bill_key) DO UPDATE SET state = 'writing', owner = EXCLUDED.owner,
               epoch = c.epoch + 1, lease_until = EXCLUDED.lease_until, content_hash = EXCLUDED.content_hash,
-              document = EXCLUDED.document, reason = NULL, detail = NULL, settle_deadline = NULL,
-              next_check_at = NULL, updated_at = now()
+              document = NULL, reason = NULL, detail = NULL, settle_deadline = NULL,
+              next_check_at = NULL, updated_at = now(),
+              last_write_at = CASE WHEN EXCLUDED.write_epoch IS NULL THEN c.last_write_at ELSE EXCLUDED.last_write_at END,
+              write_epoch = CASE WHEN EXCLUDED.write_epoch IS NULL THEN c.write_epoch ELSE c.epoch + 1 END,
+              attempts = c.attempts + EXCLUDED.attempts
         WHERE c.state IN ('free', 'failed')
        RETURNING c.scheme_id, c.bill_key, c.epoch::text AS epoch`,
       [
@@ -178,23 +202,24 @@ export class PostgresClaimStore implements ClaimStore {
         docs.map((d) => d.schemeId),
         docs.map((d) => d.billKey),
         docs.map((d) => d.contentHash),
-        docs.map((d) => JSON.stringify(d)),
+        docs.map((_, i) => i < fence.count),
+        fence.horizonMs,
       ],
     );
     return rows.map((r) => ({ schemeId: r.scheme_id, billKey: r.bill_key, epoch: String(r.epoch) }));
   }
 
-  async fence(owner: string, leaseMs: number, claims: HeldClaim[]): Promise<HeldClaim[]> {
+  async fence(owner: string, leaseMs: number, claims: HeldClaim[], horizonMs = 0): Promise<HeldClaim[]> {
     if (claims.length === 0) return [];
     const rows = await queryRows<{ scheme_id: string; bill_key: string; epoch: string }>(
       this.ds,
-      `UPDATE bill_claims c SET last_write_at = now(), write_epoch = c.epoch,
+      `UPDATE bill_claims c SET last_write_at = now() + $6 * interval '1 millisecond', write_epoch = c.epoch,
               lease_until = now() + $2 * interval '1 millisecond', attempts = c.attempts + 1, updated_at = now()
          FROM unnest($3::text[], $4::text[], $5::bigint[]) AS h(scheme_id, bill_key, epoch)
         WHERE c.scheme_id = h.scheme_id AND c.bill_key = h.bill_key AND c.owner = $1 AND c.epoch = h.epoch
           AND c.state = 'writing' AND c.lease_until > now()
        RETURNING c.scheme_id, c.bill_key, c.epoch::text AS epoch`,
-      [owner, leaseMs, ...held(claims)],
+      [owner, leaseMs, ...held(claims), horizonMs],
     );
     return rows.map((r) => ({ schemeId: r.scheme_id, billKey: r.bill_key, epoch: String(r.epoch) }));
   }
@@ -211,7 +236,7 @@ export class PostgresClaimStore implements ClaimStore {
               kingdee_number = COALESCE(u.kingdee_number, c.kingdee_number),
               content_hash = COALESCE(u.content_hash, c.content_hash),
               reason = u.reason, detail = u.detail::jsonb,
-              document = CASE WHEN u.state = 'loaded' THEN NULL ELSE c.document END,
+              document = CASE WHEN u.state = 'loaded' THEN NULL ELSE COALESCE(u.document::jsonb, c.document) END,
               settle_deadline = CASE
                 WHEN u.state = 'settling' AND c.state = 'settling' THEN c.settle_deadline
                 WHEN u.state = 'settling' THEN COALESCE(c.last_write_at, now()) + u.window_ms * interval '1 millisecond' END,
@@ -219,9 +244,9 @@ export class PostgresClaimStore implements ClaimStore {
                 THEN now() + u.recheck_ms * interval '1 millisecond' END,
               updated_at = now()
          FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                     $10::text[], $11::bigint[], $12::bigint[])
+                     $10::text[], $11::bigint[], $12::bigint[], $14::text[])
               AS u(scheme_id, bill_key, epoch, state, kingdee_id, kingdee_number, content_hash, reason, detail,
-                   window_ms, recheck_ms)
+                   window_ms, recheck_ms, document)
         WHERE c.scheme_id = u.scheme_id AND c.bill_key = u.bill_key AND c.owner = $1 AND c.epoch = u.epoch
        RETURNING c.scheme_id, c.bill_key`,
       [
@@ -236,6 +261,7 @@ export class PostgresClaimStore implements ClaimStore {
         changes.map((c) => c.settleWindowMs ?? 0),
         changes.map((c) => c.recheckInMs ?? 0),
         leaseMs,
+        changes.map((c) => (c.document ? JSON.stringify(c.document) : null)),
       ],
     );
     return new Set(rows.map((r) => KEY(r.scheme_id, r.bill_key)));
@@ -243,16 +269,17 @@ export class PostgresClaimStore implements ClaimStore {
 
   async release(
     owner: string,
-    claims: HeldClaim[],
+    claims: Array<HeldClaim & { document?: KingdeeDocument }>,
     settleWindowMs: (schemeId: string) => number,
     mode: ReleaseMode = {},
   ): Promise<void> {
     if (claims.length === 0) return;
     await this.ds.query(
       `WITH r AS (SELECT c.scheme_id, c.bill_key, COALESCE(c.write_epoch = c.epoch AND NOT $6, false) AS wrote,
-                         $7::boolean AS keep, h.window_ms
+                         $7::boolean AS keep, h.window_ms, h.document
                     FROM bill_claims c
-                    JOIN unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS h(scheme_id, bill_key, epoch, window_ms)
+                    JOIN unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $8::text[])
+                         AS h(scheme_id, bill_key, epoch, window_ms, document)
                       ON c.scheme_id = h.scheme_id AND c.bill_key = h.bill_key AND c.epoch = h.epoch
                    WHERE c.owner = $1 AND c.state = 'writing')
        UPDATE bill_claims c SET
@@ -262,6 +289,7 @@ export class PostgresClaimStore implements ClaimStore {
               settle_deadline = CASE WHEN r.wrote THEN c.last_write_at + r.window_ms * interval '1 millisecond'
                 WHEN r.keep THEN now() END,
               next_check_at = CASE WHEN r.wrote OR r.keep THEN now() END,
+              document = CASE WHEN r.wrote OR r.keep THEN COALESCE(r.document::jsonb, c.document) END,
               updated_at = now()
          FROM r WHERE c.scheme_id = r.scheme_id AND c.bill_key = r.bill_key`,
       [
@@ -270,6 +298,7 @@ export class PostgresClaimStore implements ClaimStore {
         claims.map((c) => settleWindowMs(c.schemeId)),
         mode.notApplied ?? false,
         mode.keepDocument ?? false,
+        claims.map((c) => (c.document ? JSON.stringify(c.document) : null)),
       ],
     );
   }

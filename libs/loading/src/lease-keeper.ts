@@ -59,6 +59,10 @@ export class LeaseKeeper {
     return this.options.leaseMs;
   }
 
+  get skewMs(): number {
+    return this.options.skewMs;
+  }
+
   start(): void {
     const every = this.options.renewEveryMs ?? Math.max(250, Math.floor(this.options.leaseMs / 4));
     this.timer = setInterval(() => void this.renew(), every);

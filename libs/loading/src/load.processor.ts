@@ -11,7 +11,7 @@ import { ConsumedMessage, DeadLetterPublisher, ParkRequest } from '@libs/kafka';
 import { countError, countRecords, observeBatchSize } from '@libs/metrics';
 import { MessageOriginRef, ParkedMessage, ParkedMessageStore, SchemeHolds } from '@libs/parking';
 import { Scheme } from '@libs/scheme';
-import { BillResolver, Pending } from './bill-resolver';
+import { BillResolver, Decision, Pending } from './bill-resolver';
 import { BillWriter } from './bill-writer';
 import { ClaimStore, FINAL_STATES, HELD_STATES, HeldClaim, ReleaseMode } from './claim.store';
 import { isBrokenCircuitError, isNotApplied, isSystemic, KingdeeConnection } from './connection-circuit';
@@ -42,6 +42,8 @@ export interface LoaderOptions {
   auditRetryMs: number;
   /** How long a document parked behind another of its key waits before it is tried again. */
   behindRetryMs: number;
+  /** A chunk fenced ahead of its write must be sent within this, or it is fenced again. */
+  fenceHorizonMs: number;
 }
 
 export interface LoadProcessorDeps {
@@ -100,7 +102,10 @@ export class LoadProcessor {
       },
       this.logger,
     );
-    this.writer = new BillWriter(deps.claims, deps.leases, { minLeaseMs: deps.options.minLeaseMs });
+    this.writer = new BillWriter(deps.claims, deps.leases, {
+      minLeaseMs: deps.options.minLeaseMs,
+      fenceHorizonMs: deps.options.fenceHorizonMs,
+    });
   }
 
   /** One batch from Kafka. Resolving means: every message is durable somewhere (see class doc). */
@@ -174,9 +179,10 @@ export class LoadProcessor {
   }
 
   /**
-   * Writes documents whose claims this process holds (`writing`), chunk by chunk, and resolves them.
-   * What is left when the scheme stops or Kingdee fails before writing it is given back and handed
-   * to `onHold`. `keepDocument`: the claims are the only copy of their documents (the settler's
+   * Writes documents whose claims this process holds (`writing`), chunk by chunk, and resolves them;
+   * their outcomes are recorded together once the chunks are done (claims, then audit events). What
+   * is left when the scheme stops or Kingdee fails before writing it is given back and handed to
+   * `onHold`. `keepDocument`: the claims are the only copy of their documents (the settler's
    * rewrites), so anything given back stays with the settler instead of becoming free.
    */
   async writeClaimed(
@@ -188,17 +194,36 @@ export class LoadProcessor {
     keepDocument = false,
   ): Promise<void> {
     const open = new Set(pending);
+    const decided = new Map<Pending, Decision>();
     let queue = pending;
-    const size = Math.min(scheme.target.batchSize, this.deps.options.maxBatchSize);
+    const size = this.chunkSize(scheme);
     const window = () => this.deps.settle.windowFor(scheme);
+    const flush = async () => {
+      if (decided.size === 0) return;
+      const batch = new Map(decided);
+      decided.clear();
+      await this.resolver.record(scheme, batch);
+      this.writer.forget([...batch.keys()].map((p) => p.claim));
+    };
+    // Claims fenced ahead (never sent) applied nothing: given back free, not settling.
+    const giveBackRest = async (rest: Pending[], notApplied: Set<Pending>) => {
+      const unsent = rest.filter((p) => notApplied.has(p) || !this.writer.sent(p.claim));
+      await this.giveBack(unsent, window(), { notApplied: true, keepDocument });
+      await this.giveBack(
+        rest.filter((p) => !unsent.includes(p)),
+        window(),
+        { keepDocument },
+      );
+      rest.forEach((p) => open.delete(p));
+    };
     try {
       while (queue.length > 0) {
         if (ctx.signal.aborted)
           throw new LoaderStoppedError('loader stopping; unwritten work left for redelivery');
         const hold = this.holdOf(scheme, connection);
         if (hold) {
-          await this.giveBack(queue, window(), { keepDocument });
-          queue.forEach((p) => open.delete(p));
+          await flush();
+          await giveBackRest(queue, new Set());
           await onHold(queue, hold);
           return;
         }
@@ -225,33 +250,40 @@ export class LoadProcessor {
         for (const p of chunk) p.attempts += 1;
         let outcomes;
         try {
-          outcomes = await this.writer.write(connection, scheme, chunk, ctx.signal);
+          outcomes = await this.writer.write(connection, scheme, chunk, ctx.signal, queue.slice(0, size));
         } catch (error) {
           if (ctx.signal.aborted) throw new LoaderStoppedError('loader stopping during a write');
           if (!isSystemic(error) && !isBrokenCircuitError(error) && !isNotApplied(error)) throw error;
           // Every attempt applied nothing (an unknown outcome would have come back as verdicts).
-          await this.giveBack(chunk, window(), { notApplied: true, keepDocument });
-          await this.giveBack(queue, window(), { keepDocument });
+          await flush();
           const rest = [...chunk, ...queue];
-          rest.forEach((p) => open.delete(p));
+          await giveBackRest(rest, new Set(chunk));
           await onHold(rest, {
             reason: 'circuit_open',
             detail: `Kingdee connection "${connection.id}" failing: ${(error as Error).message}; nothing of these was written; they load when Kingdee answers again`,
           });
           return;
         }
-        const { again } = await this.resolver.resolveWrite(
+        const { decisions, again } = await this.resolver.resolveWrite(
           connection,
           scheme,
           chunk.map((p, i) => ({ p, outcome: outcomes[i] })),
           ctx.signal,
         );
-        chunk.filter((p) => !again.includes(p)).forEach((p) => open.delete(p));
+        for (const [p, d] of decisions) decided.set(p, d);
+        chunk.forEach((p, i) => {
+          if (decisions.has(p) || outcomes[i].kind === 'lost') open.delete(p);
+        });
         queue = [...again, ...queue];
       }
+      await flush();
     } finally {
-      // Whatever is still `writing` under us (an exception, a shutdown): give it back — to settling
-      // where this epoch wrote, so a release never hides a write.
+      // Outcomes known are recorded; whatever is still `writing` under us (an exception, a shutdown)
+      // is given back — to settling where this epoch wrote, so a release never hides a write.
+      await flush().catch((err: Error) =>
+        this.logger.warn({ err: err.message }, 'could not record outcomes; the settler will find the bills'),
+      );
+      for (const p of decided.keys()) open.delete(p);
       if (open.size > 0)
         await this.giveBack([...open], window(), { keepDocument }).catch((err: Error) =>
           this.logger.warn(
@@ -262,10 +294,20 @@ export class LoadProcessor {
     }
   }
 
+  private chunkSize(scheme: Scheme): number {
+    return Math.min(scheme.target.batchSize, this.deps.options.maxBatchSize);
+  }
+
   private async giveBack(items: Pending[], settleWindowMs: number, mode: ReleaseMode): Promise<void> {
     if (items.length === 0) return;
     const claims = items.map((p) => p.claim);
-    await this.deps.claims.release(this.deps.options.owner, claims, () => settleWindowMs, mode);
+    this.writer.forget(claims);
+    await this.deps.claims.release(
+      this.deps.options.owner,
+      items.map((p) => ({ ...p.claim, document: p.doc })),
+      () => settleWindowMs,
+      mode,
+    );
     this.deps.leases.forget(claims);
   }
 
@@ -284,10 +326,17 @@ export class LoadProcessor {
 
   private async processScheme(scheme: Scheme, works: Work[], ctx: LoadContext): Promise<Work[]> {
     const connection = this.deps.connectionFor(scheme);
-    const rows = await this.deps.claims.read(
-      scheme.id,
-      works.map((w) => w.doc.billKey),
-    );
+    // Both reads at once: the claims, and which keys already wait in parking (newer ones queue behind).
+    const [rows, queued] = await Promise.all([
+      this.deps.claims.read(
+        scheme.id,
+        works.map((w) => w.doc.billKey),
+      ),
+      this.deps.parking.parkedKeys(
+        scheme.id,
+        works.filter((w) => !w.parked).map((w) => w.doc.billKey),
+      ),
+    ]);
     const rest = await this.settleResolved(scheme, works, rows);
     if (rest.length === 0) return [];
     const hold = this.holdOf(scheme, connection);
@@ -295,10 +344,6 @@ export class LoadProcessor {
       await this.park(scheme, rest, hold.reason, hold.detail, true);
       return rest;
     }
-    const queued = await this.deps.parking.parkedKeys(
-      scheme.id,
-      rest.filter((w) => !w.parked).map((w) => w.doc.billKey),
-    );
     const behind: Work[] = [];
     const toClaim: Work[] = [];
     for (const w of rest) {
@@ -306,17 +351,27 @@ export class LoadProcessor {
       if (!w.parked && queued.has(w.doc.billKey)) behind.push(w);
       else if (row && HELD_STATES.includes(row.state)) {
         // The same version is already durable in a claim the settlers finish: handed over. A claim
-        // still `writing` may yet be given back unwritten (its owner stopping): wait behind it.
-        if (row.state === 'writing' || row.contentHash !== w.doc.contentHash) behind.push(w);
+        // still `writing` may yet be given back unwritten, and one without its document (taken over
+        // from a dead owner) cannot be rewritten by its settler: wait behind those.
+        if (row.state === 'writing' || !row.hasDocument || row.contentHash !== w.doc.contentHash)
+          behind.push(w);
       } else toClaim.push(w);
     }
     const sentAt = this.deps.leases.now();
+    // The first chunk's write follows at once: its fence goes with the claim (one statement less).
+    const firstChunk = scheme.target.lookupBeforeWrite === 'always' ? 0 : this.chunkSize(scheme);
     const claimed = await this.deps.claims.claim(
       this.deps.options.owner,
       this.deps.leases.leaseMs,
       toClaim.map((w) => w.doc),
+      { count: firstChunk, horizonMs: this.writer.horizonMs },
     );
     this.deps.leases.granted(sentAt, claimed);
+    const fencedKeys = new Set(toClaim.slice(0, firstChunk).map((w) => w.doc.billKey));
+    this.writer.fencedAhead(
+      sentAt,
+      claimed.filter((c) => fencedKeys.has(c.billKey)),
+    );
     const byKey = new Map<string, HeldClaim>(claimed.map((c) => [c.billKey, c]));
     const pending = new Map<Pending, Work>();
     for (const w of toClaim) {

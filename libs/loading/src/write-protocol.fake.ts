@@ -17,6 +17,7 @@ import {
   ClaimSummary,
   ClaimTransition,
   HeldClaim,
+  PreFence,
   ReleaseMode,
   SettlingClaim,
   claimKey,
@@ -64,14 +65,20 @@ export class FakeClaimStore implements ClaimStore {
           kingdeeId: r.kingdeeId,
           kingdeeNumber: r.kingdeeNumber,
           reason: r.reason,
+          hasDocument: r.document !== null,
         });
     }
     return out;
   }
 
-  async claim(owner: string, leaseMs: number, docs: KingdeeDocument[]): Promise<HeldClaim[]> {
+  async claim(
+    owner: string,
+    leaseMs: number,
+    docs: KingdeeDocument[],
+    fence?: PreFence,
+  ): Promise<HeldClaim[]> {
     const out: HeldClaim[] = [];
-    for (const d of docs) {
+    for (const [i, d] of docs.entries()) {
       const key = `${d.schemeId}\u0000${d.billKey}`;
       const r = this.rows.get(key);
       if (r && r.state !== 'free' && r.state !== 'failed') continue;
@@ -85,7 +92,7 @@ export class FakeClaimStore implements ClaimStore {
         writeEpoch: null,
         lastWriteAt: null,
         settleDeadline: null,
-        document: d,
+        document: null,
         contentHash: d.contentHash,
         kingdeeId: null,
         kingdeeNumber: null,
@@ -97,8 +104,14 @@ export class FakeClaimStore implements ClaimStore {
         owner,
         epoch: row.epoch + 1,
         leaseUntil: this.now + leaseMs,
-        document: d,
+        document: null,
       });
+      if (fence && i < fence.count)
+        Object.assign(row, {
+          lastWriteAt: this.now + fence.horizonMs,
+          writeEpoch: row.epoch,
+          attempts: row.attempts + 1,
+        });
       this.rows.set(key, row);
       out.push({ schemeId: d.schemeId, billKey: d.billKey, epoch: String(row.epoch) });
     }
@@ -140,6 +153,7 @@ export class FakeClaimStore implements ClaimStore {
         kingdeeId: ch.kingdeeId ?? r.kingdeeId,
         kingdeeNumber: ch.kingdeeNumber ?? r.kingdeeNumber,
         reason: ch.reason ?? null,
+        document: ch.state === 'loaded' ? null : (ch.document ?? r.document),
       });
       done.add(claimKey(ch.claim));
     }

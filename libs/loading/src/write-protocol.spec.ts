@@ -108,6 +108,7 @@ function loader(schemes: Scheme[], connections: (s: Scheme) => KingdeeConnection
       recheckMs: 250,
       auditRetryMs: 500,
       behindRetryMs: 250,
+      fenceHorizonMs: 5000,
     },
   });
   const settler = new Settler({
@@ -190,7 +191,8 @@ describe('write protocol (issue 9 findings, one unit test each)', () => {
     const s = scheme('f2b', (x) => ({ ...x, target: { ...x.target, batchSize: 1 } }));
     const l = loader([s], () => fakeConnection(kingdee));
     await l.handle([doc(s, 'F2B-1')]);
-    l.advance(WINDOW + 1);
+    // The fence taken with the claim gave the write 5 s (the horizon) to be sent: the deadline counts from there.
+    l.advance(WINDOW + 5000 + 1);
     await l.settler.runOnce();
     // Not yet: nothing has shown that this account keeps FBillNo (a numbering rule would hide the bill).
     expect(saves(kingdee)).toBe(1);
@@ -226,7 +228,7 @@ describe('write protocol (issue 9 findings, one unit test each)', () => {
     await leases.renew();
     expect(leases.remaining(claim)).toBeLessThan(0);
     const kingdee = new FakeKingdee();
-    const writer = new BillWriter(claims, leases, { minLeaseMs: 1000 });
+    const writer = new BillWriter(claims, leases, { minLeaseMs: 1000, fenceHorizonMs: 5000 });
     const out = await writer.write(
       fakeConnection(kingdee),
       s,

@@ -22,7 +22,7 @@ import {
 } from '@libs/kafka';
 import { MappingError } from '@libs/mapping';
 import { countError, countRecords, isDebugEnabled, observeBatchSize, orderLogger } from '@libs/metrics';
-import { ParkedMessageInput, ParkedMessageStore, SchemeHolds } from '@libs/parking';
+import { ParkedMessage, ParkedMessageInput, ParkedMessageStore, SchemeHolds } from '@libs/parking';
 import { SchemeRegistry } from './scheme-registry';
 
 export class UnknownSchemeError extends Error {
@@ -159,6 +159,21 @@ export class TransformProcessor {
           'order transformed',
         );
     return { ...counts, parkedMessages: waiting };
+  }
+
+  /** Maps parked raw events of schemes that run again; returns the ones that reached an end. */
+  async handleParked(rows: ParkedMessage[]): Promise<ParkedMessage[]> {
+    const messages: ConsumedMessage[] = rows.map((r) => ({
+      topic: r.origin.topic,
+      partition: r.origin.partition,
+      offset: r.origin.offset,
+      key: r.key,
+      value: r.payload,
+      headers: {},
+      timestamp: r.parkedAt.toISOString(),
+    }));
+    const { parkedMessages } = await this.handle(messages, true);
+    return rows.filter((_, i) => !parkedMessages.has(messages[i]));
   }
 
   /**
