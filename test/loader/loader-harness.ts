@@ -19,8 +19,8 @@ import {
 } from '@libs/loading';
 import { compileScheme } from '@libs/mapping';
 import { loadSchemeFile, Scheme } from '@libs/scheme';
-import { KingdeeSandbox } from '../../apps/kingdee-sandbox/src';
-import { eventually, readAll, TestEnv } from '../support/test-env';
+import { KingdeeSandbox, startKingdeeSandbox } from '../../apps/kingdee-sandbox/src';
+import { createTestEnv, eventually, readAll, TestEnv } from '../support/test-env';
 
 export const SHIPPED = loadSchemeFile('schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml');
 
@@ -229,6 +229,56 @@ export async function loaderRig(
     stop: async () => {
       if (opts.background ?? true) await engine.stop();
       else engine.holds.stop();
+    },
+  };
+}
+
+export interface LoaderFixtures {
+  readonly t: TestEnv;
+  readonly sandbox: KingdeeSandbox;
+  readonly producer: EventProducer;
+  /** A loader rig on the file's sandbox, stopped after the test. */
+  rig(schemes: Scheme[], opts?: RigOptions): Promise<LoaderRig>;
+}
+
+/**
+ * One test file's loader fixtures (call inside its describe): isolated topics and schema, a Kingdee
+ * sandbox reset before each test, a producer, and rigs stopped after each test.
+ */
+export function loaderFixtures(label: string): LoaderFixtures {
+  let t: TestEnv;
+  let sandbox: KingdeeSandbox;
+  let producer: EventProducer;
+  const rigs: LoaderRig[] = [];
+  beforeAll(async () => {
+    t = await createTestEnv(label);
+    sandbox = await startKingdeeSandbox({ port: 0 });
+    producer = new EventProducer(t.kafka, 1_048_576);
+    await producer.connect();
+  });
+  beforeEach(() => sandbox.reset({ bills: true, sessions: true, stats: true, knobs: true, switches: true }));
+  afterEach(async () => {
+    for (const r of rigs.splice(0)) await r.stop();
+  });
+  afterAll(async () => {
+    await producer.disconnect();
+    await sandbox.close();
+    await t.cleanup();
+  });
+  return {
+    get t() {
+      return t;
+    },
+    get sandbox() {
+      return sandbox;
+    },
+    get producer() {
+      return producer;
+    },
+    rig: async (schemes, opts) => {
+      const r = await loaderRig(t, producer, sandbox, schemes, opts);
+      rigs.push(r);
+      return r;
     },
   };
 }

@@ -1,8 +1,8 @@
 import { KingdeeDocumentSchema } from '@libs/contracts';
 import { BatchConsumer, EventProducer } from '@libs/kafka';
 import { ClaimStore, PostgresClaimStore } from '@libs/loading';
-import { startKingdeeSandbox, KingdeeSandbox } from '../../apps/kingdee-sandbox/src';
-import { createTestEnv, eventually, TestEnv } from '../support/test-env';
+import { KingdeeSandbox } from '../../apps/kingdee-sandbox/src';
+import { eventually, TestEnv } from '../support/test-env';
 import {
   allIn,
   asMessages,
@@ -11,44 +11,22 @@ import {
   claimStates,
   descriptionKeyed,
   documentFor,
-  loaderRig,
-  LoaderRig,
+  loaderFixtures,
   running,
   schemeVariant,
   wdtRecord,
 } from './loader-harness';
 
 describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on real Kafka', () => {
+  const fx = loaderFixtures('loader');
+  const rig = fx.rig;
+  // Set once the fixtures' own beforeAll (registered first) has run.
   let t: TestEnv;
   let sandbox: KingdeeSandbox;
   let producer: EventProducer;
-  const rigs: LoaderRig[] = [];
-  const rig = async (
-    ...args: Parameters<typeof loaderRig> extends [unknown, unknown, unknown, ...infer R] ? R : never
-  ) => {
-    const r = await loaderRig(t, producer, sandbox, ...args);
-    rigs.push(r);
-    return r;
-  };
-
-  beforeAll(async () => {
-    t = await createTestEnv('loader');
-    sandbox = await startKingdeeSandbox({ port: 0 });
-    producer = new EventProducer(t.kafka, 1_048_576);
-    await producer.connect();
+  beforeAll(() => {
+    ({ t, sandbox, producer } = fx);
   });
-
-  afterEach(async () => {
-    for (const r of rigs.splice(0)) await r.stop();
-  });
-
-  afterAll(async () => {
-    await producer.disconnect();
-    await sandbox.close();
-    await t.cleanup();
-  });
-
-  beforeEach(() => sandbox.reset({ bills: true, sessions: true, stats: true, knobs: true, switches: true }));
 
   it.each(['keep_successes', 'rollback_all'] as const)(
     'loads the good models of a mixed batch and fails the bad one with Kingdee’s message (atomicity %s)',

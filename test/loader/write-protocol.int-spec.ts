@@ -1,7 +1,6 @@
-import { EventProducer } from '@libs/kafka';
 import { KingdeeClient } from '@libs/kingdee-client';
 import { KingdeeSandbox, startKingdeeSandbox } from '../../apps/kingdee-sandbox/src';
-import { createTestEnv, eventually, TestEnv } from '../support/test-env';
+import { eventually, TestEnv } from '../support/test-env';
 import {
   allIn,
   auditsOf,
@@ -12,8 +11,7 @@ import {
   documentFor,
   expectOneBillEach,
   lastStatus,
-  loaderRig,
-  LoaderRig,
+  loaderFixtures,
   schemeVariant,
   wdtRecord,
 } from './loader-harness';
@@ -24,39 +22,25 @@ import {
  * fault fired at least 3 times, and every order must end as exactly one bill.
  */
 describe('write protocol: exactly one bill per order against a hostile ERP', () => {
+  const fx = loaderFixtures('write-protocol');
+  const rig = fx.rig;
+  // Set once the fixtures' own beforeAll (registered first) has run.
   let t: TestEnv;
   let sandbox: KingdeeSandbox;
-  let producer: EventProducer;
-  const rigs: LoaderRig[] = [];
-
-  const rig = async (
-    ...args: Parameters<typeof loaderRig> extends [unknown, unknown, unknown, ...infer R] ? R : never
-  ) => {
-    const r = await loaderRig(t, producer, sandbox, ...args);
-    rigs.push(r);
-    return r;
-  };
+  beforeAll(() => {
+    ({ t, sandbox } = fx);
+  });
   const keysOf = (list: Array<{ billKey: string }>) => list.map((d) => d.billKey);
+  /** A person entering bills in Kingdee by hand. */
+  const manualClient = () =>
+    new KingdeeClient({
+      serverUrl: sandbox.url,
+      acctId: sandbox.credentials.acctId,
+      username: sandbox.credentials.username,
+      password: sandbox.credentials.password,
+      authMode: 'validate_user',
+    });
   const loadedAll = (schemeId: string, keys: string[]) => () => allIn(t, schemeId, keys, ['loaded']);
-
-  beforeAll(async () => {
-    t = await createTestEnv('write-protocol');
-    sandbox = await startKingdeeSandbox({ port: 0 });
-    producer = new EventProducer(t.kafka, 1_048_576);
-    await producer.connect();
-  });
-
-  afterEach(async () => {
-    for (const r of rigs.splice(0)) await r.stop();
-  });
-
-  afterAll(async () => {
-    await producer.disconnect();
-    await sandbox.close();
-    await t.cleanup();
-  });
-
-  beforeEach(() => sandbox.reset({ bills: true, sessions: true, stats: true, knobs: true, switches: true }));
 
   it.each(['reject', 'accept'] as const)(
     'a proxy 5xx page after the write committed: one bill per order, none recorded failed (duplicate numbers %s)',
@@ -190,8 +174,7 @@ describe('write protocol: exactly one bill per order against a hostile ERP', () 
     const [stop] = await t.ds.query(`SELECT reason FROM scheme_stops WHERE scheme_id = $1`, [scheme.id]);
     expect(stop.reason).toMatch(/numbering rule/);
     expect(stop.reason).toMatch(/FDESCRIPTION/);
-    // Later documents (and a redelivery whose reply would be lost) are parked, never written.
-    sandbox.setKnobs({ nextLostResponses: 3 });
+    // Later documents (and a redelivery of the first ones) are parked, never written.
     const later = docs(scheme, 'NUMSTOP-B', 3);
     await r.load([...later, ...first]);
     expect(sandbox.store.all()).toHaveLength(2);
@@ -229,31 +212,30 @@ describe('write protocol: exactly one bill per order against a hostile ERP', () 
 
   it('a look-up that finds two bills for one key: duplicate_in_erp naming every bill, and no further write', async () => {
     sandbox.setSwitches({ duplicateBillNo: 'accept' });
-    const scheme = schemeVariant('dup-in-erp');
-    const doc = documentFor(scheme, wdtRecord('DUPERP-1'));
-    // Entered by hand before the loader ever ran: two bills with the order's number.
-    const manual = new KingdeeClient({
-      serverUrl: sandbox.url,
-      acctId: sandbox.credentials.acctId,
-      username: sandbox.credentials.username,
-      password: sandbox.credentials.password,
-      authMode: 'validate_user',
-    });
-    await manual.batchSave('PUR_MRB', [doc.model, doc.model], { isAutoSubmitAndAudit: true });
+    const scheme = schemeVariant('dup-in-erp', (s) => ({ ...s, target: { ...s.target, batchSize: 1 } }));
+    const list = docs(scheme, 'DUPERP', 3);
+    // Entered by hand before the loader ever ran: two bills with each order's number.
+    await manualClient().batchSave(
+      'PUR_MRB',
+      list.flatMap((d) => [d.model, d.model]),
+      { isAutoSubmitAndAudit: true },
+    );
     sandbox.setKnobs({ nextLostResponses: 3 });
     const r = await rig([scheme]);
-    await r.load([doc]);
-    await r.settleUntil(
-      'the duplicate recorded',
-      async () => (await claimStates(t, scheme.id)).get('DUPERP-1') === 'duplicate_in_erp',
+    await r.load(list);
+    await r.settleUntil('the duplicates recorded', () =>
+      allIn(t, scheme.id, keysOf(list), ['duplicate_in_erp']),
     );
-    expect(sandbox.faults().injected.lostResponse).toBeGreaterThanOrEqual(1);
-    const numbers = sandbox.store.all().map((b) => b.billNo);
-    const last = await lastStatus(t, scheme.id, 1);
-    expect(last.get('DUPERP-1')?.status).toBe('duplicate_in_erp');
-    for (const n of numbers) expect(last.get('DUPERP-1')?.errorMessage).toContain(String(n));
+    expect(sandbox.faults().injected.lostResponse).toBeGreaterThanOrEqual(3);
+    const last = await lastStatus(t, scheme.id, 3);
+    for (const key of keysOf(list)) {
+      expect(last.get(key)?.status).toBe('duplicate_in_erp');
+      const numbers = sandbox.store.findByNumber('PUR_MRB', key).map((b) => b.billNo);
+      expect(numbers).toHaveLength(3); // the two entered by hand, and ours whose reply was lost
+      expect(last.get(key)?.errorMessage).toMatch(/3 bills/);
+    }
     const before = sandbox.stats.snapshot().billsCreated;
-    await r.load([doc, documentFor(scheme, wdtRecord('DUPERP-1', { qty: '9.0000' }))]);
+    await r.load([...list, documentFor(scheme, wdtRecord('DUPERP-1', { qty: '9.0000' }))]);
     expect(sandbox.stats.snapshot().billsCreated).toBe(before);
   });
 
@@ -263,14 +245,7 @@ describe('write protocol: exactly one bill per order against a hostile ERP', () 
     const same = documentFor(scheme, wdtRecord('DUPNO-SAME'));
     const differs = documentFor(scheme, wdtRecord('DUPNO-DIFF'));
     const other = documentFor(scheme, wdtRecord('DUPNO-DIFF', { provider: 'GYS002', qty: '7.0000' }));
-    const manual = new KingdeeClient({
-      serverUrl: sandbox.url,
-      acctId: sandbox.credentials.acctId,
-      username: sandbox.credentials.username,
-      password: sandbox.credentials.password,
-      authMode: 'validate_user',
-    });
-    await manual.batchSave('PUR_MRB', [same.model, other.model], { isAutoSubmitAndAudit: true });
+    await manualClient().batchSave('PUR_MRB', [same.model, other.model], { isAutoSubmitAndAudit: true });
     const r = await rig([scheme]);
     await r.load([same, differs]);
     await r.settleUntil('both decided', () =>
