@@ -271,8 +271,10 @@ export class LoadProcessor {
           ctx.signal,
         );
         for (const [p, d] of decisions) decided.set(p, d);
-        chunk.forEach((p, i) => {
-          if (decisions.has(p) || outcomes[i].kind === 'lost') open.delete(p);
+        const lost = chunk.filter((_, i) => outcomes[i].kind === 'lost');
+        this.writer.forget(lost.map((p) => p.claim)); // no longer ours
+        chunk.forEach((p) => {
+          if (decisions.has(p) || lost.includes(p)) open.delete(p);
         });
         queue = [...again, ...queue];
       }
