@@ -136,6 +136,8 @@ export interface LoaderRig {
   load(list: KingdeeDocument[], ctx?: LoadContext): Promise<void>;
   /** Runs settler rounds until `done` holds (or fails after `timeoutMs`). */
   settleUntil(what: string, done: () => Promise<boolean>, timeoutMs?: number): Promise<void>;
+  /** Runs settler rounds until every document's claim is `loaded`. */
+  settleLoaded(list: KingdeeDocument[], timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -209,7 +211,7 @@ export async function loaderRig(
   });
   if (opts.background ?? true) await engine.start();
   else await engine.holds.start();
-  return {
+  const rig: LoaderRig = {
     engine,
     processor: engine.processor,
     settler: engine.settler,
@@ -226,11 +228,25 @@ export async function loaderRig(
         timeoutMs,
       );
     },
+    settleLoaded: async (list, timeoutMs = 60_000) => {
+      const bySchemes = new Map<string, string[]>();
+      for (const d of list) bySchemes.set(d.schemeId, [...(bySchemes.get(d.schemeId) ?? []), d.billKey]);
+      await rig.settleUntil(
+        `${list.length} bills loaded`,
+        async () => {
+          for (const [schemeId, keys] of bySchemes)
+            if (!(await allIn(t, schemeId, keys, ['loaded']))) return false;
+          return true;
+        },
+        timeoutMs,
+      );
+    },
     stop: async () => {
       if (opts.background ?? true) await engine.stop();
       else engine.holds.stop();
     },
   };
+  return rig;
 }
 
 export interface LoaderFixtures {

@@ -86,14 +86,7 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
       const docs = [1, 2, 3].map((i) => documentFor(scheme, wdtRecord(`LOST-${mode}-${i}`)));
       const r = await rig([scheme]);
       await r.load(docs);
-      await r.settleUntil('loaded', () =>
-        allIn(
-          t,
-          scheme.id,
-          docs.map((d) => d.billKey),
-          ['loaded'],
-        ),
-      );
+      await r.settleLoaded(docs);
       const bills = billsPerKey(sandbox);
       for (const i of [1, 2, 3]) expect(bills.get(`LOST-${mode}-${i}`)).toBe(1);
       const audits = (await auditsOf(t, scheme.id, 6)).filter((a) => a.status === 'loaded');
@@ -110,14 +103,7 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
     await r.load([documentFor(scheme, wdtRecord('STORM-WARM'))]);
     sandbox.setKnobs({ next5xx: 5, nextThrottles: 3, nextSessionDrops: 2 });
     await r.load(docs);
-    await r.settleUntil('loaded', () =>
-      allIn(
-        t,
-        scheme.id,
-        docs.map((d) => d.billKey),
-        ['loaded'],
-      ),
-    );
+    await r.settleLoaded(docs);
     const bills = billsPerKey(sandbox);
     expect(docs.every((d) => bills.get(d.billKey) === 1)).toBe(true);
     expect(sandbox.faults().injected).toMatchObject({ http5xxBefore: 5, throttled: 3, sessionDrop: 2 });
@@ -142,14 +128,7 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
     ]);
     expect(parked[0].n).toBe(5);
     sandbox.setKnobs({ http5xxRate: 0 });
-    await r.settleUntil('loaded', () =>
-      allIn(
-        t,
-        scheme.id,
-        docs.map((d) => d.billKey),
-        ['loaded'],
-      ),
-    );
+    await r.settleLoaded(docs);
     expect(billsPerKey(sandbox).size).toBe(10);
   });
 
@@ -191,14 +170,7 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
     first.engine.leases.stop(); // dead: nothing renews its leases any more
     expect(billsPerKey(sandbox).size).toBe(3);
     const second = await rig([scheme], { owner: 'replica-b' });
-    await second.settleUntil('taken over and found', () =>
-      allIn(
-        t,
-        scheme.id,
-        docs.map((d) => d.billKey),
-        ['loaded'],
-      ),
-    );
+    await second.settleLoaded(docs);
     await second.load(docs); // the redelivery is a duplicate now
     const bills = billsPerKey(sandbox);
     expect([1, 2, 3].map((i) => bills.get(`KILL-${i}`))).toEqual([1, 1, 1]);
@@ -213,14 +185,7 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
     const a = await rig([scheme], { owner: 'replica-a' });
     const b = await rig([scheme], { owner: 'replica-b' });
     await Promise.all([a.load(docs), b.load([...docs].reverse())]);
-    await a.settleUntil('loaded', () =>
-      allIn(
-        t,
-        scheme.id,
-        docs.map((d) => d.billKey),
-        ['loaded'],
-      ),
-    );
+    await a.settleLoaded(docs);
     const bills = billsPerKey(sandbox);
     expect(docs.map((d) => bills.get(d.billKey))).toEqual(Array(30).fill(1));
     const audits = await auditsOf(t, scheme.id, 30);
@@ -291,14 +256,7 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
     const docs = [1, 2, 3].map((i) => documentFor(scheme, wdtRecord(`SEP-${i}`)));
     const r = await rig([scheme]);
     await r.load(docs);
-    await r.settleUntil('loaded', () =>
-      allIn(
-        t,
-        scheme.id,
-        docs.map((d) => d.billKey),
-        ['loaded'],
-      ),
-    );
+    await r.settleLoaded(docs);
     const bills = sandbox.store.all().filter((b) => b.billNo.startsWith('SEP-'));
     expect(bills).toHaveLength(3);
     expect(bills.every((b) => b.documentStatus === 'C')).toBe(true);

@@ -40,7 +40,6 @@ describe('write protocol: exactly one bill per order against a hostile ERP', () 
       password: sandbox.credentials.password,
       authMode: 'validate_user',
     });
-  const loadedAll = (schemeId: string, keys: string[]) => () => allIn(t, schemeId, keys, ['loaded']);
 
   it.each(['reject', 'accept'] as const)(
     'a proxy 5xx page after the write committed: one bill per order, none recorded failed (duplicate numbers %s)',
@@ -54,7 +53,7 @@ describe('write protocol: exactly one bill per order against a hostile ERP', () 
       const list = docs(scheme, `P5XX-${duplicateBillNo}`, 6);
       const r = await rig([scheme]);
       await r.load(list);
-      await r.settleUntil('every bill loaded', loadedAll(scheme.id, keysOf(list)));
+      await r.settleLoaded(list);
       expect(sandbox.faults().injected.http5xxAfterCommit).toBeGreaterThanOrEqual(3);
       expectOneBillEach(sandbox, keysOf(list));
       const last = await lastStatus(t, scheme.id, 6);
@@ -74,7 +73,7 @@ describe('write protocol: exactly one bill per order against a hostile ERP', () 
     const list = docs(scheme, 'LATE', 5);
     const r = await rig([scheme], { sessions: 3 });
     await r.load(list);
-    await r.settleUntil('every bill loaded', loadedAll(scheme.id, keysOf(list)), 90_000);
+    await r.settleLoaded(list, 90_000);
     await eventually('the late commits', async () => sandbox.faults().lateCommitsPending === 0, 30_000);
     expectOneBillEach(sandbox, keysOf(list));
     const faults = sandbox.faults();
@@ -112,7 +111,7 @@ describe('write protocol: exactly one bill per order against a hostile ERP', () 
     const list = docs(scheme, 'MSG4', 5);
     const r = await rig([scheme]);
     await r.load(list);
-    await r.settleUntil('every bill loaded', loadedAll(scheme.id, keysOf(list)));
+    await r.settleLoaded(list);
     expect(sandbox.faults().injected.exceptionAfterSave).toBeGreaterThanOrEqual(3);
     expectOneBillEach(sandbox, keysOf(list));
   });
@@ -131,7 +130,7 @@ describe('write protocol: exactly one bill per order against a hostile ERP', () 
     const list = docs(scheme, `UNREP-${fault}`, 9);
     const r = await rig([scheme]);
     await r.load(list);
-    await r.settleUntil('every bill loaded', loadedAll(scheme.id, keysOf(list)));
+    await r.settleLoaded(list);
     expect(sandbox.faults().injected[fault]).toBeGreaterThanOrEqual(3);
     expectOneBillEach(sandbox, keysOf(list));
   });
@@ -146,7 +145,7 @@ describe('write protocol: exactly one bill per order against a hostile ERP', () 
     const list = docs(scheme, 'DRAFT', 3);
     const r = await rig([scheme], { env: { LOADER_AUDIT_RETRY_MS: '500' } });
     await r.load(list);
-    await r.settleUntil('every bill loaded', loadedAll(scheme.id, keysOf(list)));
+    await r.settleLoaded(list);
     const faults = sandbox.faults().injected;
     expect(faults.exceptionAfterSave).toBeGreaterThanOrEqual(3);
     expect(faults.submitAuditFailure).toBeGreaterThanOrEqual(3);
@@ -199,7 +198,7 @@ describe('write protocol: exactly one bill per order against a hostile ERP', () 
     const list = docs(scheme, 'NUMDESC', 12);
     const r = await rig([scheme]);
     await r.load(list);
-    await r.settleUntil('every bill loaded', loadedAll(scheme.id, keysOf(list)));
+    await r.settleLoaded(list);
     const f = sandbox.faults().injected;
     expect(f.lostResponse).toBeGreaterThanOrEqual(3);
     expect(f.http5xxAfterCommit).toBeGreaterThanOrEqual(3);
@@ -297,7 +296,7 @@ describe('write protocol: exactly one bill per order against a hostile ERP', () 
       expect((await lastStatus(t, a.id, 6)).get(keysOf(docsA)[5])?.status).toBe('parked');
       // Kingdee answers again: a probe closes the circuit and the settler drains the parked documents.
       down.setKnobs({ throttleRate: 0 });
-      await r.settleUntil('the parked scheme loaded', loadedAll(a.id, keysOf(docsA)));
+      await r.settleLoaded(docsA);
       expectOneBillEach(down, keysOf(docsA));
       expect(await t.ds.query(`SELECT 1 FROM parked_messages WHERE scheme_id = $1`, [a.id])).toHaveLength(0);
     } finally {
@@ -321,7 +320,7 @@ describe('write protocol: exactly one bill per order against a hostile ERP', () 
     expectOneBillEach(sandbox, ['PAUSE-B-1', 'PAUSE-B-2']);
     expect(billsPerKey(sandbox).get('PAUSE-1')).toBeUndefined();
     await t.ds.query(`UPDATE sync_cursors SET paused = false WHERE scheme_id = $1`, [a.id]);
-    await r.settleUntil('the resumed scheme loaded', loadedAll(a.id, ['PAUSE-1']));
+    await r.settleLoaded([v2]);
     expectOneBillEach(sandbox, ['PAUSE-1']);
     const bill = sandbox.store.all().find((x) => x.billNo === 'PAUSE-1')!;
     expect(bill.entries.map((e) => Number(e.FRMREALQTY))).toContain(2);
@@ -356,9 +355,11 @@ describe('write protocol: exactly one bill per order against a hostile ERP', () 
       );
       return row?.owner === 'replica-b';
     });
+    // A's attempts and B's look-ups are refused (throttled) until Kingdee recovers.
+    await eventually('throttled calls', async () => sandbox.faults().injected.throttled >= 3);
     sandbox.setKnobs({ nextThrottles: 0 });
     await second;
-    await b.settleUntil('the bill loaded', loadedAll(scheme.id, ['LEASE-1']), 60_000);
+    await b.settleLoaded([doc]);
     await new Promise((r) => setTimeout(r, 1500)); // room for a stray retry of A to land, if it were sent
     expect(sandbox.faults().injected.throttled).toBeGreaterThanOrEqual(3);
     expectOneBillEach(sandbox, ['LEASE-0', 'LEASE-1']);
@@ -374,10 +375,10 @@ describe('write protocol: exactly one bill per order against a hostile ERP', () 
     const list = docs(scheme, 'RESTORED', 5);
     const r = await rig([scheme]);
     await r.load(list);
-    await r.settleUntil('loaded', loadedAll(scheme.id, keysOf(list)));
+    await r.settleLoaded(list);
     await t.ds.query(`DELETE FROM bill_claims WHERE scheme_id = $1`, [scheme.id]);
     await r.load(list);
-    await r.settleUntil('loaded again', loadedAll(scheme.id, keysOf(list)));
+    await r.settleLoaded(list);
     expectOneBillEach(sandbox, keysOf(list));
     expect(sandbox.stats.snapshot().billsCreated).toBe(5);
   });
@@ -402,7 +403,7 @@ describe('write protocol: exactly one bill per order against a hostile ERP', () 
     const list = docs(scheme, 'ALL', 50);
     const r = await rig([scheme], { sessions: 3 });
     await r.load(list);
-    await r.settleUntil('every bill loaded', loadedAll(scheme.id, keysOf(list)), 120_000);
+    await r.settleLoaded(list, 120_000);
     const f = sandbox.faults().injected;
     for (const fault of [
       'http5xxAfterCommit',
