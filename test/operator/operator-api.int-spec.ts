@@ -393,8 +393,8 @@ describe('operator API over HTTP (real Postgres, real Kafka)', () => {
   });
 
   describe('repair', () => {
-    it('re-pushes a Kafka-origin dead letter: original bytes and key back on its topic, row marked', async () => {
-      const body = RepushView.parse(await post('/api/repush', { deadLetterIds: [dlInline] }));
+    it('re-pushes a Kafka-origin dead letter as parked when asked (payload): original bytes and key back on its topic, row marked', async () => {
+      const body = RepushView.parse(await post('/api/repush', { deadLetterIds: [dlInline], payload: true }));
       expect(body.results).toEqual([
         expect.objectContaining({
           kind: 'dead_letter',
@@ -415,7 +415,7 @@ describe('operator API over HTTP (real Postgres, real Kafka)', () => {
       expect(row).toMatchObject({ state: 'repushed', repushedBy: 'alice' });
       expect(row.repushedAt).not.toBeNull();
       // A second re-push is refused unless forced.
-      const again = RepushView.parse(await post('/api/repush', { deadLetterIds: [dlInline] }));
+      const again = RepushView.parse(await post('/api/repush', { deadLetterIds: [dlInline], payload: true }));
       expect(again.results[0]).toMatchObject({
         outcome: 'skipped',
         reason: expect.stringMatching(/already repushed by alice/),
@@ -427,8 +427,8 @@ describe('operator API over HTTP (real Postgres, real Kafka)', () => {
       ]);
     });
 
-    it('re-pushes a dead letter whose bytes live in Postgres, via its order number', async () => {
-      const body = RepushView.parse(await post('/api/repush', { orderNos: ['CT-BIG-1'] }));
+    it('re-pushes a dead letter whose bytes live in Postgres, via its order number (payload)', async () => {
+      const body = RepushView.parse(await post('/api/repush', { orderNos: ['CT-BIG-1'], payload: true }));
       expect(body.results).toEqual([
         expect.objectContaining({
           kind: 'order',

@@ -3,7 +3,7 @@ import { Kafka } from 'kafkajs';
 import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AlertMonitor, createAlertMonitor } from '@libs/alerts';
-import { AuditIngestor, AuditRepository } from '@libs/audit';
+import { AuditIngestor, AuditRepository, AuditRetention } from '@libs/audit';
 import { AuditWriterConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
 import { BatchConsumer, DeadLetterPublisher } from '@libs/kafka';
@@ -13,6 +13,7 @@ import { CONFIG, DATA_SOURCE, DEAD_LETTERS, KAFKA, LOGGER, TOPICS } from '@libs/
 export class AuditWriterWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private consumer?: BatchConsumer;
   private alerts?: AlertMonitor;
+  private retention?: AuditRetention;
 
   constructor(
     @Inject(CONFIG) private readonly config: AuditWriterConfig,
@@ -26,6 +27,10 @@ export class AuditWriterWorker implements OnApplicationBootstrap, BeforeApplicat
   async onApplicationBootstrap(): Promise<void> {
     this.alerts = createAlertMonitor(this.config, { logger: this.logger, service: 'audit-writer' });
     this.alerts.startLagChecks(this.ds, 60_000);
+    this.retention = new AuditRetention(this.ds, this.config.AUDIT_RETENTION_DAYS);
+    this.retention.start(3_600_000, (err) =>
+      this.logger.warn({ err: err.message }, 'audit retention purge failed; retried within the hour'),
+    );
     const ingestor = new AuditIngestor(
       new AuditRepository(this.ds),
       this.deadLetters,
@@ -46,6 +51,7 @@ export class AuditWriterWorker implements OnApplicationBootstrap, BeforeApplicat
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.consumer?.stop();
+    await this.retention?.stop();
     await this.alerts?.stop();
   }
 }

@@ -1,11 +1,20 @@
-// `npm run repush -- [--dead-letter <id>…] [--order <no>…] [--all-failed] [--all-dead-lettered] [--scheme <id>] [--list]`
+// `npm run repush -- [--dead-letter <id>…] [--order <no>…] [--all-failed] [--all-dead-lettered] [--scheme <id>]
+//   [--payload] [--dry-run] [--no-wait] [--timeout <s>] [--list]`
 // Lists failed and dead-lettered records with their reasons, or re-pushes them (same rules as the
-// operator API: Kafka-origin dead letters go back to their topic; failed orders and extractor dead
-// letters become resync requests the extractor carries out). Recorded as actions of "cli:<user>".
+// operator API: each order is read again from WDT and re-emitted; `--payload` re-sends a dead
+// letter's parked bytes instead; a dead letter whose order is loaded is closed). Prints the WDT calls
+// it will use before it starts, then waits for and prints each order's outcome. Recorded as actions
+// of "cli:<user>".
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
 import { loadServiceConfig } from '@libs/config';
-import { DeadLettersService, OperatorActionsService, RepushService, ResyncService } from '@libs/operator';
+import {
+  DeadLettersService,
+  OperatorActionsService,
+  OrderOutcomes,
+  RepushService,
+  ResyncService,
+} from '@libs/operator';
 import { openCliRuntime } from './cli-runtime';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -17,6 +26,10 @@ const opts = new Command()
   .option('--all-dead-lettered', 'every order whose latest status is dead_lettered', false)
   .option('--scheme <id>', 'limit to one scheme')
   .option('--list', 'only list failed orders and parked dead letters, with reasons', false)
+  .option('--payload', "re-send dead letters' parked bytes instead of reading the orders again", false)
+  .option('--dry-run', 'only print what it would do and the WDT calls it would take', false)
+  .option('--no-wait', 'return once requested, without waiting for the outcomes')
+  .option('--timeout <s>', 'how long to wait for the outcomes', '180')
   .parse()
   .opts<{
     deadLetter: string[];
@@ -25,6 +38,10 @@ const opts = new Command()
     allDeadLettered: boolean;
     scheme?: string;
     list: boolean;
+    payload: boolean;
+    dryRun: boolean;
+    wait: boolean;
+    timeout: string;
   }>();
 
 async function main(): Promise<void> {
@@ -70,20 +87,47 @@ async function main(): Promise<void> {
       : opts.allDeadLettered
         ? { status: 'dead_lettered' as const, schemeId: opts.scheme }
         : undefined;
-    const result = await service.repush(
-      {
-        deadLetterIds: opts.deadLetter,
-        orderNos: opts.order,
-        schemeId: opts.scheme,
-        all: all ? { ...all, limit: 1000 } : undefined,
-        force: false,
-      },
-      `cli:${userInfo().username}`,
+    const request = {
+      deadLetterIds: opts.deadLetter,
+      orderNos: opts.order,
+      schemeId: opts.scheme,
+      all: all ? { ...all, limit: 1000 } : undefined,
+      force: false,
+      payload: opts.payload,
+    };
+    const by = `cli:${userInfo().username}`;
+    const plan = await service.repush({ ...request, dryRun: true }, by);
+    console.log(
+      `re-push: ${plan.results.length} item(s); ${plan.wdtCalls} order(s) read again from WDT (at least ${plan.wdtCalls} WDT call(s), background priority)`,
     );
+    if (opts.dryRun) {
+      for (const item of plan.results) console.log(`  ${JSON.stringify(item)}`);
+      return;
+    }
+    const outcomes = new OrderOutcomes(rt.ds);
+    const since = await outcomes.now();
+    const result = await service.repush({ ...request, dryRun: false }, by);
     for (const item of result.results) console.log(`  ${JSON.stringify(item)}`);
     console.log(
       `summary: ${JSON.stringify(result.summary)}${result.truncated ? ' (truncated: run again for the rest)' : ''}`,
     );
+    const awaited = result.results
+      .filter(
+        (r) =>
+          r.schemeId && r.orderNo && ['repushed', 'resync_requested', 'resync_pending'].includes(r.outcome),
+      )
+      .map((r) => ({ schemeId: r.schemeId!, orderNo: r.orderNo!, resyncRequestId: r.resyncRequestId }));
+    if (!opts.wait || awaited.length === 0) return;
+    console.log(`waiting for ${awaited.length} outcome(s) (--no-wait to skip)…`);
+    const left = await outcomes.waitAll(awaited, since, Number(opts.timeout) * 1000, (o) =>
+      console.log(`  ${o.orderNo} (${o.schemeId}): ${o.status} at ${o.stage} — ${o.summary}`),
+    );
+    if (left.length > 0) {
+      console.error(
+        `${left.length} order(s) without an outcome after ${opts.timeout} s: ${left.map((o) => o.orderNo).join(', ')} (are the services running?)`,
+      );
+      process.exitCode = 1;
+    }
   } finally {
     await rt.close();
   }

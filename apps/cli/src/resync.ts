@@ -4,7 +4,7 @@
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
 import { loadServiceConfig } from '@libs/config';
-import { ResyncService } from '@libs/operator';
+import { OrderOutcomes, ResyncService } from '@libs/operator';
 import { openCliRuntime } from './cli-runtime';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -21,25 +21,22 @@ async function main(): Promise<void> {
   const rt = await openCliRuntime(loadServiceConfig('transformer'), 'resync-cli');
   try {
     const service = new ResyncService(rt.ds);
+    const outcomes = new OrderOutcomes(rt.ds);
+    const since = await outcomes.now();
     const requests = await service.requestMany(opts.scheme, opts.order, `cli:${userInfo().username}`);
     for (const r of requests)
       console.log(`  ${r.orderNo}: request ${r.id} ${r.created ? 'created' : 'already pending'}`);
     if (!opts.wait) return;
-    const deadline = Date.now() + Number(opts.timeout) * 1000;
-    const open = new Set(requests.map((r) => r.id));
-    while (open.size > 0 && Date.now() < deadline) {
-      for (const id of [...open]) {
-        const row = await service.get(id);
-        if (row && row.state !== 'pending') {
-          console.log(`  ${row.orderNo}: ${row.state} — ${row.result ?? ''}`);
-          open.delete(id);
-        }
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    if (open.size > 0) {
+    // Waits for what became of each order downstream, not just for the extractor's re-emit.
+    const left = await outcomes.waitAll(
+      requests.map((r) => ({ schemeId: opts.scheme, orderNo: r.orderNo, resyncRequestId: r.id })),
+      since,
+      Number(opts.timeout) * 1000,
+      (o) => console.log(`  ${o.orderNo}: ${o.status} at ${o.stage} — ${o.summary}`),
+    );
+    if (left.length > 0) {
       console.error(
-        `${open.size} request(s) still pending after ${opts.timeout} s: is the extractor running for scheme ${opts.scheme}?`,
+        `${left.length} order(s) without an outcome after ${opts.timeout} s: is every service running for scheme ${opts.scheme}?`,
       );
       process.exitCode = 1;
     }

@@ -143,7 +143,14 @@ export const loaderEnv = {
   ...alertEnv,
 };
 
-export const auditWriterEnv = { ...commonEnv, ...consumerEnv, HTTP_PORT: port.default(3004), ...alertEnv };
+export const auditWriterEnv = {
+  ...commonEnv,
+  ...consumerEnv,
+  HTTP_PORT: port.default(3004),
+  ...alertEnv,
+  /** Days request/reply bodies and history are kept (the latest row per order is kept regardless). */
+  AUDIT_RETENTION_DAYS: positiveInt.default(180),
+};
 
 export const operatorEnv = { ...commonEnv, HTTP_PORT: port.default(3005), OPERATOR_TOKENS: operatorTokens };
 

@@ -36,11 +36,21 @@ export const RawStockoutEventSchema = z.strictObject({
   }),
   /** Content fingerprint (md5_str/modified + hash) the extractor uses to skip unchanged versions. */
   fingerprint: nonEmpty,
-  /** Why it was emitted: normal incremental poll, reconciliation sweep, backfill or resync. */
-  trigger: z.enum(['poll', 'sweep', 'backfill', 'resync', 'skeleton']).default('poll'),
+  /** Why it was emitted: incremental poll, reconciliation sweep, backfill, resync or an operator's re-push. */
+  trigger: z.enum(['poll', 'sweep', 'backfill', 'resync', 'repush', 'skeleton']).default('poll'),
   record: z.record(z.string(), z.unknown()),
 });
 export type RawStockoutEvent = z.infer<typeof RawStockoutEventSchema>;
+
+/**
+ * Which version of a source order an event is about, comparable as text: WDT's `modified`
+ * (`yyyy-MM-dd HH:mm:ss`), then the raw-topic offset (zero-padded) where that content was first
+ * emitted. The same content (fingerprint) is the same version however often it is re-emitted; an
+ * event about an older version never replaces the outcome of a newer one (docs/consumers.md).
+ */
+export const SourceVersionSchema = z
+  .string()
+  .regex(/^[0-9: -]*\|\d{19}$/, 'must be "<modified>|<offset:19>"');
 
 /** Transformer output: one Kingdee model ready for BatchSave, plus where it came from. */
 export const KingdeeDocumentSchema = z.strictObject({
@@ -59,6 +69,8 @@ export const KingdeeDocumentSchema = z.strictObject({
   sourceFingerprint: nonEmpty,
   /** Hash of `model`, so the loader can tell a changed version of an already-loaded order. */
   contentHash: nonEmpty,
+  /** The source version this document was mapped from (see SourceVersionSchema). */
+  sourceVersion: SourceVersionSchema.optional(),
   transformedAt: isoTime,
   model: z.record(z.string(), z.unknown()),
 });
@@ -67,7 +79,8 @@ export type KingdeeDocument = z.infer<typeof KingdeeDocumentSchema>;
 /**
  * One status enum for every stage, so every source order ends with an audit row. Final: `loaded`,
  * `skipped`, `failed`, `dead_lettered`, `changed_after_load`, `duplicate`, `conflict_in_erp`,
- * `duplicate_in_erp`. Not final (the order is on its way): `parked` (its scheme is stopped: paused,
+ * `duplicate_in_erp`, `closed` (an operator closed the order's latest version, with a reason; a
+ * newer source version reopens it). Not final (the order is on its way): `parked` (its scheme is stopped: paused,
  * Kingdee connection failing, or stopped by the loader), `settling` (a write's outcome is unknown;
  * the bill is being looked up), `saved_not_audited` (saved in Kingdee, Submit/Audit pending). New
  * values may appear within a major version: consumers treat unknown ones as not final.
@@ -84,6 +97,7 @@ export const AUDIT_STATUSES = [
   'saved_not_audited',
   'conflict_in_erp',
   'duplicate_in_erp',
+  'closed',
 ] as const;
 
 /** Statuses after which the order is still on its way (see AUDIT_STATUSES). */
@@ -119,6 +133,15 @@ export const AuditEventSchema = z.strictObject({
   sourceEventId: z.string().optional(),
   sourceFingerprint: z.string().optional(),
   contentHash: z.string().optional(),
+  /** The source version the event is about; absent when unknown (e.g. a record that could not be read). */
+  sourceVersion: SourceVersionSchema.optional(),
+  /**
+   * One call to Kingdee (BatchSave, Submit, Audit, a look-up): its request body and Kingdee's reply are
+   * in Postgres (audit_attempts), never on a topic; the operator API shows them with the event.
+   */
+  attemptId: z.uuid().optional(),
+  /** Operator events: who acted (the token's name). */
+  actor: z.string().optional(),
   /** Set when status is dead_lettered: the dead-letter event id a person can re-push. */
   deadLetterId: z.uuid().optional(),
 });
@@ -161,6 +184,8 @@ export const DeadLetterEnvelopeSchema = z.strictObject({
   errorMessage: nonEmpty,
   attempts: z.number().int().min(1),
   occurredAt: isoTime,
+  /** The source version of the parked message when it could be read (see SourceVersionSchema). */
+  sourceVersion: SourceVersionSchema.optional(),
   origin: MessageOriginSchema,
   payload: DeadLetterPayloadSchema,
 });

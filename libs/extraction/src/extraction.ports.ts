@@ -58,7 +58,10 @@ export interface ExtractionStore {
     orderNo: string,
   ): Promise<{ consignTime: string | null; modified: string | null } | undefined>;
   /** Pending resync requests of a scheme, claimed for this caller (others skip them). */
-  takeResyncRequests(schemeId: string, limit: number): Promise<Array<{ id: string; orderNo: string }>>;
+  takeResyncRequests(
+    schemeId: string,
+    limit: number,
+  ): Promise<Array<{ id: string; orderNo: string; trigger?: 'resync' | 'repush' }>>;
   completeResync(id: string, state: 'done' | 'not_found' | 'failed', result: string): Promise<void>;
 }
 

@@ -15,7 +15,7 @@ import { fingerprintRecord } from './fingerprint.util';
 import { PlannedWindow, planWindows } from './window-planner';
 
 export type Axis = 'consign_time' | 'modified';
-export type Trigger = 'poll' | 'sweep' | 'backfill' | 'resync';
+export type Trigger = 'poll' | 'sweep' | 'backfill' | 'resync' | 'repush';
 
 export interface WindowStats {
   window: PlannedWindow;
@@ -170,7 +170,7 @@ export class ExtractionService {
     const requests = await this.store.takeResyncRequests(this.scheme.id, limit);
     for (const request of requests) {
       try {
-        const outcome = await this.resync(request.orderNo);
+        const outcome = await this.resync(request.orderNo, request.trigger ?? 'resync');
         await this.store.completeResync(request.id, outcome.found ? 'done' : 'not_found', outcome.message);
       } catch (err) {
         await this.store.completeResync(request.id, 'failed', (err as Error).message);
@@ -179,7 +179,10 @@ export class ExtractionService {
     return requests.length;
   }
 
-  async resync(orderNo: string): Promise<{ found: boolean; message: string }> {
+  async resync(
+    orderNo: string,
+    trigger: 'resync' | 'repush' = 'resync',
+  ): Promise<{ found: boolean; message: string }> {
     const known = await this.store.knownOrder(this.scheme.id, orderNo);
     const axis = axisFor(this.scheme);
     const anchor = axis === 'consign_time' ? known?.consignTime : known?.modified;
@@ -194,7 +197,7 @@ export class ExtractionService {
     const end = axis === 'modified' ? this.clock.now() : anchorMs + 60_000;
     const stats = await this.backfill(formatShanghai(anchorMs - 60_000), formatShanghai(end), {
       force: true,
-      trigger: 'resync',
+      trigger,
       only: orderNo,
     });
     return stats.emitted > 0

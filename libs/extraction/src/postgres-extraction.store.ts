@@ -98,14 +98,21 @@ export class PostgresExtractionStore implements ExtractionStore {
     return rows[0] ? { consignTime: rows[0].consign_time, modified: rows[0].modified } : undefined;
   }
 
-  async takeResyncRequests(schemeId: string, limit: number): Promise<Array<{ id: string; orderNo: string }>> {
+  async takeResyncRequests(
+    schemeId: string,
+    limit: number,
+  ): Promise<Array<{ id: string; orderNo: string; trigger: 'resync' | 'repush' }>> {
     // Only the scheme's leader calls this, so a plain read is enough; order keeps requests fair.
-    const rows: Array<{ id: string; order_no: string }> = await this.ds.query(
-      `SELECT id::text AS id, order_no FROM resync_requests WHERE scheme_id = $1 AND state = 'pending'
+    const rows: Array<{ id: string; order_no: string; trigger: string }> = await this.ds.query(
+      `SELECT id::text AS id, order_no, trigger FROM resync_requests WHERE scheme_id = $1 AND state = 'pending'
         ORDER BY requested_at LIMIT $2`,
       [schemeId, limit],
     );
-    return rows.map((r) => ({ id: r.id, orderNo: r.order_no }));
+    return rows.map((r) => ({
+      id: r.id,
+      orderNo: r.order_no,
+      trigger: r.trigger === 'repush' ? 'repush' : 'resync',
+    }));
   }
 
   async completeResync(id: string, state: 'done' | 'not_found' | 'failed', result: string): Promise<void> {

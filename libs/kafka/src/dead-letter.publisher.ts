@@ -26,6 +26,8 @@ export interface ParkRequest {
   schemeId?: string;
   sourceKey?: string;
   correlationId?: string;
+  /** The source version of the message, when it could be decoded (orders the audit trail). */
+  sourceVersion?: string;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -74,6 +76,7 @@ export class DeadLetterPublisher {
         errorMessage: errorMessageOf(req.error),
         attempts: Math.max(1, req.attempts),
         occurredAt: new Date().toISOString(),
+        ...(req.sourceVersion ? { sourceVersion: req.sourceVersion } : {}),
         origin: {
           topic: message.topic,
           partition: message.partition,
@@ -96,6 +99,7 @@ export class DeadLetterPublisher {
         errorMessage: envelope.errorMessage,
         attempts: envelope.attempts,
         deadLetterId: id,
+        ...(req.sourceVersion ? { sourceVersion: req.sourceVersion } : {}),
       };
       envelopes.push(envelope);
       const correlationId = audit.correlationId;

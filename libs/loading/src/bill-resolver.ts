@@ -21,6 +21,8 @@ export interface Pending {
   startedAt: number;
   /** Writes of it by this process. */
   attempts: number;
+  /** The last call to Kingdee for it (request and reply in the attempt log). */
+  attemptId?: string;
 }
 
 /** What happened to one bill, as recorded in its claim and the audit trail. */
@@ -321,7 +323,11 @@ export class BillResolver {
   }
 
   private eventOf(p: Pending, d: Decision): AuditEvent {
-    const common = { attempts: p.attempts, latencyMs: Math.max(0, Date.now() - p.startedAt) };
+    const common = {
+      attempts: p.attempts,
+      latencyMs: Math.max(0, Date.now() - p.startedAt),
+      attemptId: p.attemptId,
+    };
     switch (d.state) {
       case 'loaded':
       case 'saved_not_audited':

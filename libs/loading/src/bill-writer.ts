@@ -1,7 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import { AttemptLog } from '@libs/audit';
+import { AppLogger, silentLogger } from '@libs/common';
 import { KingdeeDocument } from '@libs/contracts';
 import { KingdeeSaveOptions } from '@libs/kingdee-client';
 import { observeBatchSaveSize } from '@libs/metrics';
 import { durationMs, Scheme } from '@libs/scheme';
+import { errorReply, replySlice } from './attempt-bodies.util';
 import { ClaimStore, claimKey, HeldClaim } from './claim.store';
 import { KingdeeConnection } from './connection-circuit';
 import { LeaseKeeper } from './lease-keeper';
@@ -12,6 +16,8 @@ import { keyIsBillNo } from './settle-policy';
 export interface ClaimedDoc {
   doc: KingdeeDocument;
   claim: HeldClaim;
+  /** The last call to Kingdee made for it (its request and reply are in the attempt log). */
+  attemptId?: string;
 }
 
 /** Per document: Kingdee's verdict, or `lost` when the claim was no longer ours to write. */
@@ -45,6 +51,8 @@ export class BillWriter {
     private readonly claims: ClaimStore,
     private readonly leases: LeaseKeeper,
     private readonly options: BillWriterOptions,
+    private readonly attempts?: AttemptLog,
+    private readonly logger: AppLogger = silentLogger,
   ) {}
 
   get horizonMs(): number {
@@ -92,6 +100,12 @@ export class BillWriter {
           const link = linkSignals([signal, bound.signal]);
           observeBatchSaveSize(scheme.id, sending.length);
           for (const { c } of sending) this.sentFor.set(claimKey(c.claim), c.claim.epoch);
+          const attemptId = randomUUID();
+          for (const { c } of sending) c.attemptId = attemptId;
+          let replies: (j: number) => { outcome: string; reply: unknown } = () => ({
+            outcome: 'no_reply',
+            reply: null,
+          });
           try {
             const result = await connection.circuit.call(() =>
               connection.api.batchSave(
@@ -106,13 +120,21 @@ export class BillWriter {
               keyIsBillNo(scheme),
             );
             sending.forEach(({ i }, j) => (outcomes[i] = verdicts[j]));
+            replies = (j) => ({ outcome: verdicts[j].kind, reply: replySlice(result, j) });
           } catch (error) {
             const verdicts = classifyWriteError(error, sending.length);
+            replies = (j) => ({ outcome: verdicts?.[j].kind ?? 'not_applied', reply: errorReply(error) });
             if (!verdicts) throw error;
             sending.forEach(({ i }, j) => (outcomes[i] = verdicts[j]));
           } finally {
             bound.done();
             link.dispose();
+            await this.recordAttempt(
+              attemptId,
+              scheme,
+              sending.map(({ c }) => c),
+              replies,
+            );
           }
         },
         signal,
@@ -125,6 +147,34 @@ export class BillWriter {
       }
     }
     return outcomes;
+  }
+
+  /** Every call is kept with what was sent and what came back, per order; losing a body never fails a load. */
+  private async recordAttempt(
+    attemptId: string,
+    scheme: Scheme,
+    sent: ClaimedDoc[],
+    replies: (j: number) => { outcome: string; reply: unknown },
+  ): Promise<void> {
+    if (!this.attempts) return;
+    try {
+      await this.attempts.record(
+        sent.map((c, j) => ({
+          attemptId,
+          schemeId: scheme.id,
+          sourceKey: c.doc.sourceKey,
+          billKey: c.doc.billKey,
+          operation: 'BatchSave',
+          request: c.doc.model,
+          ...replies(j),
+        })),
+      );
+    } catch (err) {
+      this.logger.warn(
+        { err: (err as Error).message, attemptId },
+        'could not keep the bodies of a BatchSave',
+      );
+    }
   }
 
   /** Forgets what it knows of claims that reached an outcome or were given back. */

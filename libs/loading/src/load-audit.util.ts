@@ -11,6 +11,8 @@ export function loadAuditEvent(
   status: AuditEvent['status'],
   extra: Partial<AuditEvent> = {},
   distinct = '',
+  /** Set for reports made once per delivery (e.g. "already loaded"): the message's position. */
+  emission?: string,
 ): AuditEvent {
   return {
     eventType: 'sync.audit',
@@ -22,6 +24,9 @@ export function loadAuditEvent(
       doc.contentHash,
       status,
       extra.kingdeeId ?? extra.errorMessage ?? distinct,
+      // Each call to Kingdee is an attempt of its own in the trail, even with the same outcome.
+      ...(extra.attemptId ? [extra.attemptId] : []),
+      ...(emission ? [emission] : []),
     ),
     schemeId: doc.schemeId,
     sourceKey: doc.sourceKey,
@@ -33,6 +38,7 @@ export function loadAuditEvent(
     sourceEventId: doc.sourceEventId,
     sourceFingerprint: doc.sourceFingerprint,
     contentHash: doc.contentHash,
+    ...(doc.sourceVersion ? { sourceVersion: doc.sourceVersion } : {}),
     ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)),
   };
 }

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { AuditPublisher } from '@libs/audit';
+import { AuditPublisher, PostgresAttemptLog } from '@libs/audit';
 import { AppLogger } from '@libs/common';
 import { LoaderConfig, settleWindowMs } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
@@ -113,6 +113,7 @@ export function createLoaderEngine(deps: LoaderEngineDeps): LoaderEngine {
       config.KAFKA_MAX_MESSAGE_BYTES,
     ),
     settle,
+    attempts: new PostgresAttemptLog(deps.ds),
     options: {
       owner,
       maxBatchSize: config.LOADER_BATCH_SIZE,

@@ -6,7 +6,7 @@ import {
   KingdeeDocument,
   KingdeeDocumentSchema,
 } from '@libs/contracts';
-import { AuditPublisher } from '@libs/audit';
+import { AttemptLog, AuditPublisher } from '@libs/audit';
 import { ConsumedMessage, DeadLetterPublisher, ParkRequest } from '@libs/kafka';
 import { countError, countRecords, observeBatchSize } from '@libs/metrics';
 import { MessageOriginRef, ParkedMessage, ParkedMessageStore, SchemeHolds } from '@libs/parking';
@@ -58,6 +58,8 @@ export interface LoadProcessorDeps {
   settle: SettlePolicy;
   options: LoaderOptions;
   logger?: AppLogger;
+  /** Where each call's request and reply are kept (Postgres); none in tests of pure logic. */
+  attempts?: AttemptLog;
 }
 
 /** Why a scheme's documents wait instead of loading. */
@@ -102,10 +104,13 @@ export class LoadProcessor {
       },
       this.logger,
     );
-    this.writer = new BillWriter(deps.claims, deps.leases, {
-      minLeaseMs: deps.options.minLeaseMs,
-      fenceHorizonMs: deps.options.fenceHorizonMs,
-    });
+    this.writer = new BillWriter(
+      deps.claims,
+      deps.leases,
+      { minLeaseMs: deps.options.minLeaseMs, fenceHorizonMs: deps.options.fenceHorizonMs },
+      deps.attempts,
+      this.logger,
+    );
   }
 
   /** One batch from Kafka. Resolving means: every message is durable somewhere (see class doc). */
@@ -433,20 +438,36 @@ export class LoadProcessor {
       }
       // Re-announce the original "loaded" outcome under its own (deterministic) event id: if a crash
       // lost it between settling the claim and publishing, the audit trail still gets it.
-      events.push(
-        loadAuditEvent({ ...doc, contentHash: row.contentHash ?? doc.contentHash }, 'loaded', kingdee),
-      );
       const changed = row.contentHash !== null && row.contentHash !== doc.contentHash;
+      // The bill holds the loaded content, not this version's: re-announced without a version.
+      events.push(
+        loadAuditEvent(
+          {
+            ...doc,
+            contentHash: row.contentHash ?? doc.contentHash,
+            sourceVersion: changed ? undefined : doc.sourceVersion,
+          },
+          'loaded',
+          kingdee,
+        ),
+      );
       const status =
         changed && scheme.target.onChangedAfterLoad === 'record' ? 'changed_after_load' : 'duplicate';
       settled[status] += 1;
       events.push(
-        loadAuditEvent(doc, status, {
-          ...kingdee,
-          reason: changed
-            ? `order changed after its bill ${row.kingdeeNumber ?? ''} was loaded; ${status === 'changed_after_load' ? 'needs a person' : 'ignored by scheme policy'}`
-            : `already loaded as ${row.kingdeeNumber ?? row.kingdeeId ?? 'a bill'}; not sent again`,
-        }),
+        loadAuditEvent(
+          doc,
+          status,
+          {
+            ...kingdee,
+            reason: changed
+              ? `order changed after its bill ${row.kingdeeNumber ?? ''} was loaded; ${status === 'changed_after_load' ? 'needs a person' : 'ignored by scheme policy'}`
+              : `already loaded as ${row.kingdeeNumber ?? row.kingdeeId ?? 'a bill'}; not sent again`,
+          },
+          '',
+          // Each delivery (a resync, a re-push, a replay) is answered in the trail.
+          `${w.origin.topic}/${w.origin.partition}@${w.origin.offset}`,
+        ),
       );
     }
     await this.deps.audit.publish(events);

@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AUDIT_STATUSES } from '@libs/contracts';
 import { DATA_SOURCE } from '@libs/runtime';
+import { piiTargetFields } from '@libs/scheme';
 import { OperatorActionsService } from './operator-actions.service';
+import { SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
 import { Page, SqlFilter, toPage } from './paging.util';
 import { CircuitSummary, readLoaderCircuit } from './service-status.util';
 
@@ -11,7 +13,39 @@ export const AUDIT_ORDER_COLUMNS = `scheme_id AS "schemeId", source_key AS "sour
   kingdee_id AS "kingdeeId", kingdee_number AS "kingdeeNumber", bill_key AS "billKey", attempts,
   latency_ms AS "latencyMs", dead_letter_id::text AS "deadLetterId", correlation_id AS "correlationId",
   last_event_id::text AS "lastEventId", last_occurred_at AS "lastOccurredAt", first_seen_at AS "firstSeenAt",
-  updated_at AS "updatedAt"`;
+  updated_at AS "updatedAt", bill_state AS "billState", bill_at AS "billAt", latest_version AS "sourceVersion",
+  closed_by AS "closedBy", closed_reason AS "closedReason"`;
+
+/**
+ * An order's row as the API answers it: the bill first (what Kingdee holds), then the latest source
+ * version's outcome; the flat fields stay for clients written before the split.
+ */
+export function orderView(row: Record<string, unknown>): Record<string, unknown> {
+  return {
+    schemeId: row.schemeId,
+    sourceKey: row.sourceKey,
+    bill: {
+      state: row.billState,
+      kingdeeId: row.kingdeeId,
+      number: row.kingdeeNumber,
+      billKey: row.billKey,
+      at: row.billAt,
+    },
+    latest: {
+      status: row.status,
+      stage: row.stage,
+      sourceVersion: row.sourceVersion,
+      reason: row.reason,
+      errorClass: row.errorClass,
+      errorMessage: row.errorMessage,
+      errorField: row.errorField,
+      closedBy: row.closedBy,
+      closedReason: row.closedReason,
+      occurredAt: row.lastOccurredAt,
+    },
+    ...row,
+  };
+}
 
 export const RESYNC_COLUMNS = `id::text AS id, scheme_id AS "schemeId", order_no AS "orderNo",
   requested_by AS "requestedBy", requested_at AS "requestedAt", state, result, done_at AS "doneAt"`;
@@ -32,7 +66,19 @@ export class AuditQueryService {
   constructor(
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     private readonly actions: OperatorActionsService,
+    @Inject(SCHEME_CATALOG) private readonly catalog: SchemeCatalog,
   ) {}
+
+  /** Target fields any scheme maps personal data into (masked in request bodies). */
+  piiKeys(): Set<string> {
+    const keys = new Set<string>();
+    try {
+      for (const scheme of this.catalog.list()) for (const k of piiTargetFields(scheme)) keys.add(k);
+    } catch {
+      /* broken scheme files are reported by /api/schemes; receiver fields are masked anyway */
+    }
+    return keys;
+  }
 
   /** The order's rows (one per scheme), its history (newest first, paged), dead letters and resyncs. */
   async order(
@@ -46,16 +92,25 @@ export class AuditQueryService {
     resyncRequests: Record<string, unknown>[];
   } | null> {
     const scope = new SqlFilter().add('source_key = ?', orderNo).add('scheme_id = ?', q.schemeId);
-    const orders: Record<string, unknown>[] = await this.ds.query(
-      `SELECT ${AUDIT_ORDER_COLUMNS} FROM audit_orders ${scope.where} ORDER BY scheme_id`,
-      scope.params,
-    );
-    const h = new SqlFilter().add('source_key = ?', orderNo).add('scheme_id = ?', q.schemeId);
+    const orders: Record<string, unknown>[] = (
+      await this.ds.query(
+        `SELECT ${AUDIT_ORDER_COLUMNS} FROM audit_orders ${scope.where} ORDER BY scheme_id`,
+        scope.params,
+      )
+    ).map(orderView);
+    const h = new SqlFilter().add('h.source_key = ?', orderNo).add('h.scheme_id = ?', q.schemeId);
     const history: Record<string, unknown>[] = await this.ds.query(
-      `SELECT event_id::text AS "eventId", scheme_id AS "schemeId", source_key AS "sourceKey", stage, status,
-              occurred_at AS "occurredAt", recorded_at AS "recordedAt", event
-         FROM audit_history ${h.where}
-        ORDER BY occurred_at DESC, recorded_at DESC, event_id DESC
+      `SELECT h.event_id::text AS "eventId", h.scheme_id AS "schemeId", h.source_key AS "sourceKey", h.stage,
+              h.status, h.occurred_at AS "occurredAt", h.recorded_at AS "recordedAt", h.event,
+              CASE WHEN t.attempt_id IS NULL THEN NULL ELSE json_build_object(
+                'attemptId', t.attempt_id, 'operation', t.operation, 'outcome', t.outcome, 'at', t.at,
+                'request', t.request, 'reply', t.reply, 'requestBytes', t.request_bytes,
+                'replyBytes', t.reply_bytes) END AS attempt
+         FROM audit_history h
+         LEFT JOIN audit_attempts t
+           ON t.attempt_id = h.attempt_id AND t.scheme_id = h.scheme_id AND t.source_key = h.source_key
+         ${h.where}
+        ORDER BY h.occurred_at DESC, h.recorded_at DESC, h.event_id DESC
         LIMIT ${h.param(q.limit + 1)} OFFSET ${h.param(q.offset)}`,
       h.params,
     );
@@ -94,7 +149,7 @@ export class AuditQueryService {
         LIMIT ${f.param(q.limit + 1)} OFFSET ${f.param(q.offset)}`,
       f.params,
     );
-    return toPage(rows, q.limit, q.offset);
+    return toPage(rows.map(orderView), q.limit, q.offset);
   }
 
   /** Counts per status (scheme / time range on last_occurred_at), dead letters, resyncs, circuit, actions. */

@@ -1,6 +1,23 @@
-import { Controller, Get, NotFoundException, Param, Query, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
 import { AuditQueryService } from './audit-query.service';
-import { AuditOrderQuery, AuditOrdersQuery, AuditStatsQuery, OrderNoParams } from './operator-api.schema';
+import {
+  AuditOrderQuery,
+  AuditOrdersQuery,
+  AuditStatsQuery,
+  CloseOrderBody,
+  OrderNoParams,
+} from './operator-api.schema';
+import { OrderActionsService } from './order-actions.service';
 import { OperatorActionsService } from './operator-actions.service';
 import { Operator, OperatorAuthGuard } from './operator-auth.guard';
 import { maskPii } from './pii-mask.util';
@@ -12,7 +29,17 @@ export class AuditController {
   constructor(
     private readonly audit: AuditQueryService,
     private readonly actions: OperatorActionsService,
+    private readonly orderActions: OrderActionsService,
   ) {}
+
+  /** Closes the order's latest version with a reason (its bill, if any, stays as it is). */
+  @Post('orders/:orderNo/close')
+  @HttpCode(200)
+  async close(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
+    const { orderNo } = parseInput(OrderNoParams, params);
+    const { schemeId, reason } = parseInput(CloseOrderBody, body);
+    return this.orderActions.closeOrder(schemeId, orderNo, reason, by);
+  }
 
   @Get('orders/:orderNo')
   async order(@Param() params: unknown, @Query() query: unknown, @Operator() by: string) {
@@ -20,7 +47,7 @@ export class AuditController {
     const q = parseInput(AuditOrderQuery, query);
     const result = await this.audit.order(orderNo, q);
     if (!result) throw new NotFoundException(`no audit record of order ${orderNo}`);
-    if (q.reveal !== 'pii') return maskPii(result);
+    if (q.reveal !== 'pii') return maskPii(result, this.audit.piiKeys());
     await this.actions.record({
       tokenName: by,
       action: 'reveal_pii',
@@ -32,7 +59,7 @@ export class AuditController {
 
   @Get('orders')
   async orders(@Query() query: unknown) {
-    return maskPii(await this.audit.orders(parseInput(AuditOrdersQuery, query)));
+    return maskPii(await this.audit.orders(parseInput(AuditOrdersQuery, query)), this.audit.piiKeys());
   }
 
   @Get('stats')

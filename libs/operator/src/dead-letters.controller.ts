@@ -1,5 +1,8 @@
 import {
+  Body,
   Controller,
+  HttpCode,
+  Post,
   ForbiddenException,
   Get,
   NotFoundException,
@@ -12,7 +15,8 @@ import {
 import { Response } from 'express';
 import { DeadLetterPayloadSchema } from '@libs/contracts';
 import { DeadLettersService } from './dead-letters.service';
-import { DeadLettersQuery, IdParams, RevealQuery } from './operator-api.schema';
+import { CloseDeadLetterBody, DeadLettersQuery, IdParams, RevealQuery } from './operator-api.schema';
+import { OrderActionsService } from './order-actions.service';
 import { OperatorActionsService } from './operator-actions.service';
 import { Operator, OperatorAuthGuard } from './operator-auth.guard';
 import { maskPii } from './pii-mask.util';
@@ -26,7 +30,17 @@ export class DeadLettersController {
   constructor(
     private readonly deadLetters: DeadLettersService,
     private readonly actions: OperatorActionsService,
+    private readonly orderActions: OrderActionsService,
   ) {}
+
+  /** Closes a dead letter nobody will re-push (the reason is kept with it and in the action log). */
+  @Post(':id/close')
+  @HttpCode(200)
+  async close(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
+    const { id } = parseInput(IdParams, params);
+    const { reason } = parseInput(CloseDeadLetterBody, body);
+    return this.orderActions.closeDeadLetter(id, reason, by);
+  }
 
   @Get()
   async list(@Query() query: unknown) {

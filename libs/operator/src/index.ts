@@ -13,3 +13,5 @@ export * from './resync.service';
 export * from './repush.service';
 export * from './openapi.document';
 export * from './operator.module';
+export * from './order-outcome.service';
+export * from './order-actions.service';

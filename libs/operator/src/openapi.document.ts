@@ -7,6 +7,8 @@ import {
   AuditOrdersQuery,
   AuditOrderView,
   AuditStatsQuery,
+  CloseDeadLetterBody,
+  CloseOrderBody,
   DeadLetterDetailView,
   DeadLettersQuery,
   DeadLetterView,
@@ -136,6 +138,38 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     errors: [400, 403, 404],
   },
   {
+    method: 'post',
+    path: '/api/dead-letters/:id/close',
+    operationId: 'closeDeadLetter',
+    tag: 'dead-letters',
+    summary: 'Close a dead letter nobody will re-push, with a reason (recorded with the token name)',
+    params: IdParams,
+    body: CloseDeadLetterBody,
+    status: 200,
+    response: z.object({ id: z.string(), state: z.literal('closed') }),
+    responseDescription: 'The dead letter is closed',
+    errors: [400, 404],
+  },
+  {
+    method: 'post',
+    path: '/api/audit/orders/:orderNo/close',
+    operationId: 'closeOrder',
+    tag: 'audit',
+    summary:
+      "Close an order's latest version with a reason; its bill (if any) stays; a newer version reopens it",
+    params: OrderNoParams,
+    body: CloseOrderBody,
+    status: 200,
+    response: z.object({
+      schemeId: z.string(),
+      orderNo: z.string(),
+      status: z.literal('closed'),
+      closedDeadLetters: z.number().int(),
+    }),
+    responseDescription: 'The order is closed',
+    errors: [400, 404],
+  },
+  {
     method: 'get',
     path: '/api/schemes',
     operationId: 'listSchemes',
@@ -180,10 +214,12 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     path: '/api/repush',
     operationId: 'repush',
     tag: 'repair',
-    summary: 'Re-push dead letters to their topic, or request resyncs of failed orders',
+    summary: 'Re-push failed or dead-lettered orders: read again from WDT by default',
     description:
-      'A dead letter from a Kafka topic is re-published (original bytes and key) and marked repushed. A failed order, ' +
-      'or a dead letter of the extractor (origin `wdt:…`), becomes a resync request. Answers the outcome per item.',
+      'Each order (of a dead letter, or failed / dead-lettered) becomes a request the extractor carries out: the ' +
+      "order's current version is read from WDT and re-emitted past the fingerprint filter (trigger `repush`). A dead " +
+      'letter whose order is already loaded is closed instead. With `payload: true` a dead letter from a Kafka topic is ' +
+      're-published as parked (original bytes and key). `dryRun` answers the plan and `wdtCalls` without acting.',
     body: RepushBody,
     status: 200,
     response: RepushView,

@@ -39,7 +39,7 @@ function timeRange<T extends z.ZodRawShape>(shape: T) {
 
 export const AuditStatusParam = z.enum(AUDIT_STATUSES);
 export const StageParam = z.enum(STAGES);
-export const DEAD_LETTER_STATES = ['parked', 'repushed', 'resolved'] as const;
+export const DEAD_LETTER_STATES = ['parked', 'repushed', 'resolved', 'closed'] as const;
 export const RESYNC_STATES = ['pending', 'done', 'not_found', 'failed'] as const;
 
 // ---- path parameters ----------------------------------------------------------------------
@@ -111,6 +111,17 @@ export const RepushBody = z
       .boolean()
       .default(false)
       .describe('Re-push dead letters even when already re-pushed or resolved.'),
+    payload: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Re-send the parked bytes of dead letters as they are. By default the order is read again from WDT ' +
+          '(its current version) and re-emitted past the fingerprint filter.',
+      ),
+    dryRun: z
+      .boolean()
+      .default(false)
+      .describe('Only count: how many orders and WDT calls the re-push would take; changes nothing.'),
   })
   .refine((b) => b.deadLetterIds || b.orderNos || b.all, {
     path: ['deadLetterIds'],
@@ -119,6 +130,15 @@ export const RepushBody = z
 export type RepushRequest = z.output<typeof RepushBody>;
 
 export const ResyncBody = z.strictObject({ schemeId: schemeIdParam, orderNos });
+
+const actionReason = z
+  .string()
+  .trim()
+  .min(3)
+  .max(500)
+  .describe('Why: kept with the action and shown in the trail.');
+export const CloseOrderBody = z.strictObject({ schemeId: schemeIdParam, reason: actionReason });
+export const CloseDeadLetterBody = z.strictObject({ reason: actionReason });
 
 // ---- responses (documentation, and checked by the integration tests) -------------------------
 const time = z.string().describe('ISO time');
@@ -136,6 +156,29 @@ export function pageOf<T extends z.ZodType>(item: T) {
 export const AuditOrderView = z.object({
   schemeId: z.string(),
   sourceKey: z.string(),
+  bill: z
+    .object({
+      state: z.enum(['none', 'saved', 'audited']),
+      kingdeeId: nullableText,
+      number: nullableText,
+      billKey: nullableText,
+      at: time.nullable(),
+    })
+    .describe('What Kingdee holds: set by what Kingdee said, cleared only by an operator action.'),
+  latest: z
+    .object({
+      status: z.string(),
+      stage: z.string(),
+      sourceVersion: nullableText,
+      reason: nullableText,
+      errorClass: nullableText,
+      errorMessage: nullableText,
+      errorField: nullableText,
+      closedBy: nullableText,
+      closedReason: nullableText,
+      occurredAt: time,
+    })
+    .describe('The outcome of the newest source version (an older version never replaces it).'),
   status: z.string(),
   stage: z.string(),
   reason: nullableText,
@@ -164,6 +207,19 @@ export const AuditHistoryView = z.object({
   occurredAt: time,
   recordedAt: time,
   event: z.record(z.string(), z.unknown()).describe('The audit event as received (PII masked).'),
+  attempt: z
+    .object({
+      attemptId: z.string(),
+      operation: z.string().describe('BatchSave, Submit or Audit.'),
+      outcome: z.string(),
+      at: time,
+      request: z.unknown().describe("This order's model as sent (≤ 16 KB, else its head; PII masked)."),
+      reply: z.unknown().describe("Kingdee's reply as it concerns this order (≤ 16 KB)."),
+      requestBytes: z.number().int(),
+      replyBytes: z.number().int(),
+    })
+    .nullable()
+    .describe('The call to Kingdee this event reports, with its bodies (kept AUDIT_RETENTION_DAYS).'),
 });
 
 export const OriginView = z.object({
@@ -328,6 +384,8 @@ export const REPUSH_OUTCOMES = [
   'skipped',
   'not_found',
   'failed',
+  'closed',
+  'planned',
 ] as const;
 export type RepushOutcome = (typeof REPUSH_OUTCOMES)[number];
 
@@ -347,6 +405,12 @@ export const RepushView = z.object({
   results: z.array(RepushItemView),
   summary: z.record(z.string(), z.number().int()),
   truncated: z.boolean().describe('`all` matched more orders than its limit.'),
+  wdtCalls: z
+    .number()
+    .int()
+    .describe(
+      'WDT calls the re-reads take (at least one per order re-read; each runs at background priority).',
+    ),
 });
 
 export const ResyncCreatedView = z.object({

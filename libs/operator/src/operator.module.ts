@@ -11,6 +11,7 @@ import { DeadLettersService } from './dead-letters.service';
 import { OpenApiController } from './openapi.controller';
 import { OperatorActionsService } from './operator-actions.service';
 import { OperatorAuthGuard } from './operator-auth.guard';
+import { OrderActionsService } from './order-actions.service';
 import { OPERATOR_CLOCK, SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
 import { RepushController } from './repush.controller';
 import { RepushService } from './repush.service';
@@ -59,6 +60,7 @@ export class OperatorModule {
         SchemeStatusService,
         ResyncService,
         RepushService,
+        OrderActionsService,
       ],
     };
   }

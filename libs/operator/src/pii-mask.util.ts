@@ -110,20 +110,34 @@ function maskString(text: string): string {
   return maskPiiText(text);
 }
 
-/** A deep copy of `value` with every PII field masked (objects, arrays, JSON inside strings). */
-export function maskPii<T>(value: T): T {
-  return walk(value) as T;
+/**
+ * A deep copy of `value` with every PII field masked (objects, arrays, JSON inside strings);
+ * `extraKeys` are keys masked too (target fields a scheme maps personal data into).
+ */
+export function maskPii<T>(value: T, extraKeys: ReadonlySet<string> = new Set()): T {
+  return walk(value, extraKeys) as T;
 }
 
-function walk(value: unknown): unknown {
+function maskOpaque(v: unknown): unknown {
+  if (v === null || v === undefined || v === '') return v;
+  if (typeof v === 'object' && v !== null && !Array.isArray(v))
+    return Object.fromEntries(Object.keys(v).map((k) => [k, '***']));
+  return '***';
+}
+
+function walk(value: unknown, extra: ReadonlySet<string>): unknown {
   if (typeof value === 'string') return maskString(value);
-  if (Array.isArray(value)) return value.map(walk);
+  if (Array.isArray(value)) return value.map((v) => walk(v, extra));
   if (value instanceof Date || Buffer.isBuffer(value)) return value;
   if (value && typeof value === 'object') {
     const source = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(source))
-      out[key] = isPiiField(key) ? maskPiiValue(key, v, source) : walk(v);
+      out[key] = isPiiField(key)
+        ? maskPiiValue(key, v, source)
+        : extra.has(key)
+          ? maskOpaque(v)
+          : walk(v, extra);
     return out;
   }
   return value;

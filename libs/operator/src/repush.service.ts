@@ -34,7 +34,8 @@ export function repushHeaders(bytes: Buffer, row: DeadLetterRow, by: string): Re
 /** The WDT order number of an extractor dead letter: its source key, or the order inside its payload. */
 export function wdtOrderNo(row: DeadLetterRow, bytes: Buffer | undefined): string | undefined {
   const key = row.sourceKey ?? row.originKey ?? '';
-  if (key && !key.startsWith('#') && !key.includes('wdt:')) return key;
+  // Keys that are not order numbers: a page position, an origin, a stockout id or a content hash.
+  if (key && !/^#|wdt:|^stockout:|^hash:|\//.test(key)) return key;
   if (!bytes) return undefined;
   try {
     const value = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
@@ -47,10 +48,12 @@ export function wdtOrderNo(row: DeadLetterRow, bytes: Buffer | undefined): strin
 }
 
 /**
- * Re-push: a dead letter that came from a Kafka topic goes back to that topic (its original bytes,
- * key and partitioning by key) and is marked repushed; a failed order, or a dead letter of the
- * extractor (origin `wdt:…`, never on a topic), becomes a resync request the extractor leader
- * carries out. Each item's outcome is answered and recorded as an operator action.
+ * Re-push reads the source again by default: a failed or dead-lettered order becomes a request
+ * (trigger `repush`) the extractor leader carries out — the order's current version from WDT,
+ * re-emitted past the fingerprint filter — so a payload parked before the order was fixed is never
+ * sent again by mistake. A dead letter whose order is already loaded is closed instead. With
+ * `payload`, a dead letter's parked bytes go back to the topic they came from, as they are. Each
+ * item's outcome is answered and recorded as an operator action.
  */
 @Injectable()
 export class RepushService {
@@ -65,12 +68,17 @@ export class RepushService {
   async repush(
     body: RepushRequest,
     by: string,
-  ): Promise<{ results: RepushItem[]; summary: Record<string, number>; truncated: boolean }> {
+  ): Promise<{
+    results: RepushItem[];
+    summary: Record<string, number>;
+    truncated: boolean;
+    wdtCalls: number;
+  }> {
     const results: RepushItem[] = [];
     const handled = new Set<string>();
     for (const id of new Set(body.deadLetterIds ?? [])) {
       handled.add(id);
-      results.push({ kind: 'dead_letter', target: id, ...(await this.repushDeadLetter(id, by, body.force)) });
+      results.push({ kind: 'dead_letter', target: id, ...(await this.repushDeadLetter(id, by, body)) });
     }
     const orders: Array<{ orderNo: string; rows: OrderRow[] }> = [];
     for (const orderNo of new Set(body.orderNos ?? [])) {
@@ -91,8 +99,12 @@ export class RepushService {
         results.push(this.item('order', orderNo, null, orderNo, 'not_found', { reason: 'no audit record' }));
         continue;
       }
-      for (const row of rows) results.push(await this.repushOrder(row, by, body.force, handled));
+      for (const row of rows) results.push(await this.repushOrder(row, by, body, handled));
     }
+    const wdtCalls = results.filter((r) =>
+      ['planned', 'resync_requested', 'resync_pending'].includes(r.outcome),
+    ).length;
+    if (body.dryRun) return { results, summary: summarise(results), truncated, wdtCalls };
     await this.actions.record(
       results.map((r) => ({
         tokenName: by,
@@ -100,6 +112,7 @@ export class RepushService {
         target: r.kind === 'order' && r.schemeId ? `${r.schemeId}/${r.target}` : r.target,
         params: {
           force: body.force,
+          payload: body.payload,
           ...(body.all ? { all: body.all } : {}),
           ...(r.deadLetterId ? { deadLetterId: r.deadLetterId } : {}),
           ...(r.resyncRequestId ? { resyncRequestId: r.resyncRequestId } : {}),
@@ -107,9 +120,7 @@ export class RepushService {
         outcome: r.reason ? `${r.outcome}: ${r.reason}` : r.outcome,
       })),
     );
-    const summary: Record<string, number> = {};
-    for (const r of results) summary[r.outcome] = (summary[r.outcome] ?? 0) + 1;
-    return { results, summary, truncated };
+    return { results, summary: summarise(results), truncated, wdtCalls };
   }
 
   private item(
@@ -146,7 +157,7 @@ export class RepushService {
   private async repushOrder(
     row: OrderRow,
     by: string,
-    force: boolean,
+    body: RepushRequest,
     handled: Set<string>,
   ): Promise<RepushItem> {
     const { schemeId, sourceKey: orderNo } = row;
@@ -157,13 +168,14 @@ export class RepushService {
           reason: 'its dead letter is handled by this request already',
         });
       handled.add(row.deadLetterId);
-      const r = await this.repushDeadLetter(row.deadLetterId, by, force);
+      const r = await this.repushDeadLetter(row.deadLetterId, by, body);
       if (r.outcome !== 'not_found')
         return { kind: 'order', target: orderNo, ...r, deadLetterId: row.deadLetterId };
       // The audit row names a dead letter the audit writer has not stored: re-fetch the order instead.
     }
-    if (row.status === 'failed' || row.status === 'dead_lettered') {
-      const r = await this.ds.transaction((tx) => this.resync.request(schemeId, orderNo, by, tx));
+    if (row.status === 'failed' || row.status === 'dead_lettered' || row.status === 'closed') {
+      if (body.dryRun) return this.item('order', orderNo, schemeId, orderNo, 'planned');
+      const r = await this.ds.transaction((tx) => this.resync.request(schemeId, orderNo, by, tx, 'repush'));
       return this.item(
         'order',
         orderNo,
@@ -188,8 +200,9 @@ export class RepushService {
   private async repushDeadLetter(
     id: string,
     by: string,
-    force: boolean,
+    body: Pick<RepushRequest, 'force' | 'payload' | 'dryRun'>,
   ): Promise<Omit<RepushItem, 'kind' | 'target'>> {
+    const { force } = body;
     return this.ds.transaction(async (tx) => {
       const locked: unknown[] = await tx.query(`SELECT 1 FROM dead_letters WHERE event_id = $1 FOR UPDATE`, [
         id,
@@ -219,7 +232,27 @@ export class RepushService {
       } catch (err) {
         return { ...base, outcome: 'failed' as const, reason: (err as Error).message };
       }
-      if (isWdtOrigin(row.originTopic)) return this.resyncDeadLetter(tx, row, bytes, by);
+      if (!body.payload || isWdtOrigin(row.originTopic)) {
+        const orderNo = wdtOrderNo(row, bytes);
+        const bill = row.schemeId && orderNo ? await this.loadedBill(tx, row.schemeId, orderNo) : undefined;
+        if (bill) {
+          const reason = `order ${orderNo} is already loaded as bill ${bill}; nothing to re-push`;
+          if (!body.dryRun) await this.close(tx, row.id, by, reason);
+          return { ...base, orderNo: orderNo ?? null, outcome: 'closed' as const, reason };
+        }
+        if (orderNo && row.schemeId) {
+          if (body.dryRun) return { ...base, orderNo, outcome: 'planned' as const };
+          return this.resyncDeadLetter(tx, row, bytes, by);
+        }
+        if (isWdtOrigin(row.originTopic))
+          return {
+            ...base,
+            outcome: 'failed' as const,
+            reason: `no order number to read again (${row.errorMessage}); re-read its window with \`npm run backfill\``,
+          };
+        // A message of a topic without an order number: only its bytes can be sent again.
+      }
+      if (body.dryRun) return { ...base, outcome: 'planned' as const };
       if (!bytes)
         return {
           ...base,
@@ -250,9 +283,31 @@ export class RepushService {
         outcome: 'failed',
         reason: `extractor dead letter without ${row.schemeId ? 'an order number' : 'a scheme id'}: cannot resync`,
       };
-    const r = await this.resync.request(row.schemeId, orderNo, by, tx);
+    const r = await this.resync.request(row.schemeId, orderNo, by, tx, 'repush');
     await this.markRepushed(tx, row.id, by);
     return { ...base, outcome: r.created ? 'resync_requested' : 'resync_pending', resyncRequestId: r.id };
+  }
+
+  /** The bill number of an order whose newest version is loaded, if it is. */
+  private async loadedBill(
+    tx: EntityManager,
+    schemeId: string,
+    orderNo: string,
+  ): Promise<string | undefined> {
+    const rows: Array<{ bill: string }> = await tx.query(
+      `SELECT COALESCE(kingdee_number, kingdee_id, bill_key) AS bill FROM audit_orders
+        WHERE scheme_id = $1 AND source_key = $2 AND status IN ('loaded', 'duplicate') AND bill_state <> 'none'`,
+      [schemeId, orderNo],
+    );
+    return rows[0]?.bill;
+  }
+
+  private async close(tx: EntityManager, id: string, by: string, reason: string): Promise<void> {
+    await tx.query(
+      `UPDATE dead_letters SET state = 'closed', closed_at = now(), closed_by = $2, closed_reason = $3
+        WHERE event_id = $1`,
+      [id, by, reason],
+    );
   }
 
   private async markRepushed(tx: EntityManager, id: string, by: string): Promise<void> {
@@ -261,4 +316,10 @@ export class RepushService {
       [id, by],
     );
   }
+}
+
+function summarise(results: RepushItem[]): Record<string, number> {
+  const summary: Record<string, number> = {};
+  for (const r of results) summary[r.outcome] = (summary[r.outcome] ?? 0) + 1;
+  return summary;
 }

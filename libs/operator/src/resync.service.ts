@@ -30,6 +30,7 @@ export class ResyncService {
     orderNo: string,
     requestedBy: string,
     manager: EntityManager = this.ds.manager,
+    trigger: 'resync' | 'repush' = 'resync',
   ): Promise<{ id: string; state: string; created: boolean }> {
     // Serialises concurrent requests for one order, so two operators never create two pending rows.
     await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`resync:${schemeId}:${orderNo}`]);
@@ -41,9 +42,9 @@ export class ResyncService {
     if (pending[0]) return { id: pending[0].id, state: 'pending', created: false };
     const id = randomUUID();
     await manager.query(
-      `INSERT INTO resync_requests (id, scheme_id, order_no, requested_by, requested_at, state)
-       VALUES ($1, $2, $3, $4, now(), 'pending')`,
-      [id, schemeId, orderNo, requestedBy],
+      `INSERT INTO resync_requests (id, scheme_id, order_no, requested_by, requested_at, state, trigger)
+       VALUES ($1, $2, $3, $4, now(), 'pending', $5)`,
+      [id, schemeId, orderNo, requestedBy, trigger],
     );
     return { id, state: 'pending', created: true };
   }

@@ -65,6 +65,8 @@ export const FieldSpecSchema = z.strictObject({
   maxLength: z.number().int().min(1).max(1_000_000).optional(),
   /** decimal/integer only: the value must be > 0. */
   positive: z.boolean().optional(),
+  /** Personal data: masked where operators read request bodies (fields reading receiver_* are too). */
+  pii: z.boolean().describe('The value is personal data: masked in operator views.').optional(),
   description: z.string().optional(),
 });
 export type FieldSpec = z.output<typeof FieldSpecSchema>;

@@ -6,6 +6,7 @@ import { TopicNames } from '@libs/contracts';
 import { PostgresPayloadStore } from '@libs/database';
 import { DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import { SchemeRegistry } from './scheme-registry';
+import { PostgresSourceVersions } from './source-version.store';
 import { TransformParking, TransformProcessor } from './transform.processor';
 
 /** The transformer's processor wired from validated config: used by the service and by replay. */
@@ -34,6 +35,7 @@ export function createTransformProcessor(deps: {
     deps.topics,
     deps.logger,
     deps.parking,
+    new PostgresSourceVersions(deps.ds),
   );
   return { processor, registry };
 }

@@ -24,6 +24,7 @@ import { MappingError } from '@libs/mapping';
 import { countError, countRecords, isDebugEnabled, observeBatchSize, orderLogger } from '@libs/metrics';
 import { ParkedMessage, ParkedMessageInput, ParkedMessageStore, SchemeHolds } from '@libs/parking';
 import { SchemeRegistry } from './scheme-registry';
+import { OffsetSourceVersions, SourceVersions, versionKey } from './source-version.store';
 
 export class UnknownSchemeError extends Error {
   override readonly name = 'UnknownSchemeError';
@@ -60,6 +61,7 @@ export class TransformProcessor {
     private readonly topics: TopicNames,
     private readonly logger: AppLogger = silentLogger,
     private readonly parking?: TransformParking,
+    private readonly versions: SourceVersions = new OffsetSourceVersions(),
   ) {}
 
   /**
@@ -95,12 +97,25 @@ export class TransformProcessor {
         counts.deadLettered += 1;
       }
     }
-    const waiting = await this.park(decoded, fromParking, outgoing);
+    const versions = await this.versions.assign(
+      [...decoded].map(([message, raw]) => ({
+        schemeId: raw.schemeId,
+        sourceKey: raw.orderNo,
+        fingerprint: raw.fingerprint,
+        modified: raw.record.modified,
+        offset: message.offset,
+      })),
+    );
+    const versionOf = (raw: RawStockoutEvent): string | undefined =>
+      versions.get(
+        versionKey({ schemeId: raw.schemeId, sourceKey: raw.orderNo, fingerprint: raw.fingerprint }),
+      );
+    const waiting = await this.park(decoded, fromParking, outgoing, versionOf);
     counts.parked = waiting.size;
     for (const [message, raw] of decoded) {
       if (waiting.has(message)) continue;
       try {
-        const result = await this.transform(raw);
+        const result = await this.transform(raw, versionOf(raw));
         if (result.kind === 'document') {
           const event = {
             topic: this.topics.kingdeeDocument,
@@ -138,6 +153,7 @@ export class TransformProcessor {
           schemeId: raw.schemeId,
           sourceKey: raw.orderNo,
           correlationId: raw.orderNo,
+          sourceVersion: versionOf(raw),
         });
         counts.deadLettered += 1;
       }
@@ -184,6 +200,7 @@ export class TransformProcessor {
     decoded: Map<ConsumedMessage, RawStockoutEvent>,
     fromParking: boolean,
     outgoing: EncodedEvent[],
+    versionOf: (raw: RawStockoutEvent) => string | undefined,
   ): Promise<Set<ConsumedMessage>> {
     const waiting = new Set<ConsumedMessage>();
     if (!this.parking) return waiting;
@@ -211,7 +228,7 @@ export class TransformProcessor {
         };
         if (hold?.kind === 'paused') {
           paused.push({ ...item, reason: 'paused', detail: hold.reason });
-          outgoing.push(this.parkedAudit(raw, hold.reason));
+          outgoing.push(this.parkedAudit(raw, hold.reason, versionOf(raw)));
         } else if (queued.has(raw.orderNo))
           behind.push({
             ...item,
@@ -227,7 +244,7 @@ export class TransformProcessor {
     return waiting;
   }
 
-  private parkedAudit(raw: RawStockoutEvent, reason: string): EncodedEvent {
+  private parkedAudit(raw: RawStockoutEvent, reason: string, sourceVersion?: string): EncodedEvent {
     const audit = this.audit.toOutgoing({
       eventType: 'sync.audit',
       schemaVersion: 1,
@@ -241,12 +258,14 @@ export class TransformProcessor {
       reason: `paused: ${reason}`,
       sourceEventId: raw.eventId,
       sourceFingerprint: raw.fingerprint,
+      ...(sourceVersion ? { sourceVersion } : {}),
     });
     return { topic: audit.topic, message: this.producer.encode(audit) };
   }
 
   private async transform(
     raw: RawStockoutEvent,
+    sourceVersion: string | undefined,
   ): Promise<{ kind: 'document'; document: KingdeeDocument } | { kind: 'skipped'; audit: AuditEvent }> {
     const mapping = this.registry.get(raw.schemeId);
     if (!mapping)
@@ -270,6 +289,7 @@ export class TransformProcessor {
           billKey: result.billKey,
           sourceEventId: raw.eventId,
           sourceFingerprint: raw.fingerprint,
+          ...(sourceVersion ? { sourceVersion } : {}),
         },
       };
     }
@@ -289,6 +309,7 @@ export class TransformProcessor {
         sourceEventId: raw.eventId,
         sourceFingerprint: raw.fingerprint,
         contentHash,
+        ...(sourceVersion ? { sourceVersion } : {}),
         transformedAt: new Date().toISOString(),
         model: result.model,
       },

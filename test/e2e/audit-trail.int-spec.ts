@@ -1,0 +1,206 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { formatShanghai } from '@libs/common';
+import { createDataSource, initializeDataSource } from '@libs/database';
+import { StackRunner } from '@libs/devstack';
+import { DataSource } from 'typeorm';
+import { eventually } from '../support/test-env';
+
+const run = promisify(execFile);
+// The API's JSON, read loosely in assertions.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+const root = resolve(__dirname, '../..');
+const SCHEME = 'wdt-stockout-return-to-kingdee-pur-mrb';
+const TOKEN = 'audit-trail-operator-token-0123';
+
+/**
+ * Issue 10, findings 1–3, on the whole stack as processes: the trail keeps the bill and the latest
+ * version apart, re-push reads the source again, and every attempt is in the history with the
+ * request sent to Kingdee and Kingdee's reply.
+ */
+describe('audit trail operators can act on', () => {
+  const brokers = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
+  const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/wdt_kingdee';
+  let stack: StackRunner;
+  let ds: DataSource;
+
+  const order = async (orderNo: string) =>
+    (
+      await ds.query(
+        `SELECT status, bill_state, kingdee_number, attempts, updated_at, dead_letter_id::text AS dead_letter_id
+           FROM audit_orders WHERE scheme_id = $1 AND source_key = $2`,
+        [SCHEME, orderNo],
+      )
+    )[0] as
+      | {
+          status: string;
+          bill_state: string;
+          kingdee_number: string | null;
+          attempts: number;
+          updated_at: Date;
+          dead_letter_id: string | null;
+        }
+      | undefined;
+  const billsOf = async (orderNo: string): Promise<unknown[]> => {
+    const res = await stack.kingdeeAdmin('GET', `/bills?page=1&pageSize=200`);
+    return (res.items as Array<{ FBillNo: string }>).filter((b) => b.FBillNo === orderNo);
+  };
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${stack.url('operator')}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, Json> };
+  };
+  const cli = async (name: string, args: string[]) => {
+    try {
+      const { stdout } = await run(
+        process.execPath,
+        [resolve(root, `dist/apps/cli/src/${name}.js`), ...args],
+        {
+          env: { ...process.env, ...stack.serviceEnv('transformer') },
+        },
+      );
+      return { code: 0, stdout };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: `${e.stdout}\n${e.stderr}` };
+    }
+  };
+  const line = (spec_no: string, goods_count: string) => [{ spec_no, goods_count }];
+
+  beforeAll(async () => {
+    stack = new StackRunner({
+      root,
+      brokers,
+      databaseUrl,
+      services: ['audit-writer', 'loader', 'transformer', 'extractor', 'operator'],
+      operatorToken: TOKEN,
+      env: { LOG_LEVEL: 'warn' },
+    });
+    await stack.prepare();
+    await stack.startSandboxes();
+    const consign = formatShanghai(Date.now() - 120_000);
+    const base = { status: 110, consign_time: consign, warehouse_no: 'SH01', provider_no: 'GYS001' };
+    await stack.wdtAdmin('POST', '/orders', {
+      orders: [
+        { ...base, order_no: 'AT-QTY', details_list: line('FH-S', '-1.0000') },
+        { ...base, order_no: 'AT-SKU', details_list: line('AT-NO-SUCH-SKU', '2.0000') },
+      ],
+    });
+    ds = await initializeDataSource(
+      createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
+      databaseUrl,
+    );
+    await stack.startServices();
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await ds?.destroy();
+    await stack?.cleanup();
+  });
+
+  it('(1) a dead letter whose order was fixed and loaded is closed by re-push, and the order stays loaded with one bill', async () => {
+    await eventually(
+      'AT-QTY dead-lettered',
+      async () => (await order('AT-QTY'))?.status === 'dead_lettered',
+      60_000,
+    );
+    const deadLetterId = (await order('AT-QTY'))!.dead_letter_id!;
+    // Fixed in WDT: the extractor loads it on its own.
+    await stack.wdtAdmin('PATCH', '/orders/AT-QTY', { details_list: line('FH-S', '3.0000') });
+    await eventually('AT-QTY loaded', async () => (await order('AT-QTY'))?.status === 'loaded', 90_000);
+
+    // The order loaded at a newer version: its dead letter closed itself, saying why.
+    await eventually('the dead letter closed', async () => {
+      const [d] = await ds.query(`SELECT state, closed_reason FROM dead_letters WHERE event_id = $1`, [
+        deadLetterId,
+      ]);
+      return d.state === 'closed' && /AT-QTY is loaded as bill AT-QTY/.test(d.closed_reason);
+    });
+    const again = await cli('repush', ['--dead-letter', deadLetterId]);
+    expect(again.stdout).toMatch(/already closed/);
+    const all = await cli('repush', ['--all-dead-lettered', '--scheme', SCHEME]);
+    expect(all.code).toBe(0);
+    expect(all.stdout).not.toMatch(/AT-QTY/);
+    const byOrder = await cli('repush', ['--order', 'AT-QTY']);
+    expect(byOrder.stdout).toMatch(/order is loaded/);
+    // A dead letter still parked from before (as a trail written by an older version would hold):
+    // re-push reads the order again, finds it loaded and closes the dead letter.
+    const reopen = () =>
+      ds.query(`UPDATE dead_letters SET state = 'parked' WHERE event_id = $1`, [deadLetterId]);
+    await reopen();
+    const byId = await cli('repush', ['--dead-letter', deadLetterId]);
+    expect(byId.stdout).toMatch(/"outcome":"closed"/);
+    // Even the stale parked payload, re-sent on purpose, cannot flip the order back.
+    await reopen();
+    const stale = await cli('repush', ['--dead-letter', deadLetterId, '--payload', '--no-wait']);
+    expect(stale.stdout).toMatch(/"outcome":"repushed"/);
+    await eventually('the stale payload dead-lettered again, and closed', async () => {
+      const rows: Array<{ state: string }> = await ds.query(
+        `SELECT state FROM dead_letters WHERE source_key = 'AT-QTY' AND event_id <> $1`,
+        [deadLetterId],
+      );
+      return rows.length === 1 && rows[0].state === 'closed';
+    });
+    await new Promise((r) => setTimeout(r, 3000)); // let a mistaken flip happen, if it would
+    expect(await order('AT-QTY')).toMatchObject({ status: 'loaded', bill_state: 'audited' });
+    expect(await billsOf('AT-QTY')).toHaveLength(1);
+    const view = await api('GET', '/api/audit/orders/AT-QTY');
+    expect(view.body.orders[0].bill).toMatchObject({ state: 'audited', number: 'AT-QTY' });
+    expect(view.body.orders[0].latest).toMatchObject({ status: 'loaded' });
+    expect(Object.keys(view.body.orders[0]).slice(0, 3)).toEqual(['schemeId', 'sourceKey', 'bill']);
+  });
+
+  it('(2) a failure shows the request sent to Kingdee and its reply, with the value that failed', async () => {
+    await eventually('AT-SKU failed', async () => (await order('AT-SKU'))?.status === 'failed', 90_000);
+    const view = await api('GET', '/api/audit/orders/AT-SKU');
+    const failed = (view.body.history.items as Array<Record<string, Json>>).find(
+      (h) => h.status === 'failed',
+    );
+    expect(failed?.attempt).toMatchObject({ operation: 'BatchSave' });
+    expect(JSON.stringify(failed!.attempt.request)).toContain('AT-NO-SUCH-SKU');
+    expect(JSON.stringify(failed!.attempt.reply)).toMatch(/FMATERIALID|物料/);
+    expect(failed!.attempt.reply.ResponseStatus.IsSuccess).toBe(false);
+  });
+
+  it('(3) a re-push that fails again is a new attempt in the history, and the CLI prints its outcome', async () => {
+    const before = (await order('AT-SKU'))!;
+    const out = await cli('repush', ['--order', 'AT-SKU', '--timeout', '120']);
+    expect(out.stdout).toMatch(/read again from WDT/);
+    expect(out.stdout).toMatch(/AT-SKU \(.*\): failed at loader — .*(FMATERIALID|物料)/);
+    const after = (await order('AT-SKU'))!;
+    expect(after.attempts).toBe(before.attempts + 1);
+    expect(after.updated_at.getTime()).toBeGreaterThan(before.updated_at.getTime());
+    const view = await api('GET', '/api/audit/orders/AT-SKU');
+    const failures = (view.body.history.items as Array<Record<string, Json>>).filter(
+      (h) => h.status === 'failed' && h.attempt,
+    );
+    expect(failures.length).toBe(2);
+    expect(new Set(failures.map((f) => f.attempt.attemptId)).size).toBe(2);
+    const resync = await cli('resync', ['--scheme', SCHEME, '--order', 'AT-SKU', '--timeout', '120']);
+    expect(resync.stdout).toMatch(/AT-SKU: failed at loader — /);
+  });
+
+  it('closes an order with a reason and the name of who did it; the bill fact is untouched', async () => {
+    const res = await api('POST', '/api/audit/orders/AT-SKU/close', {
+      schemeId: SCHEME,
+      reason: 'material retired; entered by hand in Kingdee',
+    });
+    expect(res.status).toBe(200);
+    const view = await api('GET', '/api/audit/orders/AT-SKU');
+    expect(view.body.orders[0].latest).toMatchObject({
+      status: 'closed',
+      closedBy: 'demo',
+      closedReason: 'material retired; entered by hand in Kingdee',
+    });
+    expect(view.body.orders[0].bill.state).toBe('none');
+    expect(
+      (await api('POST', '/api/audit/orders/AT-QTY/close', { schemeId: SCHEME, reason: 'no' + 'pe' })).status,
+    ).toBe(400);
+  });
+});
