@@ -1,7 +1,11 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { formatShanghai } from '@libs/common';
+import { formatShanghai, silentLogger } from '@libs/common';
+import { loadServiceConfig } from '@libs/config';
+import { createKingdeePool } from '@libs/loading';
+import { compileScheme } from '@libs/mapping';
+import { loadSchemesFromDir } from '@libs/scheme';
 import { createDataSource, initializeDataSource } from '@libs/database';
 import { StackRunner } from '@libs/devstack';
 import { DataSource } from 'typeorm';
@@ -25,6 +29,7 @@ describe('audit trail operators can act on', () => {
   const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/wdt_kingdee';
   let stack: StackRunner;
   let ds: DataSource;
+  let kingdee: ReturnType<typeof createKingdeePool>;
 
   const order = async (orderNo: string) =>
     (
@@ -89,8 +94,19 @@ describe('audit trail operators can act on', () => {
       orders: [
         { ...base, order_no: 'AT-QTY', details_list: line('FH-S', '-1.0000') },
         { ...base, order_no: 'AT-SKU', details_list: line('AT-NO-SUCH-SKU', '2.0000') },
+        { ...base, order_no: 'AT-HAND', details_list: line('FH-M', '5.0000') },
       ],
     });
+    // Someone entered AT-HAND in Kingdee by hand before the integration saw it, with another supplier.
+    const scheme = loadSchemesFromDir(resolve(root, 'schemes')).find((x) => x.id === SCHEME)!;
+    const record = await stack.wdtAdmin('GET', '/orders/AT-HAND');
+    const mapped = compileScheme(scheme).mapSync(record);
+    if (mapped.outcome !== 'document') throw new Error('AT-HAND does not map');
+    kingdee = createKingdeePool(
+      loadServiceConfig('loader', { ...process.env, ...stack.serviceEnv('loader'), HTTP_PORT: '3999' }),
+      silentLogger,
+    );
+    await kingdee.save('PUR_MRB', { ...mapped.model, FSupplierID: { FNumber: 'GYS002' } });
     ds = await initializeDataSource(
       createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
       databaseUrl,
@@ -202,5 +218,64 @@ describe('audit trail operators can act on', () => {
     expect(
       (await api('POST', '/api/audit/orders/AT-QTY/close', { schemeId: SCHEME, reason: 'no' + 'pe' })).status,
     ).toBe(400);
+  });
+
+  it('an order in conflict with a bill entered by hand loads once after a person deletes that bill and confirms it absent', async () => {
+    await eventually(
+      'AT-HAND in conflict',
+      async () => (await order('AT-HAND'))?.status === 'conflict_in_erp',
+      90_000,
+    );
+    expect(await billsOf('AT-HAND')).toHaveLength(1);
+    await kingdee.delete('PUR_MRB', { numbers: ['AT-HAND'] });
+    expect(await billsOf('AT-HAND')).toHaveLength(0);
+    const res = await api('POST', '/api/audit/orders/AT-HAND/confirm-absent', {
+      schemeId: SCHEME,
+      reason: 'deleted the hand-made bill in Kingdee',
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ claim: 'free' });
+    await eventually('AT-HAND loaded', async () => (await order('AT-HAND'))?.status === 'loaded', 90_000);
+    const bills = (await billsOf('AT-HAND')) as Array<{
+      FSupplierID: { FNumber: string };
+      FDocumentStatus: string;
+    }>;
+    expect(bills).toHaveLength(1);
+    expect(bills[0]).toMatchObject({ FSupplierID: { FNumber: 'GYS001' }, FDocumentStatus: 'C' });
+    // Only for orders that need it: a loaded order's claim is not freed.
+    const refused = await api('POST', '/api/audit/orders/AT-HAND/confirm-absent', {
+      schemeId: SCHEME,
+      reason: 'by mistake',
+    });
+    expect(refused.status).toBe(409);
+  });
+
+  it('links a failed order to a bill a person entered by hand: the bill shows, and nothing writes it again', async () => {
+    const res = await api('POST', '/api/audit/orders/AT-SKU/link', {
+      schemeId: SCHEME,
+      number: 'HAND-0001',
+      kingdeeId: '900001',
+      reason: 'entered by hand with the new material code',
+    });
+    expect(res.status).toBe(200);
+    const view = await api('GET', '/api/audit/orders/AT-SKU');
+    expect(view.body.orders[0].bill).toMatchObject({
+      state: 'audited',
+      number: 'HAND-0001',
+      kingdeeId: '900001',
+    });
+    expect(view.body.orders[0].latest).toMatchObject({ status: 'loaded' });
+    const [claim] = await ds.query(`SELECT state, kingdee_number FROM bill_claims WHERE bill_key = 'AT-SKU'`);
+    expect(claim).toMatchObject({ state: 'loaded', kingdee_number: 'HAND-0001' });
+    const out = await cli('resync', ['--scheme', SCHEME, '--order', 'AT-SKU', '--timeout', '120']);
+    expect(out.stdout).toMatch(/AT-SKU: (loaded|duplicate) at loader — bill HAND-0001/);
+    expect(await billsOf('AT-SKU')).toHaveLength(0);
+    const [action] = await ds.query(
+      `SELECT token_name, params FROM operator_actions WHERE action = 'link.bill'`,
+    );
+    expect(action).toMatchObject({
+      token_name: 'demo',
+      params: { reason: 'entered by hand with the new material code' },
+    });
   });
 });

@@ -92,7 +92,19 @@ function billAfter(
     billAt: row?.billAt ?? null,
     billSource: row?.billSource ?? null,
   };
-  if (e.stage === 'operator') return current; // operator actions set the bill through their own path
+  if (e.stage === 'operator') {
+    // A person linked the order to a bill they found in Kingdee; other actions leave the bill alone
+    // (confirming a bill absent clears it through its own statement).
+    if (e.status === 'loaded' && (e.kingdeeId || e.kingdeeNumber))
+      return {
+        billState: 'audited',
+        kingdeeId: e.kingdeeId ?? null,
+        kingdeeNumber: e.kingdeeNumber ?? null,
+        billAt: e.occurredAt,
+        billSource: `operator:${e.actor ?? '?'}`,
+      };
+    return current;
+  }
   const id = e.kingdeeId ?? null;
   const number = e.kingdeeNumber ?? null;
   if (e.status === 'loaded' && (id !== null || number !== null))

@@ -123,6 +123,10 @@ export class KingdeeSessionPool implements KingdeeApi {
     return this.withClient((c) => c.audit(formId, target));
   }
 
+  delete(formId: string, target: KingdeeBillTarget): Promise<KingdeeOperationResult> {
+    return this.withClient((c) => c.delete(formId, target));
+  }
+
   view(formId: string, target: KingdeeViewTarget): Promise<KingdeeViewResult> {
     return this.withClient((c) => c.view(formId, target));
   }

@@ -325,6 +325,11 @@ export class KingdeeClient implements KingdeeApi {
     return this.operationCall(KINGDEE_SERVICES.audit, formId, this.targetData(target), target.signal);
   }
 
+  /** Deletes bills that are not submitted or audited (Kingdee refuses the others). */
+  async delete(formId: string, target: KingdeeBillTarget): Promise<KingdeeOperationResult> {
+    return this.operationCall(KINGDEE_SERVICES.delete, formId, this.targetData(target), target.signal);
+  }
+
   async view(formId: string, target: KingdeeViewTarget): Promise<KingdeeViewResult> {
     if (target.number === undefined && target.id === undefined) {
       throw new KingdeeError({

@@ -10,3 +10,4 @@ export * from './load.processor';
 export * from './settler.service';
 export * from './kingdee-pool.factory';
 export * from './load-processor.factory';
+export * from './claim-overrides';

@@ -15,9 +15,11 @@ import {
   AuditOrdersQuery,
   AuditStatsQuery,
   CloseOrderBody,
+  LinkBillBody,
   OrderNoParams,
 } from './operator-api.schema';
 import { OrderActionsService } from './order-actions.service';
+import { ResyncService } from './resync.service';
 import { OperatorActionsService } from './operator-actions.service';
 import { Operator, OperatorAuthGuard } from './operator-auth.guard';
 import { maskPii } from './pii-mask.util';
@@ -30,7 +32,37 @@ export class AuditController {
     private readonly audit: AuditQueryService,
     private readonly actions: OperatorActionsService,
     private readonly orderActions: OrderActionsService,
+    private readonly resync: ResyncService,
   ) {}
+
+  /** Links the order to a bill a person found in Kingdee: nobody writes it again. */
+  @Post('orders/:orderNo/link')
+  @HttpCode(200)
+  async link(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
+    const { orderNo } = parseInput(OrderNoParams, params);
+    const { schemeId, number, kingdeeId, reason } = parseInput(LinkBillBody, body);
+    return this.orderActions.link(schemeId, orderNo, { number, kingdeeId }, reason, by);
+  }
+
+  /** A person checked Kingdee and no bill of the order exists: one write is allowed, the order is read again. */
+  @Post('orders/:orderNo/confirm-absent')
+  @HttpCode(200)
+  async confirmAbsent(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
+    const { orderNo } = parseInput(OrderNoParams, params);
+    const { schemeId, reason } = parseInput(CloseOrderBody, body);
+    return this.orderActions.confirmAbsent(schemeId, orderNo, reason, by, (s, o) =>
+      this.resync.request(s, o, by, undefined, 'repush'),
+    );
+  }
+
+  /** Tries Submit/Audit of a saved bill again at once. */
+  @Post('orders/:orderNo/retry-audit')
+  @HttpCode(200)
+  async retryAudit(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
+    const { orderNo } = parseInput(OrderNoParams, params);
+    const { schemeId, reason } = parseInput(CloseOrderBody, body);
+    return this.orderActions.retryAudit(schemeId, orderNo, reason, by);
+  }
 
   /** Closes the order's latest version with a reason (its bill, if any, stays as it is). */
   @Post('orders/:orderNo/close')

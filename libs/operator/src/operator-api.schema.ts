@@ -139,6 +139,16 @@ const actionReason = z
   .describe('Why: kept with the action and shown in the trail.');
 export const CloseOrderBody = z.strictObject({ schemeId: schemeIdParam, reason: actionReason });
 export const CloseDeadLetterBody = z.strictObject({ reason: actionReason });
+export const LinkBillBody = z.strictObject({
+  schemeId: schemeIdParam,
+  number: z.string().trim().min(1).max(100).describe("The bill's number (FBillNo) in Kingdee."),
+  kingdeeId: z
+    .string()
+    .regex(/^\d{1,20}$/)
+    .optional()
+    .describe("The bill's FID, if known."),
+  reason: actionReason,
+});
 
 // ---- responses (documentation, and checked by the integration tests) -------------------------
 const time = z.string().describe('ISO time');
