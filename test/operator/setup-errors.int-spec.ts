@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '@libs/devstack';
 import { startWdtSandbox, WdtSandbox } from '../../apps/wdt-sandbox/src';
 import { createTestEnv, TestEnv } from '../support/test-env';
 
@@ -99,7 +100,7 @@ describe('setup mistakes: named at once, with the fix (real broker, real Postgre
     const [replay, transformer] = await Promise.all([
       cli('replay', ['--from', 'beginning', '--quiet'], { env: { ...env, ...missing } }),
       runNode('apps/transformer/src/main.js', [], {
-        env: { ...env, ...missing, HTTP_PORT: '0', KAFKA_GROUP_ID: `setup-${t.suffix}` },
+        env: { ...env, ...missing, HTTP_PORT: String(await freePort()), KAFKA_GROUP_ID: `setup-${t.suffix}` },
       }),
     ]);
     for (const [what, run] of [

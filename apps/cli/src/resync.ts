@@ -3,9 +3,8 @@
 // seen) and re-push them through transformer and loader; waits for the extractor's answer.
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
-import { loadServiceConfig } from '@libs/config';
 import { ResyncService } from '@libs/operator';
-import { openCliRuntime } from './cli-runtime';
+import { loadCliConfig, openCliRuntime, selectSchemes } from './cli-runtime';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 const opts = new Command()
@@ -18,14 +17,20 @@ const opts = new Command()
   .opts<{ scheme: string; order: string[]; wait: boolean; timeout: string }>();
 
 async function main(): Promise<void> {
-  const rt = await openCliRuntime(loadServiceConfig('transformer'), 'resync-cli');
+  const config = await loadCliConfig('transformer');
+  // A request for a scheme no extractor runs would wait forever: refuse it before anything is written.
+  selectSchemes(config, opts.scheme);
+  const timeout = Number(opts.timeout);
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw new Error(`--timeout must be a positive number of seconds, got "${opts.timeout}"`);
+  const rt = await openCliRuntime(config, 'resync-cli');
   try {
     const service = new ResyncService(rt.ds);
     const requests = await service.requestMany(opts.scheme, opts.order, `cli:${userInfo().username}`);
     for (const r of requests)
       console.log(`  ${r.orderNo}: request ${r.id} ${r.created ? 'created' : 'already pending'}`);
     if (!opts.wait) return;
-    const deadline = Date.now() + Number(opts.timeout) * 1000;
+    const deadline = Date.now() + timeout * 1000;
     const open = new Set(requests.map((r) => r.id));
     while (open.size > 0 && Date.now() < deadline) {
       for (const id of [...open]) {

@@ -7,3 +7,4 @@ export * from './template.util';
 export * from './field-types.util';
 export * from './formula.util';
 export * from './duration.util';
+export * from './scheme-lookup.util';
