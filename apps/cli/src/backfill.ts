@@ -8,7 +8,6 @@ import { PostgresPayloadStore } from '@libs/database';
 import { ExtractionService, KafkaRawEventSink, PostgresExtractionStore } from '@libs/extraction';
 import { DeadLetterPublisher } from '@libs/kafka';
 import { createLogger } from '@libs/runtime';
-import { loadSchemesFromDir } from '@libs/scheme';
 import { createWdtClient } from '@libs/wdt-client';
 import { CliProgress } from './cli-progress.util';
 import {
