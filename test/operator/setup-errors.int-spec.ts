@@ -130,20 +130,17 @@ describe('setup mistakes: named at once, with the fix (real broker, real Postgre
     expect(await pendingRows(SCHEME, 'CT-DOTENV-1')).toBe(1);
 
     dotenv({ DATABASE_SCHEMA: 'Not-A-Schema!' });
-    const [malformedCli, malformedService, envWins] = await Promise.all([
-      cli('resync', ['--scheme', SCHEME, '--order', 'CT-DOTENV-2', '--no-wait'], { env: {}, cwd: dir }),
+    const [malformedService, envWins] = await Promise.all([
       runNode('apps/audit-writer/src/main.js', [], { env: {}, cwd: dir }),
       cli('resync', ['--scheme', SCHEME, '--order', 'CT-DOTENV-3', '--no-wait'], {
         env: { DATABASE_SCHEMA: t.schema },
         cwd: dir,
       }),
     ]);
-    for (const run of [malformedCli, malformedService]) {
-      expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(
-        /DATABASE_SCHEMA: must be a lower-case SQL identifier \(got "Not-A-Schema!"\)/,
-      );
-    }
+    expect(malformedService.code).toBe(1);
+    expect(malformedService.stderr).toMatch(
+      /DATABASE_SCHEMA: must be a lower-case SQL identifier \(got "Not-A-Schema!"\)/,
+    );
     expect([envWins.code, envWins.stderr]).toEqual([0, '']);
     expect(await pendingRows(SCHEME, 'CT-DOTENV-3')).toBe(1);
   });
@@ -168,15 +165,11 @@ describe('setup mistakes: named at once, with the fix (real broker, real Postgre
   });
 
   it('refuses a range whose start is after its end', async () => {
-    const [backfill, replay] = await Promise.all([
-      cli('backfill', ['--from', '2026-11-02 00:00:00', '--to', '2026-11-01 00:00:00'], { env }),
-      cli('replay', ['--from', '2026-11-02 00:00:00', '--to', '2026-11-01 00:00:00'], { env }),
-    ]);
+    // replay's check is the same function (unit-tested in apps/cli/src/cli-runtime.spec.ts).
+    const backfill = await cli('backfill', ['--from', '2026-11-02 00:00:00', '--to', '2026-11-01 00:00:00'], {
+      env,
+    });
     expect([backfill.code, backfill.stderr]).toEqual([
-      1,
-      expect.stringContaining('--from (2026-11-02 00:00:00) is after --to (2026-11-01 00:00:00)'),
-    ]);
-    expect([replay.code, replay.stderr]).toEqual([
       1,
       expect.stringContaining('--from (2026-11-02 00:00:00) is after --to (2026-11-01 00:00:00)'),
     ]);
