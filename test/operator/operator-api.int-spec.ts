@@ -325,14 +325,73 @@ describe('operator API over HTTP (real Postgres, real Kafka)', () => {
         [
           '/api/resync',
           { method: 'POST', body: JSON.stringify({ schemeId: 'nope-scheme', orderNos: ['A'] }) },
-          /^schemeId: unknown scheme/,
+          new RegExp(`^schemeId: unknown scheme "nope-scheme"; known schemes: .*${SCHEME}`),
         ],
+        [
+          '/api/repush',
+          { method: 'POST', body: JSON.stringify({ orderNos: ['A'], schemeId: 'nope-scheme' }) },
+          new RegExp(`^schemeId: unknown scheme "nope-scheme"; known schemes: .*${SCHEME}`),
+        ],
+        [
+          '/api/repush',
+          { method: 'POST', body: JSON.stringify({ all: { status: 'failed', schemeId: 'nope-scheme' } }) },
+          new RegExp(`^all\\.schemeId: unknown scheme "nope-scheme"; known schemes: .*${SCHEME}`),
+        ],
+        [
+          `/api/audit/orders?from=${encodeURIComponent('2026-11-28 12:00:00')}&to=${encodeURIComponent('2026-11-28 11:00:00')}`,
+          undefined,
+          /^to: must be after from/,
+        ],
+        ['/api/audit/stats?from=2026-13-01%2000:00:00', undefined, /^from: /],
       ];
       for (const [path, init, message] of cases) {
         const body = await json(path, init, 400);
         expect([path, body.message]).toEqual([path, expect.stringMatching(message)]);
       }
     });
+  });
+
+  describe('times: Shanghai wall-clock in, +08:00 out, whatever the host zone', () => {
+    const zones = ['UTC', 'America/Los_Angeles', 'Pacific/Kiritimati'];
+    const saved = process.env.TZ;
+    afterEach(() => {
+      process.env.TZ = saved;
+    });
+
+    it.each(zones)(
+      'accepts "yyyy-MM-dd HH:mm:ss" and ISO times and answers with +08:00 (TZ=%s)',
+      async (zone) => {
+        process.env.TZ = zone;
+        const page = pageOf(AuditOrderView);
+        // 10:39:30 … 10:42:30 in Shanghai: the orders of 10:40, 10:41 and 10:42 (see the ISO range test).
+        const ranges = [
+          ['2026-11-28 10:39:30', '2026-11-28 10:42:30'],
+          ['2026-11-28T10:39:30', '2026-11-28T10:42:30.000'],
+          ['2026-11-28T02:39:30Z', '2026-11-28T10:42:30+08:00'],
+        ];
+        for (const [from, to] of ranges) {
+          const q = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+          const ranged = page.parse(await json(`/api/audit/orders?${q}`));
+          expect([from, ranged.items.map((o) => [o.sourceKey, o.lastOccurredAt])]).toEqual([
+            from,
+            [
+              ['CT-OK-22', '2026-11-28T10:42:00.000+08:00'],
+              ['CT-OK-21', '2026-11-28T10:41:00.000+08:00'],
+              ['CT-OK-20', '2026-11-28T10:40:00.000+08:00'],
+            ],
+          ]);
+        }
+        const stats = StatsView.parse(await json(`/api/audit/stats?schemeId=${SCHEME}`));
+        expect(stats.circuit.instances.find((i) => i.instance === 'host-b-2')?.since).toBe(
+          '2026-11-28T11:55:00.000+08:00',
+        );
+        const detail = AuditOrderDetailView.parse(await json('/api/audit/orders/CT-FAIL-1'));
+        for (const at of [detail.orders[0].lastOccurredAt, detail.history.items[0].occurredAt])
+          expect(at).toBe('2026-11-28T11:40:00.000+08:00');
+        // The audit event itself is shown as it was received.
+        expect(detail.history.items[0].event.occurredAt).toBe('2026-11-28T03:40:00.000Z');
+      },
+    );
   });
 
   describe('personal data', () => {

@@ -1,39 +1,45 @@
 // `npm run backfill -- --from "2026-10-01 00:00:00" --to "2026-11-01 00:00:00" [--scheme <id>] [--force]`
 // Re-reads WDT history window by window (≤ 30 days each) under the shared rate limiter, emits what
 // is new or changed (everything with --force) and leaves the incremental cursor alone.
-import { MultiBar, Presets } from 'cli-progress';
 import { Command } from 'commander';
 import { systemClock } from '@libs/common';
-import { loadServiceConfig } from '@libs/config';
 import { topicNamesFromEnv } from '@libs/contracts';
 import { PostgresPayloadStore } from '@libs/database';
 import { ExtractionService, KafkaRawEventSink, PostgresExtractionStore } from '@libs/extraction';
 import { DeadLetterPublisher } from '@libs/kafka';
 import { createLogger } from '@libs/runtime';
-import { loadSchemesFromDir } from '@libs/scheme';
 import { createWdtClient } from '@libs/wdt-client';
-import { openCliRuntime } from './cli-runtime';
+import { CliProgress } from './cli-progress.util';
+import {
+  assertOrderedRange,
+  loadCliConfig,
+  openCliRuntime,
+  parseBound,
+  parseWallClock,
+  selectSchemes,
+} from './cli-runtime';
 
 const opts = new Command()
   .name('backfill')
-  .requiredOption('--from <time>', 'start, "yyyy-MM-dd HH:mm:ss" Shanghai wall-clock')
-  .requiredOption('--to <time>', 'end, "yyyy-MM-dd HH:mm:ss" Shanghai wall-clock')
+  .requiredOption('--from <time>', 'start, "yyyy-MM-dd HH:mm:ss" Shanghai wall-clock (or ISO 8601)')
+  .requiredOption('--to <time>', 'end, "yyyy-MM-dd HH:mm:ss" Shanghai wall-clock (or ISO 8601)')
   .option('--scheme <id>', 'scheme id (default: every enabled scheme)')
   .option('--force', 're-emit records even if unchanged since last emitted', false)
   .parse()
   .opts<{ from: string; to: string; scheme?: string; force: boolean }>();
 
 async function main(): Promise<void> {
-  const config = loadServiceConfig('extractor');
+  const config = await loadCliConfig('extractor');
+  // Everything a person can get wrong is refused before anything connects.
+  const from = parseWallClock('--from', opts.from);
+  const to = parseWallClock('--to', opts.to);
+  assertOrderedRange({ text: opts.from, bound: parseBound(from) }, { text: opts.to, bound: parseBound(to) });
+  const schemes = opts.scheme
+    ? selectSchemes(config, opts.scheme)
+    : selectSchemes(config).filter((s) => s.enabled);
+  if (schemes.length === 0) throw new Error(`no enabled scheme in ${config.SCHEMES_DIR}`);
   const logger = createLogger('backfill', process.env.LOG_LEVEL || 'warn');
   const topics = topicNamesFromEnv();
-  const schemes = loadSchemesFromDir(config.SCHEMES_DIR).filter((s) =>
-    opts.scheme ? s.id === opts.scheme : s.enabled,
-  );
-  if (schemes.length === 0)
-    throw new Error(
-      opts.scheme ? `no scheme "${opts.scheme}" in ${config.SCHEMES_DIR}` : 'no enabled scheme',
-    );
   const rt = await openCliRuntime(config, 'backfill-cli');
   const client = createWdtClient(config, logger);
   const sink = new KafkaRawEventSink(
@@ -45,14 +51,6 @@ async function main(): Promise<void> {
       config.KAFKA_MAX_MESSAGE_BYTES,
     ),
     topics,
-  );
-  const bars = new MultiBar(
-    {
-      format:
-        '{scheme} |{bar}| window {value}/{total} | {records} records, {pages} pages, {emitted} emitted | {rate} rec/s | ETA {eta}s',
-      hideCursor: true,
-    },
-    Presets.shades_classic,
   );
   try {
     for (const scheme of schemes) {
@@ -67,27 +65,35 @@ async function main(): Promise<void> {
       );
       const started = Date.now();
       const totals = { records: 0, pages: 0, emitted: 0 };
-      let bar: ReturnType<MultiBar['create']> | undefined;
-      const stats = await service.backfill(opts.from, opts.to, {
-        force: opts.force,
-        onWindow: (w, done, total) => {
-          totals.records += w.fetched;
-          totals.pages += w.pages;
-          totals.emitted += w.emitted;
-          bar ??= bars.create(total, 0, { scheme: scheme.id, ...totals, rate: 0 });
-          bar.update(done, {
-            ...totals,
-            rate: Math.round(totals.records / Math.max(0.001, (Date.now() - started) / 1000)),
-          });
-        },
+      const progress = new CliProgress({
+        label: `backfill ${scheme.id}`,
+        describe: (done, total, f) =>
+          `window ${done}/${total}, ${f.records} records, ${f.emitted} emitted, ${f.pages} pages, ${f.rate} rec/s`,
+        barFormat:
+          '{label} |{bar}| window {value}/{total} | {records} records, {pages} pages, {emitted} emitted | {rate} rec/s | ETA {eta_formatted}',
       });
-      bars.stop();
-      console.log(
-        `${scheme.id}: ${stats.fetched} records in ${stats.windows.length} windows, ${stats.emitted} emitted, ${stats.unchanged} unchanged, ${stats.parked} parked, ${stats.httpCalls} API calls`,
-      );
+      try {
+        const stats = await service.backfill(from, to, {
+          force: opts.force,
+          onWindow: (w, done, total) => {
+            totals.records += w.fetched;
+            totals.pages += w.pages;
+            totals.emitted += w.emitted;
+            progress.update(done, total, {
+              ...totals,
+              rate: Math.round(totals.records / Math.max(0.001, (Date.now() - started) / 1000)),
+            });
+          },
+        });
+        progress.stop();
+        console.log(
+          `${scheme.id}: ${stats.fetched} records in ${stats.windows.length} windows, ${stats.emitted} emitted, ${stats.unchanged} unchanged, ${stats.parked} parked, ${stats.httpCalls} API calls`,
+        );
+      } finally {
+        progress.stop();
+      }
     }
   } finally {
-    bars.stop();
     await rt.close();
   }
 }

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { formatShanghai } from '@libs/common';
+import { loadEnvFile } from '@libs/config';
 import { createDataSource, initializeDataSource } from '@libs/database';
 import { StackRunner } from '@libs/devstack';
 import { loadSchemeFile } from '@libs/scheme';
@@ -21,8 +22,6 @@ const program = new Command()
   .parse();
 const opts = program.opts<{ orders: string; live: string; seed: string; keep: boolean; timeout: string }>();
 
-const brokers = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
-const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/wdt_kingdee';
 const scheme = loadSchemeFile(resolve(root, 'schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml'));
 
 const say = (s = '') => process.stdout.write(`${s}\n`);
@@ -42,6 +41,9 @@ interface AuditRow {
 }
 
 async function main(): Promise<void> {
+  await loadEnvFile();
+  const brokers = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
+  const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/wdt_kingdee';
   if (!process.env.KAFKA_BROKERS) {
     execFileSync(process.execPath, [resolve(root, 'scripts/infra.js'), 'up'], { stdio: 'inherit' });
   }

@@ -1,7 +1,9 @@
 // Applies pending database migrations under an advisory lock (safe when several replicas start).
+import { loadEnvFile } from '@libs/config';
 import { createDataSource, initializeDataSource, migrate } from '@libs/database';
 
 async function main(): Promise<void> {
+  await loadEnvFile();
   const url = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/wdt_kingdee';
   const schema = process.env.DATABASE_SCHEMA || 'public';
   const ds = await initializeDataSource(createDataSource({ url, schema }), url);

@@ -1,9 +1,11 @@
 // Creates or updates every topic of the catalogue (partitions, replication, retention, size limit).
 // Idempotent; run before the services, or as the Kubernetes topics Job.
+import { loadEnvFile } from '@libs/config';
 import { topicNamesFromEnv } from '@libs/contracts';
 import { assertBrokerReachable, createKafka, provisionTopics, topicSettingsFromEnv } from '@libs/kafka';
 
 async function main(): Promise<void> {
+  await loadEnvFile();
   const env = process.env;
   const brokers = (env.KAFKA_BROKERS || '127.0.0.1:9092').split(',').map((b) => b.trim());
   const mechanism = env.KAFKA_SASL_MECHANISM as 'plain' | 'scram-sha-256' | 'scram-sha-512' | undefined;

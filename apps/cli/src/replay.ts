@@ -4,16 +4,16 @@
 // live loader then loads them, without duplicating a bill); `load` feeds stored documents straight
 // to the loader's logic. Reads the same environment as the transformer / loader services.
 import { hostname } from 'node:os';
-import { SingleBar, Presets } from 'cli-progress';
 import { Command } from 'commander';
-import { loadServiceConfig } from '@libs/config';
+import { LoaderConfig } from '@libs/config';
 import { topicNamesFromEnv } from '@libs/contracts';
 import { TopicRangeReader } from '@libs/kafka';
 import { createLoaderEngine, LoaderEngine } from '@libs/loading';
 import { createLogger } from '@libs/runtime';
 import { loadSchemesFromDir } from '@libs/scheme';
 import { createTransformProcessor } from '@libs/transform';
-import { openCliRuntime, parseBound } from './cli-runtime';
+import { CliProgress } from './cli-progress.util';
+import { assertOrderedRange, loadCliConfig, openCliRuntime, parseBound } from './cli-runtime';
 
 const opts = new Command()
   .name('replay')
@@ -32,17 +32,19 @@ async function main(): Promise<void> {
     throw new Error(`--stage must be transform or load, got "${opts.stage}"`);
   const from = parseBound(opts.from);
   const to = opts.to ? parseBound(opts.to) : undefined;
+  assertOrderedRange(
+    { text: opts.from, bound: from },
+    opts.to && to ? { text: opts.to, bound: to } : undefined,
+  );
+  const config = opts.stage === 'load' ? await loadCliConfig('loader') : await loadCliConfig('transformer');
   const topics = topicNamesFromEnv();
   const logger = createLogger('replay', process.env.LOG_LEVEL || 'warn');
-  const config = opts.stage === 'load' ? loadServiceConfig('loader') : loadServiceConfig('transformer');
   const rt = await openCliRuntime(config, `replay-${opts.stage}`);
-  const bar = new SingleBar(
-    {
-      format: `replay ${opts.stage} |{bar}| {value}/{total} messages | {rate}/s | ETA {eta}s`,
-      hideCursor: true,
-    },
-    Presets.shades_classic,
-  );
+  const progress = new CliProgress({
+    label: `replay ${opts.stage}`,
+    describe: (done, total, f) => `${done}/${total} messages, ${f.rate}/s`,
+    barFormat: '{label} |{bar}| {value}/{total} messages | {rate}/s | ETA {eta_formatted}',
+  });
   const started = Date.now();
   let counts = { documents: 0, skipped: 0, deadLettered: 0 };
   let engine: LoaderEngine | undefined;
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
       // The same protocol as the live loader (claims, fencing, settling); the live loaders drain
       // what this parks and settle what it leaves.
       engine = createLoaderEngine({
-        config: config as ReturnType<typeof loadServiceConfig<'loader'>>,
+        config: config as LoaderConfig,
         ds: rt.ds,
         producer: rt.producer,
         topics,
@@ -88,24 +90,22 @@ async function main(): Promise<void> {
       const processor = engine.processor;
       handle = (m, ctx) => processor.handle(m, ctx);
     }
-    let barStarted = false;
-    const progress = await new TopicRangeReader(rt.kafka).read(topic, from, to, handle, (p) => {
+    const read = await new TopicRangeReader(rt.kafka).read(topic, from, to, handle, (p) => {
       if (opts.quiet) return;
-      if (!barStarted) {
-        bar.start(p.total, 0, { rate: 0 });
-        barStarted = true;
-      }
-      bar.update(p.done, { rate: Math.round(p.done / Math.max(0.001, (Date.now() - started) / 1000)) });
+      progress.update(p.done, p.total, {
+        rate: Math.round(p.done / Math.max(0.001, (Date.now() - started) / 1000)),
+      });
     });
-    if (barStarted) bar.stop();
+    progress.stop();
     const tail =
       opts.stage === 'transform'
         ? ` → ${counts.documents} documents, ${counts.skipped} skipped, ${counts.deadLettered} dead-lettered`
         : '';
     console.log(
-      `replayed ${progress.done} messages of ${topic} in ${((Date.now() - started) / 1000).toFixed(1)} s${tail}`,
+      `replayed ${read.done} messages of ${topic} in ${((Date.now() - started) / 1000).toFixed(1)} s${tail}`,
     );
   } finally {
+    progress.stop();
     await engine?.stop();
     await rt.close();
   }

@@ -7,7 +7,6 @@
 // of "cli:<user>".
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
-import { loadServiceConfig } from '@libs/config';
 import {
   DeadLettersService,
   OperatorActionsService,
@@ -15,7 +14,8 @@ import {
   RepushService,
   ResyncService,
 } from '@libs/operator';
-import { openCliRuntime } from './cli-runtime';
+import { UnknownSchemeError } from '@libs/scheme';
+import { loadCliConfig, openCliRuntime, selectSchemes } from './cli-runtime';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 const opts = new Command()
@@ -45,9 +45,16 @@ const opts = new Command()
   }>();
 
 async function main(): Promise<void> {
-  const config = loadServiceConfig('transformer');
+  const config = await loadCliConfig('transformer');
   const rt = await openCliRuntime(config, 'repush-cli');
   try {
+    if (opts.scheme !== undefined) {
+      // As the operator API: a scheme of the files, or one known from its cursor row.
+      const cursors: Array<{ id: string }> = await rt.ds.query(`SELECT scheme_id AS id FROM sync_cursors`);
+      const known = [...selectSchemes(config), ...cursors].map((s) => s.id);
+      if (!known.includes(opts.scheme))
+        throw new UnknownSchemeError(opts.scheme, known, `scheme files in ${config.SCHEMES_DIR}, cursors`);
+    }
     if (
       opts.list ||
       (!opts.deadLetter.length && !opts.order.length && !opts.allFailed && !opts.allDeadLettered)

@@ -3,9 +3,8 @@
 // seen) and re-push them through transformer and loader; waits for the extractor's answer.
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
-import { loadServiceConfig } from '@libs/config';
 import { OrderOutcomes, ResyncService } from '@libs/operator';
-import { openCliRuntime } from './cli-runtime';
+import { loadCliConfig, openCliRuntime, selectSchemes } from './cli-runtime';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 const opts = new Command()
@@ -18,7 +17,13 @@ const opts = new Command()
   .opts<{ scheme: string; order: string[]; wait: boolean; timeout: string }>();
 
 async function main(): Promise<void> {
-  const rt = await openCliRuntime(loadServiceConfig('transformer'), 'resync-cli');
+  const config = await loadCliConfig('transformer');
+  // A request for a scheme no extractor runs would wait forever: refuse it before anything is written.
+  selectSchemes(config, opts.scheme);
+  const timeout = Number(opts.timeout);
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw new Error(`--timeout must be a positive number of seconds, got "${opts.timeout}"`);
+  const rt = await openCliRuntime(config, 'resync-cli');
   try {
     const service = new ResyncService(rt.ds);
     const outcomes = new OrderOutcomes(rt.ds);
@@ -31,7 +36,7 @@ async function main(): Promise<void> {
     const left = await outcomes.waitAll(
       requests.map((r) => ({ schemeId: opts.scheme, orderNo: r.orderNo, resyncRequestId: r.id })),
       since,
-      Number(opts.timeout) * 1000,
+      timeout * 1000,
       (o) => console.log(`  ${o.orderNo}: ${o.status} at ${o.stage} — ${o.summary}`),
     );
     if (left.length > 0) {

@@ -43,3 +43,46 @@ export function formatShanghai(epochMs: number): string {
 export function formatShanghaiDate(epochMs: number): string {
   return formatShanghai(epochMs).slice(0, 10);
 }
+
+const ISO_WITH_OFFSET =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const WALL_CLOCK_MS = /^(\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?)(?:\.(\d{1,9}))?$/;
+
+/**
+ * A time as a person types it: `yyyy-MM-dd HH:mm:ss` (or `yyyy-MM-dd`, or ISO 8601 without an offset), meaning
+ * Shanghai wall-clock, or ISO 8601 with an offset (`…Z`, `…+08:00`). Returns epoch ms, or undefined
+ * when the text is no such time (including impossible dates). Independent of the host's TZ.
+ */
+export function parseTimeInput(text: string): number | undefined {
+  const trimmed = text.trim();
+  const wall = WALL_CLOCK_MS.exec(trimmed);
+  if (wall) {
+    const ms = parseShanghai(wall[1]);
+    return ms === undefined ? undefined : ms + fraction(wall[2]);
+  }
+  const iso = ISO_WITH_OFFSET.exec(trimmed);
+  if (!iso) return undefined;
+  const [, y, mo, d, h, mi, s = '0', frac, zone] = iso;
+  const local = parseShanghai(`${y}-${mo}-${d} ${h}:${mi}:${s.padStart(2, '0')}`);
+  if (local === undefined) return undefined;
+  let offsetMs = 0;
+  if (zone.toUpperCase() !== 'Z') {
+    const digits = zone.replace(':', '');
+    const hours = Number(digits.slice(1, 3));
+    const minutes = Number(digits.slice(3, 5));
+    if (hours > 23 || minutes > 59) return undefined;
+    offsetMs = (digits.startsWith('-') ? -1 : 1) * (hours * 60 + minutes) * 60_000;
+  }
+  // `local` read the fields as Shanghai time; shift to what they mean at the given offset.
+  return local + SHANGHAI_OFFSET_MS - offsetMs + fraction(frac);
+}
+
+function fraction(digits: string | undefined): number {
+  return digits ? Math.floor(Number(`0.${digits}`) * 1000) : 0;
+}
+
+/** Formats epoch ms as ISO 8601 in Shanghai time with its offset: `2026-12-04T19:20:00.000+08:00`. */
+export function formatShanghaiIso(epochMs: number): string {
+  const shifted = new Date(epochMs + SHANGHAI_OFFSET_MS).toISOString();
+  return `${shifted.slice(0, -1)}+08:00`;
+}

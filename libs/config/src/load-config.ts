@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { SECRET_ENV_VARS, SERVICE_ENV, ServiceName } from './env.schema';
 
+/** The validated configuration of one service. */
+export type ServiceConfig<S extends ServiceName> = z.infer<z.ZodObject<(typeof SERVICE_ENV)[S]>>;
+
 export class ConfigValidationError extends Error {
   override readonly name = 'ConfigValidationError';
 }
@@ -9,7 +12,7 @@ export class ConfigValidationError extends Error {
 export function loadServiceConfig<S extends ServiceName>(
   service: S,
   env: Record<string, string | undefined> = process.env,
-): z.infer<z.ZodObject<(typeof SERVICE_ENV)[S]>> {
+): ServiceConfig<S> {
   const shape = SERVICE_ENV[service] as z.ZodRawShape;
   // Empty strings in .env files mean "unset", not "the empty value".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -25,7 +28,7 @@ export function loadServiceConfig<S extends ServiceName>(
     });
     throw new ConfigValidationError(`Invalid configuration for ${service}:\n${lines.join('\n')}`);
   }
-  const config = result.data as z.infer<z.ZodObject<(typeof SERVICE_ENV)[S]>>;
+  const config = result.data as ServiceConfig<S>;
   const missing = requiredTogether(config as Record<string, unknown>);
   if (missing.length > 0) {
     throw new ConfigValidationError(

@@ -1,6 +1,7 @@
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { AppLogger, silentLogger } from '@libs/common';
 import { setConsumerLag } from '@libs/metrics';
+import { explainKafkaError } from './missing-topic.error';
 
 export interface ConsumedMessage {
   topic: string;
@@ -108,7 +109,9 @@ export class BatchConsumer {
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10000 },
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
-      const { error, restart } = event.payload as { error: Error; restart: boolean };
+      const payload = event.payload as { error: Error; restart: boolean };
+      const error = explainKafkaError(payload.error, options.topics) as Error;
+      const { restart } = payload;
       this.logger.error({ err: error.message, restart, groupId: options.groupId }, 'kafka consumer crashed');
       if (!restart) (options.onFatal ?? BatchConsumer.exitProcess)(error);
     });
@@ -123,7 +126,11 @@ export class BatchConsumer {
   async start(handler: BatchHandler): Promise<void> {
     await this.consumer.connect();
     for (const topic of this.options.topics) {
-      await this.consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true });
+      try {
+        await this.consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true });
+      } catch (err) {
+        throw explainKafkaError(err, [topic]);
+      }
     }
     this.running = true;
     const chunkSize = this.options.chunkSize ?? 100;

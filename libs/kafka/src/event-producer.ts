@@ -1,6 +1,7 @@
 import { CompressionTypes, Kafka, Producer } from 'kafkajs';
 import { z } from 'zod';
 import { CONTENT_TYPE_JSON, HEADER, validateEvent } from '@libs/contracts';
+import { explainKafkaError } from './missing-topic.error';
 
 export interface OutgoingEvent<T = unknown> {
   topic: string;
@@ -124,11 +125,15 @@ export class EventProducer {
       list.push(message);
       byTopic.set(topic, list);
     }
-    await this.producer.sendBatch({
-      acks: -1,
-      compression: CompressionTypes.None,
-      topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })),
-    });
+    try {
+      await this.producer.sendBatch({
+        acks: -1,
+        compression: CompressionTypes.None,
+        topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })),
+      });
+    } catch (err) {
+      throw explainKafkaError(err, [...byTopic.keys()]);
+    }
   }
 
   /** Sends pre-encoded bytes (re-push of a dead-lettered original). */
@@ -138,6 +143,10 @@ export class EventProducer {
     value: Buffer,
     headers: Record<string, string>,
   ): Promise<void> {
-    await this.producer.send({ topic, acks: -1, messages: [{ key, value, headers }] });
+    try {
+      await this.producer.send({ topic, acks: -1, messages: [{ key, value, headers }] });
+    } catch (err) {
+      throw explainKafkaError(err, [topic]);
+    }
   }
 }

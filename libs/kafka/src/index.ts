@@ -5,3 +5,4 @@ export * from './batch-consumer';
 export * from './dead-letter.publisher';
 export * from './topic-provisioner';
 export * from './topic-range.reader';
+export * from './missing-topic.error';

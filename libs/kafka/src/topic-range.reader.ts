@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka } from 'kafkajs';
 import { BatchHandler, ConsumedMessage } from './batch-consumer';
+import { assertTopicsExist } from './missing-topic.error';
 
 /** Where a replay starts or ends: a point in time (ms) or one offset applied to every partition. */
 export type RangeBound = { timestamp: number } | { offset: bigint };
@@ -23,6 +24,8 @@ export class TopicRangeReader {
     from: RangeBound,
     to?: RangeBound,
   ): Promise<Map<number, { start: bigint; end: bigint }>> {
+    // kafkajs would answer a missing topic with "does not host this topic-partition", or retry.
+    await assertTopicsExist(this.kafka, [topic]);
     const admin = this.kafka.admin();
     await admin.connect();
     try {

@@ -15,3 +15,4 @@ export * from './openapi.document';
 export * from './operator.module';
 export * from './order-outcome.service';
 export * from './order-actions.service';
+export * from './shanghai-time.interceptor';

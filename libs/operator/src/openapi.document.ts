@@ -482,6 +482,9 @@ export function buildOpenApiDocument(): Json {
         'from OPERATOR_TOKENS); every mutating call and every `reveal=pii` is recorded in operator_actions with the ' +
         `token's name. Personal data (${PII_FIELDS.join(', ')}) is masked in every answer unless \`reveal=pii\`. ` +
         'Lists page with `limit` (≤ 200, default 50) and `offset`; `nextOffset` is null on the last page. ' +
+        'Times in (`from`, `to`): `yyyy-MM-dd HH:mm:ss` or ISO 8601; without an offset they are Shanghai time ' +
+        '(+08:00). Times out: ISO 8601 in Shanghai time, e.g. `2026-12-04T19:20:00.000+08:00`; stored events ' +
+        '(`event`, payload `data`/`json`) are shown as received. ' +
         '/health, /ready and /metrics are public.',
     },
     servers: [{ url: 'http://localhost:3005' }],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseTimeInput } from '@libs/common';
 import { AUDIT_STATUSES, STAGES } from '@libs/contracts';
 
 /**
@@ -6,9 +7,20 @@ import { AUDIT_STATUSES, STAGES } from '@libs/contracts';
  * (400 naming the field); the OpenAPI document is generated from them, so the two cannot drift.
  */
 
-const isoTime = z.iso
-  .datetime({ offset: true })
-  .describe('ISO 8601 time with offset, e.g. 2026-11-28T08:00:00Z');
+/**
+ * A time as the CLIs take it: `yyyy-MM-dd HH:mm:ss` or ISO 8601; without an offset it is Shanghai
+ * wall-clock (+08:00), whatever the server's zone. Parsed once, here, to an ISO UTC string.
+ */
+const timeInput = z.string().transform((text, ctx) => {
+  const ms = parseTimeInput(text);
+  if (ms !== undefined) return new Date(ms).toISOString();
+  ctx.addIssue({
+    code: 'custom',
+    message: `not a time: "yyyy-MM-dd HH:mm:ss" (Shanghai) or ISO 8601, e.g. 2026-11-28 08:00:00 or 2026-11-28T08:00:00+08:00`,
+  });
+  return z.NEVER;
+});
+const shanghaiNote = '`yyyy-MM-dd HH:mm:ss` or ISO 8601; without an offset: Shanghai time (+08:00).';
 const nonEmpty = z.string().min(1);
 const limit = z.coerce.number().int().min(1).max(200).default(50).describe('Page size, at most 200.');
 const offset = z.coerce.number().int().min(0).default(0).describe('Items to skip.');
@@ -22,8 +34,8 @@ function timeRange<T extends z.ZodRawShape>(shape: T) {
   return z
     .strictObject({
       ...shape,
-      from: isoTime.optional().describe('Inclusive lower bound (ISO time).'),
-      to: isoTime.optional().describe('Exclusive upper bound (ISO time).'),
+      from: timeInput.optional().describe(`Inclusive lower bound: ${shanghaiNote}`),
+      to: timeInput.optional().describe(`Exclusive upper bound: ${shanghaiNote}`),
     })
     .refine(
       (value) => {
@@ -151,7 +163,7 @@ export const LinkBillBody = z.strictObject({
 });
 
 // ---- responses (documentation, and checked by the integration tests) -------------------------
-const time = z.string().describe('ISO time');
+const time = z.string().describe('ISO 8601 in Shanghai time, e.g. 2026-12-04T19:20:00.000+08:00');
 const nullableText = z.string().nullable();
 
 export function pageOf<T extends z.ZodType>(item: T) {

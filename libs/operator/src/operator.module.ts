@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { Clock, systemClock } from '@libs/common';
 import { CommonConfig } from '@libs/config';
 import { CONFIG } from '@libs/runtime';
@@ -18,6 +19,7 @@ import { RepushService } from './repush.service';
 import { ResyncService } from './resync.service';
 import { SchemeStatusService } from './scheme-status.service';
 import { SchemesController } from './schemes.controller';
+import { ShanghaiTimeInterceptor } from './shanghai-time.interceptor';
 
 export interface OperatorModuleOptions {
   clock?: Clock;
@@ -53,6 +55,8 @@ export class OperatorModule {
           useFactory: (config: CommonConfig): SchemeCatalog =>
             options.schemes ?? { list: () => loadSchemesFromDir(config.SCHEMES_DIR) },
         },
+        // Every time in a response as +08:00.
+        { provide: APP_INTERCEPTOR, useClass: ShanghaiTimeInterceptor },
         OperatorAuthGuard,
         OperatorActionsService,
         AuditQueryService,

@@ -10,6 +10,7 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
+import { unknownSchemeMessage } from '@libs/scheme';
 import { IdParams, RepushBody, ResyncBody, ResyncListQuery } from './operator-api.schema';
 import { OperatorActionsService } from './operator-actions.service';
 import { Operator, OperatorAuthGuard } from './operator-auth.guard';
@@ -31,15 +32,17 @@ export class RepushController {
   @Post('repush')
   @HttpCode(200)
   async repush(@Body() body: unknown, @Operator() by: string) {
-    return this.repushes.repush(parseInput(RepushBody, body), by);
+    const request = parseInput(RepushBody, body);
+    await this.assertKnownScheme('schemeId', request.schemeId);
+    await this.assertKnownScheme('all.schemeId', request.all?.schemeId);
+    return this.repushes.repush(request, by);
   }
 
   @Post('resync')
   @HttpCode(202)
   async requestResync(@Body() body: unknown, @Operator() by: string) {
     const { schemeId, orderNos } = parseInput(ResyncBody, body);
-    if (!(await this.schemes.exists(schemeId)))
-      throw new BadRequestException(`schemeId: unknown scheme "${schemeId}"`);
+    await this.assertKnownScheme('schemeId', schemeId);
     const results = await this.resync.requestMany(schemeId, orderNos, by);
     await this.actions.record(
       results.map((r) => ({
@@ -51,6 +54,14 @@ export class RepushController {
       })),
     );
     return { schemeId, results };
+  }
+
+  /** 400 naming the field and listing the known schemes: a request for a typo would wait forever. */
+  private async assertKnownScheme(field: string, schemeId: string | undefined): Promise<void> {
+    if (schemeId === undefined || (await this.schemes.exists(schemeId))) return;
+    throw new BadRequestException(
+      `${field}: ${unknownSchemeMessage(schemeId, await this.schemes.knownIds())}`,
+    );
   }
 
   @Get('resync')

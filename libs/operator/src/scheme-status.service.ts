@@ -139,6 +139,12 @@ export class SchemeStatusService {
     return rows.length > 0;
   }
 
+  /** Every scheme id `exists` accepts: for the message answering an unknown one. */
+  async knownIds(): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.ds.query(`SELECT scheme_id AS id FROM sync_cursors`);
+    return [...new Set([...this.schemes().map((s) => s.id), ...rows.map((r) => r.id)])].sort();
+  }
+
   /**
    * Sets `paused`. Pausing a scheme without a cursor row creates one (axis consign_time, cursor =
    * now in Shanghai wall-clock); resuming one without a row changes nothing.

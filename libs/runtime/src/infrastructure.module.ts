@@ -2,10 +2,16 @@ import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@n
 import { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { AuditPublisher } from '@libs/audit';
-import { CommonConfig, loadServiceConfig, ServiceName } from '@libs/config';
+import { CommonConfig, loadServiceEnvironment, ServiceName } from '@libs/config';
 import { topicNamesFromEnv, TopicNames } from '@libs/contracts';
 import { createDataSource, initializeDataSource, migrate, PostgresPayloadStore } from '@libs/database';
-import { assertBrokerReachable, createKafka, DeadLetterPublisher, EventProducer } from '@libs/kafka';
+import {
+  assertBrokerReachable,
+  assertTopicsExist,
+  createKafka,
+  DeadLetterPublisher,
+  EventProducer,
+} from '@libs/kafka';
 import { HealthController } from './health.controller';
 import { createLogger } from './logger';
 import {
@@ -34,22 +40,26 @@ class InfrastructureLifecycle implements OnApplicationShutdown {
 }
 
 /**
- * Shared infrastructure every service needs: validated config, logger, Kafka client and producer,
- * Postgres (migrated under an advisory lock), dead-letter and audit publishers, health endpoints.
- * Boot fails fast with a message naming the bad variable or the unreachable address.
+ * Shared infrastructure every service needs: validated config (environment over `.env`, through
+ * @nestjs/config), logger, Kafka client and producer, Postgres (migrated under an advisory lock),
+ * dead-letter and audit publishers, health endpoints. Boot fails fast with a message naming the bad
+ * variable, the unreachable address or the missing topics (and `npm run topics:provision`).
  */
 @Global()
 @Module({})
 export class InfrastructureModule {
-  static forService(
+  static async forService(
     service: ServiceName,
     env: Record<string, string | undefined> = process.env,
-  ): DynamicModule {
-    const config = loadServiceConfig(service, env) as CommonConfig;
+  ): Promise<DynamicModule> {
+    const environment = await loadServiceEnvironment(service, { env });
+    const config = environment.config as CommonConfig;
     const logger = createLogger(service, config.LOG_LEVEL);
+    // After loadServiceEnvironment: topic names from .env are in process.env by now.
     const topics = topicNamesFromEnv(env);
     return {
       module: InfrastructureModule,
+      imports: [environment.module],
       controllers: [HealthController],
       providers: [
         { provide: SERVICE_NAME, useValue: service },
@@ -79,6 +89,7 @@ export class InfrastructureModule {
               config.KAFKA_BROKERS,
               Math.max(config.KAFKA_CONNECTION_TIMEOUT_MS, 5000),
             );
+            await assertTopicsExist(kafka, Object.values(topics), config.KAFKA_BROKERS);
             return kafka;
           },
         },

@@ -8,3 +8,4 @@ export * from './field-types.util';
 export * from './formula.util';
 export * from './duration.util';
 export * from './pii-fields.util';
+export * from './scheme-lookup.util';
