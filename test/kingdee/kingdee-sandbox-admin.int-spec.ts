@@ -129,7 +129,10 @@ describe('Kingdee sandbox admin API', () => {
   it('answers ExecuteBillQuery on base-data forms: allocation per organisation, forbidden, unaudited', async () => {
     const seeded = await adminJson(sandbox, 'POST', '/admin/base-data', {
       orgs: ['102'],
-      suppliers: [{ number: 'GYS-ALLOC', useOrgs: ['102'] }, { number: 'GYS-DRAFT', audited: false }],
+      suppliers: [
+        { number: 'GYS-ALLOC', useOrgs: ['102'] },
+        { number: 'GYS-DRAFT', audited: false },
+      ],
       materials: [{ number: 'MAT-OFF', enabled: false }],
     });
     expect(seeded.status).toBe(200);
@@ -142,11 +145,11 @@ describe('Kingdee sandbox admin API', () => {
     });
     expect(rows.map((r) => [r.FNumber, r['FUseOrgId.FNumber'], r.FForbidStatus, r.FDocumentStatus])).toEqual([
       // Allocated to every organisation unless told otherwise: one row per use organisation.
-      ['GYS001', '101', 'A', 'C'],
-      ['GYS001', '102', 'A', 'C'],
       ['GYS-ALLOC', '102', 'A', 'C'],
       ['GYS-DRAFT', '101', 'A', 'A'],
       ['GYS-DRAFT', '102', 'A', 'A'],
+      ['GYS001', '101', 'A', 'C'],
+      ['GYS001', '102', 'A', 'C'],
     ]);
     const materials = await client.executeBillQueryObjects({
       FormId: 'BD_MATERIAL',
@@ -166,28 +169,48 @@ describe('Kingdee sandbox admin API', () => {
       useOrgs: ['101', '102'],
       enabled: false,
     });
-    expect(patched).toMatchObject({ status: 200, body: { number: 'GYS-ALLOC', enabled: false, useOrgs: ['101', '102'] } });
-    expect((await adminJson(sandbox, 'PATCH', '/admin/base-data/suppliers/NOPE', { enabled: true })).status).toBe(404);
-    expect((await adminJson(sandbox, 'PATCH', '/admin/base-data/widgets/X', { enabled: true })).status).toBe(404);
-    expect((await adminJson(sandbox, 'PATCH', '/admin/base-data/suppliers/GYS-ALLOC', { colour: 1 })).status).toBe(400);
+    expect(patched).toMatchObject({
+      status: 200,
+      body: { number: 'GYS-ALLOC', enabled: false, useOrgs: ['101', '102'] },
+    });
+    expect(
+      (await adminJson(sandbox, 'PATCH', '/admin/base-data/suppliers/NOPE', { enabled: true })).status,
+    ).toBe(404);
+    expect((await adminJson(sandbox, 'PATCH', '/admin/base-data/widgets/X', { enabled: true })).status).toBe(
+      404,
+    );
+    expect(
+      (await adminJson(sandbox, 'PATCH', '/admin/base-data/suppliers/GYS-ALLOC', { colour: 1 })).status,
+    ).toBe(400);
   });
 
   it('BatchSave refuses codes not usable in the organisation: dropped (required-field message) or, verifying, a base-data message', async () => {
     await adminJson(sandbox, 'POST', '/admin/base-data', {
       orgs: ['102'],
-      suppliers: [{ number: 'GYS-ALLOC', useOrgs: ['102'] }, { number: 'GYS-DRAFT', audited: false }],
+      suppliers: [
+        { number: 'GYS-ALLOC', useOrgs: ['102'] },
+        { number: 'GYS-DRAFT', audited: false },
+      ],
     });
     const client = newClient(sandbox);
     for (const code of ['GYS-ALLOC', 'GYS-DRAFT', 'GYS999']) {
-      const dropped = await client.batchSave('PUR_MRB', [goldenModel(`BD-${code}`, { FSupplierID: { FNumber: code } })], {
-        isVerifyBaseDataField: false,
-      });
+      const dropped = await client.batchSave(
+        'PUR_MRB',
+        [goldenModel(`BD-${code}`, { FSupplierID: { FNumber: code } })],
+        {
+          isVerifyBaseDataField: false,
+        },
+      );
       expect(dropped.outcomes[0].errors).toEqual([
         expect.objectContaining({ fieldName: 'FSupplierID', message: '字段“供应商”是必填项' }),
       ]);
-      const verified = await client.batchSave('PUR_MRB', [goldenModel(`BDV-${code}`, { FSupplierID: { FNumber: code } })], {
-        isVerifyBaseDataField: true,
-      });
+      const verified = await client.batchSave(
+        'PUR_MRB',
+        [goldenModel(`BDV-${code}`, { FSupplierID: { FNumber: code } })],
+        {
+          isVerifyBaseDataField: true,
+        },
+      );
       expect(verified.status.msgCode).toBe(9);
       expect(verified.outcomes[0].errors[0]).toMatchObject({ fieldName: 'FSupplierID' });
       expect(verified.outcomes[0].errors[0].message).toContain(code);

@@ -53,7 +53,10 @@ describe('loader: base data missing in Kingdee (sandbox over HTTP, real Postgres
       await r.load([good[0], missing, good[1], good[2]]);
 
       // The rest of the batch loaded; the order waits, and says why by code — with Kingdee's own words.
-      expectOneBillEach(sandbox, good.map((d) => d.billKey));
+      expectOneBillEach(
+        sandbox,
+        good.map((d) => d.billKey),
+      );
       expect(billsPerKey(sandbox).get(missing.billKey)).toBeUndefined();
       const status = await lastStatus(t, scheme.id, 4);
       for (const d of good) expect(status.get(d.sourceKey)?.status).toBe('loaded');
@@ -96,14 +99,17 @@ describe('loader: base data missing in Kingdee (sandbox over HTTP, real Postgres
       expect(billsPerKey(sandbox).get(missing.billKey)).toBeUndefined();
 
       // Someone adds the supplier in Kingdee; an operator asks for a check now (a request row the loader picks up).
-      expect(
-        (await adminJson(sandbox, 'POST', '/admin/base-data', { suppliers: ['GYS999'] })).status,
-      ).toBe(200);
+      expect((await adminJson(sandbox, 'POST', '/admin/base-data', { suppliers: ['GYS999'] })).status).toBe(
+        200,
+      );
       await r.engine.baseData.store.requestCheck('test-operator');
       await r.settleUntil('the waiting order loaded', () =>
         allIn(t, scheme.id, [missing.billKey], ['loaded']),
       );
-      expectOneBillEach(sandbox, [...good, missing].map((d) => d.billKey));
+      expectOneBillEach(
+        sandbox,
+        [...good, missing].map((d) => d.billKey),
+      );
       await eventually('the audit trail says loaded', async () => {
         const s = await lastStatus(t, scheme.id, 6);
         return s.get(missing.sourceKey)?.status === 'loaded';
@@ -142,7 +148,10 @@ describe('loader: base data missing in Kingdee (sandbox over HTTP, real Postgres
     await r.load([forbidden, elsewhere, draft, verified]);
 
     const status = await lastStatus(t, scheme.id, 3);
-    expect(status.get('BDK-FORBID')).toMatchObject({ status: 'waiting_base_data', errorField: 'FMATERIALID' });
+    expect(status.get('BDK-FORBID')).toMatchObject({
+      status: 'waiting_base_data',
+      errorField: 'FMATERIALID',
+    });
     expect(status.get('BDK-FORBID')!.errorMessage).toContain('material MAT-FORBID is forbidden in Kingdee');
     expect(status.get('BDK-ELSEWHERE')!.errorMessage).toContain(
       'material MAT-ELSEWHERE is not allocated to organisation 101 in Kingdee',
@@ -155,14 +164,18 @@ describe('loader: base data missing in Kingdee (sandbox over HTTP, real Postgres
     expect(v.errorMessage).toMatch(/MAT-FORBID.*不存在/);
 
     // Allocating the material to 101 releases only the order waiting on that.
-    await adminJson(sandbox, 'PATCH', '/admin/base-data/materials/MAT-ELSEWHERE', { useOrgs: ['101', '102'] });
+    await adminJson(sandbox, 'PATCH', '/admin/base-data/materials/MAT-ELSEWHERE', {
+      useOrgs: ['101', '102'],
+    });
     const result = await r.engine.baseData.checkNow();
     expect(result.released).toBe(1);
-    await r.settleUntil('the allocated order loaded', () => allIn(t, scheme.id, ['BDK-ELSEWHERE'], ['loaded']));
-    expect(billsPerKey(sandbox).get('BDK-FORBID')).toBeUndefined();
-    expect((await r.engine.baseData.waiting()).map((w) => `${w.code}:${w.problem}:${w.orders.length}`).sort()).toEqual(
-      ['MAT-FORBID:forbidden:2', 'WH-DRAFT:not_audited:1'],
+    await r.settleUntil('the allocated order loaded', () =>
+      allIn(t, scheme.id, ['BDK-ELSEWHERE'], ['loaded']),
     );
+    expect(billsPerKey(sandbox).get('BDK-FORBID')).toBeUndefined();
+    expect(
+      (await r.engine.baseData.waiting()).map((w) => `${w.code}:${w.problem}:${w.orders.length}`).sort(),
+    ).toEqual(['MAT-FORBID:forbidden:2', 'WH-DRAFT:not_audited:1']);
 
     // Past the longest wait an order ends failed, with the diagnosis.
     await t.ds.query(
@@ -172,7 +185,9 @@ describe('loader: base data missing in Kingdee (sandbox over HTTP, real Postgres
     await r.engine.baseData.checkNow();
     await eventually('the expired order failed', async () => {
       const s = (await lastStatus(t, scheme.id, 5)).get('BDK-DRAFT');
-      return s?.status === 'failed' && (s.errorMessage ?? '').includes('stock WH-DRAFT is not audited in Kingdee');
+      return (
+        s?.status === 'failed' && (s.errorMessage ?? '').includes('stock WH-DRAFT is not audited in Kingdee')
+      );
     });
     expect((await r.engine.baseData.waiting()).map((w) => w.code)).toEqual(['MAT-FORBID']);
   });

@@ -24,7 +24,13 @@ describe('classifyKingdeeMessage', () => {
     ['字段“供应商”是必填项', null, 'required', 'FSUPPLIERID', null],
     ['第2行，字段“物料编码”是必填项', 'FMATERIALID', 'required', 'FMATERIALID', 1],
     ['字段“仓库”不能为空', 'FStockId', 'required', 'FSTOCKID', null],
-    ['字段“物料编码”的值“M-9”在系统中不存在、未审核或已禁用', 'FMATERIALID', 'not_found', 'FMATERIALID', null],
+    [
+      '字段“物料编码”的值“M-9”在系统中不存在、未审核或已禁用',
+      'FMATERIALID',
+      'not_found',
+      'FMATERIALID',
+      null,
+    ],
     ['第3行，字段“仓库”的值“ZZ”在系统中不存在、未审核或已禁用', null, 'not_found', 'FSTOCKID', 2],
     ['供应商编码 GYS999 对应的数据不存在', 'FSupplierId', 'not_found', 'FSUPPLIERID', null],
     ['字段“退料组织”是必填项', null, 'required', 'FSTOCKORGID', null],
@@ -46,7 +52,11 @@ describe('referenceFieldOf', () => {
   it('maps Kingdee field keys, whatever their case, to base-data forms', () => {
     expect(referenceFieldOf('FSupplierId')).toMatchObject({ form: 'BD_Supplier', noun: 'supplier' });
     expect(referenceFieldOf('FSUPPLIERID')).toMatchObject({ form: 'BD_Supplier' });
-    expect(referenceFieldOf('FMaterialId')).toMatchObject({ form: 'BD_MATERIAL', noun: 'material', entry: true });
+    expect(referenceFieldOf('FMaterialId')).toMatchObject({
+      form: 'BD_MATERIAL',
+      noun: 'material',
+      entry: true,
+    });
     expect(referenceFieldOf('FStockId')).toMatchObject({ form: 'BD_STOCK', noun: 'stock', entry: true });
     for (const org of ['FStockOrgId', 'FPurchaseOrgId', 'FRequireOrgId'])
       expect(referenceFieldOf(org)).toMatchObject({ form: 'ORG_Organizations', noun: 'organisation' });
@@ -62,13 +72,12 @@ describe('referencesFor', () => {
   });
 
   it('takes one line of an entry field, or every distinct code when Kingdee names no line', () => {
-    expect(referencesFor(MODEL, { kind: 'required', field: 'FMATERIALID', row: 1 }).map((r) => r.code)).toEqual([
-      'M-2',
-    ]);
-    expect(referencesFor(MODEL, { kind: 'not_found', field: 'FMATERIALID', row: null }).map((r) => r.code)).toEqual([
-      'M-1',
-      'M-2',
-    ]);
+    expect(
+      referencesFor(MODEL, { kind: 'required', field: 'FMATERIALID', row: 1 }).map((r) => r.code),
+    ).toEqual(['M-2']);
+    expect(
+      referencesFor(MODEL, { kind: 'not_found', field: 'FMATERIALID', row: null }).map((r) => r.code),
+    ).toEqual(['M-1', 'M-2']);
     expect(referencesFor(MODEL, { kind: 'not_found', field: 'FSTOCKID', row: 0 })).toEqual([
       { form: 'BD_STOCK', noun: 'stock', field: 'FSTOCKID', code: 'SH01', org: '101', row: 0 },
     ]);
@@ -76,17 +85,33 @@ describe('referencesFor', () => {
 
   it('organisations are not allocated: no use organisation', () => {
     expect(referencesFor(MODEL, { kind: 'required', field: 'FSTOCKORGID', row: null })).toEqual([
-      { form: 'ORG_Organizations', noun: 'organisation', field: 'FStockOrgId', code: '101', org: null, row: null },
+      {
+        form: 'ORG_Organizations',
+        noun: 'organisation',
+        field: 'FStockOrgId',
+        code: '101',
+        org: null,
+        row: null,
+      },
     ]);
   });
 
   it('a field the document left empty has nothing to look up', () => {
-    expect(referencesFor({ FSupplierID: null }, { kind: 'required', field: 'FSUPPLIERID', row: null })).toEqual([]);
+    expect(
+      referencesFor({ FSupplierID: null }, { kind: 'required', field: 'FSUPPLIERID', row: null }),
+    ).toEqual([]);
   });
 });
 
 describe('diagnoseReference', () => {
-  const supplier = { form: 'BD_Supplier', noun: 'supplier', field: 'FSupplierID', code: 'GYS999', org: '101', row: null } as const;
+  const supplier = {
+    form: 'BD_Supplier',
+    noun: 'supplier',
+    field: 'FSupplierID',
+    code: 'GYS999',
+    org: '101',
+    row: null,
+  } as const;
   const row = (useOrg: string | null, forbid = 'A', status = 'C') => ({
     number: 'GYS999',
     useOrg,
@@ -102,20 +127,42 @@ describe('diagnoseReference', () => {
     expect(diagnoseReference(supplier, [row('101', 'B', 'A')])).toBe('forbidden');
     expect(diagnoseReference(supplier, [row('101')])).toBe('usable');
     // Codes compare as Kingdee's collation does.
-    expect(diagnoseReference({ ...supplier, org: '101' }, [{ ...row('101'), number: 'gys999' }])).toBe('usable');
+    expect(diagnoseReference({ ...supplier, org: '101' }, [{ ...row('101'), number: 'gys999' }])).toBe(
+      'usable',
+    );
   });
 
   it('an organisation has no use organisation', () => {
-    const org = { form: 'ORG_Organizations', noun: 'organisation', field: 'FStockOrgId', code: '109', org: null, row: null } as const;
+    const org = {
+      form: 'ORG_Organizations',
+      noun: 'organisation',
+      field: 'FStockOrgId',
+      code: '109',
+      org: null,
+      row: null,
+    } as const;
     expect(diagnoseReference(org, [])).toBe('missing');
-    expect(diagnoseReference(org, [{ number: '109', useOrg: null, forbidStatus: 'A', documentStatus: 'C' }])).toBe('usable');
-    expect(diagnoseReference(org, [{ number: '109', useOrg: null, forbidStatus: 'B', documentStatus: 'C' }])).toBe('forbidden');
+    expect(
+      diagnoseReference(org, [{ number: '109', useOrg: null, forbidStatus: 'A', documentStatus: 'C' }]),
+    ).toBe('usable');
+    expect(
+      diagnoseReference(org, [{ number: '109', useOrg: null, forbidStatus: 'B', documentStatus: 'C' }]),
+    ).toBe('forbidden');
   });
 
   it('says what holds, by code', () => {
-    const m = { form: 'BD_MATERIAL', noun: 'material', field: 'FMATERIALID', code: 'M-1', org: '101', row: 0 } as const;
+    const m = {
+      form: 'BD_MATERIAL',
+      noun: 'material',
+      field: 'FMATERIALID',
+      code: 'M-1',
+      org: '101',
+      row: 0,
+    } as const;
     expect(describeProblem(supplier, 'missing')).toBe('supplier GYS999 does not exist in Kingdee');
-    expect(describeProblem(m, 'not_allocated')).toBe('material M-1 is not allocated to organisation 101 in Kingdee');
+    expect(describeProblem(m, 'not_allocated')).toBe(
+      'material M-1 is not allocated to organisation 101 in Kingdee',
+    );
     expect(describeProblem(m, 'forbidden')).toBe('material M-1 is forbidden in Kingdee');
     expect(describeProblem({ ...m, noun: 'stock', code: 'WH-9' }, 'not_audited')).toBe(
       'stock WH-9 is not audited in Kingdee',
@@ -139,7 +186,9 @@ describe('triageErrors', () => {
         { fieldName: 'FRMREALQTY', message: '第1行，字段“实退数量”必须大于0', dIndex: 0 },
       ]),
     ).toBeUndefined();
-    expect(triageErrors({}, [{ fieldName: 'FSupplierID', message: '字段"供应商"是必填项', dIndex: 0 }])).toBeUndefined();
+    expect(
+      triageErrors({}, [{ fieldName: 'FSupplierID', message: '字段"供应商"是必填项', dIndex: 0 }]),
+    ).toBeUndefined();
     expect(triageErrors(MODEL, [])).toBeUndefined();
   });
 });
