@@ -79,7 +79,7 @@ describe('loader: base data missing in Kingdee (sandbox over HTTP, real Postgres
       const queries = (svc: Record<string, Partial<Record<string, number>>>) =>
         Object.entries(svc)
           .filter(([name]) => name.endsWith('ExecuteBillQuery'))
-          .reduce((n, [, o]) => n + Object.values(o).reduce((a, b) => a + (b ?? 0), 0), 0);
+          .reduce((n, [, o]) => n + Object.values(o ?? {}).reduce((a: number, b) => a + (b ?? 0), 0), 0);
       expect(queries(sandbox.stats.snapshot().byService) - queries(before)).toBe(1); // one per form
       const listed = await r.engine.baseData.waiting();
       expect(listed).toEqual([

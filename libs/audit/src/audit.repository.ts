@@ -42,7 +42,7 @@ export class AuditRepository {
              -- a redelivered document found already loaded keeps the order "loaded" (history shows it)
              AND NOT (EXCLUDED.status = 'duplicate' AND a.status = 'loaded')
              -- "on its way" never replaces "its bill exists": the order's status does not go backwards
-             AND NOT (EXCLUDED.status IN ('parked', 'settling', 'saved_not_audited')
+             AND NOT (EXCLUDED.status IN ('parked', 'settling', 'saved_not_audited', 'waiting_base_data')
                       AND a.status IN ('loaded', 'changed_after_load', 'duplicate', 'conflict_in_erp', 'duplicate_in_erp'))`,
           [
             e.schemeId,

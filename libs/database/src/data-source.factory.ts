@@ -10,6 +10,7 @@ import { InitialSchema1764300000000 } from './migrations/1764300000000-initial-s
 import { ServiceStatus1764300100000 } from './migrations/1764300100000-service-status';
 import { Operator1764300200000 } from './migrations/1764300200000-operator';
 import { WriteProtocol1764300300000 } from './migrations/1764300300000-write-protocol';
+import { BaseData1764300500000 } from './migrations/1764300500000-base-data';
 
 export const ENTITIES = [
   AuditOrderEntity,
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   ServiceStatus1764300100000,
   Operator1764300200000,
   WriteProtocol1764300300000,
+  BaseData1764300500000,
 ];
 
 export interface DatabaseOptions {
