@@ -13,3 +13,4 @@ export * from './resync.service';
 export * from './repush.service';
 export * from './openapi.document';
 export * from './operator.module';
+export * from './base-data.service';

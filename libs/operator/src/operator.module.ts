@@ -6,6 +6,8 @@ import { loadSchemesFromDir } from '@libs/scheme';
 import { ActionsController } from './actions.controller';
 import { AuditQueryService } from './audit-query.service';
 import { AuditController } from './audit.controller';
+import { BaseDataController } from './base-data.controller';
+import { BaseDataService } from './base-data.service';
 import { DeadLettersController } from './dead-letters.controller';
 import { DeadLettersService } from './dead-letters.service';
 import { OpenApiController } from './openapi.controller';
@@ -31,6 +33,7 @@ export const OPERATOR_CONTROLLERS = [
   DeadLettersController,
   SchemesController,
   RepushController,
+  BaseDataController,
   OpenApiController,
 ];
 
@@ -59,6 +62,7 @@ export class OperatorModule {
         SchemeStatusService,
         ResyncService,
         RepushService,
+        BaseDataService,
       ],
     };
   }

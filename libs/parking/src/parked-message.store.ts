@@ -104,9 +104,7 @@ export class ParkedMessageStore {
                  p.origin_offset::text AS origin_offset, p.payload, p.parked_at`,
       [this.stage, schemeIds, owner, leaseMs, limit],
     );
-    return rows
-      .map((r) => this.toMessage(r))
-      .sort((a, b) => a.parkedAt.getTime() - b.parkedAt.getTime());
+    return rows.map((r) => this.toMessage(r)).sort((a, b) => a.parkedAt.getTime() - b.parkedAt.getTime());
   }
 
   private toMessage(r: Record<string, unknown>): ParkedMessage {
