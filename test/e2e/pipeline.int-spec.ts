@@ -156,7 +156,11 @@ describe('end to end: WDT sandbox → Kafka → Kingdee sandbox, audited in Post
     for (const o of eligible) expect(rows.get(String(o.order_no))).toMatchObject({ status: 'loaded' });
     expect(rows.get('E2E-NOLINES')).toMatchObject({ status: 'skipped' });
     expect(rows.get('E2E-NOLINES')!.reason).toMatch(/goods lines/);
-    expect(rows.get('E2E-UNKNOWN-SKU')).toMatchObject({ status: 'failed' });
+    // Refused only for base data: it waits, saying which code is missing (and Kingdee's words).
+    expect(rows.get('E2E-UNKNOWN-SKU')).toMatchObject({ status: 'waiting_base_data' });
+    expect(rows.get('E2E-UNKNOWN-SKU')!.error_message).toContain(
+      'material NOSUCH-SKU-001 does not exist in Kingdee',
+    );
     expect(rows.get('E2E-UNKNOWN-SKU')!.error_message).toMatch(/物料|FMATERIALID/);
   });
 
@@ -199,7 +203,7 @@ describe('end to end: WDT sandbox → Kafka → Kingdee sandbox, audited in Post
     expect((await fetch(api, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
   });
 
-  it('re-pushing a failed order after its missing base data was added loads it', async () => {
+  it('re-pushing an order waiting for base data after the code was added loads it', async () => {
     await stack.kingdeeAdmin('POST', '/base-data', { materials: ['NOSUCH-SKU-001'] });
     const res = await fetch(`${stack.url('operator')}/api/repush`, {
       method: 'POST',

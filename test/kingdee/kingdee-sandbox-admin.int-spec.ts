@@ -126,6 +126,102 @@ describe('Kingdee sandbox admin API', () => {
     expect((await adminJson(sandbox, 'GET', '/admin/nope')).status).toBe(404);
   });
 
+  it('answers ExecuteBillQuery on base-data forms: allocation per organisation, forbidden, unaudited', async () => {
+    const seeded = await adminJson(sandbox, 'POST', '/admin/base-data', {
+      orgs: ['102'],
+      suppliers: [
+        { number: 'GYS-ALLOC', useOrgs: ['102'] },
+        { number: 'GYS-DRAFT', audited: false },
+      ],
+      materials: [{ number: 'MAT-OFF', enabled: false }],
+    });
+    expect(seeded.status).toBe(200);
+    const client = newClient(sandbox);
+    const rows = await client.executeBillQueryObjects({
+      FormId: 'BD_Supplier',
+      FieldKeys: ['FNumber', 'FUseOrgId.FNumber', 'FForbidStatus', 'FDocumentStatus'],
+      FilterString: "FNumber IN ('GYS-ALLOC','GYS-DRAFT','GYS001','GYS999')",
+      OrderString: 'FNumber',
+    });
+    expect(rows.map((r) => [r.FNumber, r['FUseOrgId.FNumber'], r.FForbidStatus, r.FDocumentStatus])).toEqual([
+      // Allocated to every organisation unless told otherwise: one row per use organisation.
+      ['GYS-ALLOC', '102', 'A', 'C'],
+      ['GYS-DRAFT', '101', 'A', 'A'],
+      ['GYS-DRAFT', '102', 'A', 'A'],
+      ['GYS001', '101', 'A', 'C'],
+      ['GYS001', '102', 'A', 'C'],
+    ]);
+    const materials = await client.executeBillQueryObjects({
+      FormId: 'BD_MATERIAL',
+      FieldKeys: ['FNumber', 'FForbidStatus'],
+      FilterString: "FNumber = 'MAT-OFF' AND FUseOrgId.FNumber = '101'",
+    });
+    expect(materials).toEqual([{ FNumber: 'MAT-OFF', FForbidStatus: 'B' }]);
+    const orgs = await client.executeBillQueryObjects({
+      FormId: 'ORG_Organizations',
+      FieldKeys: ['FNumber', 'FForbidStatus', 'FDocumentStatus'],
+      FilterString: "FNumber IN ('101','109')",
+    });
+    expect(orgs).toEqual([{ FNumber: '101', FForbidStatus: 'A', FDocumentStatus: 'C' }]);
+
+    // Changed one at a time: allocate, forbid, audit; 404 for an unknown code.
+    const patched = await adminJson(sandbox, 'PATCH', '/admin/base-data/suppliers/GYS-ALLOC', {
+      useOrgs: ['101', '102'],
+      enabled: false,
+    });
+    expect(patched).toMatchObject({
+      status: 200,
+      body: { number: 'GYS-ALLOC', enabled: false, useOrgs: ['101', '102'] },
+    });
+    expect(
+      (await adminJson(sandbox, 'PATCH', '/admin/base-data/suppliers/NOPE', { enabled: true })).status,
+    ).toBe(404);
+    expect((await adminJson(sandbox, 'PATCH', '/admin/base-data/widgets/X', { enabled: true })).status).toBe(
+      404,
+    );
+    expect(
+      (await adminJson(sandbox, 'PATCH', '/admin/base-data/suppliers/GYS-ALLOC', { colour: 1 })).status,
+    ).toBe(400);
+  });
+
+  it('BatchSave refuses codes not usable in the organisation: dropped (required-field message) or, verifying, a base-data message', async () => {
+    await adminJson(sandbox, 'POST', '/admin/base-data', {
+      orgs: ['102'],
+      suppliers: [
+        { number: 'GYS-ALLOC', useOrgs: ['102'] },
+        { number: 'GYS-DRAFT', audited: false },
+      ],
+    });
+    const client = newClient(sandbox);
+    for (const code of ['GYS-ALLOC', 'GYS-DRAFT', 'GYS999']) {
+      const dropped = await client.batchSave(
+        'PUR_MRB',
+        [goldenModel(`BD-${code}`, { FSupplierID: { FNumber: code } })],
+        {
+          isVerifyBaseDataField: false,
+        },
+      );
+      expect(dropped.outcomes[0].errors).toEqual([
+        expect.objectContaining({ fieldName: 'FSupplierID', message: '字段“供应商”是必填项' }),
+      ]);
+      const verified = await client.batchSave(
+        'PUR_MRB',
+        [goldenModel(`BDV-${code}`, { FSupplierID: { FNumber: code } })],
+        {
+          isVerifyBaseDataField: true,
+        },
+      );
+      expect(verified.status.msgCode).toBe(9);
+      expect(verified.outcomes[0].errors[0]).toMatchObject({ fieldName: 'FSupplierID' });
+      expect(verified.outcomes[0].errors[0].message).toContain(code);
+    }
+    // Allocated to the bill's organisation (FPurchaseOrgId, else FStockOrgId), it saves.
+    const ok = await client.batchSave('PUR_MRB', [
+      goldenModel('BD-OK', { FSupplierID: { FNumber: 'GYS-ALLOC' }, FPurchaseOrgId: { FNumber: '102' } }),
+    ]);
+    expect(ok.status.isSuccess).toBe(true);
+  });
+
   it('the admin API never shows credentials or session ids', async () => {
     const client = newClient(sandbox);
     await client.save('PUR_MRB', goldenModel('X1'));

@@ -29,7 +29,7 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
   });
 
   it.each(['keep_successes', 'rollback_all'] as const)(
-    'loads the good models of a mixed batch and fails the bad one with Kingdee’s message (atomicity %s)',
+    'loads the good models of a mixed batch; the bad one (unknown material) waits for base data with Kingdee’s message (atomicity %s)',
     async (atomicity) => {
       sandbox.setSwitches({ atomicity });
       const scheme = schemeVariant(`mixed-${atomicity.replace('_', '-')}`);
@@ -56,8 +56,9 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
         expect(byKey.get(`MIX-${atomicity}-${n}`)!.kingdeeId).toBeDefined();
       }
       const bad = byKey.get(`MIX-${atomicity}-BAD`)!;
-      expect(bad.status).toBe('failed');
+      expect(bad.status).toBe('waiting_base_data');
       expect(bad.errorField).toBe('FMATERIALID');
+      expect(bad.errorMessage).toContain('material NOSUCH-SKU-001 does not exist in Kingdee');
       expect(bad.errorMessage).toMatch(/FMATERIALID|物料/);
       // Audited bills really are audited in Kingdee (IsAutoSubmitAndAudit).
       expect(sandbox.store.all().every((b) => b.documentStatus === 'C')).toBe(true);

@@ -13,6 +13,8 @@ import {
   ActionView,
   AuditOrderDetailView,
   AuditOrderView,
+  BaseDataCheckView,
+  BaseDataWaitingView,
   buildOpenApiDocument,
   DeadLetterDetailView,
   DeadLetterView,
@@ -653,6 +655,50 @@ describe('operator API over HTTP (real Postgres, real Kafka)', () => {
       const paged = SchemesView.parse(await json('/api/schemes?limit=1'));
       expect(paged.items).toHaveLength(1);
       expect(paged.nextOffset).toBe(1);
+    });
+  });
+
+  describe('base data', () => {
+    it('lists the codes orders wait for in Kingdee, with their orders', async () => {
+      await t.ds.query(
+        `INSERT INTO parked_messages (stage, scheme_id, message_key, reason, detail, origin_topic, origin_partition,
+                origin_offset, payload, parked_at, updated_at, drain_until)
+         VALUES ('loader', $1, 'CT-BD-1', 'base_data', 'supplier GYS999 does not exist in Kingdee', 'loader:base-data',
+                 0, 1, $2, now(), now(), now() + interval '1 day')`,
+        [SCHEME, Buffer.from('{}')],
+      );
+      await t.ds.query(
+        `INSERT INTO base_data_waits (scheme_id, bill_key, source_key, form_id, noun, field, code, org, problem,
+                diagnosis, kingdee_message, since, updated_at)
+         VALUES ($1, 'CT-BD-1', 'CT-BD-1', 'BD_Supplier', 'supplier', 'FSupplierID', 'GYS999', '101', 'missing',
+                 'supplier GYS999 does not exist in Kingdee', '字段"供应商"是必填项', now(), now())`,
+        [SCHEME],
+      );
+      const body = BaseDataWaitingView.parse(await json('/api/base-data/waiting'));
+      expect(body.items).toEqual([
+        expect.objectContaining({
+          form: 'BD_Supplier',
+          code: 'GYS999',
+          org: '101',
+          problem: 'missing',
+          diagnosis: 'supplier GYS999 does not exist in Kingdee',
+          count: 1,
+          orders: [expect.objectContaining({ schemeId: SCHEME, orderNo: 'CT-BD-1', billKey: 'CT-BD-1' })],
+        }),
+      ]);
+    });
+
+    it('asks the loader for a check now: a request row, recorded as an action (the operator never calls Kingdee)', async () => {
+      const body = BaseDataCheckView.parse(await post('/api/base-data/check', {}, 202));
+      expect(body.state).toBe('pending');
+      const rows: Array<{ id: string; requested_by: string; state: string }> = await t.ds.query(
+        `SELECT id::text AS id, requested_by, state FROM base_data_check_requests`,
+      );
+      expect(rows).toEqual([{ id: body.id, requested_by: 'alice', state: 'pending' }]);
+      const [action] = await t.ds.query(
+        `SELECT token_name, action FROM operator_actions WHERE action = 'base_data.check'`,
+      );
+      expect(action).toEqual({ token_name: 'alice', action: 'base_data.check' });
     });
   });
 

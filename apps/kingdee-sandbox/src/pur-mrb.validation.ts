@@ -92,16 +92,35 @@ class ModelValidator {
   /** Fields already reported (so an unknown reference is not also reported as missing). */
   private readonly flagged = new Set<string>();
 
-  constructor(private readonly ctx: ValidationContext) {}
+  /**
+   * `orgs`: the bill's organisations (numbers as sent): suppliers must be allocated to the purchase
+   * organisation (else the stock organisation), materials and stocks to the stock organisation.
+   */
+  constructor(
+    private readonly ctx: ValidationContext,
+    private readonly orgs: { purchase: string | null; stock: string | null } = {
+      purchase: null,
+      stock: null,
+    },
+  ) {}
 
-  /** Resolves a base-data field; unknown/disabled → error (verify on) or dropped to null (verify off). */
+  private useOrg(kind: BaseDataKind): string | null {
+    if (kind === 'orgs') return null;
+    return kind === 'suppliers' ? (this.orgs.purchase ?? this.orgs.stock) : this.orgs.stock;
+  }
+
+  /**
+   * Resolves a base-data field; a code that is unknown, forbidden, not audited or not allocated to the
+   * bill's organisation → error (verify on) or dropped to null (verify off), as Kingdee does.
+   */
   resolve(kind: BaseDataKind, key: string, value: unknown, row: number | null): BaseDataRef | null {
     if (isBaseDataRef(value)) return value;
     const number = referenceNumber(value);
     if (number === null) return null;
     const text = number ?? (typeof value === 'string' ? value : JSON.stringify(value));
     const item = number === undefined ? undefined : this.ctx.store.findBaseData(kind, number);
-    if (item && item.enabled) return { kind, id: item.id, number: item.number };
+    if (item && this.ctx.store.usable(item, kind, this.useOrg(kind)))
+      return { kind, id: item.id, number: item.number };
     if (this.ctx.verifyBaseData) {
       this.flagged.add(`${row}:${key.toUpperCase()}`);
       const where = row === null ? '' : `第${row + 1}行，`;
@@ -190,7 +209,18 @@ export function prepareModel(
       errors: [{ fieldName: null, message: 'Model 格式不正确，应为 JSON 对象', msgCode: 8 }],
     };
   }
-  const v = new ModelValidator(ctx);
+  const orgNumber = (key: string): string | null => {
+    const n = referenceNumber(
+      getField(model, key) ?? (existing ? getField(existing.header, key) : undefined),
+    );
+    if (typeof n === 'string') return n;
+    const stored = existing ? getField(existing.header, key) : undefined;
+    return isBaseDataRef(stored) ? stored.number : null;
+  };
+  const v = new ModelValidator(ctx, {
+    purchase: orgNumber('FPurchaseOrgId'),
+    stock: orgNumber('FStockOrgId'),
+  });
   const given = resolveHeader(model, v);
   const header: Obj = existing ? structuredClone(existing.header) : {};
   for (const [k, value] of Object.entries(given)) setField(header, k, value);

@@ -4,7 +4,8 @@ import { renderBill } from './sandbox-bill.handler';
 import type { SandboxFaultLog, SandboxFaultsSnapshot } from './sandbox-fault-log.service';
 import type { SandboxSettings } from './sandbox-faults.service';
 import type { SandboxSessions } from './sandbox-session.service';
-import { baseDataSeedSchema, resetSchema } from './sandbox-settings.schema';
+import { baseDataPatchSchema, baseDataSeedSchema, resetSchema } from './sandbox-settings.schema';
+import { BASE_DATA_KINDS, type BaseDataKind } from './sandbox.options';
 import type { SandboxStats } from './sandbox-stats.service';
 import type { SandboxStore } from './sandbox.store';
 
@@ -102,6 +103,17 @@ export class SandboxAdmin {
         this.store.seedBaseData(kinds, mode ?? 'merge');
         return ok(this.store.listBaseData());
       }
+    }
+    const item = /^\/admin\/base-data\/([a-z]+)\/(.+)$/.exec(path);
+    if (item && (write || get)) {
+      const kind = item[1] as BaseDataKind;
+      if (!BASE_DATA_KINDS.includes(kind))
+        return { status: 404, body: { error: `no base-data kind ${item[1]}` } };
+      const number = decodeURIComponent(item[2]);
+      const found = get
+        ? this.store.findBaseData(kind, number)
+        : this.store.patchBaseData(kind, number, baseDataPatchSchema.parse(body ?? {}));
+      return found ? ok(found) : { status: 404, body: { error: `no ${kind} ${number}` } };
     }
     if (get && path === '/admin/bills/count') {
       return ok({

@@ -18,6 +18,7 @@ import {
   type FilterNode,
   parseFilter,
 } from './sandbox-filter.parser';
+import { BASE_DATA_FORMS, SandboxBaseDataQuery } from './sandbox-base-data.query';
 import { errorReply, wrapQueryError } from './sandbox-reply.util';
 import { isBaseDataRef, type SandboxBill, type SandboxStore } from './sandbox.store';
 
@@ -47,14 +48,20 @@ interface Row {
 
 /** ExecuteBillQuery over saved bills: FieldKeys, FilterString, OrderString, TopRowCount/StartRow/Limit. */
 export class SandboxQuery {
+  private readonly baseData: SandboxBaseDataQuery;
+
   constructor(
     private readonly store: SandboxStore,
     private readonly settings: SandboxSettings,
-  ) {}
+  ) {
+    this.baseData = new SandboxBaseDataQuery(store);
+  }
 
   execute(data: Obj): unknown {
     const formId = dataField(data, 'FormId');
-    if (typeof formId !== 'string' || formId.toUpperCase() !== PUR_MRB_FORM_ID) {
+    const baseDataForm = typeof formId === 'string' ? formId.toUpperCase() : '';
+    const onBaseData = baseDataForm in BASE_DATA_FORMS;
+    if (!onBaseData && (typeof formId !== 'string' || formId.toUpperCase() !== PUR_MRB_FORM_ID)) {
       return wrapQueryError(errorReply(8, `业务对象“${String(formId)}”不存在或不受沙箱支持`));
     }
     const fieldKeysRaw = dataField(data, 'FieldKeys');
@@ -74,6 +81,14 @@ export class SandboxQuery {
     }
     const order = this.parseOrder(String(dataField(data, 'OrderString') ?? ''));
     if (typeof order === 'string') return wrapQueryError(errorReply(8, order));
+    if (onBaseData) {
+      const unknownKey = this.baseData.unknownField(baseDataForm, keys, filter, order);
+      if (unknownKey)
+        return wrapQueryError(
+          errorReply(9, `字段“${unknownKey}”在业务对象“${String(formId)}”中不存在`, unknownKey),
+        );
+      return this.page(this.baseData.rows(baseDataForm, keys, filter, order), data);
+    }
 
     const referenced = [...keys, ...filterFields(filter), ...order.map((o) => o.key)];
     const unknown = referenced.find((k) => !this.isKnown(k));
@@ -111,13 +126,17 @@ export class SandboxQuery {
       return a.bill.fid - b.bill.fid || ea - eb;
     });
 
+    return this.page(matched, data).map((row) => keys.map((k) => this.value(row, k) ?? null));
+  }
+
+  /** TopRowCount, StartRow, Limit (capped by `queryMaxLimit`, also when 0). */
+  private page<T>(matched: T[], data: Obj): T[] {
     const top = Math.max(0, Number(dataField(data, 'TopRowCount') ?? 0) || 0);
     const start = Math.max(0, Number(dataField(data, 'StartRow') ?? 0) || 0);
     const limitRaw = Math.max(0, Number(dataField(data, 'Limit') ?? 0) || 0);
     const maxLimit = this.settings.switches.queryMaxLimit;
     const limit = limitRaw > 0 ? Math.min(limitRaw, maxLimit) : maxLimit;
-    const limited = (top > 0 ? matched.slice(0, top) : matched).slice(start, start + limit);
-    return limited.map((row) => keys.map((k) => this.value(row, k) ?? null));
+    return (top > 0 ? matched.slice(0, top) : matched).slice(start, start + limit);
   }
 
   /** Text filter, or the array form `[{Left, FieldName, Compare, Value, Right, Logic}]` turned into text. */

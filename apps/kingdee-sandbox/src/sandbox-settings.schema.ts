@@ -67,9 +67,25 @@ export const switchesPatchSchema = z
 const baseDataItem = z.union([
   z.string().min(1),
   z
-    .object({ number: z.string().min(1), name: z.string().optional(), enabled: z.boolean().optional() })
+    .object({
+      number: z.string().min(1),
+      name: z.string().optional(),
+      enabled: z.boolean().optional(),
+      audited: z.boolean().optional(),
+      useOrgs: z.array(z.string().min(1)).optional(),
+    })
     .strict(),
 ]);
+
+/** `PATCH /admin/base-data/{kind}/{number}`: change one item (null `useOrgs`: every organisation). */
+export const baseDataPatchSchema = z
+  .object({
+    name: z.string().optional(),
+    enabled: z.boolean().optional(),
+    audited: z.boolean().optional(),
+    useOrgs: z.array(z.string().min(1)).nullable().optional(),
+  })
+  .strict();
 
 export const baseDataSeedSchema = z
   .object({

@@ -107,8 +107,15 @@ export interface KingdeeSandboxKnobs {
 export interface BaseDataItemInput {
   number: string;
   name?: string;
-  /** Disabled (forbidden) base data fails verification like unknown data. */
+  /** Disabled (forbidden, FForbidStatus B) base data fails verification like unknown data. */
   enabled?: boolean;
+  /** Not audited (FDocumentStatus A instead of C) fails verification too (default audited). */
+  audited?: boolean;
+  /**
+   * Use organisations it is allocated to (分配); a bill of another organisation cannot use it. Absent:
+   * allocated to every organisation. Not used for `orgs`.
+   */
+  useOrgs?: string[];
 }
 
 export type BaseDataKind = 'orgs' | 'stocks' | 'suppliers' | 'materials';

@@ -15,7 +15,12 @@ export interface BaseDataItem {
   id: number;
   number: string;
   name: string;
+  /** false: forbidden (FForbidStatus B). */
   enabled: boolean;
+  /** false: not audited (FDocumentStatus A). */
+  audited: boolean;
+  /** Use organisations it is allocated to; null = every organisation. */
+  useOrgs: string[] | null;
 }
 
 export type DocumentStatus = 'A' | 'B' | 'C' | 'D' | 'Z';
@@ -106,6 +111,8 @@ export class SandboxStore {
           number: input.number,
           name: input.name ?? existing?.name ?? `${kind.slice(0, -1)} ${input.number}`,
           enabled: input.enabled ?? true,
+          audited: input.audited ?? true,
+          useOrgs: input.useOrgs ?? null,
         });
       }
     }
@@ -113,6 +120,28 @@ export class SandboxStore {
 
   findBaseData(kind: BaseDataKind, number: string): BaseDataItem | undefined {
     return this.baseData[kind].get(number.toUpperCase());
+  }
+
+  /** Changes one item; undefined when there is no such code. */
+  patchBaseData(
+    kind: BaseDataKind,
+    number: string,
+    patch: { name?: string; enabled?: boolean; audited?: boolean; useOrgs?: string[] | null },
+  ): BaseDataItem | undefined {
+    const item = this.findBaseData(kind, number);
+    if (!item) return undefined;
+    if (patch.name !== undefined) item.name = patch.name;
+    if (patch.enabled !== undefined) item.enabled = patch.enabled;
+    if (patch.audited !== undefined) item.audited = patch.audited;
+    if (patch.useOrgs !== undefined) item.useOrgs = patch.useOrgs;
+    return item;
+  }
+
+  /** Whether a bill of `org` (null: not known) can use the item: enabled, audited and allocated there. */
+  usable(item: BaseDataItem, kind: BaseDataKind, org: string | null): boolean {
+    if (!item.enabled || !item.audited) return false;
+    if (kind === 'orgs' || org === null || item.useOrgs === null) return true;
+    return item.useOrgs.some((o) => o.toUpperCase() === org.toUpperCase());
   }
 
   listBaseData(): Record<BaseDataKind, BaseDataItem[]> {

@@ -45,6 +45,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
       },
     });
     this.engine.holds.onStopped = (schemeId, reason) => this.alerts?.onSchemeStopped(schemeId, reason);
+    this.engine.baseData.onReport = (codes) => this.alerts?.onBaseDataWaiting(codes);
     await this.reportCircuit('default', 'closed');
     await this.engine.start();
     const processor = this.engine.processor;

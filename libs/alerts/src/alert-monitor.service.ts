@@ -16,6 +16,14 @@ export interface AlertMonitorOptions {
   logger?: AppLogger;
 }
 
+/** A code orders wait for in Kingdee's base data (the loader's base-data checker reports them). */
+export interface BaseDataWaitingCode {
+  code: string;
+  /** `supplier GYS999 does not exist in Kingdee` */
+  diagnosis: string;
+  orders: readonly unknown[];
+}
+
 export interface LaggingScheme {
   schemeId: string;
   lagMs: number;
@@ -127,6 +135,31 @@ export class AlertMonitor {
         summary: { what: 'recoveries', item: new Date(this.clock.now()).toISOString() },
       });
     }
+  }
+
+  /**
+   * Orders waiting for base data in Kingdee: one alert (key `base_data_waiting:<service>`) listing
+   * every code and how many orders it blocks; repeats fold into the interval's summary.
+   */
+  onBaseDataWaiting(codes: readonly BaseDataWaitingCode[]): void {
+    if (codes.length === 0) return;
+    const orders = codes.reduce((n, c) => n + c.orders.length, 0);
+    const lines = codes.map(
+      (c) => `- ${oneLine(c.diagnosis, 200)}: ${c.orders.length} order${c.orders.length === 1 ? '' : 's'}`,
+    );
+    this.notifier.notify({
+      key: `base_data_waiting:${this.service}`,
+      severity: 'warning',
+      title: `${orders} order${orders === 1 ? '' : 's'} wait for base data in Kingdee (${codes.length} code${codes.length === 1 ? '' : 's'})`,
+      text:
+        `Kingdee refused these orders only because of base data; they load by themselves once the codes are usable ` +
+        `(created, allocated to the organisation, enabled and audited in Kingdee). Check now: POST /api/base-data/check; ` +
+        `list: GET /api/base-data/waiting.\n\n${lines.join('\n')}`,
+      summary: {
+        what: 'base-data reports',
+        item: codes.map((c) => `${c.code} (${c.orders.length})`).join(', '),
+      },
+    });
   }
 
   /** A scheme the loader stopped itself (e.g. a numbering rule replaced its FBillNo key). */

@@ -179,3 +179,25 @@ describe('createAlertMonitor from service config', () => {
     ).toThrow(/ALERT_WECOM_URL: .*\(set \(value hidden\)\)/);
   });
 });
+
+describe('AlertMonitor base-data alert', () => {
+  it('lists every code and how many orders it blocks, once per interval', async () => {
+    const { channel, notifier } = setup();
+    const monitor = new AlertMonitor(notifier, { lagThresholdMs: 10 * MIN });
+    const codes = [
+      { code: 'GYS999', diagnosis: 'supplier GYS999 does not exist in Kingdee', orders: [1, 2, 3] },
+      { code: 'M-1', diagnosis: 'material M-1 is forbidden in Kingdee', orders: [1] },
+    ];
+    monitor.onBaseDataWaiting(codes);
+    monitor.onBaseDataWaiting(codes);
+    monitor.onBaseDataWaiting([]);
+    await notifier.settled();
+    expect(channel.sent).toHaveLength(1);
+    expect(channel.sent[0]).toMatchObject({
+      key: 'base_data_waiting:loader',
+      title: '4 orders wait for base data in Kingdee (2 codes)',
+    });
+    expect(channel.sent[0].text).toContain('- supplier GYS999 does not exist in Kingdee: 3 orders');
+    expect(channel.sent[0].text).toContain('- material M-1 is forbidden in Kingdee: 1 order');
+  });
+});

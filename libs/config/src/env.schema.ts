@@ -140,6 +140,12 @@ export const loaderEnv = {
   LOADER_SETTLE_POLL_MS: positiveInt.default(2000),
   LOADER_AUDIT_RETRY_MS: positiveInt.default(30000),
   LOADER_SHUTDOWN_GRACE_MS: positiveInt.default(25000),
+  /** How often codes waited for (orders refused only for base data) are looked up again in Kingdee. */
+  LOADER_BASE_DATA_CHECK_MS: positiveInt.default(300000),
+  /** After this long waiting for base data an order ends `failed` with the diagnosis (fractions allowed). */
+  LOADER_BASE_DATA_MAX_WAIT_HOURS: z.coerce.number().positive().default(72),
+  /** How long a base-data look-up of a code is reused while deciding refusals. */
+  LOADER_BASE_DATA_CACHE_TTL_MS: positiveInt.default(60000),
   ...alertEnv,
 };
 

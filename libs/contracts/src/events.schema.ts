@@ -82,7 +82,10 @@ export type KingdeeDocument = z.infer<typeof KingdeeDocumentSchema>;
  * `duplicate_in_erp`, `closed` (an operator closed the order's latest version, with a reason; a
  * newer source version reopens it). Not final (the order is on its way): `parked` (its scheme is stopped: paused,
  * Kingdee connection failing, or stopped by the loader), `settling` (a write's outcome is unknown;
- * the bill is being looked up), `saved_not_audited` (saved in Kingdee, Submit/Audit pending). New
+ * the bill is being looked up), `saved_not_audited` (saved in Kingdee, Submit/Audit pending),
+ * `waiting_base_data` (Kingdee refused it only for base data — a supplier, material, stock or
+ * organisation code that does not exist, is not allocated, forbidden or not audited, named in
+ * `errorMessage`; it loads by itself once the code is usable, or ends `failed` after the longest wait). New
  * values may appear within a major version: consumers treat unknown ones as not final.
  */
 export const AUDIT_STATUSES = [
@@ -95,13 +98,19 @@ export const AUDIT_STATUSES = [
   'parked',
   'settling',
   'saved_not_audited',
+  'waiting_base_data',
   'conflict_in_erp',
   'duplicate_in_erp',
   'closed',
 ] as const;
 
 /** Statuses after which the order is still on its way (see AUDIT_STATUSES). */
-export const TRANSITIONAL_AUDIT_STATUSES = ['parked', 'settling', 'saved_not_audited'] as const;
+export const TRANSITIONAL_AUDIT_STATUSES = [
+  'parked',
+  'settling',
+  'saved_not_audited',
+  'waiting_base_data',
+] as const;
 export const AuditStatusSchema = z.enum(AUDIT_STATUSES);
 export type AuditStatus = z.infer<typeof AuditStatusSchema>;
 

@@ -11,6 +11,7 @@ import { ServiceStatus1764300100000 } from './migrations/1764300100000-service-s
 import { Operator1764300200000 } from './migrations/1764300200000-operator';
 import { WriteProtocol1764300300000 } from './migrations/1764300300000-write-protocol';
 import { AuditTrail1764300400000 } from './migrations/1764300400000-audit-trail';
+import { BaseData1764300500000 } from './migrations/1764300500000-base-data';
 
 export const ENTITIES = [
   AuditOrderEntity,
@@ -27,6 +28,7 @@ export const MIGRATIONS = [
   Operator1764300200000,
   WriteProtocol1764300300000,
   AuditTrail1764300400000,
+  BaseData1764300500000,
 ];
 
 export interface DatabaseOptions {

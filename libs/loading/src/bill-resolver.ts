@@ -1,10 +1,11 @@
 import { AppLogger, silentLogger } from '@libs/common';
 import { AuditEvent, KingdeeDocument } from '@libs/contracts';
-import { isKingdeeError, KingdeeOperationResult } from '@libs/kingdee-client';
+import { isKingdeeError, KingdeeFieldError, KingdeeOperationResult } from '@libs/kingdee-client';
 import { countErrorClass, countRecords, orderLogger, RecordOutcome } from '@libs/metrics';
 import { SchemeHolds } from '@libs/parking';
 import { Scheme } from '@libs/scheme';
 import { AuditPublisher } from '@libs/audit';
+import { BaseDataTriage, BaseDataVerdict, Refusal } from './base-data/base-data-triage';
 import { BillLookup, contentDifferences, contentOfModel, FoundBill } from './bill-lookup.service';
 import { WriteOutcome } from './bill-writer';
 import { ClaimState, ClaimStore, claimKey, ClaimTransition, HeldClaim } from './claim.store';
@@ -29,7 +30,9 @@ export interface Pending {
 export type Decision =
   | { state: 'loaded'; id: string | null; number: string | null; reason?: string }
   | { state: 'saved_not_audited'; id: string | null; number: string | null; reason: string }
-  | { state: 'failed'; message: string; field?: string; errorClass: string }
+  | { state: 'failed'; message: string; field?: string; errorClass: string; errors?: KingdeeFieldError[] }
+  /** Refused only for base data: the claim is `failed` (nothing written), the order waits parked. */
+  | { state: 'waiting_base_data'; message: string; errorClass: string; verdict: BaseDataVerdict }
   | { state: 'settling'; reason: string }
   | { state: 'conflict_in_erp'; reason: string; number: string | null; detail: Record<string, unknown> }
   | { state: 'duplicate_in_erp'; numbers: string[]; reason: string };
@@ -54,6 +57,8 @@ const FOUND = 'found in Kingdee by look-up after an attempt of unknown outcome; 
  */
 export class BillResolver {
   readonly lookup = new BillLookup(READ_RETRY);
+  /** Turns refusals only about base data into waits (libs/loading/src/base-data). */
+  baseData?: BaseDataTriage;
   private readonly logger: AppLogger;
 
   constructor(
@@ -110,6 +115,7 @@ export class BillResolver {
             message: outcome.message,
             field: outcome.field,
             errorClass: outcome.errorClass,
+            errors: outcome.errors,
           });
           break;
         case 'ambiguous':
@@ -168,6 +174,7 @@ export class BillResolver {
               message: outcome.message ?? 'rejected by Kingdee',
               field: outcome.field,
               errorClass: outcome.errorClass,
+              errors: outcome.errors,
             });
           else if (p.attempts <= scheme.retry.count) again.push(p);
           else
@@ -186,6 +193,7 @@ export class BillResolver {
           }
       }
     }
+    await this.reviewBaseData(connection, decisions, signal);
     for (const [p, d] of await this.complete(connection, scheme, found, signal))
       decisions.set(
         p,
@@ -194,6 +202,24 @@ export class BillResolver {
     // Stopped at once (before any further write); the outcomes are recorded by the caller.
     if (replaced) await this.stopForNumbering(scheme, replaced);
     return { decisions, again };
+  }
+
+  /** Refusals (confirmed: nothing written) only about base data wait instead of failing. */
+  private async reviewBaseData(
+    connection: KingdeeConnection,
+    decisions: Map<Pending, Decision>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (!this.baseData) return;
+    const refused = new Map<Pending, Refusal>();
+    for (const [p, d] of decisions)
+      if (d.state === 'failed' && d.errors && d.errors.length > 0)
+        refused.set(p, { doc: p.doc, message: d.message, field: d.field, errors: d.errors });
+    if (refused.size === 0) return;
+    for (const [p, verdict] of await this.baseData.review(connection, refused, signal)) {
+      const d = decisions.get(p) as Extract<Decision, { state: 'failed' }>;
+      decisions.set(p, { state: 'waiting_base_data', message: d.message, errorClass: d.errorClass, verdict });
+    }
   }
 
   /** Records bills found by a look-up (settling, saved-not-audited, look-up before write). */
@@ -280,8 +306,15 @@ export class BillResolver {
     for (const [p, d] of decisions) changes.push(this.transitionOf(p, d, window));
     const changed = await this.claims.transition(this.options.owner, changes);
     this.leases.forget([...decisions.keys()].map((p) => p.claim));
+    const waiting = [...decisions].flatMap(([p, d]) =>
+      d.state === 'waiting_base_data' && changed.has(claimKey(p.claim))
+        ? [{ doc: p.doc, verdict: d.verdict }]
+        : [],
+    );
+    // Parked before the audit says it waits (and before the offset moves on).
+    if (waiting.length > 0) await this.baseData?.wait(scheme, waiting);
     const events: AuditEvent[] = [];
-    const counts: Partial<Record<ClaimState, number>> = {};
+    const counts: Partial<Record<Decision['state'], number>> = {};
     for (const [p, d] of decisions) {
       if (!changed.has(claimKey(p.claim))) continue;
       counts[d.state] = (counts[d.state] ?? 0) + 1;
@@ -296,10 +329,19 @@ export class BillResolver {
     // Unresolved claims carry their document: whoever settles them can write it.
     const base = {
       claim: p.claim,
-      state: d.state,
+      state: (d.state === 'waiting_base_data' ? 'failed' : d.state) as ClaimState,
       contentHash: p.doc.contentHash,
       document: d.state === 'loaded' || d.state === 'failed' ? undefined : p.doc,
     };
+    if (d.state === 'waiting_base_data')
+      // Nothing was written: the claim is free to take again (its document waits in parking).
+      return {
+        ...base,
+        state: 'failed',
+        document: undefined,
+        reason: `${d.verdict.diagnosis} — Kingdee: ${d.message}`,
+        detail: { field: d.verdict.field, errorClass: d.errorClass, waitingBaseData: true },
+      };
     switch (d.state) {
       case 'loaded':
         return { ...base, kingdeeId: d.id, kingdeeNumber: d.number, reason: d.reason ?? null };
@@ -344,6 +386,19 @@ export class BillResolver {
           errorField: d.field,
           errorClass: d.errorClass,
         });
+      case 'waiting_base_data':
+        return loadAuditEvent(
+          p.doc,
+          'waiting_base_data',
+          {
+            ...common,
+            errorMessage: `${d.verdict.diagnosis} — Kingdee: ${d.message}`,
+            errorField: d.verdict.field,
+            errorClass: d.errorClass,
+            reason: `${d.verdict.diagnosis}; the order waits and loads by itself once usable in Kingdee`,
+          },
+          d.verdict.diagnosis,
+        );
       case 'settling':
         return loadAuditEvent(
           p.doc,
@@ -384,6 +439,8 @@ export class BillResolver {
       log.warn({ ...ctx, errorClass: d.errorClass, field: d.field }, 'bill failed');
     } else if (d.state === 'conflict_in_erp' || d.state === 'duplicate_in_erp')
       log.error({ ...ctx, reason: d.reason }, `bill ${d.state}`);
+    else if (d.state === 'waiting_base_data')
+      log.warn({ ...ctx, reason: d.verdict.diagnosis }, 'bill waits for base data in Kingdee');
     else if (d.state === 'settling' || d.state === 'saved_not_audited')
       log.warn({ ...ctx, reason: d.reason }, `bill ${d.state}`);
     else log.debug({ ...ctx, kingdeeNumber: d.number }, 'bill loaded');

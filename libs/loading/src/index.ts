@@ -11,3 +11,8 @@ export * from './settler.service';
 export * from './kingdee-pool.factory';
 export * from './load-processor.factory';
 export * from './claim-overrides';
+export * from './base-data/base-data-diagnosis';
+export * from './base-data/base-data-inspector';
+export * from './base-data/base-data-waitlist.store';
+export * from './base-data/base-data-triage';
+export * from './base-data/base-data-checker.service';

@@ -7,6 +7,10 @@ import { PostgresPayloadStore } from '@libs/database';
 import { DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import { ParkedMessageStore, SchemeHolds } from '@libs/parking';
 import { Scheme } from '@libs/scheme';
+import { BaseDataChecker } from './base-data/base-data-checker.service';
+import { BaseDataInspector } from './base-data/base-data-inspector';
+import { BaseDataTriage } from './base-data/base-data-triage';
+import { BaseDataWaitlist } from './base-data/base-data-waitlist.store';
 import { ClaimStore, PostgresClaimStore } from './claim.store';
 import { CircuitStateName, ConnectionCircuit, KingdeeConnection } from './connection-circuit';
 import { createKingdeePool } from './kingdee-pool.factory';
@@ -45,18 +49,23 @@ export class LoaderEngine {
     readonly leases: LeaseKeeper,
     readonly holds: SchemeHolds,
     readonly claims: ClaimStore,
+    /** Orders waiting for base data in Kingdee: the scheduled / requested checks. */
+    readonly baseData: BaseDataChecker,
     private readonly owner: string,
     private readonly logger: AppLogger,
+    private readonly checksBaseData = true,
   ) {}
 
   async start(): Promise<void> {
     await this.holds.start();
     this.leases.start();
     this.settler.start();
+    if (this.checksBaseData) this.baseData.start();
   }
 
   /** After the consumer stopped: the settler stops, and leases end so the next loader settles at once. */
   async stop(): Promise<void> {
+    await this.baseData.stop();
     await this.settler.stop();
     const ended = await this.claims.endLeases(this.owner).catch(() => 0);
     if (ended > 0) this.logger.info({ claims: ended }, 'claim leases ended: the next loader settles them');
@@ -98,6 +107,33 @@ export function createLoaderEngine(deps: LoaderEngineDeps): LoaderEngine {
     };
     connectionFor = () => connection;
   }
+  const maxWaitMs = Math.round(config.LOADER_BASE_DATA_MAX_WAIT_HOURS * 3600_000);
+  const audit = new AuditPublisher(deps.producer, deps.topics);
+  const inspector = new BaseDataInspector({
+    ttlMs: config.LOADER_BASE_DATA_CACHE_TTL_MS,
+    readRetry: { count: 2, initialDelayMs: 200, maxDelayMs: 2000 },
+  });
+  const waitlist = new BaseDataWaitlist(deps.ds);
+  const triage = new BaseDataTriage(inspector, waitlist, parking, maxWaitMs, logger);
+  const baseData = new BaseDataChecker({
+    waitlist,
+    parking,
+    inspector,
+    audit,
+    schemes: (id) => deps.schemes.get(id),
+    connectionFor,
+    options: {
+      owner,
+      checkMs: config.LOADER_BASE_DATA_CHECK_MS,
+      requestPollMs: config.LOADER_SETTLE_POLL_MS,
+      maxWaitMs,
+    },
+    logger,
+  });
+  triage.onWaiting = () =>
+    void baseData
+      .report()
+      .catch((err: Error) => logger.warn({ err: err.message }, 'could not report codes waited for'));
   const processor = new LoadProcessor({
     schemes: (id) => deps.schemes.get(id),
     connectionFor,
@@ -105,7 +141,7 @@ export function createLoaderEngine(deps: LoaderEngineDeps): LoaderEngine {
     leases,
     holds,
     parking,
-    audit: new AuditPublisher(deps.producer, deps.topics),
+    audit,
     deadLetters: new DeadLetterPublisher(
       deps.producer,
       deps.topics,
@@ -114,6 +150,7 @@ export function createLoaderEngine(deps: LoaderEngineDeps): LoaderEngine {
     ),
     settle,
     attempts: new PostgresAttemptLog(deps.ds),
+    baseData: triage,
     options: {
       owner,
       maxBatchSize: config.LOADER_BATCH_SIZE,
@@ -143,5 +180,15 @@ export function createLoaderEngine(deps: LoaderEngineDeps): LoaderEngine {
     },
     logger,
   });
-  return new LoaderEngine(processor, settler, leases, holds, claims, owner, logger);
+  return new LoaderEngine(
+    processor,
+    settler,
+    leases,
+    holds,
+    claims,
+    baseData,
+    owner,
+    logger,
+    deps.drain ?? true,
+  );
 }

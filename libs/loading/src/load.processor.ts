@@ -11,6 +11,7 @@ import { ConsumedMessage, DeadLetterPublisher, ParkRequest } from '@libs/kafka';
 import { countError, countRecords, observeBatchSize } from '@libs/metrics';
 import { MessageOriginRef, ParkedMessage, ParkedMessageStore, SchemeHolds } from '@libs/parking';
 import { Scheme } from '@libs/scheme';
+import { BaseDataTriage } from './base-data/base-data-triage';
 import { BillResolver, Decision, Pending } from './bill-resolver';
 import { BillWriter } from './bill-writer';
 import { ClaimStore, FINAL_STATES, HELD_STATES, HeldClaim, ReleaseMode } from './claim.store';
@@ -56,6 +57,8 @@ export interface LoadProcessorDeps {
   audit: AuditPublisher;
   deadLetters: DeadLetterPublisher;
   settle: SettlePolicy;
+  /** Refusals only about base data wait (parked) instead of failing; absent: they fail. */
+  baseData?: BaseDataTriage;
   options: LoaderOptions;
   logger?: AppLogger;
   /** Where each call's request and reply are kept (Postgres); none in tests of pure logic. */
@@ -104,6 +107,7 @@ export class LoadProcessor {
       },
       this.logger,
     );
+    this.resolver.baseData = deps.baseData;
     this.writer = new BillWriter(
       deps.claims,
       deps.leases,

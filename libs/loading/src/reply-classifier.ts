@@ -12,7 +12,7 @@ import { isKingdeeError, KingdeeError, KingdeeFieldError, KingdeeSaveResult } fr
 export type ModelVerdict =
   | { kind: 'applied'; id: string | null; number: string | null }
   | { kind: 'number_replaced'; id: string | null; number: string; sent: string }
-  | { kind: 'rejected'; message: string; field?: string; errorClass: string }
+  | { kind: 'rejected'; message: string; field?: string; errorClass: string; errors?: KingdeeFieldError[] }
   | { kind: 'duplicate_number'; message: string; field?: string }
   | {
       kind: 'verify';
@@ -22,6 +22,8 @@ export type ModelVerdict =
       message?: string;
       field?: string;
       errorClass: string;
+      /** Kingdee's per-field errors of this model. */
+      errors?: KingdeeFieldError[];
     }
   | { kind: 'ambiguous'; reason: string };
 
@@ -69,6 +71,7 @@ export function classifyReply(
         message: o && o.errors.length > 0 ? messageOf(o.errors) : undefined,
         field: o ? fieldOf(o.errors) : undefined,
         errorClass,
+        errors: o?.errors,
       };
     }
     if (!o || o.status !== 'saved')
@@ -94,5 +97,11 @@ export function classifyWriteError(error: unknown, modelCount: number): ModelVer
 function rejectedBy(error: KingdeeError): ModelVerdict {
   if (error.errors.some(isDuplicateNumberError))
     return { kind: 'duplicate_number', message: error.message, field: fieldOf(error.errors) };
-  return { kind: 'rejected', message: error.message, field: fieldOf(error.errors), errorClass: error.code };
+  return {
+    kind: 'rejected',
+    message: error.message,
+    field: fieldOf(error.errors),
+    errorClass: error.code,
+    errors: error.errors,
+  };
 }

@@ -32,6 +32,7 @@ export type RecordOutcome =
   | 'parked'
   | 'settling'
   | 'saved_not_audited'
+  | 'waiting_base_data'
   | 'conflict_in_erp'
   | 'duplicate_in_erp'
   | 'free'

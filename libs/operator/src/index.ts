@@ -16,3 +16,4 @@ export * from './operator.module';
 export * from './order-outcome.service';
 export * from './order-actions.service';
 export * from './shanghai-time.interceptor';
+export * from './base-data.service';

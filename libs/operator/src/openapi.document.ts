@@ -7,6 +7,8 @@ import {
   AuditOrdersQuery,
   AuditOrderView,
   AuditStatsQuery,
+  BaseDataCheckView,
+  BaseDataWaitingView,
   CloseDeadLetterBody,
   CloseOrderBody,
   DeadLetterDetailView,
@@ -315,6 +317,33 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
   },
   {
     method: 'get',
+    path: '/api/base-data/waiting',
+    operationId: 'listBaseDataWaiting',
+    tag: 'repair',
+    summary: 'Codes orders wait for in Kingdee base data (waiting_base_data), with the orders',
+    description:
+      'An order Kingdee refused only because of base data waits: one row per code and organisation with what holds ' +
+      '(does not exist, not allocated to the organisation, forbidden, not audited). The loader re-checks them on a ' +
+      'schedule and loads the orders by itself once usable.',
+    status: 200,
+    response: BaseDataWaitingView,
+    responseDescription: 'Codes → orders, most-blocking first',
+  },
+  {
+    method: 'post',
+    path: '/api/base-data/check',
+    operationId: 'requestBaseDataCheck',
+    tag: 'repair',
+    summary: 'Ask the loader to check the codes orders wait for now',
+    description:
+      'Writes a request the loader picks up within seconds (the operator API never calls Kingdee); orders whose codes ' +
+      'are usable are loaded through the normal path. The request is recorded as an action.',
+    status: 202,
+    response: BaseDataCheckView,
+    responseDescription: 'The request',
+  },
+  {
+    method: 'get',
     path: '/api/actions',
     operationId: 'listActions',
     tag: 'audit',
@@ -493,7 +522,7 @@ export function buildOpenApiDocument(): Json {
       { name: 'audit', description: 'What happened to orders, and who did what' },
       { name: 'dead-letters', description: 'Records a stage could not process' },
       { name: 'schemes', description: 'Sync schemes and their extraction state' },
-      { name: 'repair', description: 'Re-push and resync' },
+      { name: 'repair', description: 'Re-push, resync and base data orders wait for' },
       { name: 'meta', description: 'This document' },
     ],
     paths,

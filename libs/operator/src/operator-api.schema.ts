@@ -442,6 +442,33 @@ export const ResyncCreatedView = z.object({
   ),
 });
 
+export const BaseDataWaitingView = z.object({
+  items: z.array(
+    z.object({
+      form: z
+        .string()
+        .describe('Kingdee base-data form: BD_Supplier, BD_MATERIAL, BD_STOCK, ORG_Organizations'),
+      noun: z.string(),
+      code: z.string(),
+      org: nullableText.describe('The organisation the code must be allocated to'),
+      problem: z.enum(['missing', 'not_allocated', 'forbidden', 'not_audited']),
+      diagnosis: z.string().describe('e.g. "supplier GYS999 does not exist in Kingdee"'),
+      kingdeeMessage: nullableText,
+      count: z.number().int().describe('Orders waiting for this code'),
+      orders: z.array(
+        z.object({ schemeId: z.string(), orderNo: z.string(), billKey: z.string(), since: time }),
+      ),
+    }),
+  ),
+  pendingChecks: z.number().int().describe('Check requests the loader has not finished yet'),
+});
+
+export const BaseDataCheckView = z.object({
+  id: z.string(),
+  state: z.literal('pending'),
+  requestedAt: time,
+});
+
 export const ErrorView = z.object({
   statusCode: z.number().int(),
   message: z.union([z.string(), z.array(z.string())]),

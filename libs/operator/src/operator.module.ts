@@ -7,6 +7,8 @@ import { loadSchemesFromDir } from '@libs/scheme';
 import { ActionsController } from './actions.controller';
 import { AuditQueryService } from './audit-query.service';
 import { AuditController } from './audit.controller';
+import { BaseDataController } from './base-data.controller';
+import { BaseDataService } from './base-data.service';
 import { DeadLettersController } from './dead-letters.controller';
 import { DeadLettersService } from './dead-letters.service';
 import { OpenApiController } from './openapi.controller';
@@ -34,6 +36,7 @@ export const OPERATOR_CONTROLLERS = [
   DeadLettersController,
   SchemesController,
   RepushController,
+  BaseDataController,
   OpenApiController,
 ];
 
@@ -65,6 +68,7 @@ export class OperatorModule {
         ResyncService,
         RepushService,
         OrderActionsService,
+        BaseDataService,
       ],
     };
   }

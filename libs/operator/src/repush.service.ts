@@ -173,7 +173,8 @@ export class RepushService {
         return { kind: 'order', target: orderNo, ...r, deadLetterId: row.deadLetterId };
       // The audit row names a dead letter the audit writer has not stored: re-fetch the order instead.
     }
-    if (row.status === 'failed' || row.status === 'dead_lettered' || row.status === 'closed') {
+    // An order waiting for base data is re-fetched too (its newer version loads once the code is usable).
+    if (['failed', 'dead_lettered', 'closed', 'waiting_base_data'].includes(row.status)) {
       if (body.dryRun) return this.item('order', orderNo, schemeId, orderNo, 'planned');
       const r = await this.ds.transaction((tx) => this.resync.request(schemeId, orderNo, by, tx, 'repush'));
       return this.item(

@@ -104,22 +104,24 @@ export class ParkedMessageStore {
                  p.origin_offset::text AS origin_offset, p.payload, p.parked_at`,
       [this.stage, schemeIds, owner, leaseMs, limit],
     );
-    return rows
-      .map((r) => ({
-        stage: this.stage,
-        schemeId: String(r.scheme_id),
-        key: String(r.message_key),
-        reason: String(r.reason),
-        detail: (r.detail as string | null) ?? undefined,
-        origin: {
-          topic: String(r.origin_topic),
-          partition: Number(r.origin_partition),
-          offset: String(r.origin_offset),
-        },
-        payload: r.payload as Buffer,
-        parkedAt: r.parked_at as Date,
-      }))
-      .sort((a, b) => a.parkedAt.getTime() - b.parkedAt.getTime());
+    return rows.map((r) => this.toMessage(r)).sort((a, b) => a.parkedAt.getTime() - b.parkedAt.getTime());
+  }
+
+  private toMessage(r: Record<string, unknown>): ParkedMessage {
+    return {
+      stage: this.stage,
+      schemeId: String(r.scheme_id),
+      key: String(r.message_key),
+      reason: String(r.reason),
+      detail: (r.detail as string | null) ?? undefined,
+      origin: {
+        topic: String(r.origin_topic),
+        partition: Number(r.origin_partition),
+        offset: String(r.origin_offset),
+      },
+      payload: r.payload as Buffer,
+      parkedAt: r.parked_at as Date,
+    };
   }
 
   /** Removes drained messages, unless a newer version of the key was parked meanwhile. */
@@ -139,6 +141,35 @@ export class ParkedMessageStore {
         items.map((i) => i.origin.offset),
       ],
     );
+  }
+
+  /**
+   * Offers messages parked for `reason` to the drainers now (they were parked with a long
+   * `retryAfterMs`, e.g. waiting for base data); returns how many.
+   */
+  async release(schemeId: string, keys: string[], reason: string): Promise<number> {
+    if (keys.length === 0) return 0;
+    const rows = await queryRows<{ message_key: string }>(
+      this.ds,
+      `UPDATE parked_messages SET drain_until = now(), drain_owner = NULL, updated_at = now()
+        WHERE stage = $1 AND scheme_id = $2 AND message_key = ANY($3::text[]) AND reason = $4
+        RETURNING message_key`,
+      [this.stage, schemeId, keys, reason],
+    );
+    return rows.length;
+  }
+
+  /** The parked messages of these keys (whatever their reason). */
+  async find(schemeId: string, keys: string[]): Promise<ParkedMessage[]> {
+    if (keys.length === 0) return [];
+    const rows = await queryRows<Record<string, unknown>>(
+      this.ds,
+      `SELECT scheme_id, message_key, reason, detail, origin_topic, origin_partition,
+              origin_offset::text AS origin_offset, payload, parked_at
+         FROM parked_messages WHERE stage = $1 AND scheme_id = $2 AND message_key = ANY($3::text[])`,
+      [this.stage, schemeId, keys],
+    );
+    return rows.map((r) => this.toMessage(r));
   }
 
   /** Schemes with parked messages and how many (for drainers and operators). */
