@@ -343,7 +343,8 @@ export class ExtractionService {
 
     // Corruption in transit is usually transient: read the window again before parking anything.
     let rereads = 0;
-    while (rereads < this.recordRereads && inspected.some((r) => !r.ok)) {
+    // At least one: a record is parked (under its order number) only when a re-read confirms it.
+    while (rereads < Math.max(1, this.recordRereads) && inspected.some((r) => !r.ok)) {
       rereads += 1;
       this.logger.warn(
         { scheme: this.scheme.id, window, malformed: inspected.filter((r) => !r.ok).length, reread: rereads },
