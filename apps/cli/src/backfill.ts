@@ -62,6 +62,8 @@ async function main(): Promise<void> {
         systemClock,
         { sid: config.WDT_SID, method: scheme.source.method },
         logger,
+        undefined,
+        config.EXTRACTOR_RECORD_REREADS,
       );
       const started = Date.now();
       const totals = { records: 0, pages: 0, emitted: 0 };

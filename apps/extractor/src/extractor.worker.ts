@@ -48,6 +48,8 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
         systemClock,
         { sid: this.config.WDT_SID, method: scheme.source.method },
         this.logger,
+        undefined,
+        this.config.EXTRACTOR_RECORD_REREADS,
       );
       const scheduler = new ExtractionScheduler(
         scheme,

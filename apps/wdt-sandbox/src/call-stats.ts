@@ -12,7 +12,7 @@ export interface CallStatsSnapshot {
   calls: Record<SandboxGatewayName, number>;
   accepted: Record<SandboxGatewayName, number>;
   rejections: Record<SandboxGatewayName, Record<string, number>>;
-  faults: Record<'http_5xx' | 'timeout' | 'malformed', number>;
+  faults: Record<'http_5xx' | 'timeout' | 'malformed' | 'corrupted', number>;
   adminCalls: number;
 }
 
@@ -28,7 +28,7 @@ export class CallStats {
       calls: { native: 0, qimen: 0 },
       accepted: { native: 0, qimen: 0 },
       rejections: { native: {}, qimen: {} },
-      faults: { http_5xx: 0, timeout: 0, malformed: 0 },
+      faults: { http_5xx: 0, timeout: 0, malformed: 0, corrupted: 0 },
       adminCalls: 0,
     };
   }

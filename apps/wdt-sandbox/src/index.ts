@@ -5,3 +5,4 @@ export * from './order-store';
 export * from './reference-data';
 export * from './sandbox-state';
 export * from './wdt-sandbox.server';
+export * from './page-corruptor';

@@ -3,6 +3,29 @@ import { z } from 'zod';
 export const MALFORMED_KINDS = ['html', 'broken_json', 'missing_list', 'wrong_types', 'empty_body'] as const;
 export type MalformedKind = (typeof MALFORMED_KINDS)[number];
 
+/** Record- and page-level corruptions a mutating proxy (or a bad WDT node) could cause; see PageCorruptor. */
+export const CORRUPTION_KINDS = [
+  'null_record',
+  'missing_order_no',
+  'wrong_type',
+  'details_not_array',
+  'oversize_record',
+  'total_count_mismatch',
+  'non_json_page',
+] as const;
+export type CorruptionKind = (typeof CORRUPTION_KINDS)[number];
+
+const corruptionRule = z.strictObject({
+  kind: z.enum(CORRUPTION_KINDS),
+  /** order_no or stockout_id of the target record: the record (or the page holding it) is corrupted. */
+  order: z.string().min(1),
+  /** Fires on this many pages holding the order, then is dropped; absent = every time (persistent). */
+  times: z.number().int().min(1).optional(),
+  /** oversize_record: characters of padding added to `remark` (default 1 100 000). */
+  bytes: z.number().int().min(1).max(20_000_000).optional(),
+});
+export type CorruptionRule = z.infer<typeof corruptionRule>;
+
 const rate = z.number().min(0).max(1);
 const count = z.number().int().min(0);
 
@@ -25,6 +48,8 @@ export const knobsSchema = z.object({
   /** The next N successful pages are malformed (cycling through `malformedKinds`). */
   malformedNext: count,
   malformedKinds: z.array(z.enum(MALFORMED_KINDS)).min(1),
+  /** Targeted corruptions of records and pages (once / N times / always per order). */
+  corruptions: z.array(corruptionRule).max(100),
   /** Native page_size limit (WDT's is unconfirmed; other queries allow 100). */
   nativeMaxPageSize: z.number().int().min(1),
   nativeDefaultPageSize: z.number().int().min(1),
@@ -58,6 +83,7 @@ export const DEFAULT_KNOBS: Readonly<SandboxKnobs> = Object.freeze({
   malformedRate: 0,
   malformedNext: 0,
   malformedKinds: [...MALFORMED_KINDS],
+  corruptions: [],
   nativeMaxPageSize: 100,
   nativeDefaultPageSize: 40,
   qimenMaxPageSize: 30,

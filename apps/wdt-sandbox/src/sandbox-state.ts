@@ -3,6 +3,7 @@ import { DEFAULT_QIMEN_TARGET_APP_KEY } from '@libs/wdt-client';
 import { CallStats } from './call-stats';
 import { DEFAULT_KNOBS, FaultInjector, SandboxKnobs, mergeKnobs } from './knobs';
 import { OrderStore } from './order-store';
+import { PageCorruptor } from './page-corruptor';
 import { SidRateLimiter } from './sid-rate-limiter';
 
 /** The one seller account the sandbox serves, on both gateways. */
@@ -30,6 +31,7 @@ export class SandboxState {
   readonly stats = new CallStats();
   readonly limiter = new SidRateLimiter();
   readonly faults: FaultInjector;
+  readonly corruptor = new PageCorruptor();
   private currentKnobs: SandboxKnobs;
 
   constructor(

@@ -147,6 +147,13 @@ export async function startWdtSandbox(options: WdtSandboxOptions = {}): Promise<
       reply(res, malformPage(malformed, gateway, result.body));
       return;
     }
+    const corrupted = state.corruptor.apply(gateway, result.body, state.knobs, state.consume);
+    if (corrupted) {
+      state.stats.fault('corrupted');
+      remember(`fault:corrupted:${corrupted.kinds.join('+')}`);
+      reply(res, corrupted.reply);
+      return;
+    }
     remember(`ok:${result.returned}`);
     sendJson(res, 200, result.body);
   }

@@ -65,6 +65,8 @@ export const extractorEnv = {
   WDT_CALLS_PER_MINUTE: positiveInt.default(50),
   WDT_TIMEOUT_MS: positiveInt.default(30000),
   WDT_MAX_ATTEMPTS: positiveInt.default(5),
+  /** Re-reads of a window holding malformed records before they are parked (corruption in transit heals). */
+  EXTRACTOR_RECORD_REREADS: positiveInt.max(5).default(1),
 };
 
 /** Alert channels (libs/alerts): any combination; none configured means alerts are only logged. */

@@ -1,4 +1,5 @@
 import { RawStockoutEvent } from '@libs/contracts';
+import { RecordSizeLimit } from './record-inspector';
 
 /** The query the extractor needs from WDT (the WDT client implements it). */
 export interface StockoutSource {
@@ -12,6 +13,8 @@ export interface StockoutSource {
     },
   ): Promise<{
     records: Record<string, unknown>[];
+    /** Every entry (also `null` or other non-objects) in page order, with page and position. */
+    items: Array<{ record: unknown; pageNo: number; position: number }>;
     totalCount: number;
     totalCountChanged: boolean;
     httpCalls: number;
@@ -65,16 +68,33 @@ export interface ExtractionStore {
   completeResync(id: string, state: 'done' | 'not_found' | 'failed', result: string): Promise<void>;
 }
 
+/** Where a raw event's record sat in its window's pages. */
+export interface RecordLocation {
+  pageNo: number;
+  position: number;
+}
+
+/** A WDT record that cannot go downstream, with where it was found and its best identifier. */
+export interface MalformedRecord {
+  record: unknown;
+  /** Names the problem, the window (start – end), page and position. */
+  error: Error;
+  schemeId: string;
+  window: { start: string; end: string };
+  pageNo: number;
+  position: number;
+  /** Order number, else `stockout:<id>`, else `hash:<sha256 prefix>` (see RecordInspector). */
+  sourceKey: string;
+}
+
 /** Where raw events go (the raw topic) and where unusable source records are parked. */
 export interface RawEventSink {
-  publish(events: RawStockoutEvent[]): Promise<void>;
-  parkMalformed(
-    items: Array<{
-      record: unknown;
-      error: Error;
-      schemeId: string;
-      window: { start: string; end: string };
-      index: number;
-    }>,
+  /** The size limit of a raw event, when the sink has one (records over it are parked, not sent). */
+  readonly sizeLimit?: RecordSizeLimit;
+  /** `locate` names where an event's record was found, for the message of one parked as too large. */
+  publish(
+    events: RawStockoutEvent[],
+    locate?: (event: RawStockoutEvent) => RecordLocation | undefined,
   ): Promise<void>;
+  parkMalformed(items: MalformedRecord[]): Promise<void>;
 }

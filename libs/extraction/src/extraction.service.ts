@@ -10,8 +10,10 @@ import {
   recordExtractorCursor,
 } from '@libs/metrics';
 import { durationMs, Scheme } from '@libs/scheme';
-import { ExtractionStore, RawEventSink, StockoutSource } from './extraction.ports';
+import { ExtractionStore, MalformedRecord, RawEventSink, StockoutSource } from './extraction.ports';
 import { fingerprintRecord } from './fingerprint.util';
+import { InspectedRecord, LocatedRecord, RecordInspector } from './record-inspector';
+import { RereadHealer } from './reread-healer';
 import { PlannedWindow, planWindows } from './window-planner';
 
 export type Axis = 'consign_time' | 'modified';
@@ -46,6 +48,8 @@ const DEFAULT_INITIAL_LOOKBACK_MS = 7 * 86_400_000;
 export const DEFAULT_MAX_RECORDS_PER_WINDOW = 2000;
 /** A window whose total_count moved while paging is read again, up to this many times. */
 const MAX_WINDOW_REREADS = 3;
+/** Re-reads of a window holding malformed records before they are parked (EXTRACTOR_RECORD_REREADS). */
+export const DEFAULT_RECORD_REREADS = 1;
 
 /** The time axis a scheme's query filters on (WDT: status absent or ≥ 95 → consign time). */
 export function axisFor(scheme: Scheme): Axis {
@@ -72,7 +76,14 @@ export class ExtractionService {
     private readonly logger: AppLogger = silentLogger,
     /** Records one window may hold in memory; a bigger window is halved until it fits. */
     private readonly maxRecordsPerWindow = DEFAULT_MAX_RECORDS_PER_WINDOW,
-  ) {}
+    /** Times a window with malformed records is read again before they are parked (at least 1). */
+    private readonly recordRereads = DEFAULT_RECORD_REREADS,
+  ) {
+    this.inspector = new RecordInspector(sink.sizeLimit);
+  }
+
+  private readonly inspector: RecordInspector;
+  private readonly healer = new RereadHealer();
 
   get schemeId(): string {
     return this.scheme.id;
@@ -270,15 +281,17 @@ export class ExtractionService {
     return total;
   }
 
-  private async readWindow(
+  /**
+   * One complete read of a window (every warehouse of the scheme, every page; re-read while its
+   * total_count moves), with each entry's page and position. `split` when it holds too many records.
+   */
+  private async readOnce(
     window: PlannedWindow,
-    trigger: Trigger,
-    options: { advanceCursor: boolean; background?: boolean; force?: boolean; only?: string },
-  ): Promise<WindowStats & { split?: PlannedWindow[] }> {
-    const axis = axisFor(this.scheme);
+    options: { background?: boolean },
+  ): Promise<{ items: LocatedRecord[]; httpCalls: number; pages: number; split?: PlannedWindow[] }> {
     const filters = this.scheme.source.filters;
     const warehouses = filters.warehouse_no ?? [undefined];
-    const records: Record<string, unknown>[] = [];
+    const items: LocatedRecord[] = [];
     let httpCalls = 0;
     let pages = 0;
     for (const warehouseNo of warehouses) {
@@ -299,45 +312,77 @@ export class ExtractionService {
         );
         httpCalls += result.httpCalls;
         pages += result.pages;
-        if (result.tooLarge) {
-          return {
-            window,
-            fetched: 0,
-            emitted: 0,
-            unchanged: 0,
-            parked: 0,
-            httpCalls,
-            pages,
-            split: this.halves(window),
-          };
-        }
+        if (result.tooLarge) return { items: [], httpCalls, pages, split: this.halves(window) };
         if (!result.totalCountChanged || attempt >= MAX_WINDOW_REREADS) {
           if (result.totalCountChanged)
             this.logger.warn(
               { scheme: this.scheme.id, window },
               'window kept changing while paging; the next poll overlaps it',
             );
-          records.push(...result.records);
+          for (const item of result.items)
+            items.push(warehouseNo === undefined ? item : { ...item, warehouseNo });
           break;
         }
       }
     }
+    return { items, httpCalls, pages };
+  }
+
+  private async readWindow(
+    window: PlannedWindow,
+    trigger: Trigger,
+    options: { advanceCursor: boolean; background?: boolean; force?: boolean; only?: string },
+  ): Promise<WindowStats & { split?: PlannedWindow[] }> {
+    const axis = axisFor(this.scheme);
+    let read = await this.readOnce(window, options);
+    let httpCalls = read.httpCalls;
+    let pages = read.pages;
+    const empty = { window, fetched: 0, emitted: 0, unchanged: 0, parked: 0 };
+    if (read.split) return { ...empty, httpCalls, pages, split: read.split };
+    const relevant = (r: InspectedRecord) =>
+      options.only === undefined ||
+      (r.ok ? r.orderNo : (r.record as { order_no?: unknown } | null)?.order_no) === options.only;
+    let inspected = read.items.map((item) => this.inspector.inspect(item, window)).filter(relevant);
+
+    // Corruption in transit is usually transient: read the window again before parking anything.
+    let rereads = 0;
+    // At least one: a record is parked (under its order number) only when a re-read confirms it.
+    while (rereads < Math.max(1, this.recordRereads) && inspected.some((r) => !r.ok)) {
+      rereads += 1;
+      this.logger.warn(
+        { scheme: this.scheme.id, window, malformed: inspected.filter((r) => !r.ok).length, reread: rereads },
+        'malformed WDT records; reading the window again before parking them',
+      );
+      read = await this.readOnce(window, options);
+      httpCalls += read.httpCalls;
+      pages += read.pages;
+      if (read.split) return { ...empty, httpCalls, pages, split: read.split };
+      const again = read.items.map((item) => this.inspector.inspect(item, window)).filter(relevant);
+      inspected = this.healer.heal(again, inspected);
+    }
+    const records = inspected;
 
     const valid: Array<{ orderNo: string; record: Record<string, unknown>; fingerprint: string }> = [];
-    const malformed: Array<{ record: unknown; error: Error; index: number }> = [];
-    records.forEach((record, index) => {
-      const orderNo = record?.order_no;
-      if (options.only !== undefined && orderNo !== options.only) return;
-      if (typeof orderNo !== 'string' || orderNo.trim() === '') {
-        malformed.push({
-          record,
-          error: new Error(`WDT record #${index} in window ${window.start} – ${window.end} has no order_no`),
-          index,
-        });
-        return;
+    const malformed: MalformedRecord[] = [];
+    for (const r of records) {
+      if (r.ok) {
+        valid.push({ orderNo: r.orderNo, record: r.record, fingerprint: fingerprintRecord(r.record) });
+        continue;
       }
-      valid.push({ orderNo, record, fingerprint: fingerprintRecord(record) });
-    });
+      const where = `window ${window.start} – ${window.end}, page ${r.pageNo}, position ${r.position}${
+        r.warehouseNo === undefined ? '' : `, warehouse ${r.warehouseNo}`
+      }`;
+      const confirmed = rereads > 0 ? `; still so after ${rereads} re-read${rereads > 1 ? 's' : ''}` : '';
+      malformed.push({
+        record: r.record,
+        error: new Error(`${r.problem} (${where}${confirmed})`),
+        schemeId: this.scheme.id,
+        window,
+        pageNo: r.pageNo,
+        position: r.position,
+        sourceKey: r.sourceKey,
+      });
+    }
 
     const known = options.force
       ? new Map<string, string>()
@@ -347,6 +392,11 @@ export class ExtractionService {
         );
     const changed = valid.filter((v) => known.get(v.orderNo) !== v.fingerprint);
     const extractedAt = new Date(this.clock.now()).toISOString();
+    const locations = new Map(
+      records.flatMap((r) =>
+        r.ok ? [[r.orderNo, { pageNo: r.pageNo, position: r.position }] as const] : [],
+      ),
+    );
     const events: RawStockoutEvent[] = changed.map((v) => ({
       eventType: 'wdt.stockout-return.raw',
       schemaVersion: 1,
@@ -366,10 +416,8 @@ export class ExtractionService {
       trigger,
       record: v.record,
     }));
-    if (malformed.length > 0) {
-      await this.sink.parkMalformed(malformed.map((m) => ({ ...m, schemeId: this.scheme.id, window })));
-    }
-    await this.sink.publish(events);
+    if (malformed.length > 0) await this.sink.parkMalformed(malformed);
+    await this.sink.publish(events, (e) => locations.get(e.orderNo));
     await this.store.commitWindow(
       this.scheme.id,
       changed.map((v) => ({
@@ -383,7 +431,7 @@ export class ExtractionService {
     );
     const stats: WindowStats = {
       window,
-      fetched: records.length,
+      fetched: read.items.length,
       emitted: events.length,
       unchanged: valid.length - changed.length,
       parked: malformed.length,

@@ -1,11 +1,12 @@
 import { RawStockoutEvent, RawStockoutEventSchema, TopicNames } from '@libs/contracts';
 import { DeadLetterPublisher, EncodedEvent, EventProducer, MessageTooLargeError } from '@libs/kafka';
-import { RawEventSink } from './extraction.ports';
+import { MalformedRecord, RawEventSink, RecordLocation } from './extraction.ports';
+import { RecordSizeLimit } from './record-inspector';
 
 /**
  * Raw events to the raw topic, keyed by order number (every version of an order on one partition,
- * in order). A record too large for the topic, or without an order number, is parked on the
- * dead-letter topic (oversize bytes in Postgres) with an audit row, never dropped.
+ * in order). A record too large for the topic, or malformed, is parked on the dead-letter topic
+ * (oversize bytes in Postgres) under its best identifier with an audit row, never dropped.
  */
 export class KafkaRawEventSink implements RawEventSink {
   constructor(
@@ -14,9 +15,19 @@ export class KafkaRawEventSink implements RawEventSink {
     private readonly topics: TopicNames,
   ) {}
 
-  async publish(events: RawStockoutEvent[]): Promise<void> {
+  get sizeLimit(): RecordSizeLimit {
+    return {
+      maxEventBytes: this.producer.maxEventBytes,
+      source: `KAFKA_MAX_MESSAGE_BYTES=${this.producer.maxMessageBytes} less ${this.producer.maxMessageBytes - this.producer.maxEventBytes} bytes of headroom`,
+    };
+  }
+
+  async publish(
+    events: RawStockoutEvent[],
+    locate: (event: RawStockoutEvent) => RecordLocation | undefined = () => undefined,
+  ): Promise<void> {
     const encoded: EncodedEvent[] = [];
-    const oversize: RawStockoutEvent[] = [];
+    const oversize: Array<{ event: RawStockoutEvent; error: MessageTooLargeError }> = [];
     for (const e of events) {
       try {
         // Checked and serialised once: a record too large for the topic is parked, the rest go out.
@@ -31,55 +42,51 @@ export class KafkaRawEventSink implements RawEventSink {
         encoded.push({ topic: this.topics.rawStockout, message });
       } catch (err) {
         if (!(err instanceof MessageTooLargeError)) throw err;
-        oversize.push(e);
+        oversize.push({ event: e, error: err });
       }
     }
     await this.producer.publishEncoded(encoded);
     if (oversize.length > 0) {
       await this.deadLetters.park(
-        oversize.map((e) => ({
-          message: this.origin(
-            e.sourceWindow.start,
-            e.sourceWindow.end,
-            e.orderNo,
-            Buffer.from(JSON.stringify(e)),
-          ),
-          stage: 'extractor' as const,
-          error: new MessageTooLargeError(
-            this.topics.rawStockout,
-            e.orderNo,
-            Buffer.byteLength(JSON.stringify(e)),
-            0,
-          ),
-          attempts: 1,
-          schemeId: e.schemeId,
-          sourceKey: e.orderNo,
-        })),
+        oversize.map(({ event: e, error }) => {
+          const at = locate(e);
+          const where = `window ${e.sourceWindow.start} – ${e.sourceWindow.end}${at ? `, page ${at.pageNo}, position ${at.position}` : ''}`;
+          error.message = `raw event of order ${e.orderNo} is ${error.sizeBytes} bytes, over the ${error.limitBytes}-byte limit (${this.sizeLimit.source}) (${where})`;
+          return {
+            message: this.origin(
+              e.sourceWindow.start,
+              e.sourceWindow.end,
+              e.orderNo,
+              Buffer.from(JSON.stringify(e)),
+            ),
+            stage: 'extractor' as const,
+            error,
+            attempts: 1,
+            schemeId: e.schemeId,
+            sourceKey: e.orderNo,
+          };
+        }),
       );
     }
   }
 
-  async parkMalformed(
-    items: Array<{
-      record: unknown;
-      error: Error;
-      schemeId: string;
-      window: { start: string; end: string };
-      index: number;
-    }>,
-  ): Promise<void> {
+  async parkMalformed(items: MalformedRecord[]): Promise<void> {
     await this.deadLetters.park(
       items.map((item) => ({
+        // The origin names window and identifier (not the position): the same record parked again from
+        // the same window is one dead letter; the message names page and position.
         message: this.origin(
           item.window.start,
           item.window.end,
-          `#${item.index}`,
+          item.sourceKey,
           Buffer.from(JSON.stringify(item.record) ?? 'null'),
         ),
         stage: 'extractor' as const,
         error: item.error,
         attempts: 1,
         schemeId: item.schemeId,
+        sourceKey: item.sourceKey,
+        correlationId: item.sourceKey,
       })),
     );
   }

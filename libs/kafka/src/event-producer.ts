@@ -47,7 +47,8 @@ export class EventProducer {
 
   constructor(
     kafka: Kafka,
-    private readonly maxMessageBytes: number,
+    /** KAFKA_MAX_MESSAGE_BYTES. */
+    readonly maxMessageBytes: number,
     transactionalId?: string,
   ) {
     this.producer = kafka.producer({
@@ -70,12 +71,17 @@ export class EventProducer {
     await this.producer.disconnect();
   }
 
+  /** Largest serialised event `encode` accepts: the message limit less 1024 bytes for key and headers. */
+  get maxEventBytes(): number {
+    return this.maxMessageBytes - 1024;
+  }
+
   /** Serialises and validates; throws MessageTooLargeError before anything is sent. */
   encode<T>(event: OutgoingEvent<T>): EncodedMessage {
     const valid = validateEvent(event.schema, event.value, `${event.eventType} for ${event.topic}`);
     const value = Buffer.from(JSON.stringify(valid), 'utf8');
     // Leave room for key, headers and record overhead.
-    const limit = this.maxMessageBytes - 1024;
+    const limit = this.maxEventBytes;
     if (value.length > limit) throw new MessageTooLargeError(event.topic, event.key, value.length, limit);
     return {
       key: event.key,

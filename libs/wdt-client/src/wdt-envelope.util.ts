@@ -19,7 +19,14 @@ import {
 export interface WdtStockoutPageBody {
   /** `total_count` when the page carried one (always on page 0; later pages: unconfirmed). */
   totalCount: number | undefined;
+  /** The records that are JSON objects, exactly as received. */
   records: Record<string, unknown>[];
+  /**
+   * Every entry of `stockout_list` in page order, exactly as received — including any that is not an
+   * object (`null`, a string …). A bad entry is the record's problem, not the page's: the caller parks it
+   * with its position and carries on with the rest.
+   */
+  entries: unknown[];
 }
 
 export interface EnvelopeContext {
@@ -174,7 +181,7 @@ export function parseStockoutResponse(
   }
   const list = payload.stockout_list;
   if (list === undefined || list === null) {
-    if (totalCount === 0) return { totalCount, records: [] };
+    if (totalCount === 0) return { totalCount, records: [], entries: [] };
     throw new WdtMalformedResponseError(`${where}: response has no "stockout_list"`, {
       ...base,
       reason: 'missing_stockout_list',
@@ -186,14 +193,7 @@ export function parseStockoutResponse(
       reason: 'invalid_stockout_list',
     });
   }
-  const badIndex = list.findIndex((item) => !isObject(item));
-  if (badIndex >= 0) {
-    throw new WdtMalformedResponseError(`${where}: stockout_list[${badIndex}] is not an object`, {
-      ...base,
-      reason: 'invalid_stockout_record',
-    });
-  }
-  return { totalCount, records: list as Record<string, unknown>[] };
+  return { totalCount, records: list.filter(isObject), entries: list as unknown[] };
 }
 
 function topError(

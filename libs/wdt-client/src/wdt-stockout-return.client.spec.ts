@@ -44,7 +44,7 @@ const json = (body: unknown, status = 200): HttpPostResponse => ({
   body: JSON.stringify(body),
   contentType: 'application/json',
 });
-const nativePage = (records: Record<string, unknown>[], total: number | string) =>
+const nativePage = (records: unknown[], total: number | string) =>
   json({ code: 0, message: '', total_count: String(total), stockout_list: records });
 const html502: HttpPostResponse = {
   status: 502,
@@ -104,6 +104,7 @@ describe('WdtStockoutReturnClient', () => {
       expect(page).toEqual({
         totalCount: 1,
         records: [{ stockout_id: '1' }],
+        entries: [{ stockout_id: '1' }],
         pageNo: 0,
         pageSize: 2,
         attempts: 1,
@@ -338,6 +339,37 @@ describe('WdtStockoutReturnClient', () => {
       ]);
       const result = await client(nativeOptions, transport).queryAll(window);
       expect(result.records).toHaveLength(3);
+    });
+
+    it('keeps a null entry in its place, with page and position for every entry', async () => {
+      const transport = new FakeTransport([
+        async (request) =>
+          new URLSearchParams(request.body).get('page_no') === '0'
+            ? nativePage([...records([1]), null], 3)
+            : nativePage(records([3]), 3),
+      ]);
+      const result = await client(nativeOptions, transport).queryAll(window);
+      expect(result.items).toEqual([
+        { record: records([1])[0], pageNo: 0, position: 0 },
+        { record: null, pageNo: 0, position: 1 },
+        { record: records([3])[0], pageNo: 1, position: 0 },
+      ]);
+      expect(result.records.map((r) => r.stockout_id)).toEqual(['1', '3']);
+      expect(result.totalCountChanged).toBe(false);
+    });
+
+    it('reads a page holding more or fewer entries than total_count implies as a changed window', async () => {
+      const transport = new FakeTransport([
+        async (request) =>
+          new URLSearchParams(request.body).get('page_no') === '0'
+            ? nativePage(records([1, 2]), 3)
+            : nativePage(records([3, 4]), 3),
+      ]);
+      expect((await client(nativeOptions, transport).queryAll(window)).totalCountChanged).toBe(true);
+      const inflated = new FakeTransport([async () => nativePage(records([1]), 1)]);
+      const deflated = new FakeTransport([async () => nativePage(records([1, 2]), 1)]);
+      expect((await client(nativeOptions, inflated).queryAll(window)).totalCountChanged).toBe(false);
+      expect((await client(nativeOptions, deflated).queryAll(window)).totalCountChanged).toBe(true);
     });
   });
 

@@ -61,8 +61,10 @@ export interface WdtQueryCallOptions {
 
 export interface WdtStockoutPage {
   totalCount: number;
-  /** Each record exactly as received. */
+  /** Each record that is a JSON object, exactly as received. */
   records: Record<string, unknown>[];
+  /** Every entry of the page's list in order, exactly as received (also `null` or other non-objects). */
+  entries: unknown[];
   pageNo: number;
   pageSize: number;
   /** HTTP attempts this page took (1 = no retry). */
@@ -82,14 +84,28 @@ export interface WdtQueryAllOptions extends Omit<WdtQueryCallOptions, 'knownTota
   maxTotalCount?: number;
 }
 
+/** One entry of a window's pages, where it was found. */
+export interface WdtWindowItem {
+  /** Exactly as received: normally an object, but a bad page can hold `null` or anything else. */
+  record: unknown;
+  pageNo: number;
+  /** Index in its page's `stockout_list`. */
+  position: number;
+}
+
 export interface WdtStockoutWindow {
   /** total_count reported by page 0. */
   totalCount: number;
   /** Records in page order, de-duplicated by stockout_id (the copy with the latest `modified` is kept). */
   records: Record<string, unknown>[];
+  /** Every entry (objects and not) in page order with its page and position, de-duplicated like `records`. */
+  items: WdtWindowItem[];
   pages: number;
   duplicatesDropped: number;
-  /** A later page reported a different total_count: the window changed while paging; re-poll with overlap. */
+  /**
+   * A later page reported a different total_count, or a page held more or fewer entries than page 0's
+   * total_count implies: the window changed while paging (or a page disagrees with itself); re-read it.
+   */
   totalCountChanged: boolean;
   /** HTTP calls made, retries included. */
   httpCalls: number;
@@ -204,7 +220,7 @@ export class WdtStockoutReturnClient {
           { gateway: this.gateway, pageNo, reason: 'missing_total_count' },
         );
       }
-      return { totalCount, records: body.records, pageNo, pageSize, attempts };
+      return { totalCount, records: body.records, entries: body.entries, pageNo, pageSize, attempts };
     } catch (error) {
       if (isWdtError(error)) {
         error.attempts = attempts;
@@ -238,6 +254,7 @@ export class WdtStockoutReturnClient {
       return {
         totalCount: first.totalCount,
         records: [],
+        items: [],
         pages: 1,
         duplicatesDropped: 0,
         totalCountChanged: false,
@@ -249,7 +266,10 @@ export class WdtStockoutReturnClient {
     const pageCount = Math.max(1, Math.ceil(first.totalCount / pageSize));
     const pages = new Map<number, WdtStockoutPage>([[0, first]]);
     let httpCalls = first.attempts;
-    let totalCountChanged = false;
+    // A page whose length disagrees with page 0's total_count counts as a change (read again).
+    const expectedLength = (pageNo: number) =>
+      Math.min(pageSize, Math.max(0, first.totalCount - pageNo * pageSize));
+    let totalCountChanged = first.entries.length !== expectedLength(0);
     const rest = Array.from({ length: pageCount - 1 }, (_, i) => i + 1);
     if ((call.order ?? 'last-first') === 'last-first') rest.reverse();
     for (const pageNo of rest) {
@@ -258,7 +278,8 @@ export class WdtStockoutReturnClient {
         { ...call, knownTotalCount: first.totalCount },
       );
       httpCalls += page.attempts;
-      if (page.totalCount !== first.totalCount) totalCountChanged = true;
+      if (page.totalCount !== first.totalCount || page.entries.length !== expectedLength(pageNo))
+        totalCountChanged = true;
       pages.set(pageNo, page);
     }
     if (totalCountChanged) {
@@ -268,33 +289,36 @@ export class WdtStockoutReturnClient {
       );
     }
 
-    const byId = new Map<string, Record<string, unknown>>();
-    const ordered: Record<string, unknown>[] = [];
+    const byId = new Map<string, WdtWindowItem>();
+    const ordered: WdtWindowItem[] = [];
     let duplicatesDropped = 0;
     for (let pageNo = 0; pageNo < pageCount; pageNo += 1) {
-      for (const record of pages.get(pageNo)?.records ?? []) {
-        const id = record.stockout_id;
+      (pages.get(pageNo)?.entries ?? []).forEach((record, position) => {
+        const item: WdtWindowItem = { record, pageNo, position };
+        const id = isRecord(record) ? record.stockout_id : undefined;
         const key = typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
         if (key === undefined) {
-          ordered.push(record);
-          continue;
+          ordered.push(item);
+          return;
         }
         const seen = byId.get(key);
         if (!seen) {
-          byId.set(key, record);
-          ordered.push(record);
-          continue;
+          byId.set(key, item);
+          ordered.push(item);
+          return;
         }
         duplicatesDropped += 1;
-        if (String(record.modified ?? '') > String(seen.modified ?? '')) {
-          ordered[ordered.indexOf(seen)] = record;
-          byId.set(key, record);
+        const seenRecord = seen.record as Record<string, unknown>;
+        if (String((record as Record<string, unknown>).modified ?? '') > String(seenRecord.modified ?? '')) {
+          ordered[ordered.indexOf(seen)] = item;
+          byId.set(key, item);
         }
-      }
+      });
     }
     return {
       totalCount: first.totalCount,
-      records: ordered,
+      records: ordered.map((i) => i.record).filter(isRecord),
+      items: ordered,
       pages: pageCount,
       duplicatesDropped,
       totalCountChanged,
@@ -368,6 +392,9 @@ export class WdtStockoutReturnClient {
     });
   }
 }
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export function createWdtStockoutReturnClient(
   options: WdtClientOptions,
