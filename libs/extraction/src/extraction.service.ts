@@ -12,6 +12,7 @@ import {
 import { durationMs, Scheme } from '@libs/scheme';
 import { ExtractionStore, RawEventSink, StockoutSource } from './extraction.ports';
 import { fingerprintRecord } from './fingerprint.util';
+import { describeSourceError } from './source-error.util';
 import { PlannedWindow, planWindows } from './window-planner';
 
 export type Axis = 'consign_time' | 'modified';
@@ -101,7 +102,7 @@ export class ExtractionService {
     } catch (err) {
       countError('extractor', err);
       await this.store
-        .recordRun(this.scheme.id, { ok: false, error: (err as Error).message })
+        .recordRun(this.scheme.id, { ok: false, error: describeSourceError(err) })
         .catch(() => undefined);
       throw err;
     }

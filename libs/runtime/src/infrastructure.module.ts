@@ -8,6 +8,7 @@ import { createDataSource, initializeDataSource, migrate, PostgresPayloadStore }
 import { assertBrokerReachable, createKafka, DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import { HealthController } from './health.controller';
 import { createLogger } from './logger';
+import { Readiness } from './readiness';
 import {
   AUDIT_PUBLISHER,
   CONFIG,
@@ -16,6 +17,7 @@ import {
   KAFKA,
   LOGGER,
   PRODUCER,
+  READINESS,
   SERVICE_NAME,
   TOPICS,
 } from './tokens';
@@ -56,6 +58,7 @@ export class InfrastructureModule {
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: TOPICS, useValue: topics },
+        { provide: READINESS, useValue: new Readiness() },
         {
           provide: KAFKA,
           useFactory: async (): Promise<Kafka> => {
@@ -131,6 +134,7 @@ export class InfrastructureModule {
         DATA_SOURCE,
         DEAD_LETTERS,
         AUDIT_PUBLISHER,
+        READINESS,
       ],
     };
   }
