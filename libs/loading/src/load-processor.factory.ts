@@ -47,6 +47,8 @@ export class LoaderEngine {
     readonly claims: ClaimStore,
     private readonly owner: string,
     private readonly logger: AppLogger,
+    /** The Kingdee connections of the loaded schemes (each once). */
+    readonly connections: () => KingdeeConnection[] = () => [],
   ) {}
 
   async start(): Promise<void> {
@@ -142,5 +144,6 @@ export function createLoaderEngine(deps: LoaderEngineDeps): LoaderEngine {
     },
     logger,
   });
-  return new LoaderEngine(processor, settler, leases, holds, claims, owner, logger);
+  const connections = () => [...new Set([...deps.schemes.values()].map((s) => connectionFor(s)))];
+  return new LoaderEngine(processor, settler, leases, holds, claims, owner, logger, connections);
 }
