@@ -93,7 +93,7 @@ export const kingdeeApiRequestDuration = histogram({
 
 export const kafkaConsumerLag = gauge({
   name: 'kafka_consumer_lag',
-  help: 'Messages behind the partition high watermark after the last processed chunk',
+  help: 'Messages behind the partition high watermark: committed offsets read from the broker on a timer (CONSUMER_LAG_INTERVAL_MS) and after each processed chunk',
   labelNames: ['group', 'topic', 'partition'] as const,
 });
 
