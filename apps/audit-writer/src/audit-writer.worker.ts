@@ -44,6 +44,15 @@ export class AuditWriterWorker implements OnApplicationBootstrap, BeforeApplicat
       sessionTimeoutMs: this.config.CONSUMER_SESSION_TIMEOUT_MS,
       chunkSize: 500,
       logger: this.logger,
+      maxAttempts: this.config.CONSUMER_MAX_ATTEMPTS,
+      lagIntervalMs: this.config.CONSUMER_LAG_INTERVAL_MS,
+      deadLetter: async (message, error, attempts) => {
+        // A dead letter is never dead-lettered again (it would come back here): it is redelivered.
+        if (message.topic === this.topics.deadLetter) throw error;
+        await this.deadLetters.park([
+          { message, stage: 'audit-writer', error, attempts, sourceKey: message.key ?? undefined },
+        ]);
+      },
     });
     await this.consumer.start((messages) => ingestor.handle(messages));
     this.logger.info({ topics: [this.topics.audit, this.topics.deadLetter] }, 'audit writer consuming');

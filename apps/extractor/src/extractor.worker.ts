@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
@@ -5,21 +6,49 @@ import { systemClock } from '@libs/common';
 import { ExtractorConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
 import {
+  describeSourceError,
   ExtractionScheduler,
   ExtractionService,
+  ExtractorRole,
   KafkaRawEventSink,
   LeaderLease,
   PostgresExtractionStore,
 } from '@libs/extraction';
 import { DeadLetterPublisher, EventProducer } from '@libs/kafka';
-import { CONFIG, DATA_SOURCE, DEAD_LETTERS, LOGGER, PRODUCER, TOPICS } from '@libs/runtime';
+import { setExtractorLeader } from '@libs/metrics';
+import {
+  CONFIG,
+  DATA_SOURCE,
+  DEAD_LETTERS,
+  LOGGER,
+  PRODUCER,
+  READINESS,
+  Readiness,
+  TOPICS,
+} from '@libs/runtime';
 import { loadSchemesFromDir } from '@libs/scheme';
 import { createWdtClient } from '@libs/wdt-client';
 
-/** Starts one scheduler per enabled scheme found in SCHEMES_DIR. */
+/** What this replica reports per scheme in service_status (key `scheme:<id>`), read by the operator. */
+interface SchemeStatus {
+  role: ExtractorRole;
+  since: string;
+  lastError: string | null;
+}
+
+/**
+ * Starts one scheduler per enabled scheme found in SCHEMES_DIR. Per scheme it reports its role
+ * (leader, or standby while another replica of the deployment leads) once per transition — log,
+ * `extractor_leader` gauge, service_status for `/api/schemes` — and a WDT credential failure makes
+ * `/ready` answer 503 until a poll succeeds again. A standby replica stays ready.
+ */
 @Injectable()
 export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private schedulers: ExtractionScheduler[] = [];
+  private readonly instance = `${hostname()}-${process.pid}`;
+  private readonly status = new Map<string, SchemeStatus>();
+  /** Status writes, in order (a role change and an error must not overtake each other). */
+  private writes: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(CONFIG) private readonly config: ExtractorConfig,
@@ -28,6 +57,7 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(PRODUCER) private readonly producer: EventProducer,
     @Inject(DEAD_LETTERS) private readonly deadLetters: DeadLetterPublisher,
     @Inject(TOPICS) private readonly topics: TopicNames,
+    @Inject(READINESS) private readonly readiness: Readiness,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -57,17 +87,62 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
         new LeaderLease(this.ds, `extractor:${scheme.id}`),
         systemClock,
         this.logger,
+        {
+          onRole: (schemeId, role) => this.onRole(schemeId, role),
+          onPoll: (schemeId) => this.onOutcome(schemeId),
+          onError: (schemeId, error) => this.onOutcome(schemeId, error),
+        },
       );
       scheduler.start();
       this.schedulers.push(scheduler);
     }
     this.logger.info(
-      { schemes: this.schedulers.length, gateway: this.config.WDT_GATEWAY },
+      { schemes: this.schedulers.length, gateway: this.config.WDT_GATEWAY, instance: this.instance },
       'extractor scheduling',
+    );
+  }
+
+  private onRole(schemeId: string, role: ExtractorRole): void {
+    setExtractorLeader(schemeId, role === 'leader');
+    this.logger.info(
+      { scheme: schemeId, role, instance: this.instance },
+      role === 'leader'
+        ? 'extractor leads the scheme: polling WDT'
+        : 'extractor stands by: another replica of this deployment leads the scheme',
+    );
+    const previous = this.status.get(schemeId);
+    this.report(schemeId, { role, since: new Date().toISOString(), lastError: previous?.lastError ?? null });
+  }
+
+  /** A poll's outcome: a WDT credential failure makes the service unready until a poll succeeds. */
+  private onOutcome(schemeId: string, error?: Error & { kind?: string }): void {
+    const check = `wdt:${schemeId}`;
+    if (error?.kind === 'auth') this.readiness.fail(check, describeSourceError(error));
+    else if (!error) this.readiness.ok(check);
+    const current = this.status.get(schemeId);
+    const lastError = error ? describeSourceError(error) : null;
+    if (current && current.lastError !== lastError) this.report(schemeId, { ...current, lastError });
+  }
+
+  private report(schemeId: string, value: SchemeStatus): void {
+    this.status.set(schemeId, value);
+    this.writes = this.writes.then(() =>
+      this.ds
+        .query(
+          `INSERT INTO service_status (service, instance, key, value, updated_at) VALUES ('extractor', $1, $2, $3, now())
+           ON CONFLICT (service, instance, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+          [this.instance, `scheme:${schemeId}`, JSON.stringify(value)],
+        )
+        .then(() => undefined)
+        .catch((err: Error) => this.logger.warn({ err: err.message }, 'could not record extractor status')),
     );
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.schedulers.map((s) => s.stop()));
+    await this.writes;
+    await this.ds
+      .query(`DELETE FROM service_status WHERE service = 'extractor' AND instance = $1`, [this.instance])
+      .catch(() => undefined);
   }
 }

@@ -6,10 +6,21 @@ import { DataSource } from 'typeorm';
 import { AlertMonitor, createAlertMonitor } from '@libs/alerts';
 import { LoaderConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
-import { BatchConsumer, EventProducer } from '@libs/kafka';
-import { CircuitStateName, createLoaderEngine, LoaderEngine } from '@libs/loading';
+import { BatchConsumer, DeadLetterPublisher, EventProducer } from '@libs/kafka';
+import { isKingdeeError, KingdeeSessionPool } from '@libs/kingdee-client';
+import { CircuitStateName, createLoaderEngine, KingdeeConnection, LoaderEngine } from '@libs/loading';
 import { setKingdeeCircuitOpen } from '@libs/metrics';
-import { CONFIG, DATA_SOURCE, KAFKA, LOGGER, PRODUCER, TOPICS } from '@libs/runtime';
+import {
+  CONFIG,
+  DATA_SOURCE,
+  DEAD_LETTERS,
+  KAFKA,
+  LOGGER,
+  PRODUCER,
+  READINESS,
+  Readiness,
+  TOPICS,
+} from '@libs/runtime';
 import { loadSchemesFromDir } from '@libs/scheme';
 
 @Injectable()
@@ -18,6 +29,9 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private engine?: LoaderEngine;
   private alerts?: AlertMonitor;
   private readonly instance = `${hostname()}-${process.pid}`;
+  /** Re-login timer while Kingdee refuses the credentials. */
+  private loginTimer?: NodeJS.Timeout;
+  private loginCheck?: Promise<void>;
 
   constructor(
     @Inject(CONFIG) private readonly config: LoaderConfig,
@@ -26,6 +40,8 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(PRODUCER) private readonly producer: EventProducer,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(READINESS) private readonly readiness: Readiness,
+    @Inject(DEAD_LETTERS) private readonly deadLetters: DeadLetterPublisher,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -42,11 +58,15 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
       onCircuitState: (connection, state, lastError) => {
         void this.reportCircuit(connection, state, lastError);
         this.alerts?.onCircuitState(state, lastError);
+        // Is it the credentials? A login says (and keeps saying until one succeeds).
+        if (state === 'open' || state === 'closed') void this.checkLogin();
       },
     });
     this.engine.holds.onStopped = (schemeId, reason) => this.alerts?.onSchemeStopped(schemeId, reason);
     this.engine.baseData.onReport = (codes) => this.alerts?.onBaseDataWaiting(codes);
     await this.reportCircuit('default', 'closed');
+    // A bad credential shows at start (log, /ready 503, /api/schemes lastError), not at the first document.
+    await this.checkLogin();
     await this.engine.start();
     const processor = this.engine.processor;
     this.consumer = new BatchConsumer(this.kafka, {
@@ -57,12 +77,82 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
       chunkSize: this.config.LOADER_BATCH_SIZE * 5,
       maxWaitTimeMs: this.config.LOADER_LINGER_MS,
       logger: this.logger,
+      maxAttempts: this.config.CONSUMER_MAX_ATTEMPTS,
+      lagIntervalMs: this.config.CONSUMER_LAG_INTERVAL_MS,
+      deadLetter: async (message, error, attempts) => {
+        await this.deadLetters.park([
+          { message, stage: 'loader', error, attempts, sourceKey: message.key ?? undefined },
+        ]);
+      },
     });
     await this.consumer.start((messages, ctx) => processor.handle(messages, ctx));
     this.logger.info(
       { schemes: [...schemes.keys()], sessions: this.config.KINGDEE_SESSIONS, owner: this.instance },
       'loader consuming',
     );
+  }
+
+  /**
+   * Logs in to every Kingdee connection once (one session each). A refused login (error kind `auth`)
+   * makes `/ready` answer 503 with the reason and is recorded for `/api/schemes` (service_status key
+   * `kingdee_auth`); it is tried again every few seconds until a login succeeds. Other failures
+   * (Kingdee down) are the circuit's business.
+   */
+  private checkLogin(): Promise<void> {
+    this.loginCheck ??= this.loginOnce().finally(() => {
+      this.loginCheck = undefined;
+    });
+    return this.loginCheck;
+  }
+
+  private async loginOnce(): Promise<void> {
+    let failure: string | undefined;
+    for (const connection of this.engine?.connections() ?? []) {
+      try {
+        await login(connection);
+      } catch (err) {
+        if (!isKingdeeError(err) || err.kind !== 'auth') {
+          this.logger.warn(
+            { connection: connection.id, err: (err as Error).message },
+            'kingdee login check failed',
+          );
+          continue;
+        }
+        failure = `Kingdee ${err.kind} error (code ${err.code}) on connection "${connection.id}": ${err.message}`;
+        break;
+      }
+    }
+    const failing = this.readiness.failures().kingdee !== undefined;
+    if (failure) {
+      if (!failing)
+        this.logger.error({ err: failure }, "Kingdee refuses the loader's credentials: not ready");
+      this.readiness.fail('kingdee', failure);
+      clearTimeout(this.loginTimer);
+      this.loginTimer = setTimeout(
+        () => void this.checkLogin(),
+        Math.max(1000, this.config.LOADER_SETTLE_POLL_MS * 5),
+      );
+      this.loginTimer.unref();
+    } else {
+      clearTimeout(this.loginTimer);
+      this.loginTimer = undefined;
+      if (failing) this.logger.info("Kingdee accepts the loader's credentials again: ready");
+      this.readiness.ok('kingdee');
+    }
+    if (failure || failing) await this.reportAuth(failure);
+  }
+
+  private async reportAuth(failure: string | undefined): Promise<void> {
+    await this.ds
+      .query(
+        `INSERT INTO service_status (service, instance, key, value, updated_at) VALUES ('loader', $1, 'kingdee_auth', $2, now())
+         ON CONFLICT (service, instance, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+        [
+          this.instance,
+          JSON.stringify({ ok: !failure, lastError: failure ?? null, since: new Date().toISOString() }),
+        ],
+      )
+      .catch((err: Error) => this.logger.warn({ err: err.message }, 'could not record Kingdee login state'));
   }
 
   private async reportCircuit(
@@ -92,6 +182,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
    */
   async beforeApplicationShutdown(): Promise<void> {
     const started = Date.now();
+    clearTimeout(this.loginTimer);
     const grace = this.config.LOADER_SHUTDOWN_GRACE_MS;
     await this.consumer?.stop(grace);
     let timer: NodeJS.Timeout | undefined;
@@ -108,4 +199,10 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
       .catch(() => undefined);
     this.logger.info({ ms: Date.now() - started }, 'loader stopped');
   }
+}
+
+/** One login on a connection (a session of its pool), outside the circuit: a check, not a call. */
+async function login(connection: KingdeeConnection): Promise<void> {
+  const api = connection.api;
+  if (api instanceof KingdeeSessionPool) await api.withClient((client) => client.ensureSession());
 }

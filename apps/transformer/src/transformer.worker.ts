@@ -3,8 +3,8 @@ import { Kafka } from 'kafkajs';
 import { Logger } from 'pino';
 import { TransformerConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
-import { BatchConsumer, EventProducer } from '@libs/kafka';
-import { CONFIG, DATA_SOURCE, KAFKA, LOGGER, PRODUCER, TOPICS } from '@libs/runtime';
+import { BatchConsumer, DeadLetterPublisher, EventProducer } from '@libs/kafka';
+import { CONFIG, DATA_SOURCE, DEAD_LETTERS, KAFKA, LOGGER, PRODUCER, TOPICS } from '@libs/runtime';
 import { DataSource } from 'typeorm';
 import { createTransformProcessor } from '@libs/transform';
 import { ParkedDrainer, ParkedMessageStore, SchemeHolds } from '@libs/parking';
@@ -26,6 +26,7 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
     @Inject(PRODUCER) private readonly producer: EventProducer,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(DEAD_LETTERS) private readonly deadLetters: DeadLetterPublisher,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -62,6 +63,13 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
       concurrency: 2,
       chunkSize: 200,
       logger: this.logger,
+      maxAttempts: this.config.CONSUMER_MAX_ATTEMPTS,
+      lagIntervalMs: this.config.CONSUMER_LAG_INTERVAL_MS,
+      deadLetter: async (message, error, attempts) => {
+        await this.deadLetters.park([
+          { message, stage: 'transformer', error, attempts, sourceKey: message.key ?? undefined },
+        ]);
+      },
     });
     await this.consumer.start(async (messages) => {
       const counts = await processor.handle(messages);

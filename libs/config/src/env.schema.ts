@@ -47,6 +47,7 @@ const consumerEnv = {
   KAFKA_GROUP_ID: z.string().min(1).optional(),
   CONSUMER_SESSION_TIMEOUT_MS: positiveInt.default(30000),
   CONSUMER_MAX_ATTEMPTS: positiveInt.default(5),
+  CONSUMER_LAG_INTERVAL_MS: positiveInt.default(15000),
 };
 
 export const extractorEnv = {

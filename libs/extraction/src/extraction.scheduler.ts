@@ -4,9 +4,13 @@ import { durationMs, Scheme } from '@libs/scheme';
 import { ExtractionService, RunStats } from './extraction.service';
 import { LeaderLease } from './leader-lease';
 
+export type ExtractorRole = 'leader' | 'standby';
+
 export interface SchedulerHooks {
   onPoll?(schemeId: string, stats: RunStats | undefined): void;
   onError?(schemeId: string, error: Error): void;
+  /** Told once per transition: this replica leads the scheme, or another replica does. */
+  onRole?(schemeId: string, role: ExtractorRole): void;
 }
 
 function nextCron(expr: string, tz: string, afterMs: number): number {
@@ -25,6 +29,7 @@ export class ExtractionScheduler {
   private wake?: () => void;
   private loop?: Promise<void>;
   private failures = 0;
+  private role?: ExtractorRole;
 
   constructor(
     private readonly scheme: Scheme,
@@ -48,6 +53,12 @@ export class ExtractionScheduler {
     await this.lease.release();
   }
 
+  private setRole(role: ExtractorRole): void {
+    if (this.role === role || !this.running) return;
+    this.role = role;
+    this.hooks.onRole?.(this.scheme.id, role);
+  }
+
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, Math.max(0, ms));
@@ -65,9 +76,11 @@ export class ExtractionScheduler {
     let nextSweep = sweepCron ? nextCron(sweepCron, tz, this.clock.now()) : Infinity;
     while (this.running) {
       if (!(await this.lease.tryAcquire().catch(() => false)) || !(await this.lease.stillHeld())) {
+        this.setRole('standby');
         await this.sleep(interval);
         continue;
       }
+      this.setRole('leader');
       const transfer = this.scheme.schedule.transferTime;
       if (transfer) {
         const at = nextCron(transfer, tz, this.clock.now() - 1000);

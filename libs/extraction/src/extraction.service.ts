@@ -14,6 +14,7 @@ import { ExtractionStore, MalformedRecord, RawEventSink, StockoutSource } from '
 import { fingerprintRecord } from './fingerprint.util';
 import { InspectedRecord, LocatedRecord, RecordInspector } from './record-inspector';
 import { RereadHealer } from './reread-healer';
+import { describeSourceError } from './source-error.util';
 import { PlannedWindow, planWindows } from './window-planner';
 
 export type Axis = 'consign_time' | 'modified';
@@ -112,7 +113,7 @@ export class ExtractionService {
     } catch (err) {
       countError('extractor', err);
       await this.store
-        .recordRun(this.scheme.id, { ok: false, error: (err as Error).message })
+        .recordRun(this.scheme.id, { ok: false, error: describeSourceError(err) })
         .catch(() => undefined);
       throw err;
     }

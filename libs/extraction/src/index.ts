@@ -6,3 +6,4 @@ export * from './postgres-extraction.store';
 export * from './kafka-raw-event.sink';
 export * from './leader-lease';
 export * from './extraction.scheduler';
+export * from './source-error.util';

@@ -4,14 +4,21 @@ import { DataSource, QueryRunner } from 'typeorm';
  * Leadership per scheme through a Postgres session-level advisory lock held on a dedicated
  * connection: only one extractor replica polls a scheme at a time; if the holder dies, its
  * connection closes, the lock is released and another replica takes over from the stored cursor.
+ *
+ * Advisory locks are database-wide, so the lock name carries the data source's schema
+ * (`DATABASE_SCHEMA`): two deployments in two schemas of one database each have their own leader.
  */
 export class LeaderLease {
   private runner?: QueryRunner;
+  private readonly key: string;
 
   constructor(
     private readonly ds: DataSource,
-    private readonly name: string,
-  ) {}
+    name: string,
+  ) {
+    const schema = (ds.options as { schema?: string }).schema ?? 'public';
+    this.key = `wdt-kingdee-sync:leader:${schema}:${name}`;
+  }
 
   get held(): boolean {
     return this.runner !== undefined;
@@ -21,9 +28,7 @@ export class LeaderLease {
     if (this.runner) return true;
     const runner = this.ds.createQueryRunner();
     await runner.connect();
-    const [row] = await runner.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS ok`, [
-      `wdt-kingdee-sync:leader:${this.name}`,
-    ]);
+    const [row] = await runner.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS ok`, [this.key]);
     if (row.ok) {
       this.runner = runner;
       return true;
@@ -48,9 +53,7 @@ export class LeaderLease {
     const runner = this.runner;
     this.runner = undefined;
     if (!runner) return;
-    await runner
-      .query(`SELECT pg_advisory_unlock(hashtext($1))`, [`wdt-kingdee-sync:leader:${this.name}`])
-      .catch(() => undefined);
+    await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [this.key]).catch(() => undefined);
     await runner.release().catch(() => undefined);
   }
 }

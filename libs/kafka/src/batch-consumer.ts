@@ -1,4 +1,4 @@
-import { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { AppLogger, silentLogger } from '@libs/common';
 import { setConsumerLag } from '@libs/metrics';
 import { explainKafkaError } from './missing-topic.error';
@@ -55,6 +55,58 @@ export interface BatchConsumerOptions {
   onFatal?: (error: Error) => void;
   /** How often a running handler's heartbeat is sent (default a tenth of the session timeout). */
   heartbeatIntervalMs?: number;
+  /**
+   * Attempts at a chunk whose handler throws (CONSUMER_MAX_ATTEMPTS, default 1 = redeliver at once).
+   * After them the chunk's messages are tried one by one, each up to this many times; one that still
+   * fails with an error that is not an infrastructure failure goes to `deadLetter`. Infrastructure
+   * failures (Kafka, Postgres or the network down) never dead-letter: the batch is redelivered.
+   */
+  maxAttempts?: number;
+  /** Parks a message that failed `attempts` times (resolve = durable); absent: redeliver forever. */
+  deadLetter?: (message: ConsumedMessage, error: unknown, attempts: number) => Promise<void>;
+  /** Pause before attempt n+1 is `retryBackoffMs · 2^(n-1)`, capped at 5 s (default 200 ms). */
+  retryBackoffMs?: number;
+  /**
+   * How often the lag of the group (high watermarks − committed offsets, read from the broker) is
+   * exported (the services pass CONSUMER_LAG_INTERVAL_MS, default 15 s; unset or 0 = only after each chunk). Independent of
+   * progress: it keeps rising while a handler is stuck.
+   */
+  lagIntervalMs?: number;
+}
+
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * True for failures of the infrastructure rather than of a message: kafkajs connection/retriable
+ * errors, socket errors, Postgres connection/resource/shutdown errors (SQLSTATE classes 08, 53, 57),
+ * our own stop. Such failures are retried by redelivery, never dead-lettered.
+ */
+export function isInfrastructureFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const e = error as Error & { code?: unknown; retriable?: unknown; cause?: unknown };
+  if (e instanceof BatchRevokedError) return true;
+  if (e.name.startsWith('KafkaJS'))
+    return (
+      e.retriable === true ||
+      /Connection|NumberOfRetriesExceeded|RequestTimeout|NonRetriableError/.test(e.name) ||
+      isInfrastructureFailure(e.cause)
+    );
+  if (typeof e.code === 'string') {
+    if (TRANSIENT_CODES.has(e.code)) return true;
+    if (/^(08|53|57)[0-9A-Z]{3}$/.test(e.code)) return true;
+  }
+  if (/Connection terminated|connection timeout|Client has encountered a connection error/i.test(e.message))
+    return true;
+  return e.cause !== undefined && isInfrastructureFailure(e.cause);
 }
 
 function toConsumed(topic: string, partition: number, m: KafkaMessage): ConsumedMessage {
@@ -90,9 +142,11 @@ export class BatchConsumer {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly batches = new Set<AbortController>();
   private readonly heartbeatIntervalMs: number;
+  private lagTimer?: NodeJS.Timeout;
+  private lagAdmin?: Admin;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly options: BatchConsumerOptions,
   ) {
     this.logger = options.logger ?? silentLogger;
@@ -148,6 +202,114 @@ export class BatchConsumer {
         }
       },
     });
+    this.startLagTimer();
+  }
+
+  /** Exports the group's lag from the broker on a timer (see `lagIntervalMs`). */
+  private startLagTimer(): void {
+    const interval = this.options.lagIntervalMs ?? 0;
+    if (interval <= 0) return;
+    this.lagAdmin = this.kafka.admin();
+    const admin = this.lagAdmin;
+    let busy = false;
+    this.lagTimer = setInterval(() => {
+      if (busy || !this.running) return;
+      busy = true;
+      void this.measureLag(admin)
+        .catch((err: Error) =>
+          this.logger.debug({ err: err.message, groupId: this.options.groupId }, 'consumer lag not measured'),
+        )
+        .finally(() => {
+          busy = false;
+        });
+    }, interval);
+    this.lagTimer.unref();
+  }
+
+  private async measureLag(admin: Admin): Promise<void> {
+    await admin.connect();
+    const committed = await admin.fetchOffsets({
+      groupId: this.options.groupId,
+      topics: this.options.topics,
+    });
+    for (const { topic, partitions } of committed) {
+      const ends = new Map(
+        (await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, { high: p.high, low: p.low }]),
+      );
+      for (const p of partitions) {
+        const end = ends.get(p.partition);
+        if (!end) continue;
+        // Nothing committed yet: everything from the start of the log is behind.
+        const next = p.offset === '-1' ? end.low : p.offset;
+        setConsumerLag(this.options.groupId, topic, p.partition, end.high, (BigInt(next) - 1n).toString());
+      }
+    }
+  }
+
+  /**
+   * Runs the handler on a chunk with up to `maxAttempts` attempts; then message by message, parking
+   * each that keeps failing (see `maxAttempts`). Throws when the batch must be redelivered.
+   */
+  private async handleWithRetries(
+    chunk: ConsumedMessage[],
+    handler: BatchHandler,
+    ctx: BatchContext,
+  ): Promise<void> {
+    const max = Math.max(1, this.options.maxAttempts ?? 1);
+    const attempt = async (messages: ConsumedMessage[]): Promise<{ error?: unknown; attempts: number }> => {
+      let attempts = 0;
+      for (;;) {
+        attempts += 1;
+        try {
+          await handler(messages, ctx);
+          return { attempts };
+        } catch (error) {
+          if (ctx.signal.aborted || isInfrastructureFailure(error) || attempts >= max)
+            return { error, attempts };
+          this.logger.warn(
+            { groupId: this.options.groupId, attempts, maxAttempts: max, err: (error as Error).message },
+            'handler failed; trying again',
+          );
+          await new Promise((r) =>
+            setTimeout(r, Math.min((this.options.retryBackoffMs ?? 200) * 2 ** (attempts - 1), 5000)),
+          );
+          await ctx.heartbeat().catch(() => undefined);
+        }
+      }
+    };
+    const whole = await attempt(chunk);
+    if (whole.error === undefined) return;
+    const deadLetter = this.options.deadLetter;
+    if (!deadLetter || ctx.signal.aborted || isInfrastructureFailure(whole.error)) throw whole.error;
+    // Find the message(s) at fault: the others go on, in order.
+    for (const message of chunk.length === 1 ? [] : chunk) {
+      if (!ctx.isRunning()) throw whole.error;
+      const single = await attempt([message]);
+      if (single.error === undefined) continue;
+      if (ctx.signal.aborted || isInfrastructureFailure(single.error)) throw single.error;
+      await this.park(deadLetter, message, single.error, single.attempts);
+    }
+    if (chunk.length === 1) await this.park(deadLetter, chunk[0], whole.error, whole.attempts);
+  }
+
+  private async park(
+    deadLetter: NonNullable<BatchConsumerOptions['deadLetter']>,
+    message: ConsumedMessage,
+    error: unknown,
+    attempts: number,
+  ): Promise<void> {
+    this.logger.error(
+      {
+        groupId: this.options.groupId,
+        topic: message.topic,
+        partition: message.partition,
+        offset: message.offset,
+        attempts,
+        err: (error as Error).message,
+      },
+      'message failed every attempt; dead-lettering it',
+    );
+    await deadLetter(message, error, attempts);
   }
 
   private async processBatch(
@@ -175,7 +337,7 @@ export class BatchConsumer {
       for (let i = 0; i < all.length; i += chunkSize) {
         if (!live()) return;
         const chunk = all.slice(i, i + chunkSize);
-        await handler(chunk, ctx);
+        await this.handleWithRetries(chunk, handler, ctx);
         // A handler that returned after its batch was revoked may not have finished everything.
         if (controller.signal.aborted) return;
         resolveOffset(chunk[chunk.length - 1].offset);
@@ -227,6 +389,8 @@ export class BatchConsumer {
   async stop(graceMs = 25_000): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    clearInterval(this.lagTimer);
+    await this.lagAdmin?.disconnect().catch(() => undefined);
     for (const c of this.batches) c.abort(new BatchRevokedError('consumer stopping'));
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<'timeout'>((resolve) => {

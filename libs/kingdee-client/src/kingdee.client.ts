@@ -560,7 +560,21 @@ export class KingdeeClient implements KingdeeApi {
     return extracted.status.errors.some((e) => e.message.includes(KINGDEE_LOST_SESSION_MESSAGE.slice(0, 6)));
   }
 
-  private async login(): Promise<void> {
+  /**
+   * One login, timed as a whole: a login Kingdee refuses (LoginResultType ≠ 1, or not a login reply)
+   * counts with its error kind (`auth`), not as `ok` because its HTTP exchange succeeded.
+   */
+  private login(): Promise<void> {
+    const service =
+      this.config.authMode === 'validate_user'
+        ? KINGDEE_SERVICES.validateUser
+        : this.config.authMode === 'app_secret'
+          ? KINGDEE_SERVICES.loginByAppSecret
+          : KINGDEE_SERVICES.loginBySign;
+    return observeKingdeeRequest(shortService(service), () => this.loginExchange());
+  }
+
+  private async loginExchange(): Promise<void> {
     const { acctId, username, appId, lcid, authMode } = this.config;
     let service: string;
     let params: KingdeeParam[];
@@ -601,7 +615,7 @@ export class KingdeeClient implements KingdeeApi {
     const form = this.config.loginBody;
     let exchanged: { response: KingdeeHttpResponse; json: unknown };
     try {
-      exchanged = await this.send(service, params, false, undefined, new Map(), form);
+      exchanged = await this.exchange(service, params, false, undefined, new Map(), form);
     } catch (err) {
       if (isKingdeeError(err) && err.code === 'KD_BAD_RESPONSE') {
         throw this.unrecognisedLogin(service, `no LoginResultType; HTTP ${err.httpStatus ?? '?'}, not JSON`);

@@ -54,6 +54,8 @@ export class LoaderEngine {
     private readonly owner: string,
     private readonly logger: AppLogger,
     private readonly checksBaseData = true,
+    /** The Kingdee connections of the loaded schemes (each once). */
+    readonly connections: () => KingdeeConnection[] = () => [],
   ) {}
 
   async start(): Promise<void> {
@@ -180,6 +182,7 @@ export function createLoaderEngine(deps: LoaderEngineDeps): LoaderEngine {
     },
     logger,
   });
+  const connections = () => [...new Set([...deps.schemes.values()].map((s) => connectionFor(s)))];
   return new LoaderEngine(
     processor,
     settler,
@@ -190,5 +193,6 @@ export function createLoaderEngine(deps: LoaderEngineDeps): LoaderEngine {
     owner,
     logger,
     deps.drain ?? true,
+    connections,
   );
 }

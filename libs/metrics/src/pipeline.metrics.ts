@@ -94,7 +94,7 @@ export const kingdeeApiRequestDuration = histogram({
 
 export const kafkaConsumerLag = gauge({
   name: 'kafka_consumer_lag',
-  help: 'Messages behind the partition high watermark after the last processed chunk',
+  help: 'Messages behind the partition high watermark: committed offsets read from the broker on a timer (CONSUMER_LAG_INTERVAL_MS) and after each processed chunk',
   labelNames: ['group', 'topic', 'partition'] as const,
 });
 
@@ -111,6 +111,14 @@ const LOADER_CIRCUIT: GaugeConfiguration<'connection'> = {
 };
 /** Registered on first use: only the loader exposes it (other services would show 0). */
 let loaderKingdeeCircuitOpen: Gauge<'connection'> | undefined;
+
+const EXTRACTOR_LEADER: GaugeConfiguration<'scheme'> = {
+  name: 'extractor_leader',
+  help: '1 while this extractor replica leads the scheme (polls WDT), 0 while it stands by because another replica of the deployment does',
+  labelNames: ['scheme'],
+};
+/** Registered on first use: only the extractor exposes it. */
+let extractorLeader: Gauge<'scheme'> | undefined;
 
 const LOADER_TAKE_OVERS: CounterConfiguration<string> = {
   name: 'loader_claims_taken_over_total',
@@ -212,6 +220,11 @@ export function setConsumerLag(
  */
 export function recordExtractorCursor(scheme: string, cursorMs: number, nowMs: number): void {
   extractorCursorAge.set({ scheme }, Math.max(0, (nowMs - cursorMs) / 1000));
+}
+
+export function setExtractorLeader(scheme: string, leader: boolean): void {
+  extractorLeader ??= gauge(EXTRACTOR_LEADER);
+  extractorLeader.set({ scheme }, leader ? 1 : 0);
 }
 
 export function setKingdeeCircuitOpen(open: boolean, connection = 'default'): void {

@@ -380,7 +380,28 @@ export const SchemeView = z.object({
     .nullable(),
   lastRunAt: time.nullable(),
   lastSuccessAt: time.nullable(),
-  lastError: nullableText,
+  lastError: nullableText.describe(
+    "The extractor's last poll error (e.g. `WDT auth error (code …): …`), else a loader's Kingdee login failure (`Kingdee auth error (code KD_LOGIN_FAILED): …`); null once calls succeed. Never a secret.",
+  ),
+  extractor: z
+    .object({
+      role: z
+        .enum(['leader', 'standby'])
+        .describe('leader: a replica polls WDT for the scheme; standby: replicas wait for the leader lease.'),
+      since: time.nullable(),
+      instances: z.array(
+        z.object({
+          instance: z.string(),
+          role: z.string(),
+          since: time.nullable(),
+          updatedAt: time,
+        }),
+      ),
+    })
+    .nullable()
+    .describe(
+      'Extractor replicas of this deployment (DATABASE_SCHEMA) as each reports itself; null when none runs.',
+    ),
   lagSeconds: z.number().nullable().describe('now − lastSuccessAt.'),
   counts: z.record(z.string(), z.number().int()),
   deadLettersParked: z.number().int(),

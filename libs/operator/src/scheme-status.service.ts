@@ -7,7 +7,13 @@ import { DATA_SOURCE } from '@libs/runtime';
 import { Scheme, SchemeError } from '@libs/scheme';
 import { OPERATOR_CLOCK, SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
 import { Page, toPage } from './paging.util';
-import { CircuitSummary, readLoaderCircuit } from './service-status.util';
+import {
+  CircuitSummary,
+  ExtractorSummary,
+  readExtractorRoles,
+  readLoaderAuthError,
+  readLoaderCircuit,
+} from './service-status.util';
 
 interface CursorRow {
   schemeId: string;
@@ -21,6 +27,10 @@ interface CursorRow {
 
 /** Axis of a cursor row the operator creates to pause a scheme the extractor has not run yet. */
 export const PAUSE_ROW_AXIS = 'consign_time';
+
+function extractorView(e: ExtractorSummary | undefined) {
+  return e ? { role: e.role, since: e.since, instances: e.instances } : null;
+}
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
@@ -65,6 +75,9 @@ export class SchemeStatusService {
       `SELECT scheme_id AS "schemeId", count(*)::int AS n FROM resync_requests WHERE state = 'pending' GROUP BY scheme_id`,
     );
     const circuit = await readLoaderCircuit(this.ds);
+    const extractors = await readExtractorRoles(this.ds);
+    // A Kingdee credential failure stops every scheme's loading: shown on each.
+    const kingdeeAuthError = await readLoaderAuthError(this.ds);
     const stops = new Map(
       (
         (await this.ds.query(
@@ -118,7 +131,9 @@ export class SchemeStatusService {
           : null,
         lastRunAt: c?.lastRunAt ?? null,
         lastSuccessAt: c?.lastSuccessAt ?? null,
-        lastError: c?.lastError ?? null,
+        // The extractor's last poll error (WDT), else a loader's Kingdee login failure.
+        lastError: c?.lastError ?? extractors.get(s.id)?.lastError ?? kingdeeAuthError,
+        extractor: extractorView(extractors.get(s.id)),
         lagSeconds: c?.lastSuccessAt ? seconds(now - new Date(c.lastSuccessAt).getTime()) : null,
         counts: counts.get(s.id) ?? Object.fromEntries(AUDIT_STATUSES.map((st) => [st, 0])),
         deadLettersParked: parked.get(s.id) ?? 0,

@@ -38,3 +38,50 @@ export async function readLoaderCircuit(ds: DataSource): Promise<CircuitSummary>
   });
   return { state, instances };
 }
+
+export interface ExtractorSummary {
+  /** `leader` when a replica leads the scheme, else `standby` (replicas wait for the lease). */
+  role: 'leader' | 'standby';
+  /** Since when the replica shown has had its role. */
+  since: string | null;
+  instances: Array<{ instance: string; role: string; since: string | null; updatedAt: Date }>;
+  /** The last poll error the leading replica reported (WDT system, kind and code). */
+  lastError: string | null;
+}
+
+/**
+ * Extractor replicas per scheme as each reports itself (service_status, service `extractor`, key
+ * `scheme:<id>`, value `{role, since, lastError}`, written once per transition).
+ */
+export async function readExtractorRoles(ds: DataSource): Promise<Map<string, ExtractorSummary>> {
+  const rows: Array<{ instance: string; key: string; value: Record<string, unknown>; updated_at: Date }> =
+    await ds.query(
+      `SELECT instance, key, value, updated_at FROM service_status
+        WHERE service = 'extractor' AND key LIKE 'scheme:%' ORDER BY instance`,
+    );
+  const out = new Map<string, ExtractorSummary>();
+  for (const r of rows) {
+    const schemeId = r.key.slice('scheme:'.length);
+    const role = r.value?.role === 'leader' ? 'leader' : 'standby';
+    const since = typeof r.value?.since === 'string' ? r.value.since : null;
+    const lastError = typeof r.value?.lastError === 'string' ? r.value.lastError : null;
+    const entry = out.get(schemeId) ?? { role, since, instances: [], lastError: null };
+    entry.instances.push({ instance: r.instance, role, since, updatedAt: r.updated_at });
+    if (role === 'leader') Object.assign(entry, { role, since, lastError });
+    out.set(schemeId, entry);
+  }
+  return out;
+}
+
+/**
+ * A Kingdee login failure a loader reports (service_status, key `kingdee_auth`, value
+ * `{ok, lastError, since}`): the most recent failing one, or null when every loader logs in.
+ */
+export async function readLoaderAuthError(ds: DataSource): Promise<string | null> {
+  const rows: Array<{ value: Record<string, unknown> }> = await ds.query(
+    `SELECT value FROM service_status WHERE service = 'loader' AND key = 'kingdee_auth'
+        AND (value->>'ok')::boolean IS FALSE ORDER BY updated_at DESC LIMIT 1`,
+  );
+  const error = rows[0]?.value?.lastError;
+  return typeof error === 'string' ? error : null;
+}

@@ -4,9 +4,13 @@ import { DataSource } from 'typeorm';
 import { assertBrokerReachable } from '@libs/kafka';
 import { register } from 'prom-client';
 import { CommonConfig } from '@libs/config';
-import { CONFIG, DATA_SOURCE, KAFKA, SERVICE_NAME } from './tokens';
+import { Readiness } from './readiness';
+import { CONFIG, DATA_SOURCE, KAFKA, READINESS, SERVICE_NAME } from './tokens';
 
-/** Liveness (`/health`), readiness (`/ready`: Kafka and Postgres reachable) and `/metrics`. */
+/**
+ * Liveness (`/health`), readiness (`/ready`: Kafka and Postgres reachable, and nothing the service's
+ * own work reported failing, e.g. WDT or Kingdee refusing its credentials) and `/metrics`.
+ */
 @Controller()
 export class HealthController {
   constructor(
@@ -14,6 +18,7 @@ export class HealthController {
     @Inject(CONFIG) private readonly config: CommonConfig,
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(READINESS) private readonly readiness: Readiness,
   ) {}
 
   @Get('health')
@@ -36,6 +41,7 @@ export class HealthController {
     } catch (err) {
       checks.postgres = `Postgres unreachable: ${(err as Error).message}`;
     }
+    Object.assign(checks, this.readiness.failures());
     const ok = Object.values(checks).every((v) => v === 'ok');
     if (!ok)
       throw new HttpException(

@@ -3,3 +3,4 @@ export * from './tokens';
 export * from './health.controller';
 export * from './infrastructure.module';
 export * from './service-bootstrap';
+export * from './readiness';

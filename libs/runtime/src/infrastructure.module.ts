@@ -14,6 +14,7 @@ import {
 } from '@libs/kafka';
 import { HealthController } from './health.controller';
 import { createLogger } from './logger';
+import { Readiness } from './readiness';
 import {
   AUDIT_PUBLISHER,
   CONFIG,
@@ -22,6 +23,7 @@ import {
   KAFKA,
   LOGGER,
   PRODUCER,
+  READINESS,
   SERVICE_NAME,
   TOPICS,
 } from './tokens';
@@ -66,6 +68,7 @@ export class InfrastructureModule {
         { provide: CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: TOPICS, useValue: topics },
+        { provide: READINESS, useValue: new Readiness() },
         {
           provide: KAFKA,
           useFactory: async (): Promise<Kafka> => {
@@ -142,6 +145,7 @@ export class InfrastructureModule {
         DATA_SOURCE,
         DEAD_LETTERS,
         AUDIT_PUBLISHER,
+        READINESS,
       ],
     };
   }

@@ -8,3 +8,4 @@ export const TOPICS = Symbol('TOPICS');
 export const DEAD_LETTERS = Symbol('DEAD_LETTERS');
 export const AUDIT_PUBLISHER = Symbol('AUDIT_PUBLISHER');
 export const SERVICE_NAME = Symbol('SERVICE_NAME');
+export const READINESS = Symbol('READINESS');
