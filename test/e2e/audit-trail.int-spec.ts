@@ -85,6 +85,8 @@ describe('audit trail operators can act on', () => {
       services: ['audit-writer', 'loader', 'transformer', 'extractor', 'operator'],
       operatorToken: TOKEN,
       env: { LOG_LEVEL: 'warn' },
+      // Submit/Audit is retried on its own only after 10 minutes: the operator's retry is what moves it.
+      serviceEnv: { loader: { LOADER_AUDIT_RETRY_MS: '600000' } },
     });
     await stack.prepare();
     await stack.startSandboxes();
@@ -172,34 +174,64 @@ describe('audit trail operators can act on', () => {
     expect(Object.keys(view.body.orders[0]).slice(0, 3)).toEqual(['schemeId', 'sourceKey', 'bill']);
   });
 
-  it('(2) a failure shows the request sent to Kingdee and its reply, with the value that failed', async () => {
-    await eventually('AT-SKU failed', async () => (await order('AT-SKU'))?.status === 'failed', 90_000);
-    const view = await api('GET', '/api/audit/orders/AT-SKU');
-    const failed = (view.body.history.items as Array<Record<string, Json>>).find(
-      (h) => h.status === 'failed',
+  it('(2) a failure names the value that failed, and shows the request sent to Kingdee and its reply', async () => {
+    await eventually(
+      'AT-SKU waiting for base data',
+      async () => (await order('AT-SKU'))?.status === 'waiting_base_data',
+      90_000,
     );
-    expect(failed?.attempt).toMatchObject({ operation: 'BatchSave' });
-    expect(JSON.stringify(failed!.attempt.request)).toContain('AT-NO-SUCH-SKU');
-    expect(JSON.stringify(failed!.attempt.reply)).toMatch(/FMATERIALID|物料/);
-    expect(failed!.attempt.reply.ResponseStatus.IsSuccess).toBe(false);
+    const view = await api('GET', '/api/audit/orders/AT-SKU');
+    expect(view.body.orders[0].latest.errorMessage).toMatch(
+      /material AT-NO-SUCH-SKU does not exist in Kingdee/,
+    );
+    const waiting = (view.body.history.items as Array<Record<string, Json>>).find(
+      (h) => h.status === 'waiting_base_data',
+    );
+    expect(waiting?.attempt).toMatchObject({ operation: 'BatchSave' });
+    expect(JSON.stringify(waiting!.attempt.request)).toContain('AT-NO-SUCH-SKU');
+    expect(JSON.stringify(waiting!.attempt.reply)).toMatch(/FMATERIALID|物料/);
+    expect(waiting!.attempt.reply.ResponseStatus.IsSuccess).toBe(false);
   });
 
-  it('(3) a re-push that fails again is a new attempt in the history, and the CLI prints its outcome', async () => {
-    const before = (await order('AT-SKU'))!;
-    const out = await cli('repush', ['--order', 'AT-SKU', '--timeout', '120']);
-    expect(out.stdout).toMatch(/read again from WDT/);
-    expect(out.stdout).toMatch(/AT-SKU \(.*\): failed at loader — .*(FMATERIALID|物料)/);
-    const after = (await order('AT-SKU'))!;
-    expect(after.attempts).toBe(before.attempts + 1);
-    expect(after.updated_at.getTime()).toBeGreaterThan(before.updated_at.getTime());
-    const view = await api('GET', '/api/audit/orders/AT-SKU');
-    const failures = (view.body.history.items as Array<Record<string, Json>>).filter(
-      (h) => h.status === 'failed' && h.attempt,
-    );
-    expect(failures.length).toBe(2);
-    expect(new Set(failures.map((f) => f.attempt.attemptId)).size).toBe(2);
-    const resync = await cli('resync', ['--scheme', SCHEME, '--order', 'AT-SKU', '--timeout', '120']);
-    expect(resync.stdout).toMatch(/AT-SKU: failed at loader — /);
+  it('(3) a re-push that fails again is a new attempt in the history, and the CLIs print its outcome', async () => {
+    // Kingdee's own rule (not base data): every bill needs a remark, which the scheme does not map.
+    await stack.kingdeeAdmin('PATCH', '/switches', { extraRequiredHeaderFields: ['FDESCRIPTION'] });
+    try {
+      await stack.wdtAdmin('POST', '/orders', {
+        orders: [
+          {
+            order_no: 'AT-REQ',
+            status: 110,
+            consign_time: formatShanghai(Date.now() - 60_000),
+            warehouse_no: 'SH01',
+            provider_no: 'GYS001',
+            details_list: line('FH-S', '1.0000'),
+          },
+        ],
+      });
+      await eventually('AT-REQ failed', async () => (await order('AT-REQ'))?.status === 'failed', 90_000);
+      const before = (await order('AT-REQ'))!;
+      const out = await cli('repush', ['--order', 'AT-REQ', '--timeout', '120']);
+      expect(out.stdout).toMatch(/1 order\(s\) read again from WDT in windows taking at least 1 WDT call/);
+      expect(out.stdout).toMatch(/AT-REQ \(.*\): failed at loader — .*(FDESCRIPTION|备注)/);
+      const after = (await order('AT-REQ'))!;
+      expect(after.attempts).toBe(before.attempts + 1);
+      expect(after.updated_at.getTime()).toBeGreaterThan(before.updated_at.getTime());
+      const view = await api('GET', '/api/audit/orders/AT-REQ');
+      const failures = (view.body.history.items as Array<Record<string, Json>>).filter(
+        (h) => h.status === 'failed' && h.attempt,
+      );
+      expect(failures.length).toBe(2);
+      expect(new Set(failures.map((f) => f.attempt.attemptId)).size).toBe(2);
+      for (const f of failures) {
+        expect(JSON.stringify(f.attempt.request)).toContain('AT-REQ');
+        expect(JSON.stringify(f.attempt.reply)).toMatch(/FDESCRIPTION|备注/);
+      }
+      const resync = await cli('resync', ['--scheme', SCHEME, '--order', 'AT-REQ', '--timeout', '120']);
+      expect(resync.stdout).toMatch(/AT-REQ: failed at loader — /);
+    } finally {
+      await stack.kingdeeAdmin('PATCH', '/switches', { extraRequiredHeaderFields: [] });
+    }
   });
 
   it('closes an order with a reason and the name of who did it; the bill fact is untouched', async () => {
@@ -277,5 +309,44 @@ describe('audit trail operators can act on', () => {
       token_name: 'demo',
       params: { reason: 'entered by hand with the new material code' },
     });
+  });
+
+  it('retries Submit/Audit of a saved bill at an operator’s request', async () => {
+    // The automatic Submit/Audit of BatchSave throws after the save (the bill stays a draft), and the
+    // loader's own Submit/Audit is refused: the bill is saved, not audited.
+    const stuck = { exceptionAfterSaveRate: 1, exceptionAfterSaveMode: 'draft', submitAuditFailureRate: 1 };
+    await stack.kingdeeAdmin('PATCH', '/knobs', stuck);
+    await stack.wdtAdmin('POST', '/orders', {
+      orders: [
+        {
+          order_no: 'AT-AUDIT',
+          status: 110,
+          consign_time: formatShanghai(Date.now() - 60_000),
+          warehouse_no: 'SH01',
+          provider_no: 'GYS001',
+          details_list: line('FH-L', '1.0000'),
+        },
+      ],
+    });
+    await eventually(
+      'AT-AUDIT saved, not audited',
+      async () => (await order('AT-AUDIT'))?.bill_state === 'saved',
+      90_000,
+    );
+    expect((await order('AT-AUDIT'))!.status).toBe('saved_not_audited');
+    await stack.kingdeeAdmin('PATCH', '/knobs', { exceptionAfterSaveRate: 0, submitAuditFailureRate: 0 });
+    const res = await api('POST', '/api/audit/orders/AT-AUDIT/retry-audit', {
+      schemeId: SCHEME,
+      reason: 'approval workflow fixed',
+    });
+    expect(res.status).toBe(200);
+    await eventually(
+      'AT-AUDIT audited',
+      async () => (await order('AT-AUDIT'))?.bill_state === 'audited',
+      60_000,
+    );
+    expect(await order('AT-AUDIT')).toMatchObject({ status: 'loaded' });
+    const bills = (await billsOf('AT-AUDIT')) as Array<{ FDocumentStatus: string }>;
+    expect(bills.map((b) => b.FDocumentStatus)).toEqual(['C']);
   });
 });

@@ -451,6 +451,46 @@ describe('extractor: WDT sandbox over HTTP → real Kafka raw topic, cursor in r
     expect(events[0].fingerprint).toBe(events[1].fingerprint);
   });
 
+  it('re-reads orders last seen minutes apart in one window (bulk re-push), and far-apart ones in their own', async () => {
+    const order = (no: string, at: string) => ({
+      order_no: no,
+      status: 110,
+      consign_time: at,
+      warehouse_no: 'SH01',
+      provider_no: 'GYS005',
+    });
+    await admin(sandbox, 'POST', '/orders', {
+      orders: [
+        order('BULK-1', '2026-11-21 07:00:00'),
+        order('BULK-2', '2026-11-21 07:03:00'),
+        order('BULK-3', '2026-11-21 07:08:00'),
+        order('BULK-4', '2026-11-21 09:30:00'),
+      ],
+    });
+    const scheme = schemeWith('bulk', { cursor: { initial: '2026-11-21 06:00:00' } });
+    clock.set(parseShanghai('2026-11-21 12:00:00')!);
+    expect((await service(scheme).poll())!.emitted).toBe(4);
+    await t.ds.query(
+      `INSERT INTO resync_requests (id, scheme_id, order_no, requested_by, trigger)
+       SELECT gen_random_uuid(), 'bulk', o, 'ops-alice', 'repush' FROM unnest($1::text[]) AS o`,
+      [['BULK-1', 'BULK-2', 'BULK-3', 'BULK-4']],
+    );
+    await admin(sandbox, 'POST', '/stats/reset');
+    expect(await service(scheme).processResyncRequests()).toBe(4);
+    const rows = await t.ds.query(
+      `SELECT order_no, state, result FROM resync_requests WHERE scheme_id = 'bulk'`,
+    );
+    expect(rows.map((r: { state: string }) => r.state)).toEqual(['done', 'done', 'done', 'done']);
+    const windows = new Set(rows.map((r: { result: string }) => r.result.replace(/^re-emitted \S+ /, '')));
+    expect(windows.size).toBe(2); // 07:00–07:08 together, 09:30 alone
+    const stats = await admin(sandbox, 'GET', '/stats');
+    expect(stats.calls.native).toBe(2);
+    const events = (await readAll(t, t.topics.rawStockout, 8))
+      .map((m) => decodeEvent(RawStockoutEventSchema, m.value, 'raw'))
+      .filter((e) => e.orderNo.startsWith('BULK-') && e.trigger === 'repush');
+    expect(events.map((e) => e.orderNo).sort()).toEqual(['BULK-1', 'BULK-2', 'BULK-3', 'BULK-4']);
+  });
+
   it('lets only one replica lead a scheme; another takes over when the leader goes', async () => {
     const a = new LeaderLease(t.ds, `extractor:${t.suffix}`);
     const b = new LeaderLease(t.ds, `extractor:${t.suffix}`);

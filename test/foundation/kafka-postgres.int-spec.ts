@@ -262,7 +262,7 @@ describe('foundation: real Kafka broker and real Postgres', () => {
     );
     try {
       const results = await Promise.all(sources.map((ds) => migrate(ds, schema)));
-      expect(results.map((r) => r.length).sort()).toEqual([0, 0, 5]);
+      expect(results.map((r) => r.length).sort()).toEqual([0, 0, 6]);
       const tables = await sources[0].query(
         `SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = $1`,
         [schema],

@@ -104,8 +104,9 @@ async function main(): Promise<void> {
     };
     const by = `cli:${userInfo().username}`;
     const plan = await service.repush({ ...request, dryRun: true }, by);
+    const rereads = plan.results.filter((r) => r.outcome === 'planned' && r.orderNo).length;
     console.log(
-      `re-push: ${plan.results.length} item(s); ${plan.wdtCalls} order(s) read again from WDT (at least ${plan.wdtCalls} WDT call(s), background priority)`,
+      `re-push: ${plan.results.length} item(s); ${rereads} order(s) read again from WDT in windows taking at least ${plan.wdtCalls} WDT call(s), at background priority`,
     );
     if (opts.dryRun) {
       for (const item of plan.results) console.log(`  ${JSON.stringify(item)}`);

@@ -1,3 +1,4 @@
 export * from './clock';
 export * from './logger';
 export * from './shanghai-time';
+export * from './time-clusters';

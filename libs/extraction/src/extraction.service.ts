@@ -1,4 +1,12 @@
-import { AppLogger, Clock, formatShanghai, parseShanghai, silentLogger } from '@libs/common';
+import {
+  AppLogger,
+  Clock,
+  clusterByTime,
+  formatShanghai,
+  parseShanghai,
+  REREAD_CLUSTER_SPAN_MS,
+  silentLogger,
+} from '@libs/common';
 import { RawStockoutEvent } from '@libs/contracts';
 import { deterministicUuid } from '@libs/kafka';
 import {
@@ -24,6 +32,8 @@ export interface WindowStats {
   window: PlannedWindow;
   fetched: number;
   emitted: number;
+  /** Order numbers emitted. */
+  emittedKeys?: string[];
   unchanged: number;
   parked: number;
   httpCalls: number;
@@ -34,6 +44,8 @@ export interface RunStats {
   windows: WindowStats[];
   fetched: number;
   emitted: number;
+  /** Order numbers emitted. */
+  emittedKeys?: string[];
   unchanged: number;
   parked: number;
   httpCalls: number;
@@ -146,8 +158,8 @@ export class ExtractionService {
     options: {
       force?: boolean;
       trigger?: Trigger;
-      /** Emit only this order (resync). */
-      only?: string;
+      /** Emit only these orders (resync, re-push). */
+      only?: string | ReadonlySet<string>;
       onWindow?: (s: WindowStats, done: number, total: number) => void;
     } = {},
   ): Promise<RunStats> {
@@ -176,19 +188,69 @@ export class ExtractionService {
    * each order from WDT with a narrow window around the time it was last seen and re-emits it even
    * if unchanged, so transformer and loader run again (the loader's idempotency keeps one bill).
    */
-  async processResyncRequests(limit = 20): Promise<number> {
+  async processResyncRequests(limit = 100): Promise<number> {
     // A paused scheme's requests wait with it.
     if ((await this.store.getCursor(this.scheme.id))?.paused) return 0;
     const requests = await this.store.takeResyncRequests(this.scheme.id, limit);
+    const anchored: Array<{ id: string; orderNo: string; trigger: 'resync' | 'repush'; anchorMs: number }> =
+      [];
     for (const request of requests) {
-      try {
-        const outcome = await this.resync(request.orderNo, request.trigger ?? 'resync');
-        await this.store.completeResync(request.id, outcome.found ? 'done' : 'not_found', outcome.message);
-      } catch (err) {
-        await this.store.completeResync(request.id, 'failed', (err as Error).message);
+      const anchorMs = await this.anchorOf(request.orderNo);
+      if (anchorMs === undefined)
+        await this.store.completeResync(
+          request.id,
+          'not_found',
+          `order ${request.orderNo} was never extracted by scheme ${this.scheme.id}; run a backfill over its time range`,
+        );
+      else anchored.push({ ...request, trigger: request.trigger ?? 'resync', anchorMs });
+    }
+    // Orders known at nearby times are read again in one window (one page for many orders).
+    for (const trigger of ['resync', 'repush'] as const) {
+      const mine = anchored.filter((r) => r.trigger === trigger);
+      for (const group of clusterByTime(mine, (r) => r.anchorMs, REREAD_CLUSTER_SPAN_MS)) {
+        try {
+          const found = await this.reread(
+            new Set(group.map((r) => r.orderNo)),
+            group[0].anchorMs,
+            group.at(-1)!.anchorMs,
+            trigger,
+          );
+          for (const r of group)
+            await this.store.completeResync(
+              r.id,
+              found.keys.has(r.orderNo) ? 'done' : 'not_found',
+              found.keys.has(r.orderNo)
+                ? `re-emitted ${r.orderNo} from window ${found.window}`
+                : `order ${r.orderNo} is no longer returned by WDT in ${found.window}`,
+            );
+        } catch (err) {
+          for (const r of group) await this.store.completeResync(r.id, 'failed', (err as Error).message);
+        }
       }
     }
     return requests.length;
+  }
+
+  /** When the order was last seen on the scheme's axis (its resync window is around it). */
+  private async anchorOf(orderNo: string): Promise<number | undefined> {
+    const known = await this.store.knownOrder(this.scheme.id, orderNo);
+    const anchor = axisFor(this.scheme) === 'consign_time' ? known?.consignTime : known?.modified;
+    return anchor ? parseShanghai(anchor) : undefined;
+  }
+
+  /** Reads [first − 1 min, last + 1 min] (on the modified axis: up to now) and re-emits `orderNos`. */
+  private async reread(
+    orderNos: ReadonlySet<string>,
+    firstMs: number,
+    lastMs: number,
+    trigger: 'resync' | 'repush',
+  ): Promise<{ keys: Set<string>; window: string }> {
+    // The order may have moved on the modified axis since: look from its last known time to now.
+    const end = axisFor(this.scheme) === 'modified' ? this.clock.now() : lastMs + 60_000;
+    const from = formatShanghai(firstMs - 60_000);
+    const to = formatShanghai(end);
+    const stats = await this.backfill(from, to, { force: true, trigger, only: orderNos });
+    return { keys: new Set(stats.emittedKeys), window: `${from} – ${to}` };
   }
 
   async resync(
@@ -255,11 +317,19 @@ export class ExtractionService {
       advanceCursor: boolean;
       background?: boolean;
       force?: boolean;
-      only?: string;
+      only?: string | ReadonlySet<string>;
       onWindow?: (s: WindowStats, done: number, total: number) => void;
     },
   ): Promise<RunStats> {
-    const total: RunStats = { windows: [], fetched: 0, emitted: 0, unchanged: 0, parked: 0, httpCalls: 0 };
+    const total: RunStats = {
+      windows: [],
+      fetched: 0,
+      emitted: 0,
+      unchanged: 0,
+      parked: 0,
+      httpCalls: 0,
+      emittedKeys: [],
+    };
     const queue = [...windows];
     let done = 0;
     while (queue.length > 0) {
@@ -274,6 +344,7 @@ export class ExtractionService {
       total.windows.push(stats);
       total.fetched += stats.fetched;
       total.emitted += stats.emitted;
+      total.emittedKeys?.push(...(stats.emittedKeys ?? []));
       total.unchanged += stats.unchanged;
       total.parked += stats.parked;
       done += 1;
@@ -332,7 +403,12 @@ export class ExtractionService {
   private async readWindow(
     window: PlannedWindow,
     trigger: Trigger,
-    options: { advanceCursor: boolean; background?: boolean; force?: boolean; only?: string },
+    options: {
+      advanceCursor: boolean;
+      background?: boolean;
+      force?: boolean;
+      only?: string | ReadonlySet<string>;
+    },
   ): Promise<WindowStats & { split?: PlannedWindow[] }> {
     const axis = axisFor(this.scheme);
     let read = await this.readOnce(window, options);
@@ -340,9 +416,12 @@ export class ExtractionService {
     let pages = read.pages;
     const empty = { window, fetched: 0, emitted: 0, unchanged: 0, parked: 0 };
     if (read.split) return { ...empty, httpCalls, pages, split: read.split };
-    const relevant = (r: InspectedRecord) =>
-      options.only === undefined ||
-      (r.ok ? r.orderNo : (r.record as { order_no?: unknown } | null)?.order_no) === options.only;
+    const only = typeof options.only === 'string' ? new Set([options.only]) : options.only;
+    const relevant = (r: InspectedRecord) => {
+      if (only === undefined) return true;
+      const orderNo = r.ok ? r.orderNo : (r.record as { order_no?: unknown } | null)?.order_no;
+      return typeof orderNo === 'string' && only.has(orderNo);
+    };
     let inspected = read.items.map((item) => this.inspector.inspect(item, window)).filter(relevant);
 
     // Corruption in transit is usually transient: read the window again before parking anything.
@@ -434,6 +513,7 @@ export class ExtractionService {
       window,
       fetched: read.items.length,
       emitted: events.length,
+      emittedKeys: events.map((e) => e.orderNo),
       unchanged: valid.length - changed.length,
       parked: malformed.length,
       httpCalls,

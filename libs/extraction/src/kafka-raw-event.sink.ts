@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { RawStockoutEvent, RawStockoutEventSchema, TopicNames } from '@libs/contracts';
 import { DeadLetterPublisher, EncodedEvent, EventProducer, MessageTooLargeError } from '@libs/kafka';
 import { MalformedRecord, RawEventSink, RecordLocation } from './extraction.ports';
@@ -53,12 +54,7 @@ export class KafkaRawEventSink implements RawEventSink {
           const where = `window ${e.sourceWindow.start} – ${e.sourceWindow.end}${at ? `, page ${at.pageNo}, position ${at.position}` : ''}`;
           error.message = `raw event of order ${e.orderNo} is ${error.sizeBytes} bytes, over the ${error.limitBytes}-byte limit (${this.sizeLimit.source}) (${where})`;
           return {
-            message: this.origin(
-              e.sourceWindow.start,
-              e.sourceWindow.end,
-              e.orderNo,
-              Buffer.from(JSON.stringify(e)),
-            ),
+            message: this.origin(e.orderNo, Buffer.from(JSON.stringify(e)), JSON.stringify(e.record)),
             stage: 'extractor' as const,
             error,
             attempts: 1,
@@ -73,14 +69,10 @@ export class KafkaRawEventSink implements RawEventSink {
   async parkMalformed(items: MalformedRecord[]): Promise<void> {
     await this.deadLetters.park(
       items.map((item) => ({
-        // The origin names window and identifier (not the position): the same record parked again from
-        // the same window is one dead letter; the message names page and position.
-        message: this.origin(
-          item.window.start,
-          item.window.end,
-          item.sourceKey,
-          Buffer.from(JSON.stringify(item.record) ?? 'null'),
-        ),
+        // The origin names the identifier and the content (not the window or position): the same bad
+        // record read again by the next poll's lookback is the same dead letter, not one per poll; the
+        // message names window, page and position.
+        message: this.origin(item.sourceKey, Buffer.from(JSON.stringify(item.record) ?? 'null')),
         stage: 'extractor' as const,
         error: item.error,
         attempts: 1,
@@ -92,11 +84,11 @@ export class KafkaRawEventSink implements RawEventSink {
   }
 
   /** Extractor records come from WDT, not a topic: the origin names the method and window instead. */
-  private origin(start: string, end: string, key: string, value: Buffer) {
+  private origin(key: string, value: Buffer, content: string | Buffer = value) {
     return {
       topic: 'wdt:wdt.stockout.order.query.return',
       partition: 0,
-      offset: `${start}~${end}:${key}`,
+      offset: `${key}:${createHash('sha256').update(content).digest('hex').slice(0, 16)}`,
       key,
       value,
       headers: {},

@@ -1,6 +1,8 @@
 import { AuditEvent, KingdeeDocument } from '@libs/contracts';
 import { deterministicUuid } from '@libs/kafka';
 
+const BILL_FOUND: ReadonlySet<string> = new Set(['loaded', 'saved_not_audited']);
+
 /**
  * The loader's audit event for one document. Its id is derived from the bill, the document version
  * and the outcome, so the same outcome reported twice (a redelivery, a take-over, a re-announcement)
@@ -24,8 +26,9 @@ export function loadAuditEvent(
       doc.contentHash,
       status,
       extra.kingdeeId ?? extra.errorMessage ?? distinct,
-      // Each call to Kingdee is an attempt of its own in the trail, even with the same outcome.
-      ...(extra.attemptId ? [extra.attemptId] : []),
+      // Each failed call to Kingdee is an attempt of its own in the trail, even with the same outcome;
+      // a bill's existence is one fact, however often (and by whom) it is reported.
+      ...(extra.attemptId && !BILL_FOUND.has(status) ? [extra.attemptId] : []),
       ...(emission ? [emission] : []),
     ),
     schemeId: doc.schemeId,

@@ -114,6 +114,7 @@ export class OrderActionsService {
         },
       ),
     ]);
+    await this.dropWaiting(schemeId, orderNo);
     await this.actions.record({
       tokenName: by,
       action: 'link.bill',
@@ -171,6 +172,19 @@ export class OrderActionsService {
     return { schemeId, orderNo, claim: 'free', resyncRequestId: resync.id };
   }
 
+  /** Documents of the order parked to wait (paused scheme, base data): nobody is to load them now. */
+  private async dropWaiting(schemeId: string, orderNo: string): Promise<number> {
+    await this.ds.query(`DELETE FROM base_data_waits WHERE scheme_id = $1 AND source_key = $2`, [
+      schemeId,
+      orderNo,
+    ]);
+    const rows: unknown[] = await this.ds.query(
+      `DELETE FROM parked_messages WHERE scheme_id = $1 AND message_key = $2 RETURNING 1`,
+      [schemeId, orderNo],
+    );
+    return rows.length;
+  }
+
   /** Submit/Audit of a saved bill are tried again at once. */
   async retryAudit(
     schemeId: string,
@@ -223,6 +237,7 @@ export class OrderActionsService {
       actor: by,
     };
     await this.repo.recordAuditEvents([event]);
+    const dropped = await this.dropWaiting(schemeId, orderNo);
     const closed: unknown[] = await this.ds.query(
       `UPDATE dead_letters SET state = 'closed', closed_at = now(), closed_by = $3, closed_reason = $4
         WHERE scheme_id = $1 AND source_key = $2 AND state = 'parked' RETURNING event_id`,
@@ -233,7 +248,7 @@ export class OrderActionsService {
       action: 'close.order',
       target: `${schemeId}/${orderNo}`,
       params: { reason },
-      outcome: `closed (was ${rows[0].status}; ${closed.length} dead letter(s) closed)`,
+      outcome: `closed (was ${rows[0].status}; ${closed.length} dead letter(s) closed, ${dropped} waiting document(s) dropped)`,
     });
     return { schemeId, orderNo, status: 'closed', closedDeadLetters: closed.length };
   }

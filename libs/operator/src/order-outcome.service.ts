@@ -1,5 +1,4 @@
 import { DataSource } from 'typeorm';
-import { TRANSITIONAL_AUDIT_STATUSES } from '@libs/contracts';
 
 export interface OrderOutcome {
   schemeId: string;
@@ -18,7 +17,8 @@ export interface AwaitedOrder {
   resyncRequestId?: string;
 }
 
-const NOT_FINAL = [...TRANSITIONAL_AUDIT_STATUSES, 'waiting_base_data'];
+/** Reports of an order still in flight: waited past. A parked or base-data wait is an outcome to tell. */
+const NOT_FINAL = ['settling', 'saved_not_audited'];
 
 /**
  * Reads what became of an order after an operator asked for it again (resync, re-push): the first

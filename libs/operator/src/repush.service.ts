@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { clusterByTime, parseShanghai, REREAD_CLUSTER_SPAN_MS } from '@libs/common';
 import { CONTENT_TYPE_JSON, HEADER } from '@libs/contracts';
 import { EventProducer } from '@libs/kafka';
 import { DATA_SOURCE, PRODUCER } from '@libs/runtime';
@@ -101,9 +102,9 @@ export class RepushService {
       }
       for (const row of rows) results.push(await this.repushOrder(row, by, body, handled));
     }
-    const wdtCalls = results.filter((r) =>
-      ['planned', 'resync_requested', 'resync_pending'].includes(r.outcome),
-    ).length;
+    const wdtCalls = await this.estimateWdtCalls(
+      results.filter((r) => ['planned', 'resync_requested', 'resync_pending'].includes(r.outcome)),
+    );
     if (body.dryRun) return { results, summary: summarise(results), truncated, wdtCalls };
     await this.actions.record(
       results.map((r) => ({
@@ -287,6 +288,28 @@ export class RepushService {
     const r = await this.resync.request(row.schemeId, orderNo, by, tx, 'repush');
     await this.markRepushed(tx, row.id, by);
     return { ...base, outcome: r.created ? 'resync_requested' : 'resync_pending', resyncRequestId: r.id };
+  }
+
+  /**
+   * WDT calls the re-reads take at least: the extractor reads orders last seen within
+   * REREAD_CLUSTER_SPAN_MS of each other in one window (a page each, more if the window is busy).
+   */
+  private async estimateWdtCalls(items: RepushItem[]): Promise<number> {
+    const bySchemes = new Map<string, string[]>();
+    for (const r of items)
+      if (r.schemeId && r.orderNo)
+        bySchemes.set(r.schemeId, [...(bySchemes.get(r.schemeId) ?? []), r.orderNo]);
+    let calls = 0;
+    for (const [schemeId, orderNos] of bySchemes) {
+      const rows: Array<{ at: string | null }> = await this.ds.query(
+        `SELECT COALESCE(consign_time, modified) AS at FROM stockout_fingerprints
+          WHERE scheme_id = $1 AND order_no = ANY($2::text[])`,
+        [schemeId, orderNos],
+      );
+      const times = rows.map((r) => (r.at ? parseShanghai(r.at) : undefined)).filter((t) => t !== undefined);
+      calls += clusterByTime(times, (t) => t, REREAD_CLUSTER_SPAN_MS).length;
+    }
+    return calls;
   }
 
   /** The bill number of an order whose newest version is loaded, if it is. */
