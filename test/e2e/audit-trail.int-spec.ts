@@ -348,5 +348,16 @@ describe('audit trail operators can act on', () => {
     expect(await order('AT-AUDIT')).toMatchObject({ status: 'loaded' });
     const bills = (await billsOf('AT-AUDIT')) as Array<{ FDocumentStatus: string }>;
     expect(bills.map((b) => b.FDocumentStatus)).toEqual(['C']);
+    // The refused and the retried Submit/Audit calls are in the history with their bodies.
+    const view = await api('GET', '/api/audit/orders/AT-AUDIT');
+    const calls = (view.body.history.items as Array<Record<string, Json>>)
+      .filter((h) => h.attempt && h.attempt.operation !== 'BatchSave')
+      .map((h) => [h.status, h.attempt.operation, h.attempt.outcome]);
+    expect(calls).toContainEqual([
+      'saved_not_audited',
+      expect.stringMatching(/Submit|Audit/),
+      expect.stringMatching(/refused|not_done/),
+    ]);
+    expect(calls).toContainEqual(['loaded', 'Audit', 'done']);
   });
 });

@@ -553,6 +553,21 @@ describe('operator API over HTTP (real Postgres, real Kafka)', () => {
       expect(all.truncated).toBe(false);
     });
 
+    it('closes a dead letter with a reason, recorded with the token name', async () => {
+      const res = await post(
+        `/api/dead-letters/${dlStored}/close`,
+        { reason: 'order cancelled in WDT' },
+        200,
+      );
+      expect(res).toEqual({ id: dlStored, state: 'closed' });
+      expect(DeadLetterView.parse(await json(`/api/dead-letters/${dlStored}`)).state).toBe('closed');
+      const actions = pageOf(ActionView).parse(await json('/api/actions?action=close.dead_letter'));
+      expect(actions.items.map((a) => [a.tokenName, a.target, a.outcome])).toEqual([
+        ['alice', dlStored, 'closed (was repushed)'],
+      ]);
+      await post(`/api/dead-letters/${dlStored}/close`, { reason: 'no' }, 400);
+    });
+
     it('creates resync requests with POST /api/resync and lists them', async () => {
       const created = ResyncCreatedView.parse(
         await post('/api/resync', { schemeId: SCHEME, orderNos: ['CT-OK-03', 'CT-FAIL-1'] }, 202),

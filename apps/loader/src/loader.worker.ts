@@ -8,7 +8,13 @@ import { LoaderConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
 import { BatchConsumer, DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import { isKingdeeError, KingdeeSessionPool } from '@libs/kingdee-client';
-import { CircuitStateName, createLoaderEngine, KingdeeConnection, LoaderEngine } from '@libs/loading';
+import {
+  CircuitStateName,
+  createLoaderEngine,
+  isLoaderTransient,
+  KingdeeConnection,
+  LoaderEngine,
+} from '@libs/loading';
 import { setKingdeeCircuitOpen } from '@libs/metrics';
 import {
   CONFIG,
@@ -79,6 +85,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
       logger: this.logger,
       maxAttempts: this.config.CONSUMER_MAX_ATTEMPTS,
       lagIntervalMs: this.config.CONSUMER_LAG_INTERVAL_MS,
+      isTransient: isLoaderTransient,
       deadLetter: async (message, error, attempts) => {
         await this.deadLetters.park([
           { message, stage: 'loader', error, attempts, sourceKey: message.key ?? undefined },

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { queryRows } from '@libs/database';
 
 /** Tables purged by age, with the column that dates a row. */
 const PURGED: Array<{ table: string; column: string }> = [
@@ -27,7 +28,8 @@ export class AuditRetention {
     let total = 0;
     for (const { table, column } of PURGED) {
       for (;;) {
-        const rows: unknown[] = await this.ds.query(
+        const rows = await queryRows<unknown>(
+          this.ds,
           `DELETE FROM ${table} WHERE ctid IN (
              SELECT ctid FROM ${table} WHERE ${column} < now() - make_interval(days => $1) LIMIT $2)
            RETURNING 1`,

@@ -67,6 +67,11 @@ export interface BatchConsumerOptions {
   /** Pause before attempt n+1 is `retryBackoffMs · 2^(n-1)`, capped at 5 s (default 200 ms). */
   retryBackoffMs?: number;
   /**
+   * Failures of the service's own outside world (e.g. the ERP down) that say nothing about the
+   * message: never dead-lettered, the batch is redelivered, like Kafka or Postgres failures.
+   */
+  isTransient?: (error: unknown) => boolean;
+  /**
    * How often the lag of the group (high watermarks − committed offsets, read from the broker) is
    * exported (the services pass CONSUMER_LAG_INTERVAL_MS, default 15 s; unset or 0 = only after each chunk). Independent of
    * progress: it keeps rising while a handler is stuck.
@@ -264,8 +269,7 @@ export class BatchConsumer {
           await handler(messages, ctx);
           return { attempts };
         } catch (error) {
-          if (ctx.signal.aborted || isInfrastructureFailure(error) || attempts >= max)
-            return { error, attempts };
+          if (ctx.signal.aborted || this.notTheMessage(error) || attempts >= max) return { error, attempts };
           this.logger.warn(
             { groupId: this.options.groupId, attempts, maxAttempts: max, err: (error as Error).message },
             'handler failed; trying again',
@@ -280,16 +284,21 @@ export class BatchConsumer {
     const whole = await attempt(chunk);
     if (whole.error === undefined) return;
     const deadLetter = this.options.deadLetter;
-    if (!deadLetter || ctx.signal.aborted || isInfrastructureFailure(whole.error)) throw whole.error;
+    if (!deadLetter || ctx.signal.aborted || this.notTheMessage(whole.error)) throw whole.error;
     // Find the message(s) at fault: the others go on, in order.
     for (const message of chunk.length === 1 ? [] : chunk) {
       if (!ctx.isRunning()) throw whole.error;
       const single = await attempt([message]);
       if (single.error === undefined) continue;
-      if (ctx.signal.aborted || isInfrastructureFailure(single.error)) throw single.error;
+      if (ctx.signal.aborted || this.notTheMessage(single.error)) throw single.error;
       await this.park(deadLetter, message, single.error, single.attempts);
     }
     if (chunk.length === 1) await this.park(deadLetter, chunk[0], whole.error, whole.attempts);
+  }
+
+  /** A failure of the infrastructure or of the service's outside world: the message is not at fault. */
+  private notTheMessage(error: unknown): boolean {
+    return isInfrastructureFailure(error) || (this.options.isTransient?.(error) ?? false);
   }
 
   private async park(

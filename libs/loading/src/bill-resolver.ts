@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { AppLogger, silentLogger } from '@libs/common';
 import { AuditEvent, KingdeeDocument } from '@libs/contracts';
 import { isKingdeeError, KingdeeFieldError, KingdeeOperationResult } from '@libs/kingdee-client';
 import { countErrorClass, countRecords, orderLogger, RecordOutcome } from '@libs/metrics';
 import { SchemeHolds } from '@libs/parking';
 import { Scheme } from '@libs/scheme';
-import { AuditPublisher } from '@libs/audit';
+import { AttemptLog, AuditPublisher } from '@libs/audit';
+import { errorReply, replySlice } from './attempt-bodies.util';
 import { BaseDataTriage, BaseDataVerdict, Refusal } from './base-data/base-data-triage';
 import { BillLookup, contentDifferences, contentOfModel, FoundBill } from './bill-lookup.service';
 import { WriteOutcome } from './bill-writer';
@@ -59,6 +61,8 @@ export class BillResolver {
   readonly lookup = new BillLookup(READ_RETRY);
   /** Turns refusals only about base data into waits (libs/loading/src/base-data). */
   baseData?: BaseDataTriage;
+  /** Where Submit/Audit calls are kept with their bodies (set by the processor). */
+  attemptLog?: AttemptLog;
   private readonly logger: AppLogger;
 
   constructor(
@@ -266,6 +270,10 @@ export class BillResolver {
         .filter((id) => !problems.has(id) && (step === 'submit' ? status.get(id) !== 'B' : true))
         .filter((id) => status.get(id) !== 'C');
       if (ids.length === 0) continue;
+      const attemptId = randomUUID();
+      const operation = step === 'submit' ? 'Submit' : 'Audit';
+      const called = open.filter((o) => ids.includes(o.bill.id));
+      for (const { p } of called) p.attemptId = attemptId;
       try {
         const res = await connection.circuit.withRetries(
           READ_RETRY,
@@ -277,8 +285,26 @@ export class BillResolver {
           if (refused.has(id)) problems.set(id, `${step} refused by Kingdee: ${refused.get(id)}`);
           else status.set(id, step === 'submit' ? 'B' : 'C');
         }
+        await this.keepAttempt(
+          attemptId,
+          scheme,
+          operation,
+          called,
+          ids,
+          (id) => (refused.has(id) ? 'refused' : 'done'),
+          replySlice(res),
+        );
       } catch (error) {
         for (const id of ids) problems.set(id, `${step} did not complete: ${message(error)}`);
+        await this.keepAttempt(
+          attemptId,
+          scheme,
+          operation,
+          called,
+          ids,
+          () => 'not_done',
+          errorReply(error),
+        );
       }
     }
     for (const { p, bill } of open) {
@@ -296,6 +322,38 @@ export class BillResolver {
       );
     }
     return out;
+  }
+
+  /** Keeps a Submit/Audit call in the attempt log, per bill it named (losing it never fails a load). */
+  private async keepAttempt(
+    attemptId: string,
+    scheme: Scheme,
+    operation: string,
+    called: Array<{ p: Pending; bill: FoundBill }>,
+    ids: string[],
+    outcomeOf: (id: string) => string,
+    reply: unknown,
+  ): Promise<void> {
+    if (!this.attemptLog) return;
+    try {
+      await this.attemptLog.record(
+        called.map(({ p, bill }) => ({
+          attemptId,
+          schemeId: scheme.id,
+          sourceKey: p.doc.sourceKey,
+          billKey: p.doc.billKey,
+          operation,
+          outcome: outcomeOf(bill.id),
+          request: { formid: scheme.target.formId, data: { Ids: ids.join(',') } },
+          reply,
+        })),
+      );
+    } catch (err) {
+      this.logger.warn(
+        { err: (err as Error).message, attemptId },
+        `could not keep the bodies of a ${operation}`,
+      );
+    }
   }
 
   /** Applies decisions: claims first (owner + epoch), then audit events for the ones that changed. */

@@ -30,6 +30,18 @@ export function isNotApplied(error: unknown): boolean {
 
 export { isBrokenCircuitError };
 
+/**
+ * Failures of the loader's outside world (Kingdee, its circuit, our own stop or a lost lease) that
+ * say nothing about the document: the batch is redelivered, never dead-lettered.
+ */
+export function isLoaderTransient(error: unknown): boolean {
+  if (isKingdeeError(error) || isBrokenCircuitError(error)) return true;
+  return (
+    error instanceof Error &&
+    ['LoaderStoppedError', 'LeaseLostError', 'AbortError', 'TaskCancelledError'].includes(error.name)
+  );
+}
+
 export interface RetrySettings {
   /** Retries after the first attempt. */
   count: number;

@@ -1,7 +1,7 @@
 import { AuditEvent, KingdeeDocument } from '@libs/contracts';
 import { deterministicUuid } from '@libs/kafka';
 
-const BILL_FOUND: ReadonlySet<string> = new Set(['loaded', 'saved_not_audited']);
+const BILL_FOUND: ReadonlySet<string> = new Set(['loaded']);
 
 /**
  * The loader's audit event for one document. Its id is derived from the bill, the document version

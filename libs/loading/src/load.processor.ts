@@ -108,6 +108,7 @@ export class LoadProcessor {
       this.logger,
     );
     this.resolver.baseData = deps.baseData;
+    this.resolver.attemptLog = deps.attempts;
     this.writer = new BillWriter(
       deps.claims,
       deps.leases,
@@ -399,6 +400,23 @@ export class LoadProcessor {
         'waits for an earlier version of this order, or for the outcome of an earlier write of it',
         false,
       );
+      // Said once, when it first waits (not at each retry from parking): the order is never absent
+      // from the trail, e.g. while the write of a loader that died is being settled.
+      const fresh = behind.filter((w) => !w.parked);
+      if (fresh.length > 0)
+        await this.deps.audit.publish(
+          fresh.map((w) =>
+            loadAuditEvent(
+              w.doc,
+              'parked',
+              {
+                reason:
+                  'waits for the outcome of an earlier write of this order, or for an earlier version of it',
+              },
+              'behind',
+            ),
+          ),
+        );
       parkedHere.push(...behind);
     }
     await this.writeClaimed(connection, scheme, [...pending.keys()], ctx, async (left, hold) => {

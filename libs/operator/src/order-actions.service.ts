@@ -7,6 +7,7 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { queryRows } from '@libs/database';
 import { AuditRepository } from '@libs/audit';
 import { AuditEvent } from '@libs/contracts';
 import { ClaimOverrides } from '@libs/loading';
@@ -178,7 +179,8 @@ export class OrderActionsService {
       schemeId,
       orderNo,
     ]);
-    const rows: unknown[] = await this.ds.query(
+    const rows = await queryRows<unknown>(
+      this.ds,
       `DELETE FROM parked_messages WHERE scheme_id = $1 AND message_key = $2 RETURNING 1`,
       [schemeId, orderNo],
     );
@@ -238,7 +240,8 @@ export class OrderActionsService {
     };
     await this.repo.recordAuditEvents([event]);
     const dropped = await this.dropWaiting(schemeId, orderNo);
-    const closed: unknown[] = await this.ds.query(
+    const closed = await queryRows<unknown>(
+      this.ds,
       `UPDATE dead_letters SET state = 'closed', closed_at = now(), closed_by = $3, closed_reason = $4
         WHERE scheme_id = $1 AND source_key = $2 AND state = 'parked' RETURNING event_id`,
       [schemeId, orderNo, by, reason],
@@ -254,7 +257,8 @@ export class OrderActionsService {
   }
 
   async closeDeadLetter(id: string, reason: string, by: string): Promise<{ id: string; state: 'closed' }> {
-    const rows: Array<{ state: string }> = await this.ds.query(
+    const rows = await queryRows<{ state: string }>(
+      this.ds,
       `UPDATE dead_letters d SET state = 'closed', closed_at = now(), closed_by = $2, closed_reason = $3
          FROM dead_letters old WHERE d.event_id = $1 AND old.event_id = d.event_id RETURNING old.state`,
       [id, by, reason],
