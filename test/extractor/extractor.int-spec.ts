@@ -307,7 +307,7 @@ describe('extractor: WDT sandbox over HTTP → real Kafka raw topic, cursor in r
     expect(stats!.httpCalls).toBeGreaterThan(5);
   });
 
-  it('fails once, loudly and without retries, on a wrong secret; the cursor does not move', async () => {
+  it('fails once, loudly and without retries, on a wrong secret (even on its first poll, it shows in lastError); the cursor does not move', async () => {
     const scheme = schemeWith('wrong-secret', { cursor: { initial: '2026-11-20 00:00:00' } });
     const err = await service(scheme, client({ secret: 'definitely-wrong-secret' }))
       .poll()
@@ -315,7 +315,11 @@ describe('extractor: WDT sandbox over HTTP → real Kafka raw topic, cursor in r
     expect((err as { kind?: string }).kind).toBe('auth');
     expect(String(err)).not.toContain('definitely-wrong-secret');
     expect((await admin(sandbox, 'GET', '/stats')).calls).toEqual({ native: 1, qimen: 0 });
-    expect(await store.getCursor('wrong-secret')).toBeUndefined();
+    // The cursor stays where a first poll starts; the scheme's row says why it does not move.
+    expect(await store.getCursor('wrong-secret')).toMatchObject({ cursorValue: '2026-11-20 00:00:00' });
+    const [row] = await t.ds.query(`SELECT last_error FROM sync_cursors WHERE scheme_id = 'wrong-secret'`);
+    expect(row.last_error).toMatch(/WDT auth error/);
+    expect(row.last_error).not.toContain('definitely-wrong-secret');
   });
 
   it('fails the window on malformed pages (after retries) without moving the cursor; a record without order_no is dead-lettered', async () => {
@@ -339,7 +343,8 @@ describe('extractor: WDT sandbox over HTTP → real Kafka raw topic, cursor in r
       .poll()
       .catch((e: Error) => e);
     expect(String(err)).toMatch(/malformed|HTML|JSON|stockout_list|total_count/i);
-    expect(await store.getCursor('malformed')).toBeUndefined();
+    // Not moved: still where a first poll starts (the row exists to say why in lastError).
+    expect(await store.getCursor('malformed')).toMatchObject({ cursorValue: '2026-11-20 00:00:00' });
 
     await admin(sandbox, 'PATCH', '/knobs', { malformedNext: 0 });
     await admin(sandbox, 'POST', '/orders', {

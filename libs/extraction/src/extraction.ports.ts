@@ -54,7 +54,15 @@ export interface ExtractionStore {
     cursor?: { axis: string; value: string },
     sweepValue?: string,
   ): Promise<void>;
-  recordRun(schemeId: string, outcome: { ok: boolean; error?: string }): Promise<void>;
+  /**
+   * The outcome of a poll for operators (`lastError`). `start`: the cursor row to create when the
+   * scheme has none yet (a first poll that fails must still show why).
+   */
+  recordRun(
+    schemeId: string,
+    outcome: { ok: boolean; error?: string },
+    start?: { axis: string; cursorValue: string },
+  ): Promise<void>;
   /** Where and when an order was last seen (from its stored fingerprint), to aim a resync window. */
   knownOrder(
     schemeId: string,

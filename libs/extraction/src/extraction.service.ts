@@ -125,7 +125,11 @@ export class ExtractionService {
     } catch (err) {
       countError('extractor', err);
       await this.store
-        .recordRun(this.scheme.id, { ok: false, error: describeSourceError(err) })
+        .recordRun(
+          this.scheme.id,
+          { ok: false, error: describeSourceError(err) },
+          current === undefined ? { axis, cursorValue: this.initialCursor() } : undefined,
+        )
         .catch(() => undefined);
       throw err;
     }

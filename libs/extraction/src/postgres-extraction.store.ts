@@ -70,7 +70,20 @@ export class PostgresExtractionStore implements ExtractionStore {
     });
   }
 
-  async recordRun(schemeId: string, outcome: { ok: boolean; error?: string }): Promise<void> {
+  async recordRun(
+    schemeId: string,
+    outcome: { ok: boolean; error?: string },
+    start?: { axis: string; cursorValue: string },
+  ): Promise<void> {
+    if (start && !outcome.ok) {
+      await this.ds.query(
+        `INSERT INTO sync_cursors (scheme_id, axis, cursor_value, last_run_at, last_error, updated_at)
+         VALUES ($1, $2, $3, now(), $4, now())
+         ON CONFLICT (scheme_id) DO UPDATE SET last_run_at = now(), last_error = EXCLUDED.last_error`,
+        [schemeId, start.axis, start.cursorValue, (outcome.error ?? '').slice(0, 2000)],
+      );
+      return;
+    }
     await this.ds.query(
       outcome.ok
         ? `UPDATE sync_cursors SET last_run_at = now(), last_success_at = now(), last_error = NULL WHERE scheme_id = $1`

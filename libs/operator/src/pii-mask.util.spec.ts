@@ -82,3 +82,20 @@ describe('PII masking', () => {
     expect(maskPii(once)).toEqual(once);
   });
 });
+
+describe('maskPii with target fields that carry personal data (request bodies)', () => {
+  it('masks the values of the given keys at any depth, keeping ref objects’ shape', () => {
+    const model = {
+      FBillNo: 'SO1',
+      FContact: '张三丰',
+      FReceiverRef: { FNumber: '13812345678' },
+      FPURMRBENTRY: [{ FNote: '广东省深圳市南山区科技园1号', FRMREALQTY: 2 }],
+    };
+    expect(maskPii(model, new Set(['FContact', 'FReceiverRef', 'FNote']))).toEqual({
+      FBillNo: 'SO1',
+      FContact: '***',
+      FReceiverRef: { FNumber: '***' },
+      FPURMRBENTRY: [{ FNote: '***', FRMREALQTY: 2 }],
+    });
+  });
+});
