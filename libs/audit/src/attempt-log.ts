@@ -20,6 +20,8 @@ export interface AttemptRecord {
 /** Where attempts are kept: Postgres only, never a topic (they hold personal data, unmasked). */
 export interface AttemptLog {
   record(rows: AttemptRecord[]): Promise<void>;
+  /** Writes whatever is gathered (buffering logs); a no-op otherwise. */
+  flush?(): Promise<void>;
 }
 
 /** A body as stored: the JSON itself when within the cap, else its head as text with the full size. */
@@ -60,5 +62,47 @@ export class PostgresAttemptLog implements AttemptLog {
         replies.map((b) => b.bytes),
       ],
     );
+  }
+}
+
+/**
+ * Gathers attempts for a moment and writes them in one statement: a loader makes a call per batch
+ * of a few documents, and one insert per call would cost as much as the claims themselves.
+ */
+export class BufferedAttemptLog implements AttemptLog {
+  private rows: AttemptRecord[] = [];
+  private waiting: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly inner: AttemptLog,
+    private readonly lingerMs = 50,
+    private readonly maxRows = 500,
+  ) {}
+
+  record(rows: AttemptRecord[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    this.rows.push(...rows);
+    const done = new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    if (this.rows.length >= this.maxRows) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.lingerMs);
+    return done;
+  }
+
+  /** Writes what is gathered now. */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const rows = this.rows;
+    const waiting = this.waiting;
+    this.rows = [];
+    this.waiting = [];
+    if (rows.length === 0) return;
+    try {
+      await this.inner.record(rows);
+      for (const w of waiting) w.resolve();
+    } catch (err) {
+      for (const w of waiting) w.reject(err);
+    }
   }
 }

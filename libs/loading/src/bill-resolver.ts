@@ -285,7 +285,8 @@ export class BillResolver {
           if (refused.has(id)) problems.set(id, `${step} refused by Kingdee: ${refused.get(id)}`);
           else status.set(id, step === 'submit' ? 'B' : 'C');
         }
-        await this.keepAttempt(
+        // Off the Submit/Audit path: a body kept a moment later is as good.
+        void this.keepAttempt(
           attemptId,
           scheme,
           operation,
@@ -296,15 +297,8 @@ export class BillResolver {
         );
       } catch (error) {
         for (const id of ids) problems.set(id, `${step} did not complete: ${message(error)}`);
-        await this.keepAttempt(
-          attemptId,
-          scheme,
-          operation,
-          called,
-          ids,
-          () => 'not_done',
-          errorReply(error),
-        );
+        // Off the Submit/Audit path: a body kept a moment later is as good.
+        void this.keepAttempt(attemptId, scheme, operation, called, ids, () => 'not_done', errorReply(error));
       }
     }
     for (const { p, bill } of open) {

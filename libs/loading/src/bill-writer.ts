@@ -44,6 +44,8 @@ export interface BillWriterOptions {
 export class BillWriter {
   /** Fences taken ahead: claim key → epoch and the last moment (our clock) its write may be sent. */
   private readonly ahead = new Map<string, { epoch: string; sendBy: number }>();
+  /** Attempt-log writes under way (kept off the write path; see {@link attemptsKept}). */
+  private readonly keeping = new Set<Promise<void>>();
   /** Claims (key + epoch) a request has been sent for. */
   private readonly sentFor = new Map<string, string>();
 
@@ -129,11 +131,13 @@ export class BillWriter {
           } finally {
             bound.done();
             link.dispose();
-            await this.recordAttempt(
-              attemptId,
-              scheme,
-              sending.map(({ c }) => c),
-              replies,
+            this.keep(
+              this.recordAttempt(
+                attemptId,
+                scheme,
+                sending.map(({ c }) => c),
+                replies,
+              ),
             );
           }
         },
@@ -147,6 +151,17 @@ export class BillWriter {
       }
     }
     return outcomes;
+  }
+
+  /** Waits for the bodies of the calls made so far to be kept. */
+  async attemptsKept(): Promise<void> {
+    await this.attempts?.flush?.();
+    while (this.keeping.size > 0) await Promise.all([...this.keeping]);
+  }
+
+  private keep(p: Promise<void>): void {
+    this.keeping.add(p);
+    void p.finally(() => this.keeping.delete(p));
   }
 
   /** Every call is kept with what was sent and what came back, per order; losing a body never fails a load. */

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { AuditPublisher, PostgresAttemptLog } from '@libs/audit';
+import { AuditPublisher, BufferedAttemptLog, PostgresAttemptLog } from '@libs/audit';
 import { AppLogger } from '@libs/common';
 import { LoaderConfig, settleWindowMs } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
@@ -69,6 +69,7 @@ export class LoaderEngine {
   async stop(): Promise<void> {
     await this.baseData.stop();
     await this.settler.stop();
+    await this.processor.attemptsKept().catch(() => undefined);
     const ended = await this.claims.endLeases(this.owner).catch(() => 0);
     if (ended > 0) this.logger.info({ claims: ended }, 'claim leases ended: the next loader settles them');
     this.leases.stop();
@@ -151,7 +152,7 @@ export function createLoaderEngine(deps: LoaderEngineDeps): LoaderEngine {
       config.KAFKA_MAX_MESSAGE_BYTES,
     ),
     settle,
-    attempts: new PostgresAttemptLog(deps.ds),
+    attempts: new BufferedAttemptLog(new PostgresAttemptLog(deps.ds)),
     baseData: triage,
     options: {
       owner,

@@ -147,10 +147,20 @@ export class LoadProcessor {
       countRecords('loader', 'dead_lettered', poison.length);
       for (const p of poison) countError('loader', p.error);
     }
-    await this.process([...latest.values()], ctx);
+    try {
+      await this.process([...latest.values()], ctx);
+    } finally {
+      // Bodies are kept off the write path (overlapping the next calls), and done with the batch.
+      await this.writer.attemptsKept();
+    }
     // Counted once the batch is done: one that throws is redelivered and counted then.
     observeBatchSize('loader', messages.length);
     countRecords('loader', 'in', messages.length);
+  }
+
+  /** Waits for the request/reply bodies of the calls made so far to be kept. */
+  attemptsKept(): Promise<void> {
+    return this.writer.attemptsKept();
   }
 
   /** Parked documents of schemes that run again; returns the ones that reached an end (to remove). */
