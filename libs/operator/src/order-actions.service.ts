@@ -216,28 +216,10 @@ export class OrderActionsService {
     reason: string,
     by: string,
   ): Promise<{ schemeId: string; orderNo: string; status: 'closed'; closedDeadLetters: number }> {
-    const rows: Array<{ status: string }> = await this.ds.query(
-      `SELECT status FROM audit_orders WHERE scheme_id = $1 AND source_key = $2`,
-      [schemeId, orderNo],
-    );
-    if (!rows[0]) throw new NotFoundException(`no audit record of order ${orderNo} in scheme ${schemeId}`);
-    if (NOTHING_TO_CLOSE.includes(rows[0].status))
-      throw new BadRequestException(
-        `order ${orderNo} is ${rows[0].status}: its newest version holds its bill`,
-      );
-    const event: AuditEvent = {
-      eventType: 'sync.audit',
-      schemaVersion: 1,
-      eventId: randomUUID(),
-      schemeId,
-      sourceKey: orderNo,
-      stage: 'operator',
-      status: 'closed',
-      occurredAt: new Date().toISOString(),
-      correlationId: orderNo,
-      reason,
-      actor: by,
-    };
+    const row = await this.orderRow(schemeId, orderNo);
+    if (NOTHING_TO_CLOSE.includes(row.status))
+      throw new BadRequestException(`order ${orderNo} is ${row.status}: its newest version holds its bill`);
+    const event = this.operatorEvent(schemeId, orderNo, 'closed', by, reason);
     await this.repo.recordAuditEvents([event]);
     const dropped = await this.dropWaiting(schemeId, orderNo);
     const closed = await queryRows<unknown>(
@@ -251,7 +233,7 @@ export class OrderActionsService {
       action: 'close.order',
       target: `${schemeId}/${orderNo}`,
       params: { reason },
-      outcome: `closed (was ${rows[0].status}; ${closed.length} dead letter(s) closed, ${dropped} waiting document(s) dropped)`,
+      outcome: `closed (was ${row.status}; ${closed.length} dead letter(s) closed, ${dropped} waiting document(s) dropped)`,
     });
     return { schemeId, orderNo, status: 'closed', closedDeadLetters: closed.length };
   }
