@@ -257,35 +257,6 @@ export class ExtractionService {
     return { keys: new Set(stats.emittedKeys), window: `${from} – ${to}` };
   }
 
-  async resync(
-    orderNo: string,
-    trigger: 'resync' | 'repush' = 'resync',
-  ): Promise<{ found: boolean; message: string }> {
-    const known = await this.store.knownOrder(this.scheme.id, orderNo);
-    const axis = axisFor(this.scheme);
-    const anchor = axis === 'consign_time' ? known?.consignTime : known?.modified;
-    const anchorMs = anchor ? parseShanghai(anchor) : undefined;
-    if (anchorMs === undefined) {
-      return {
-        found: false,
-        message: `order ${orderNo} was never extracted by scheme ${this.scheme.id}; run a backfill over its time range`,
-      };
-    }
-    // The order may have moved on the modified axis since: look from its last known time to now.
-    const end = axis === 'modified' ? this.clock.now() : anchorMs + 60_000;
-    const stats = await this.backfill(formatShanghai(anchorMs - 60_000), formatShanghai(end), {
-      force: true,
-      trigger,
-      only: orderNo,
-    });
-    return stats.emitted > 0
-      ? {
-          found: true,
-          message: `re-emitted ${orderNo} from window ${stats.windows[0]?.window.start} – ${stats.windows.at(-1)?.window.end}`,
-        }
-      : { found: false, message: `order ${orderNo} is no longer returned by WDT around ${anchor}` };
-  }
-
   /** Where the cursor stands, for `extractor_cursor_age_seconds` (kept as is when undefined). */
   private recordCursor(cursorValue: string | undefined): void {
     const cursorMs = cursorValue === undefined ? undefined : parseShanghai(cursorValue);
