@@ -59,6 +59,8 @@ for (const dir of sourceDirs) {
 console.log(`build: ${count} files compiled to dist/`);
 
 // After the wipe above, so dist/console survives; Vite is ESM, hence the dynamic import.
+// Vite warns that a native config loader will not read this .ts config; the bundling loader does.
+process.env.VITE_CONFIG_NATIVE_IGNORE_WARNING ??= 'true';
 import('vite')
   .then(({ build }) => build({ configFile: path.join(root, consoleDir, 'vite.config.ts'), logLevel: 'warn' }))
   .then(() => console.log('build: console bundled to dist/console/'))

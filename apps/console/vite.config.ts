@@ -26,6 +26,12 @@ export default defineConfig({
     emptyOutDir: true,
     chunkSizeWarningLimit: 4000,
     reportCompressedSize: false,
+    rollupOptions: {
+      // antd marks modules "use client" (for React Server Components); meaningless in this bundle.
+      onwarn(warning, warn) {
+        if (warning.code !== 'MODULE_LEVEL_DIRECTIVE') warn(warning);
+      },
+    },
   },
   server: { proxy },
   preview: { proxy },

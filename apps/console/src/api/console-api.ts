@@ -94,9 +94,13 @@ export const schemeApi = {
     (await call<{ items: SchemeRevision[] }>('GET', `${schemePath(id)}/revisions`)).data.items,
   rollback: async (id: string, revision: number, etag: string) =>
     (
-      await call<{ etag: string; revision: number }>('POST', `${schemePath(id)}/revisions/${revision}/rollback`, {
-        headers: { 'If-Match': etag },
-      })
+      await call<{ etag: string; revision: number }>(
+        'POST',
+        `${schemePath(id)}/revisions/${revision}/rollback`,
+        {
+          headers: { 'If-Match': etag },
+        },
+      )
     ).data,
   preview: async (body: { schemeId: string; orderNo?: string; record?: unknown; schemeYaml?: string }) =>
     (await call<Preview>('POST', '/api/previews', { body })).data,

@@ -12,13 +12,7 @@ export interface Session {
 }
 
 export type SchemeRunStatus =
-  | 'running'
-  | 'paused'
-  | 'stopped'
-  | 'standby'
-  | 'circuit_open'
-  | 'error'
-  | 'disabled';
+  'running' | 'paused' | 'stopped' | 'standby' | 'circuit_open' | 'error' | 'disabled';
 
 export interface FailureGroup {
   key: string;

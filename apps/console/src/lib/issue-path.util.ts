@@ -36,7 +36,8 @@ export function issueTarget(path: readonly (string | number)[], form: SchemeForm
     case 'description':
       return { step: 'source', name: [head] };
     case 'source': {
-      if (a === 'method' || a === 'pageSize' || a === 'pageOrder') return { step: 'source', name: ['source', a] };
+      if (a === 'method' || a === 'pageSize' || a === 'pageOrder')
+        return { step: 'source', name: ['source', a] };
       if (a === 'params' && typeof b === 'string') {
         const index = form.source.params.findIndex((p) => p.name === b);
         return { step: 'source', name: index >= 0 ? ['source', 'params', index, 'value'] : null };
@@ -52,7 +53,8 @@ export function issueTarget(path: readonly (string | number)[], form: SchemeForm
       let field: unknown;
       let prop: unknown;
       if (a === 'header') [section, field, prop] = ['header', b, c];
-      else if (a === 'entries' && typeof b === 'number' && c === 'fields') [section, field, prop] = [`entries.${b}`, d, e];
+      else if (a === 'entries' && typeof b === 'number' && c === 'fields')
+        [section, field, prop] = [`entries.${b}`, d, e];
       if (section === null || typeof field !== 'string') return { step: 'mapping', name: null };
       const index = form.mapping.findIndex((r) => r.section === section && r.field === field);
       return { step: 'mapping', name: index >= 0 ? ['mapping', index, mappingColumn(prop)] : null };

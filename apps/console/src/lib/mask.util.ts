@@ -30,7 +30,9 @@ export function maskPii<T>(value: T, reveal = false): T {
       return Object.fromEntries(
         Object.entries(v as Record<string, unknown>).map(([k, inner]) => [
           k,
-          isPiiKey(k) && (typeof inner === 'string' || typeof inner === 'number') ? maskValue(inner) : walk(inner),
+          isPiiKey(k) && (typeof inner === 'string' || typeof inner === 'number')
+            ? maskValue(inner)
+            : walk(inner),
         ]),
       );
     }

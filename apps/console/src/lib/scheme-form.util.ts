@@ -98,9 +98,12 @@ export function schemeToForm(scheme: unknown): SchemeForm {
   const source = obj(s.source);
   const cursor = obj(source.cursor);
   const mapping = obj(s.mapping);
-  const rows: MappingRow[] = Object.entries(obj(mapping.header)).map(([f, spec]) => fieldRow('header', f, obj(spec)));
+  const rows: MappingRow[] = Object.entries(obj(mapping.header)).map(([f, spec]) =>
+    fieldRow('header', f, obj(spec)),
+  );
   (Array.isArray(mapping.entries) ? mapping.entries : []).forEach((entry, i) => {
-    for (const [f, spec] of Object.entries(obj(obj(entry).fields))) rows.push(fieldRow(`entries.${i}`, f, obj(spec)));
+    for (const [f, spec] of Object.entries(obj(obj(entry).fields)))
+      rows.push(fieldRow(`entries.${i}`, f, obj(spec)));
   });
   const schedule = obj(s.schedule);
   return {
@@ -124,7 +127,9 @@ export function schemeToForm(scheme: unknown): SchemeForm {
       ...(schedule.transferTime !== undefined ? { transferTime: str(schedule.transferTime) } : {}),
       retryCount: Number(obj(s.retry).count ?? 3),
       enabled: s.enabled !== false,
-      preconditions: (Array.isArray(s.preconditions) ? s.preconditions : []).map((p) => preconditionRow(obj(p))),
+      preconditions: (Array.isArray(s.preconditions) ? s.preconditions : []).map((p) =>
+        preconditionRow(obj(p)),
+      ),
     },
   };
 }
@@ -144,7 +149,10 @@ type Path = (string | number)[];
 
 function setIfChanged(doc: Document, path: Path, value: unknown): void {
   const current = doc.getIn(path);
-  const plain = current && typeof current === 'object' && 'toJSON' in current ? (current as { toJSON(): unknown }).toJSON() : current;
+  const plain =
+    current && typeof current === 'object' && 'toJSON' in current
+      ? (current as { toJSON(): unknown }).toJSON()
+      : current;
   if (value === undefined || value === '') {
     if (doc.hasIn(path)) doc.deleteIn(path);
     return;
@@ -154,7 +162,8 @@ function setIfChanged(doc: Document, path: Path, value: unknown): void {
 }
 
 function constValue(text: string, previous: unknown): unknown {
-  if (typeof previous === 'number' && text.trim() !== '' && Number.isFinite(Number(text))) return Number(text);
+  if (typeof previous === 'number' && text.trim() !== '' && Number.isFinite(Number(text)))
+    return Number(text);
   if (typeof previous === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
   return text;
 }
@@ -169,7 +178,9 @@ function applyField(doc: Document, base: Path, row: MappingRow): void {
   const path = [...base, row.field];
   const existing = doc.getIn(path);
   if (!isMap(existing)) {
-    const spec: Json = { [row.kind]: row.kind === 'const' ? constValue(row.expression, undefined) : row.expression };
+    const spec: Json = {
+      [row.kind]: row.kind === 'const' ? constValue(row.expression, undefined) : row.expression,
+    };
     if (row.type && row.type !== 'string') spec.type = row.type;
     if (row.valueMap) spec.valueMap = row.valueMap;
     if (row.required) spec.required = true;
@@ -178,7 +189,11 @@ function applyField(doc: Document, base: Path, row: MappingRow): void {
   }
   for (const kind of FIELD_KINDS) if (kind !== row.kind && existing.has(kind)) existing.delete(kind);
   const previous = existing.get(row.kind);
-  setIfChanged(doc, [...path, row.kind], row.kind === 'const' ? constValue(row.expression, previous) : row.expression);
+  setIfChanged(
+    doc,
+    [...path, row.kind],
+    row.kind === 'const' ? constValue(row.expression, previous) : row.expression,
+  );
   if (!(row.type === 'string' && !existing.has('type'))) setIfChanged(doc, [...path, 'type'], row.type);
   setIfChanged(doc, [...path, 'valueMap'], row.valueMap || undefined);
   if (row.required || existing.has('required')) setIfChanged(doc, [...path, 'required'], row.required);

@@ -35,7 +35,14 @@ describe('status formatting and failure groups', () => {
   });
 
   it('derives a scheme status from the schemes list', () => {
-    const base = { enabled: true, paused: false, stopped: null, circuit: 'closed' as const, lastError: null, extractor: null };
+    const base = {
+      enabled: true,
+      paused: false,
+      stopped: null,
+      circuit: 'closed' as const,
+      lastError: null,
+      extractor: null,
+    };
     expect(schemeRunStatus(base)).toBe('running');
     expect(schemeRunStatus({ ...base, paused: true })).toBe('paused');
     expect(schemeRunStatus({ ...base, enabled: false, paused: true })).toBe('disabled');

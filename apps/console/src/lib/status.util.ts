@@ -67,7 +67,11 @@ export const NEEDS_A_PERSON = new Set([
  * A scheme's run status from `GET /api/schemes` (the overview endpoint reports it directly; this
  * derives the same where only the list is at hand).
  */
-export function schemeRunStatus(s: Pick<SchemeListItem, 'enabled' | 'paused' | 'stopped' | 'circuit' | 'lastError' | 'extractor'> & { status?: string }): SchemeRunStatus {
+export function schemeRunStatus(
+  s: Pick<SchemeListItem, 'enabled' | 'paused' | 'stopped' | 'circuit' | 'lastError' | 'extractor'> & {
+    status?: string;
+  },
+): SchemeRunStatus {
   if (s.status) return s.status as SchemeRunStatus;
   if (!s.enabled) return 'disabled';
   if (s.stopped) return 'stopped';

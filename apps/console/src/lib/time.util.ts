@@ -16,7 +16,9 @@ export function formatTime(value: string | number | Date | null | undefined, wit
   if (value === null || value === undefined || value === '') return '—';
   const d = dayjs(value);
   if (!d.isValid()) return String(value);
-  return d.utcOffset(SHANGHAI_OFFSET_MINUTES).format(withSeconds ? 'YYYY-MM-DD HH:mm:ss' : 'YYYY-MM-DD HH:mm');
+  return d
+    .utcOffset(SHANGHAI_OFFSET_MINUTES)
+    .format(withSeconds ? 'YYYY-MM-DD HH:mm:ss' : 'YYYY-MM-DD HH:mm');
 }
 
 /** The API's time format: ISO 8601 with +08:00. */
