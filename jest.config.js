@@ -12,8 +12,20 @@ const swcTransform = [
     module: { type: 'commonjs' },
   },
 ];
+// The console's specs may be .tsx (JSX through SWC's automatic runtime).
+const tsxTransform = [
+  '@swc/jest',
+  {
+    jsc: {
+      target: 'es2022',
+      parser: { syntax: 'typescript', tsx: true },
+      transform: { react: { runtime: 'automatic' } },
+    },
+    module: { type: 'commonjs' },
+  },
+];
 const common = {
-  transform: { '^.+\\.ts$': swcTransform },
+  transform: { '^.+\\.ts$': swcTransform, '^.+\\.tsx$': tsxTransform },
   moduleNameMapper: { '^@libs/([^/]+)(.*)$': '<rootDir>/libs/$1/src$2' },
   testEnvironment: 'node',
 };
@@ -22,7 +34,11 @@ module.exports = {
   // kafkajs keeps reconnect timers of deliberately unreachable clients alive; do not hang on them.
   forceExit: true,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,examples}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs,examples}/**/*.spec.ts', '<rootDir>/apps/console/src/**/*.spec.tsx'],
+    },
     {
       ...common,
       displayName: 'integration',

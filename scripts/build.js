@@ -2,7 +2,8 @@
 // Compiles apps/ and libs/ (TypeScript) to dist/ with SWC, one file at a time, mirroring the tree.
 // Type checking is `npm run typecheck` (tsc --noEmit); SWC only strips types, which keeps the
 // build a few seconds on 2 cores. `@libs/<name>` imports are rewritten to relative paths so the
-// output runs on plain Node without a path-mapping loader.
+// output runs on plain Node without a path-mapping loader. The console (apps/console, browser code)
+// is not compiled by SWC: `vite build` bundles it into dist/console after the services.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -11,6 +12,7 @@ const swc = require('@swc/core');
 const root = path.resolve(__dirname, '..');
 const outRoot = path.join(root, 'dist');
 const sourceDirs = ['apps', 'libs', 'examples'];
+const consoleDir = path.join('apps', 'console');
 
 function* walk(dir) {
   if (!fs.existsSync(dir)) return;
@@ -40,6 +42,7 @@ let count = 0;
 for (const dir of sourceDirs) {
   for (const file of walk(path.join(root, dir))) {
     const rel = path.relative(root, file);
+    if (rel.startsWith(consoleDir + path.sep)) continue;
     const out = path.join(outRoot, rel);
     // Specs and their fakes (`*.fake.ts`) are test code: never in dist/ or an image.
     if (file.endsWith('.ts') && !/\.(spec|fake|d)\.ts$/.test(file)) {
@@ -54,3 +57,14 @@ for (const dir of sourceDirs) {
   }
 }
 console.log(`build: ${count} files compiled to dist/`);
+
+// After the wipe above, so dist/console survives; Vite is ESM, hence the dynamic import.
+// Vite warns that a native config loader will not read this .ts config; the bundling loader does.
+process.env.VITE_CONFIG_NATIVE_IGNORE_WARNING ??= 'true';
+import('vite')
+  .then(({ build }) => build({ configFile: path.join(root, consoleDir, 'vite.config.ts'), logLevel: 'warn' }))
+  .then(() => console.log('build: console bundled to dist/console/'))
+  .catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
