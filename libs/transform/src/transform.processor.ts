@@ -113,10 +113,7 @@ export class TransformProcessor {
     const mapped = new Map<ConsumedMessage, Mapped>();
     for (const [message, raw] of decoded) {
       if (!fromParking && this.parking?.holds.hold(raw.schemeId)?.kind === 'paused') continue;
-      mapped.set(
-        message,
-        await this.map(raw).catch((error: unknown) => ({ kind: 'error' as const, error })),
-      );
+      mapped.set(message, await this.map(raw).catch((error: unknown) => ({ kind: 'error' as const, error })));
     }
     const versions = await this.versions.assign(
       [...decoded].map(([message, raw]) => {
