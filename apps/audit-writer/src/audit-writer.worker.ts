@@ -8,6 +8,7 @@ import { AuditWriterConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
 import { BatchConsumer, DeadLetterPublisher } from '@libs/kafka';
 import { CONFIG, DATA_SOURCE, DEAD_LETTERS, KAFKA, LOGGER, TOPICS } from '@libs/runtime';
+import { consumerLagRecorder } from '@libs/database';
 
 @Injectable()
 export class AuditWriterWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -46,6 +47,7 @@ export class AuditWriterWorker implements OnApplicationBootstrap, BeforeApplicat
       logger: this.logger,
       maxAttempts: this.config.CONSUMER_MAX_ATTEMPTS,
       lagIntervalMs: this.config.CONSUMER_LAG_INTERVAL_MS,
+      onLag: consumerLagRecorder(this.ds, 'audit-writer'),
       deadLetter: async (message, error, attempts) => {
         // A dead letter is never dead-lettered again (it would come back here): it is redelivered.
         if (message.topic === this.topics.deadLetter) throw error;

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { AlertMonitor, createAlertMonitor } from '@libs/alerts';
 import { LoaderConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
+import { consumerLagRecorder } from '@libs/database';
 import { BatchConsumer, DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import { isKingdeeError, KingdeeSessionPool } from '@libs/kingdee-client';
 import {
@@ -85,6 +86,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
       logger: this.logger,
       maxAttempts: this.config.CONSUMER_MAX_ATTEMPTS,
       lagIntervalMs: this.config.CONSUMER_LAG_INTERVAL_MS,
+      onLag: consumerLagRecorder(this.ds, 'loader'),
       isTransient: isLoaderTransient,
       deadLetter: async (message, error, attempts) => {
         await this.deadLetters.park([

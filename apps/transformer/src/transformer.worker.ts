@@ -5,6 +5,7 @@ import { TransformerConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
 import { BatchConsumer, DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import { CONFIG, DATA_SOURCE, DEAD_LETTERS, KAFKA, LOGGER, PRODUCER, TOPICS } from '@libs/runtime';
+import { consumerLagRecorder } from '@libs/database';
 import { DataSource } from 'typeorm';
 import { createTransformProcessor } from '@libs/transform';
 import { ParkedDrainer, ParkedMessageStore, SchemeHolds } from '@libs/parking';
@@ -65,6 +66,7 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
       logger: this.logger,
       maxAttempts: this.config.CONSUMER_MAX_ATTEMPTS,
       lagIntervalMs: this.config.CONSUMER_LAG_INTERVAL_MS,
+      onLag: consumerLagRecorder(this.ds, 'transformer'),
       deadLetter: async (message, error, attempts) => {
         await this.deadLetters.park([
           { message, stage: 'transformer', error, attempts, sourceKey: message.key ?? undefined },

@@ -7,3 +7,4 @@ export * from './entities/sync-cursor.entity';
 export * from './entities/stockout-fingerprint.entity';
 export * from './entities/bill-claim.entity';
 export * from './postgres-payload.store';
+export * from './consumer-lag.store';

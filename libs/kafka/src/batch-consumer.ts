@@ -77,6 +77,12 @@ export interface BatchConsumerOptions {
    * progress: it keeps rising while a handler is stuck.
    */
   lagIntervalMs?: number;
+  /** Called with each timed lag measurement (e.g. to keep it in Postgres for the console). */
+  onLag?: (report: {
+    groupId: string;
+    lag: number;
+    partitions: Array<{ topic: string; partition: number; lag: number }>;
+  }) => Promise<void>;
 }
 
 const TRANSIENT_CODES = new Set([
@@ -237,6 +243,7 @@ export class BatchConsumer {
       groupId: this.options.groupId,
       topics: this.options.topics,
     });
+    const lags: Array<{ topic: string; partition: number; lag: number }> = [];
     for (const { topic, partitions } of committed) {
       const ends = new Map(
         (await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, { high: p.high, low: p.low }]),
@@ -247,8 +254,15 @@ export class BatchConsumer {
         // Nothing committed yet: everything from the start of the log is behind.
         const next = p.offset === '-1' ? end.low : p.offset;
         setConsumerLag(this.options.groupId, topic, p.partition, end.high, (BigInt(next) - 1n).toString());
+        const behind = BigInt(end.high) - BigInt(next);
+        lags.push({ topic, partition: p.partition, lag: Number(behind < 0n ? 0n : behind) });
       }
     }
+    await this.options.onLag?.({
+      groupId: this.options.groupId,
+      lag: lags.reduce((sum, l) => sum + l.lag, 0),
+      partitions: lags,
+    });
   }
 
   /**

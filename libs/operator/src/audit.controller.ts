@@ -10,9 +10,10 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { AuditQueryService } from './audit-query.service';
+import { ConsoleOrdersQuery } from './console-read.schema';
+import { ConsoleReadService } from './console-read.service';
 import {
   AuditOrderQuery,
-  AuditOrdersQuery,
   AuditStatsQuery,
   CloseOrderBody,
   LinkBillBody,
@@ -33,6 +34,7 @@ export class AuditController {
     private readonly actions: OperatorActionsService,
     private readonly orderActions: OrderActionsService,
     private readonly resync: ResyncService,
+    private readonly reads: ConsoleReadService,
   ) {}
 
   /** Links the order to a bill a person found in Kingdee: nobody writes it again. */
@@ -77,8 +79,15 @@ export class AuditController {
   async order(@Param() params: unknown, @Query() query: unknown, @Operator() by: string) {
     const { orderNo } = parseInput(OrderNoParams, params);
     const q = parseInput(AuditOrderQuery, query);
-    const result = await this.audit.order(orderNo, q);
-    if (!result) throw new NotFoundException(`no audit record of order ${orderNo}`);
+    const found = await this.audit.order(orderNo, q);
+    if (!found) throw new NotFoundException(`no audit record of order ${orderNo}`);
+    // Each scheme's row with its versions (record, document), Kingdee's last reply and, when the
+    // order changed after load, what changed.
+    const extras = await this.reads.orderExtras(orderNo, found.orders);
+    const result = {
+      ...found,
+      orders: found.orders.map((o) => ({ ...o, ...extras.get(String(o.schemeId)) })),
+    };
     if (q.reveal !== 'pii') return maskPii(result, this.audit.piiKeys());
     await this.actions.record({
       tokenName: by,
@@ -91,7 +100,9 @@ export class AuditController {
 
   @Get('orders')
   async orders(@Query() query: unknown) {
-    return maskPii(await this.audit.orders(parseInput(AuditOrdersQuery, query)), this.audit.piiKeys());
+    const q = parseInput(ConsoleOrdersQuery, query);
+    const [page, total] = await Promise.all([this.audit.orders(q), this.audit.countOrders(q)]);
+    return maskPii({ ...page, total }, this.audit.piiKeys());
   }
 
   @Get('stats')

@@ -17,3 +17,7 @@ export * from './order-outcome.service';
 export * from './order-actions.service';
 export * from './shanghai-time.interceptor';
 export * from './base-data.service';
+export * from './console-read.schema';
+export * from './console-read.service';
+export * from './failure-groups.util';
+export * from './document-diff.util';

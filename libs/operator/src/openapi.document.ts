@@ -4,7 +4,6 @@ import {
   ActionView,
   AuditOrderDetailView,
   AuditOrderQuery,
-  AuditOrdersQuery,
   AuditOrderView,
   AuditStatsQuery,
   BaseDataCheckView,
@@ -33,6 +32,13 @@ import {
   SchemesView,
   StatsView,
 } from './operator-api.schema';
+import {
+  CONSOLE_READ_COMPONENTS,
+  CONSOLE_READ_ROUTES,
+  ConsoleAuditOrderDetailView,
+  ConsoleOrdersQuery,
+  ConsoleOrdersPageView,
+} from './console-read.schema';
 import { PII_FIELDS } from './pii-mask.util';
 
 /** One route of the operator API, as documented. Controllers implement exactly these. */
@@ -57,6 +63,8 @@ export interface RouteSpec {
   errors?: number[];
   /** No bearer token needed. */
   public?: boolean;
+  /** The least role the route needs. */
+  role?: 'viewer' | 'operator' | 'admin';
 }
 
 export const OPERATOR_ROUTES: RouteSpec[] = [
@@ -71,7 +79,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     params: OrderNoParams,
     query: AuditOrderQuery,
     status: 200,
-    response: AuditOrderDetailView,
+    response: ConsoleAuditOrderDetailView,
     responseDescription: 'The order',
     errors: [400, 404],
   },
@@ -80,10 +88,11 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     path: '/api/audit/orders',
     operationId: 'listAuditOrders',
     tag: 'audit',
-    summary: 'Orders by status, scheme, stage and time (on last_occurred_at), newest first',
-    query: AuditOrdersQuery,
+    summary:
+      'Orders by status, scheme, stage, part of the order number and time (on last_occurred_at), newest first',
+    query: ConsoleOrdersQuery,
     status: 200,
-    response: pageOf(AuditOrderView),
+    response: ConsoleOrdersPageView,
     responseDescription: 'A page of orders',
     errors: [400],
   },
@@ -365,6 +374,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     responseDescription: 'OpenAPI 3.1 document',
     public: true,
   },
+  ...CONSOLE_READ_ROUTES,
 ];
 
 type Json = Record<string, unknown>;
@@ -382,6 +392,7 @@ for (const [id, schema] of Object.entries({
   Stats: StatsView,
   Schemes: SchemesView,
   Repush: RepushView,
+  ...CONSOLE_READ_COMPONENTS,
 })) {
   COMPONENTS.add(schema, { id });
 }
@@ -523,6 +534,7 @@ export function buildOpenApiDocument(): Json {
       { name: 'dead-letters', description: 'Records a stage could not process' },
       { name: 'schemes', description: 'Sync schemes and their extraction state' },
       { name: 'repair', description: 'Re-push, resync and base data orders wait for' },
+      { name: 'console', description: 'Read models of the operator console' },
       { name: 'meta', description: 'This document' },
     ],
     paths,

@@ -11,7 +11,7 @@ import { AUDIT_STATUSES, STAGES } from '@libs/contracts';
  * A time as the CLIs take it: `yyyy-MM-dd HH:mm:ss` or ISO 8601; without an offset it is Shanghai
  * wall-clock (+08:00), whatever the server's zone. Parsed once, here, to an ISO UTC string.
  */
-const timeInput = z.string().transform((text, ctx) => {
+export const timeInput = z.string().transform((text, ctx) => {
   const ms = parseTimeInput(text);
   if (ms !== undefined) return new Date(ms).toISOString();
   ctx.addIssue({
@@ -22,15 +22,15 @@ const timeInput = z.string().transform((text, ctx) => {
 });
 const shanghaiNote = '`yyyy-MM-dd HH:mm:ss` or ISO 8601; without an offset: Shanghai time (+08:00).';
 const nonEmpty = z.string().min(1);
-const limit = z.coerce.number().int().min(1).max(200).default(50).describe('Page size, at most 200.');
-const offset = z.coerce.number().int().min(0).default(0).describe('Items to skip.');
+export const limit = z.coerce.number().int().min(1).max(200).default(50).describe('Page size, at most 200.');
+export const offset = z.coerce.number().int().min(0).default(0).describe('Items to skip.');
 const reveal = z
   .enum(['pii'])
   .optional()
   .describe('`pii` shows receiver name/phones/address unmasked; recorded as an operator action.');
-const schemeIdParam = z.string().min(1).max(100).describe('Scheme id.');
+export const schemeIdParam = z.string().min(1).max(100).describe('Scheme id.');
 
-function timeRange<T extends z.ZodRawShape>(shape: T) {
+export function timeRange<T extends z.ZodRawShape>(shape: T) {
   return z
     .strictObject({
       ...shape,
@@ -163,7 +163,7 @@ export const LinkBillBody = z.strictObject({
 });
 
 // ---- responses (documentation, and checked by the integration tests) -------------------------
-const time = z.string().describe('ISO 8601 in Shanghai time, e.g. 2026-12-04T19:20:00.000+08:00');
+export const time = z.string().describe('ISO 8601 in Shanghai time, e.g. 2026-12-04T19:20:00.000+08:00');
 const nullableText = z.string().nullable();
 
 export function pageOf<T extends z.ZodType>(item: T) {

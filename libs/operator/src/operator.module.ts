@@ -9,6 +9,8 @@ import { AuditQueryService } from './audit-query.service';
 import { AuditController } from './audit.controller';
 import { BaseDataController } from './base-data.controller';
 import { BaseDataService } from './base-data.service';
+import { ConsoleReadController } from './console-read.controller';
+import { ConsoleReadService } from './console-read.service';
 import { DeadLettersController } from './dead-letters.controller';
 import { DeadLettersService } from './dead-letters.service';
 import { OpenApiController } from './openapi.controller';
@@ -29,8 +31,12 @@ export interface OperatorModuleOptions {
   schemes?: SchemeCatalog;
 }
 
-/** Controllers in the order of the OpenAPI route table. */
+/**
+ * Controllers in the order of the OpenAPI route table; the console's reads first, so that
+ * `/api/audit/orders/export` is routed before `/api/audit/orders/:orderNo`.
+ */
 export const OPERATOR_CONTROLLERS = [
+  ConsoleReadController,
   AuditController,
   ActionsController,
   DeadLettersController,
@@ -69,6 +75,7 @@ export class OperatorModule {
         RepushService,
         OrderActionsService,
         BaseDataService,
+        ConsoleReadService,
       ],
     };
   }

@@ -9,6 +9,10 @@ export interface VersionedRecord {
   modified: unknown;
   /** Offset of the raw-topic message carrying it. */
   offset: string;
+  /** The WDT record (kept for the order page; personal data is masked when it is read). */
+  record?: unknown;
+  /** The Kingdee document (BatchSave `Model`) mapped from it; absent when skipped or not mapped. */
+  document?: unknown;
 }
 
 /** `<modified>|<offset, 19 digits>`: compares as text in the order of versions (SourceVersionSchema). */
@@ -29,7 +33,10 @@ export interface SourceVersions {
 /**
  * Versions kept in Postgres (table source_versions): the offset of a content's first emission is
  * remembered, so a re-emission (resync, re-push, replay) of the same content is the same version and
- * never looks newer than an edit made after it. One statement per batch.
+ * never looks newer than an edit made after it. One statement per batch, which also stores the
+ * version's record and document for the order page: written when the version is first seen; a later
+ * emission only fills a document still missing (a version parked while its scheme was paused is
+ * mapped when it drains), never overwrites one.
  */
 export class PostgresSourceVersions implements SourceVersions {
   constructor(private readonly ds: DataSource) {}
@@ -51,9 +58,11 @@ export class PostgresSourceVersions implements SourceVersions {
       modified: string;
       first_offset: string;
     }> = await this.ds.query(
-      `INSERT INTO source_versions (scheme_id, source_key, fingerprint, modified, first_offset)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
-         ON CONFLICT (scheme_id, source_key, fingerprint) DO UPDATE SET modified = source_versions.modified
+      `INSERT INTO source_versions (scheme_id, source_key, fingerprint, modified, first_offset, record, document)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::jsonb[], $7::jsonb[])
+         ON CONFLICT (scheme_id, source_key, fingerprint) DO UPDATE SET modified = source_versions.modified,
+           record = COALESCE(source_versions.record, EXCLUDED.record),
+           document = COALESCE(source_versions.document, EXCLUDED.document)
          RETURNING scheme_id, source_key, fingerprint, modified, first_offset::text`,
       [
         rows.map((r) => r.schemeId),
@@ -61,6 +70,8 @@ export class PostgresSourceVersions implements SourceVersions {
         rows.map((r) => r.fingerprint),
         rows.map((r) => formatSourceVersion(r.modified, 0).split('|')[0]),
         rows.map((r) => r.offset),
+        rows.map((r) => toJsonb(r.record)),
+        rows.map((r) => toJsonb(r.document)),
       ],
     );
     for (const s of stored)
@@ -70,6 +81,13 @@ export class PostgresSourceVersions implements SourceVersions {
       );
     return out;
   }
+}
+
+function toJsonb(value: unknown): string | null {
+  // \u0000 is valid JSON text but jsonb refuses it: such a snapshot is dropped, not the batch.
+  if (value === undefined || value === null) return null;
+  const text = JSON.stringify(value);
+  return text.includes('\\u0000') ? null : text;
 }
 
 /** Without a database (tests of pure logic, benchmarks): the message's own offset. */

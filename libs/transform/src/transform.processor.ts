@@ -20,7 +20,7 @@ import {
   EncodedEvent,
   ParkRequest,
 } from '@libs/kafka';
-import { MappingError } from '@libs/mapping';
+import { MappingError, MapResult } from '@libs/mapping';
 import { countError, countRecords, isDebugEnabled, observeBatchSize, orderLogger } from '@libs/metrics';
 import { ParkedMessage, ParkedMessageInput, ParkedMessageStore, SchemeHolds } from '@libs/parking';
 import { SchemeRegistry } from './scheme-registry';
@@ -29,6 +29,17 @@ import { OffsetSourceVersions, SourceVersions, versionKey } from './source-versi
 export class UnknownSchemeError extends Error {
   override readonly name = 'UnknownSchemeError';
 }
+
+/** A record's mapping, done before its version is assigned (the version's document is stored with it). */
+type Mapped =
+  | { kind: 'skipped'; result: Extract<MapResult, { outcome: 'skipped' }> }
+  | {
+      kind: 'document';
+      result: Extract<MapResult, { outcome: 'document' }>;
+      idempotencyField: string;
+      formId: string;
+    }
+  | { kind: 'error'; error: unknown };
 
 export interface TransformCounts {
   documents: number;
@@ -97,14 +108,26 @@ export class TransformProcessor {
         counts.deadLettered += 1;
       }
     }
+    // Mapped before versions are assigned so the statement that assigns them also stores each
+    // version's document; records of a paused scheme are mapped when they drain (the scheme may change).
+    const mapped = new Map<ConsumedMessage, Mapped>();
+    for (const [message, raw] of decoded) {
+      if (!fromParking && this.parking?.holds.hold(raw.schemeId)?.kind === 'paused') continue;
+      mapped.set(message, await this.map(raw).catch((error: unknown) => ({ kind: 'error' as const, error })));
+    }
     const versions = await this.versions.assign(
-      [...decoded].map(([message, raw]) => ({
-        schemeId: raw.schemeId,
-        sourceKey: raw.orderNo,
-        fingerprint: raw.fingerprint,
-        modified: raw.record.modified,
-        offset: message.offset,
-      })),
+      [...decoded].map(([message, raw]) => {
+        const m = mapped.get(message);
+        return {
+          schemeId: raw.schemeId,
+          sourceKey: raw.orderNo,
+          fingerprint: raw.fingerprint,
+          modified: raw.record.modified,
+          offset: message.offset,
+          record: raw.record,
+          document: m?.kind === 'document' ? m.result.model : undefined,
+        };
+      }),
     );
     const versionOf = (raw: RawStockoutEvent): string | undefined =>
       versions.get(
@@ -115,7 +138,7 @@ export class TransformProcessor {
     for (const [message, raw] of decoded) {
       if (waiting.has(message)) continue;
       try {
-        const result = await this.transform(raw, versionOf(raw));
+        const result = this.build(raw, mapped.get(message) ?? (await this.map(raw)), versionOf(raw));
         if (result.kind === 'document') {
           const event = {
             topic: this.topics.kingdeeDocument,
@@ -263,16 +286,30 @@ export class TransformProcessor {
     return { topic: audit.topic, message: this.producer.encode(audit) };
   }
 
-  private async transform(
-    raw: RawStockoutEvent,
-    sourceVersion: string | undefined,
-  ): Promise<{ kind: 'document'; document: KingdeeDocument } | { kind: 'skipped'; audit: AuditEvent }> {
+  /** The scheme's mapping of the record (pure); a failure is returned, thrown where the record is handled. */
+  private async map(raw: RawStockoutEvent): Promise<Mapped> {
     const mapping = this.registry.get(raw.schemeId);
     if (!mapping)
       throw new UnknownSchemeError(`no scheme "${raw.schemeId}" is loaded (order ${raw.orderNo})`);
-    const scheme = mapping.scheme;
     const result = mapping.usesFormulas ? await mapping.map(raw.record) : mapping.mapSync(raw.record);
-    if (result.outcome === 'skipped') {
+    return result.outcome === 'skipped'
+      ? { kind: 'skipped', result }
+      : {
+          kind: 'document',
+          result,
+          idempotencyField: mapping.scheme.target.idempotencyKey.field,
+          formId: mapping.scheme.target.formId,
+        };
+  }
+
+  private build(
+    raw: RawStockoutEvent,
+    mapped: Mapped,
+    sourceVersion: string | undefined,
+  ): { kind: 'document'; document: KingdeeDocument } | { kind: 'skipped'; audit: AuditEvent } {
+    if (mapped.kind === 'error') throw mapped.error;
+    if (mapped.kind === 'skipped') {
+      const result = mapped.result;
       return {
         kind: 'skipped',
         audit: {
@@ -293,6 +330,7 @@ export class TransformProcessor {
         },
       };
     }
+    const result = mapped.result;
     const contentHash = createHash('sha256').update(JSON.stringify(result.model)).digest('hex');
     return {
       kind: 'document',
@@ -303,8 +341,8 @@ export class TransformProcessor {
         schemeId: raw.schemeId,
         sourceKey: raw.orderNo,
         billKey: result.billKey,
-        idempotencyField: scheme.target.idempotencyKey.field,
-        formId: scheme.target.formId,
+        idempotencyField: mapped.idempotencyField,
+        formId: mapped.formId,
         correlationId: raw.orderNo,
         sourceEventId: raw.eventId,
         sourceFingerprint: raw.fingerprint,

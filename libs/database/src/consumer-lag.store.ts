@@ -1,0 +1,28 @@
+import { hostname } from 'node:os';
+import { DataSource } from 'typeorm';
+
+/** A consumer group's lag as one measurement saw it (messages behind the high watermarks). */
+export interface ConsumerLagReport {
+  groupId: string;
+  lag: number;
+  partitions: Array<{ topic: string; partition: number; lag: number }>;
+}
+
+/**
+ * Keeps a service's latest consumer-group lag in service_status (key `consumer_lag`), where the
+ * operator's overview reads the backlog per stage (Prometheus has it too, but the console reads
+ * Postgres only). One row per host: replicas of a group measure the same lag.
+ */
+export function consumerLagRecorder(
+  ds: DataSource,
+  service: string,
+): (report: ConsumerLagReport) => Promise<void> {
+  const instance = hostname();
+  return async (report) => {
+    await ds.query(
+      `INSERT INTO service_status (service, instance, key, value, updated_at) VALUES ($1, $2, 'consumer_lag', $3, now())
+       ON CONFLICT (service, instance, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+      [service, instance, JSON.stringify(report)],
+    );
+  };
+}
