@@ -20,7 +20,8 @@ export async function countBillClaims(ds: DataSource, schemeId: string): Promise
  * The scheme watcher a service runs: polls SCHEMES_DIR every SCHEME_RELOAD_MS, refuses an
  * idempotency key change on a scheme with claims, and records each file's problem in service_status
  * (`scheme_file:<file>`, removed once the file is in use again) so operators see it in /api/schemes.
- * The first load happens here (an invalid file stops the boot, as before); call `start()` to poll.
+ * The first load happens here (an invalid file stops the boot, as before, unless `lenient`); call
+ * `start()` to poll.
  */
 export function createSchemeWatcher(deps: {
   config: Pick<CommonConfig, 'SCHEMES_DIR' | 'SCHEME_RELOAD_MS'>;
@@ -30,6 +31,8 @@ export function createSchemeWatcher(deps: {
   instance: string;
   /** A further veto of the service (the transformer: the mapping must compile). */
   accept?: (next: Scheme, previous: Scheme | undefined) => Promise<string | undefined> | string | undefined;
+  /** No strict first load (the operator boots with invalid files and shows them): call `check()`. */
+  lenient?: boolean;
 }): SchemeWatcher {
   const { ds, service, instance } = deps;
   const watcher = new SchemeWatcher({
@@ -65,7 +68,7 @@ export function createSchemeWatcher(deps: {
       );
     },
   });
-  watcher.load();
+  if (!deps.lenient) watcher.load();
   return watcher;
 }
 

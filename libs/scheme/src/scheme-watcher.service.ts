@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AppLogger, silentLogger } from '@libs/common';
 import { SchemeError, formatSchemeIssue } from './scheme.errors';
-import { listSchemeFiles, loadSchemeFile, loadSchemesFromDir } from './scheme-file.util';
+import { listSchemeFiles, loadSchemesFromDir, parseScheme } from './scheme-file.util';
 import type { Scheme } from './scheme.schema';
 
 /** What changed in SCHEMES_DIR since the last check, per scheme id. */
@@ -18,8 +19,13 @@ export interface SchemeFileProblem {
   /** The scheme the file held when it was last good, if it ever was. */
   schemeId: string | null;
   error: string;
-  /** The version of the file the error is about: readers compare it with the file to drop stale reports. */
-  mtimeMs: number;
+  /** sha256 of the content the error is about: readers compare it with the file to drop stale reports. */
+  sha256: string;
+}
+
+/** sha256 (hex) of a scheme file's bytes: the version a problem report or an ETag is about. */
+export function schemeContentHash(bytes: Buffer | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 export interface SchemeWatcherOptions {
@@ -39,7 +45,7 @@ export interface SchemeWatcherOptions {
 interface Known {
   /** mtime + size + inode: an atomic rename or a same-millisecond edit still shows. */
   signature: string;
-  mtimeMs: number;
+  sha256: string;
   /** The version in use (the last good one), if any. */
   scheme?: Scheme;
   problem?: SchemeFileProblem;
@@ -82,7 +88,8 @@ export class SchemeWatcher {
     schemes.forEach((scheme, i) => {
       const file = files[i];
       const stat = fs.statSync(file);
-      this.files.set(file, { signature: signatureOf(stat), mtimeMs: stat.mtimeMs, scheme });
+      const sha256 = schemeContentHash(fs.readFileSync(file));
+      this.files.set(file, { signature: signatureOf(stat), sha256, scheme });
     });
     return schemes;
   }
@@ -166,14 +173,23 @@ export class SchemeWatcher {
       const signature = signatureOf(stat);
       const known = this.files.get(file);
       if (known?.signature === signature) continue;
-      const entry: Known = known ?? { signature, mtimeMs: stat.mtimeMs };
+      let bytes: Buffer;
+      try {
+        bytes = fs.readFileSync(file);
+      } catch {
+        continue;
+      }
+      const sha256 = schemeContentHash(bytes);
+      const entry: Known = known ?? { signature, sha256 };
       entry.signature = signature;
-      entry.mtimeMs = stat.mtimeMs;
+      // Touched but not changed (an editor saving the same text): nothing to apply or report.
+      if (known && known.sha256 === sha256) continue;
+      entry.sha256 = sha256;
       this.files.set(file, entry);
       const previous = entry.scheme;
       let next: Scheme;
       try {
-        next = loadSchemeFile(file);
+        next = parseScheme(bytes.toString('utf8'), file);
         const clash = this.schemes().find((s) => s.id === next.id && s !== previous);
         if (clash)
           throw new Error(`scheme id "${next.id}" is already used by ${path.basename(this.fileOf(next.id)!)}`);
@@ -210,7 +226,7 @@ export class SchemeWatcher {
       file: path.basename(file),
       schemeId: entry.scheme?.id ?? null,
       error,
-      mtimeMs: entry.mtimeMs,
+      sha256: entry.sha256,
     };
     this.logger.error(
       { file, scheme: entry.scheme?.id, err: error },
