@@ -38,7 +38,11 @@ describe('scheme editing over HTTP (real Postgres, temp SCHEMES_DIR)', () => {
     await a.listen(0, '127.0.0.1');
     return { a, url: `http://127.0.0.1:${(a.getHttpServer().address() as AddressInfo).port}` };
   };
-  const call = (path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}, at = base) =>
+  const call = (
+    path: string,
+    init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+    at = base,
+  ) =>
     fetch(`${at}${path}`, {
       method: init.method ?? 'GET',
       headers: {
@@ -48,6 +52,7 @@ describe('scheme editing over HTTP (real Postgres, temp SCHEMES_DIR)', () => {
       },
       body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
     });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are read loosely; their shapes are asserted
   const json = async <T = Record<string, any>>(res: Response, status: number): Promise<T> => {
     const body = (await res.json()) as T;
     expect([res.status, body]).toEqual([status, expect.anything()]);
@@ -79,23 +84,40 @@ describe('scheme editing over HTTP (real Postgres, temp SCHEMES_DIR)', () => {
 
     // Validation: exactly scheme:check's findings, each with the path of its field.
     const broken = original.replace(/formId: PUR_MRB/, 'formId: 9bad');
-    const checked = await json(await call('/api/schemes/validate', { method: 'POST', body: { yaml: broken } }), 200);
+    const checked = await json(
+      await call('/api/schemes/validate', { method: 'POST', body: { yaml: broken } }),
+      200,
+    );
     expect(checked.valid).toBe(false);
     expect(checked.scheme).toBeNull();
     expect(checked.issues).toContainEqual(
-      expect.objectContaining({ path: ['target', 'formId'], message: expect.stringMatching(/Kingdee form id/) }),
+      expect.objectContaining({
+        path: ['target', 'formId'],
+        message: expect.stringMatching(/Kingdee form id/),
+      }),
     );
-    expect((await json(await call('/api/schemes/validate', { method: 'POST', body: { yaml: original } }), 200)).valid).toBe(true);
+    expect(
+      (await json(await call('/api/schemes/validate', { method: 'POST', body: { yaml: original } }), 200))
+        .valid,
+    ).toBe(true);
 
     const edited = original.replace(/^name: .*$/m, 'name: edited through the API');
     // No If-Match: 428. A wrong etag: 412. Invalid text: 400 with issues.
     await json(await call(`/api/schemes/${SCHEME}/file`, { method: 'PUT', body: { yaml: edited } }), 428);
     await json(
-      await call(`/api/schemes/${SCHEME}/file`, { method: 'PUT', body: { yaml: edited }, headers: { 'if-match': '"0000"' } }),
+      await call(`/api/schemes/${SCHEME}/file`, {
+        method: 'PUT',
+        body: { yaml: edited },
+        headers: { 'if-match': '"0000"' },
+      }),
       412,
     );
     const invalid = await json(
-      await call(`/api/schemes/${SCHEME}/file`, { method: 'PUT', body: { yaml: broken }, headers: { 'if-match': file.etag } }),
+      await call(`/api/schemes/${SCHEME}/file`, {
+        method: 'PUT',
+        body: { yaml: broken },
+        headers: { 'if-match': file.etag },
+      }),
       400,
     );
     expect(invalid.issues[0].path).toEqual(['target', 'formId']);
@@ -114,12 +136,19 @@ describe('scheme editing over HTTP (real Postgres, temp SCHEMES_DIR)', () => {
     expect(readdirSync(dir)).toEqual([`${SCHEME}.yaml`]);
     // The old etag is now stale: someone saving from the old version gets 412.
     await json(
-      await call(`/api/schemes/${SCHEME}/file`, { method: 'PUT', body: { yaml: original }, headers: { 'if-match': file.etag } }),
+      await call(`/api/schemes/${SCHEME}/file`, {
+        method: 'PUT',
+        body: { yaml: original },
+        headers: { 'if-match': file.etag },
+      }),
       412,
     );
     // /api/schemes shows the new name at once.
     const list = await json(await call('/api/schemes'), 200);
-    expect(list.items.find((s: { id: string }) => s.id === SCHEME)).toMatchObject({ name: 'edited through the API', fileError: null });
+    expect(list.items.find((s: { id: string }) => s.id === SCHEME)).toMatchObject({
+      name: 'edited through the API',
+      fileError: null,
+    });
 
     const history = await json(await call(`/api/schemes/${SCHEME}/revisions`), 200);
     expect(history.items.map((r: { revision: number; author: string }) => [r.revision, r.author])).toEqual([
@@ -144,17 +173,28 @@ describe('scheme editing over HTTP (real Postgres, temp SCHEMES_DIR)', () => {
     const actions = await t.ds.query(
       `SELECT action, target, outcome, token_name AS "by" FROM operator_actions WHERE action LIKE 'scheme.%' ORDER BY at, id`,
     );
-    expect(actions).toContainEqual({ action: 'scheme.save', target: SCHEME, outcome: 'saved revision 1', by: 'alice' });
-    expect(actions).toContainEqual({ action: 'scheme.rollback', target: SCHEME, outcome: 'saved revision 2', by: 'alice' });
-    expect(actions).toContainEqual(expect.objectContaining({ action: 'scheme.save', outcome: 'refused (412)' }));
+    expect(actions).toContainEqual({
+      action: 'scheme.save',
+      target: SCHEME,
+      outcome: 'saved revision 1',
+      by: 'alice',
+    });
+    expect(actions).toContainEqual({
+      action: 'scheme.rollback',
+      target: SCHEME,
+      outcome: 'saved revision 2',
+      by: 'alice',
+    });
+    expect(actions).toContainEqual(
+      expect.objectContaining({ action: 'scheme.save', outcome: 'refused (412)' }),
+    );
   });
 
   it('refuses an idempotency key change while the scheme has bill claims (409)', async () => {
     const current = await json(await call(`/api/schemes/${SCHEME}/file`), 200);
     const key = current.scheme.target.idempotencyKey as { field: string; source: string };
-    const changed = (current.yaml as string).replace(
-      /idempotencyKey:[\s\S]*?source: .*\n/,
-      (block) => block.replace(/source: .*\n/, `source: "X${key.source.replace(/"/g, '')}"\n`),
+    const changed = (current.yaml as string).replace(/idempotencyKey:[\s\S]*?source: .*\n/, (block) =>
+      block.replace(/source: .*\n/, `source: "X${key.source.replace(/"/g, '')}"\n`),
     );
     expect(changed).not.toBe(current.yaml);
     await t.ds.query(
@@ -162,7 +202,11 @@ describe('scheme editing over HTTP (real Postgres, temp SCHEMES_DIR)', () => {
       [SCHEME],
     );
     const refused = await json(
-      await call(`/api/schemes/${SCHEME}/file`, { method: 'PUT', body: { yaml: changed }, headers: { 'if-match': current.etag } }),
+      await call(`/api/schemes/${SCHEME}/file`, {
+        method: 'PUT',
+        body: { yaml: changed },
+        headers: { 'if-match': current.etag },
+      }),
       409,
     );
     expect(refused.message).toMatch(/idempotencyKey .* 1 bill claim/);
@@ -195,7 +239,9 @@ describe('scheme editing over HTTP (real Postgres, temp SCHEMES_DIR)', () => {
     // A hand edit that does not validate: the last good version stays, the problem is shown.
     writeFileSync(join(dir, 'second-scheme.yaml'), other.replace(/^name: .*$/m, 'name: [unclosed'));
     const list = await eventually('fileError in /api/schemes', async () => {
-      const body = (await (await call('/api/schemes')).json()) as { items: Array<{ id: string; fileError: string | null }> };
+      const body = (await (await call('/api/schemes')).json()) as {
+        items: Array<{ id: string; fileError: string | null }>;
+      };
       const row = body.items.find((s) => s.id === 'second-scheme');
       return row?.fileError ? body : undefined;
     });

@@ -97,7 +97,8 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
   private async apply(changes: SchemeChange[]): Promise<void> {
     for (const change of changes) {
       const running = this.schedulers.has(change.id);
-      if (change.kind === 'changed' && extractionPart(change.previous) === extractionPart(change.scheme)) continue;
+      if (change.kind === 'changed' && extractionPart(change.previous) === extractionPart(change.scheme))
+        continue;
       if (running) await this.stopScheme(change.id);
       if (change.kind !== 'removed') this.startScheme(change.scheme);
       this.logger.info(

@@ -359,7 +359,7 @@ export const SchemeView = z.object({
   enabled: z.boolean(),
   inFiles: z.boolean().describe('False for a scheme known only from sync_cursors.'),
   fileError: nullableText.describe(
-    'Set when the scheme file\'s current content is not in use by some service (it does not validate, or a changed idempotency key was refused): the last good version keeps running.',
+    "Set when the scheme file's current content is not in use by some service (it does not validate, or a changed idempotency key was refused): the last good version keeps running.",
   ),
   paused: z.boolean(),
   stopped: z

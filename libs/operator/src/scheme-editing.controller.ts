@@ -113,7 +113,13 @@ export class SchemeEditingController {
       return result;
     } catch (err) {
       const status = err instanceof HttpException ? err.getStatus() : 500;
-      await this.actions.record({ tokenName: by, action, target, params: clean, outcome: `refused (${status})` });
+      await this.actions.record({
+        tokenName: by,
+        action,
+        target,
+        params: clean,
+        outcome: `refused (${status})`,
+      });
       throw err;
     }
   }

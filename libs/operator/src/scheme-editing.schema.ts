@@ -4,11 +4,7 @@ import { SchemeIdParams } from './operator-api.schema';
 
 /** Requests and answers of scheme editing (contract section 4). */
 
-const yamlText = z
-  .string()
-  .min(1)
-  .max(1_000_000)
-  .describe('The scheme file text (YAML; JSON is YAML too).');
+const yamlText = z.string().min(1).max(1_000_000).describe('The scheme file text (YAML; JSON is YAML too).');
 
 export const SchemeRevisionParams = SchemeIdParams.extend({
   revision: z.coerce.number().int().min(0).describe('A revision number from the history.'),
@@ -27,7 +23,9 @@ export const RollbackSchemeBody = z.strictObject({
 export const SchemeIssueView = z.object({
   path: z
     .array(z.union([z.string(), z.number()]))
-    .describe('Path of the field in the scheme, e.g. ["mapping","entries",0,"fields","FRMREALQTY"]; [] for the file.'),
+    .describe(
+      'Path of the field in the scheme, e.g. ["mapping","entries",0,"fields","FRMREALQTY"]; [] for the file.',
+    ),
   message: z.string(),
   line: z.number().int().optional().describe('1-based line in the YAML, when known.'),
   col: z.number().int().optional(),
@@ -37,7 +35,10 @@ export type SchemeIssueOut = z.infer<typeof SchemeIssueView>;
 export const SchemeValidationView = z.object({
   valid: z.boolean(),
   issues: z.array(SchemeIssueView).describe('Exactly what `npm run scheme:check` reports.'),
-  scheme: z.record(z.string(), z.unknown()).nullable().describe('The parsed scheme (defaults applied) when valid.'),
+  scheme: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe('The parsed scheme (defaults applied) when valid.'),
 });
 
 export const SchemeFileView = z.object({
@@ -46,9 +47,14 @@ export const SchemeFileView = z.object({
   etag: z.string().describe('sha256 of the file bytes (also the ETag header); send it as If-Match to save.'),
   writable: z
     .boolean()
-    .describe('False when SCHEMES_READ_ONLY or the directory cannot be written: the console offers a download.'),
+    .describe(
+      'False when SCHEMES_READ_ONLY or the directory cannot be written: the console offers a download.',
+    ),
   path: z.string().describe('The file in SCHEMES_DIR.'),
-  scheme: z.record(z.string(), z.unknown()).nullable().describe('The file parsed (null when it does not validate).'),
+  scheme: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe('The file parsed (null when it does not validate).'),
 });
 
 export const SchemeSavedView = z.object({

@@ -63,7 +63,9 @@ export class SchemeEditingService {
     const file =
       watcher.fileOf(schemeId) ??
       // A file that never validated is still the scheme's when it carries the id in its name.
-      ['.yaml', '.yml', '.json'].map((ext) => path.join(this.dir, `${schemeId}${ext}`)).find((f) => fs.existsSync(f));
+      ['.yaml', '.yml', '.json']
+        .map((ext) => path.join(this.dir, `${schemeId}${ext}`))
+        .find((f) => fs.existsSync(f));
     if (!file) throw new NotFoundException(`no scheme file for ${schemeId}`);
     return file;
   }
@@ -101,9 +103,13 @@ export class SchemeEditingService {
 
   private refuseReadOnly(): void {
     if (!this.writable())
-      fail(409, 'the scheme directory is read-only (SCHEMES_READ_ONLY or a read-only mount): download the YAML and commit it where the schemes come from', {
-        download: true,
-      });
+      fail(
+        409,
+        'the scheme directory is read-only (SCHEMES_READ_ONLY or a read-only mount): download the YAML and commit it where the schemes come from',
+        {
+          download: true,
+        },
+      );
   }
 
   private checkOrFail(yaml: string, file: string): Scheme {
@@ -149,11 +155,27 @@ export class SchemeEditingService {
       if (!base || base.yaml !== previousText) {
         // The file as it was (first save, or edited by hand since): kept so a rollback can reach it.
         const revision = base ? base.revision + 1 : 0;
-        await this.insertRevision(tx, schemeId, revision, previousText, base?.yaml ?? '', 'file', 'the file as found before this save');
+        await this.insertRevision(
+          tx,
+          schemeId,
+          revision,
+          previousText,
+          base?.yaml ?? '',
+          'file',
+          'the file as found before this save',
+        );
         base = { revision, yaml: previousText };
       }
       const revision = base.revision + 1;
-      await this.insertRevision(tx, schemeId, revision, input.yaml, base.yaml, input.author, input.comment ?? null);
+      await this.insertRevision(
+        tx,
+        schemeId,
+        revision,
+        input.yaml,
+        base.yaml,
+        input.author,
+        input.comment ?? null,
+      );
       this.writeAtomically(file, input.yaml);
       await this.files.refresh();
       return { schemeId, etag: etagOf(input.yaml), revision, path: file };
@@ -174,7 +196,8 @@ export class SchemeEditingService {
         // link fails when the name exists: no overwrite of a file someone else created meanwhile.
         fs.linkSync(tmp, file);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') fail(409, `${path.basename(file)} already exists`);
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+          fail(409, `${path.basename(file)} already exists`);
         throw err;
       } finally {
         fs.rmSync(tmp, { force: true });
@@ -184,19 +207,32 @@ export class SchemeEditingService {
         [scheme.id],
       );
       const revision = last[0] ? last[0].revision + 1 : 1;
-      await this.insertRevision(tx, scheme.id, revision, input.yaml, last[0]?.yaml ?? '', input.author, input.comment ?? null);
+      await this.insertRevision(
+        tx,
+        scheme.id,
+        revision,
+        input.yaml,
+        last[0]?.yaml ?? '',
+        input.author,
+        input.comment ?? null,
+      );
       await this.files.refresh();
       return { schemeId: scheme.id, etag: etagOf(input.yaml), revision, path: file };
     });
   }
 
   async revisions(schemeId: string) {
-    const rows: Array<{ revision: number; author: string; comment: string | null; createdAt: Date; diff: string }> =
-      await this.ds.query(
-        `SELECT revision, author, comment, created_at AS "createdAt", diff FROM scheme_revisions
+    const rows: Array<{
+      revision: number;
+      author: string;
+      comment: string | null;
+      createdAt: Date;
+      diff: string;
+    }> = await this.ds.query(
+      `SELECT revision, author, comment, created_at AS "createdAt", diff FROM scheme_revisions
           WHERE scheme_id = $1 ORDER BY revision DESC`,
-        [schemeId],
-      );
+      [schemeId],
+    );
     return { items: rows };
   }
 
@@ -227,7 +263,12 @@ export class SchemeEditingService {
     author: string,
     comment: string | null,
   ): Promise<void> {
-    const diff = createTwoFilesPatch(`${schemeId}@${revision - 1}`, `${schemeId}@${revision}`, previous, yaml);
+    const diff = createTwoFilesPatch(
+      `${schemeId}@${revision - 1}`,
+      `${schemeId}@${revision}`,
+      previous,
+      yaml,
+    );
     await tx.query(
       `INSERT INTO scheme_revisions (scheme_id, revision, yaml, diff, author, comment) VALUES ($1, $2, $3, $4, $5, $6)`,
       [schemeId, revision, yaml, diff, author, comment],
@@ -235,7 +276,10 @@ export class SchemeEditingService {
   }
 
   private writeTemp(file: string, text: string): string {
-    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+    const tmp = path.join(
+      path.dirname(file),
+      `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`,
+    );
     try {
       fs.writeFileSync(tmp, text, { flag: 'wx' });
     } catch (err) {

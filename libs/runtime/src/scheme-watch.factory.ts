@@ -73,7 +73,11 @@ export function createSchemeWatcher(deps: {
 }
 
 /** Removes this instance's scheme file reports (at shutdown). */
-export async function clearSchemeFileStatus(ds: DataSource, service: string, instance: string): Promise<void> {
+export async function clearSchemeFileStatus(
+  ds: DataSource,
+  service: string,
+  instance: string,
+): Promise<void> {
   await ds
     .query(`DELETE FROM service_status WHERE service = $1 AND instance = $2 AND key LIKE 'scheme_file:%'`, [
       service,

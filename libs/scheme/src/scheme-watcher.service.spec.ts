@@ -11,7 +11,8 @@ import {
 } from './scheme-watcher.service';
 import { SchemeSchema } from './scheme.schema';
 
-const validSchemeInput = (): Record<string, any> => parse(schemeYaml()) as Record<string, any>;
+type Input = Record<string, Record<string, Record<string, unknown>>>;
+const validSchemeInput = (): Input => parse(schemeYaml()) as Input;
 
 describe('SchemeWatcher', () => {
   let dir: string;
@@ -20,7 +21,11 @@ describe('SchemeWatcher', () => {
 
   const write = (name: string, input: Record<string, unknown>) =>
     fs.writeFileSync(path.join(dir, name), stringify(input));
-  const scheme = (id: string, extra: Record<string, unknown> = {}) => ({ ...validSchemeInput(), id, ...extra });
+  const scheme = (id: string, extra: Record<string, unknown> = {}) => ({
+    ...validSchemeInput(),
+    id,
+    ...extra,
+  });
   const watcher = (accept?: ConstructorParameters<typeof SchemeWatcher>[0]['accept']) => {
     const w = new SchemeWatcher({
       dir,
@@ -93,16 +98,17 @@ describe('SchemeWatcher', () => {
 
   it('keeps the old version when accept refuses the new one', async () => {
     write('a.yaml', scheme('scheme-a'));
-    const w = watcher((next, previous) =>
-      previous ? idempotencyKeyRefusal(previous, next, 3) : undefined,
-    );
+    const w = watcher((next, previous) => (previous ? idempotencyKeyRefusal(previous, next, 3) : undefined));
     w.load();
     const input = validSchemeInput();
     write('a.yaml', {
       ...input,
       id: 'scheme-a',
       target: { ...input.target, idempotencyKey: { field: 'FBillNo', source: 'X{{order_no}}' } },
-      mapping: { ...input.mapping, header: { ...input.mapping.header, FBillNo: { template: 'X{{order_no}}' } } },
+      mapping: {
+        ...input.mapping,
+        header: { ...input.mapping.header, FBillNo: { template: 'X{{order_no}}' } },
+      },
     });
     expect(await w.check()).toEqual([]);
     expect(w.get('scheme-a')?.target.idempotencyKey.source).toBe(input.target.idempotencyKey.source);

@@ -192,7 +192,9 @@ export class SchemeWatcher {
         next = parseScheme(bytes.toString('utf8'), file);
         const clash = this.schemes().find((s) => s.id === next.id && s !== previous);
         if (clash)
-          throw new Error(`scheme id "${next.id}" is already used by ${path.basename(this.fileOf(next.id)!)}`);
+          throw new Error(
+            `scheme id "${next.id}" is already used by ${path.basename(this.fileOf(next.id)!)}`,
+          );
         const refused = await this.options.accept?.(next, previous?.id === next.id ? previous : undefined);
         if (refused) throw new Error(refused);
       } catch (err) {
