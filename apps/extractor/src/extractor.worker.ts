@@ -17,7 +17,9 @@ import {
 import { DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import { setExtractorLeader } from '@libs/metrics';
 import {
+  clearSchemeFileStatus,
   CONFIG,
+  createSchemeWatcher,
   DATA_SOURCE,
   DEAD_LETTERS,
   LOGGER,
@@ -26,8 +28,8 @@ import {
   Readiness,
   TOPICS,
 } from '@libs/runtime';
-import { loadSchemesFromDir } from '@libs/scheme';
-import { createWdtClient } from '@libs/wdt-client';
+import { Scheme, SchemeChange, SchemeWatcher } from '@libs/scheme';
+import { createWdtClient, WdtStockoutReturnClient } from '@libs/wdt-client';
 
 /** What this replica reports per scheme in service_status (key `scheme:<id>`), read by the operator. */
 interface SchemeStatus {
@@ -36,15 +38,27 @@ interface SchemeStatus {
   lastError: string | null;
 }
 
+/** What the scheduler of a scheme reads: a change elsewhere (mapping, target) needs no restart. */
+function extractionPart(s: Scheme): string {
+  return JSON.stringify([s.enabled, s.source, s.schedule]);
+}
+
 /**
- * Starts one scheduler per enabled scheme found in SCHEMES_DIR. Per scheme it reports its role
+ * Starts one scheduler per enabled scheme found in SCHEMES_DIR, and follows the files: a changed
+ * source or schedule restarts the scheme's scheduler between polls (stop waits for the poll under
+ * way, so a window is never cut and the cursor stays consistent), an added or enabled scheme starts,
+ * a removed or disabled one stops. Per scheme it reports its role
  * (leader, or standby while another replica of the deployment leads) once per transition — log,
  * `extractor_leader` gauge, service_status for `/api/schemes` — and a WDT credential failure makes
  * `/ready` answer 503 until a poll succeeds again. A standby replica stays ready.
  */
 @Injectable()
 export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private schedulers: ExtractionScheduler[] = [];
+  private readonly schedulers = new Map<string, ExtractionScheduler>();
+  private watcher?: SchemeWatcher;
+  private client?: WdtStockoutReturnClient;
+  private store?: PostgresExtractionStore;
+  private sink?: KafkaRawEventSink;
   private readonly instance = `${hostname()}-${process.pid}`;
   private readonly status = new Map<string, SchemeStatus>();
   /** Status writes, in order (a role change and an error must not overtake each other). */
@@ -61,45 +75,89 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
   ) {}
 
   onApplicationBootstrap(): void {
-    const schemes = loadSchemesFromDir(this.config.SCHEMES_DIR);
-    const client = createWdtClient(this.config, this.logger);
-    const store = new PostgresExtractionStore(this.ds);
-    const sink = new KafkaRawEventSink(this.producer, this.deadLetters, this.topics);
-    for (const scheme of schemes) {
-      if (!scheme.enabled) {
-        this.logger.info({ scheme: scheme.id }, 'scheme disabled (enabled: false); not polling');
-        continue;
-      }
-      const service = new ExtractionService(
-        scheme,
-        client,
-        store,
-        sink,
-        systemClock,
-        { sid: this.config.WDT_SID, method: scheme.source.method },
-        this.logger,
-        undefined,
-        this.config.EXTRACTOR_RECORD_REREADS,
-      );
-      const scheduler = new ExtractionScheduler(
-        scheme,
-        service,
-        new LeaderLease(this.ds, `extractor:${scheme.id}`),
-        systemClock,
-        this.logger,
-        {
-          onRole: (schemeId, role) => this.onRole(schemeId, role),
-          onPoll: (schemeId) => this.onOutcome(schemeId),
-          onError: (schemeId, error) => this.onOutcome(schemeId, error),
-        },
-      );
-      scheduler.start();
-      this.schedulers.push(scheduler);
-    }
+    this.watcher = createSchemeWatcher({
+      config: this.config,
+      ds: this.ds,
+      logger: this.logger,
+      service: 'extractor',
+      instance: this.instance,
+    });
+    this.client = createWdtClient(this.config, this.logger);
+    this.store = new PostgresExtractionStore(this.ds);
+    this.sink = new KafkaRawEventSink(this.producer, this.deadLetters, this.topics);
+    for (const scheme of this.watcher.schemes()) this.startScheme(scheme);
+    this.watcher.onChange((changes) => this.apply(changes));
+    this.watcher.start();
     this.logger.info(
-      { schemes: this.schedulers.length, gateway: this.config.WDT_GATEWAY, instance: this.instance },
+      { schemes: this.schedulers.size, gateway: this.config.WDT_GATEWAY, instance: this.instance },
       'extractor scheduling',
     );
+  }
+
+  private async apply(changes: SchemeChange[]): Promise<void> {
+    for (const change of changes) {
+      const running = this.schedulers.has(change.id);
+      if (change.kind === 'changed' && extractionPart(change.previous) === extractionPart(change.scheme))
+        continue;
+      if (running) await this.stopScheme(change.id);
+      if (change.kind !== 'removed') this.startScheme(change.scheme);
+      this.logger.info(
+        { scheme: change.id, change: change.kind, polling: this.schedulers.has(change.id) },
+        'scheme file changed: extraction follows',
+      );
+    }
+  }
+
+  private startScheme(scheme: Scheme): void {
+    if (!scheme.enabled) {
+      this.logger.info({ scheme: scheme.id }, 'scheme disabled (enabled: false); not polling');
+      return;
+    }
+    const service = new ExtractionService(
+      scheme,
+      this.client!,
+      this.store!,
+      this.sink!,
+      systemClock,
+      { sid: this.config.WDT_SID, method: scheme.source.method },
+      this.logger,
+      undefined,
+      this.config.EXTRACTOR_RECORD_REREADS,
+    );
+    const scheduler = new ExtractionScheduler(
+      scheme,
+      service,
+      new LeaderLease(this.ds, `extractor:${scheme.id}`),
+      systemClock,
+      this.logger,
+      {
+        onRole: (schemeId, role) => this.onRole(schemeId, role),
+        onPoll: (schemeId) => this.onOutcome(schemeId),
+        onError: (schemeId, error) => this.onOutcome(schemeId, error),
+      },
+    );
+    scheduler.start();
+    this.schedulers.set(scheme.id, scheduler);
+  }
+
+  /** Stops a scheme's polling (after the poll under way) and withdraws what this replica reported for it. */
+  private async stopScheme(schemeId: string): Promise<void> {
+    const scheduler = this.schedulers.get(schemeId);
+    this.schedulers.delete(schemeId);
+    await scheduler?.stop();
+    setExtractorLeader(schemeId, false);
+    this.readiness.ok(`wdt:${schemeId}`);
+    this.status.delete(schemeId);
+    this.writes = this.writes.then(() =>
+      this.ds
+        .query(`DELETE FROM service_status WHERE service = 'extractor' AND instance = $1 AND key = $2`, [
+          this.instance,
+          `scheme:${schemeId}`,
+        ])
+        .then(() => undefined)
+        .catch((err: Error) => this.logger.warn({ err: err.message }, 'could not record extractor status')),
+    );
+    await this.writes;
   }
 
   private onRole(schemeId: string, role: ExtractorRole): void {
@@ -139,7 +197,9 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all(this.schedulers.map((s) => s.stop()));
+    await this.watcher?.stop();
+    await Promise.all([...this.schedulers.values()].map((s) => s.stop()));
+    await clearSchemeFileStatus(this.ds, 'extractor', this.instance);
     await this.writes;
     await this.ds
       .query(`DELETE FROM service_status WHERE service = 'extractor' AND instance = $1`, [this.instance])

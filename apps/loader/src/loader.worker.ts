@@ -18,7 +18,9 @@ import {
 } from '@libs/loading';
 import { setKingdeeCircuitOpen } from '@libs/metrics';
 import {
+  clearSchemeFileStatus,
   CONFIG,
+  createSchemeWatcher,
   DATA_SOURCE,
   DEAD_LETTERS,
   KAFKA,
@@ -28,13 +30,14 @@ import {
   Readiness,
   TOPICS,
 } from '@libs/runtime';
-import { loadSchemesFromDir } from '@libs/scheme';
+import { Scheme, SchemeWatcher } from '@libs/scheme';
 
 @Injectable()
 export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private consumer?: BatchConsumer;
   private engine?: LoaderEngine;
   private alerts?: AlertMonitor;
+  private watcher?: SchemeWatcher;
   private readonly instance = `${hostname()}-${process.pid}`;
   /** Re-login timer while Kingdee refuses the credentials. */
   private loginTimer?: NodeJS.Timeout;
@@ -53,7 +56,22 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     this.alerts = createAlertMonitor(this.config, { logger: this.logger, service: 'loader' });
-    const schemes = new Map(loadSchemesFromDir(this.config.SCHEMES_DIR).map((s) => [s.id, s]));
+    // Target changes apply from the next batch: the engine reads this map, updated in place. A
+    // changed idempotency key on a scheme with claims is refused by the watcher (the old one stays).
+    this.watcher = createSchemeWatcher({
+      config: this.config,
+      ds: this.ds,
+      logger: this.logger,
+      service: 'loader',
+      instance: this.instance,
+    });
+    const schemes = new Map<string, Scheme>(this.watcher.schemes().map((s) => [s.id, s]));
+    this.watcher.onChange((changes) => {
+      for (const change of changes) {
+        if (change.kind === 'removed') schemes.delete(change.id);
+        else schemes.set(change.id, change.scheme);
+      }
+    });
     this.engine = createLoaderEngine({
       config: this.config,
       ds: this.ds,
@@ -95,6 +113,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
       },
     });
     await this.consumer.start((messages, ctx) => processor.handle(messages, ctx));
+    this.watcher.start();
     this.logger.info(
       { schemes: [...schemes.keys()], sessions: this.config.KINGDEE_SESSIONS, owner: this.instance },
       'loader consuming',
@@ -192,6 +211,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
   async beforeApplicationShutdown(): Promise<void> {
     const started = Date.now();
     clearTimeout(this.loginTimer);
+    await this.watcher?.stop();
     const grace = this.config.LOADER_SHUTDOWN_GRACE_MS;
     await this.consumer?.stop(grace);
     let timer: NodeJS.Timeout | undefined;
@@ -203,6 +223,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     ]);
     clearTimeout(timer);
     await this.alerts?.stop();
+    await clearSchemeFileStatus(this.ds, 'loader', this.instance);
     await this.ds
       .query(`DELETE FROM service_status WHERE service = 'loader' AND instance = $1`, [this.instance])
       .catch(() => undefined);

@@ -4,19 +4,29 @@ import { Logger } from 'pino';
 import { TransformerConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
 import { BatchConsumer, DeadLetterPublisher, EventProducer } from '@libs/kafka';
-import { CONFIG, DATA_SOURCE, DEAD_LETTERS, KAFKA, LOGGER, PRODUCER, TOPICS } from '@libs/runtime';
+import {
+  clearSchemeFileStatus,
+  CONFIG,
+  createSchemeWatcher,
+  DATA_SOURCE,
+  DEAD_LETTERS,
+  KAFKA,
+  LOGGER,
+  PRODUCER,
+  TOPICS,
+} from '@libs/runtime';
+import { SchemeWatcher } from '@libs/scheme';
 import { consumerLagRecorder } from '@libs/database';
 import { DataSource } from 'typeorm';
-import { createTransformProcessor } from '@libs/transform';
+import { createTransformProcessor, SchemeRegistry } from '@libs/transform';
 import { ParkedDrainer, ParkedMessageStore, SchemeHolds } from '@libs/parking';
 import { hostname } from 'node:os';
-
-const SCHEME_RELOAD_INTERVAL_MS = 10_000;
 
 @Injectable()
 export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private consumer?: BatchConsumer;
-  private reloadTimer?: NodeJS.Timeout;
+  private watcher?: SchemeWatcher;
+  private readonly instance = `${hostname()}-${process.pid}`;
   private holds?: SchemeHolds;
   private drainer?: ParkedDrainer;
 
@@ -36,7 +46,19 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
     this.holds = new SchemeHolds(this.ds, 1000, this.logger);
     await this.holds.start();
     const store = new ParkedMessageStore(this.ds, 'transformer');
-    const { processor, registry } = createTransformProcessor({
+    // Scheme files apply without a restart (SCHEME_RELOAD_MS); a mapping that does not compile is not taken.
+    this.watcher = createSchemeWatcher({
+      config: this.config,
+      ds: this.ds,
+      logger: this.logger,
+      service: 'transformer',
+      instance: this.instance,
+      accept: (next) => SchemeRegistry.compileProblem(next),
+    });
+    const registry = new SchemeRegistry(this.watcher, this.logger);
+    registry.load();
+    const { processor } = createTransformProcessor({
+      registry,
       config: this.config,
       ds: this.ds,
       producer: this.producer,
@@ -46,7 +68,7 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
     });
     const holds = this.holds;
     this.drainer = new ParkedDrainer(store, {
-      owner: `${hostname()}-${process.pid}`,
+      owner: this.instance,
       pollMs: 2000,
       batch: 200,
       leaseMs: 30_000,
@@ -55,8 +77,7 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
       logger: this.logger,
     });
     this.drainer.start();
-    this.reloadTimer = setInterval(() => registry.reloadIfChanged(), SCHEME_RELOAD_INTERVAL_MS);
-    this.reloadTimer.unref();
+    this.watcher.start();
     this.consumer = new BatchConsumer(this.kafka, {
       groupId: this.config.KAFKA_GROUP_ID ?? 'wdt-kingdee.transformer',
       topics: [this.topics.rawStockout],
@@ -81,9 +102,10 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.reloadTimer);
+    await this.watcher?.stop();
     await this.consumer?.stop();
     await this.drainer?.stop();
     this.holds?.stop();
+    await clearSchemeFileStatus(this.ds, 'transformer', this.instance);
   }
 }

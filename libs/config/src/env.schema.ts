@@ -40,6 +40,8 @@ export const commonEnv = {
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
     .default('public'),
   SCHEMES_DIR: z.string().min(1).default('schemes'),
+  /** How often scheme files are checked for changes (mtime); a change applies without a restart. */
+  SCHEME_RELOAD_MS: positiveInt.min(100).default(2000),
   ...Object.fromEntries(Object.values(TOPIC_CATALOGUE).map((t) => [t.envVar, z.string().min(1).optional()])),
 };
 
@@ -161,7 +163,13 @@ export const auditWriterEnv = {
   AUDIT_RETENTION_DAYS: positiveInt.default(180),
 };
 
-export const operatorEnv = { ...commonEnv, HTTP_PORT: port.default(3005), OPERATOR_TOKENS: operatorTokens };
+export const operatorEnv = {
+  ...commonEnv,
+  HTTP_PORT: port.default(3005),
+  OPERATOR_TOKENS: operatorTokens,
+  /** GitOps deployments: scheme files come from the repository; the console offers edits as a download. */
+  SCHEMES_READ_ONLY: bool.default(false),
+};
 
 export const SERVICE_ENV = {
   extractor: extractorEnv,

@@ -13,6 +13,7 @@ import { WriteProtocol1764300300000 } from './migrations/1764300300000-write-pro
 import { AuditTrail1764300400000 } from './migrations/1764300400000-audit-trail';
 import { BaseData1764300500000 } from './migrations/1764300500000-base-data';
 import { OrderSnapshots1764300700000 } from './migrations/1764300700000-order-snapshots';
+import { SchemeRevisions1764300900000 } from './migrations/1764300900000-scheme-revisions';
 
 export const ENTITIES = [
   AuditOrderEntity,
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   AuditTrail1764300400000,
   BaseData1764300500000,
   OrderSnapshots1764300700000,
+  SchemeRevisions1764300900000,
 ];
 
 export interface DatabaseOptions {

@@ -40,10 +40,11 @@ import {
   ConsoleOrdersPageView,
 } from './console-read.schema';
 import { PII_FIELDS } from './pii-mask.util';
+import { SCHEME_EDITING_COMPONENTS, SCHEME_EDITING_ROUTES } from './scheme-editing.schema';
 
 /** One route of the operator API, as documented. Controllers implement exactly these. */
 export interface RouteSpec {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'put' | 'delete';
   /** Express-style path (`/api/dead-letters/:id`). */
   path: string;
   operationId: string;
@@ -63,7 +64,7 @@ export interface RouteSpec {
   errors?: number[];
   /** No bearer token needed. */
   public?: boolean;
-  /** The least role the route needs. */
+  /** The least role that may call the route. */
   role?: 'viewer' | 'operator' | 'admin';
 }
 
@@ -375,6 +376,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     public: true,
   },
   ...CONSOLE_READ_ROUTES,
+  ...SCHEME_EDITING_ROUTES,
 ];
 
 type Json = Record<string, unknown>;
@@ -393,6 +395,7 @@ for (const [id, schema] of Object.entries({
   Schemes: SchemesView,
   Repush: RepushView,
   ...CONSOLE_READ_COMPONENTS,
+  ...SCHEME_EDITING_COMPONENTS,
 })) {
   COMPONENTS.add(schema, { id });
 }
@@ -457,6 +460,9 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: 'Missing or invalid bearer token',
   403: 'Refused (binary payload without reveal=pii)',
   404: 'Not found',
+  409: 'Conflict: the message says why (`download: true` when the scheme directory is read-only)',
+  412: 'The resource changed since the etag sent in If-Match',
+  428: 'If-Match is required',
 };
 
 /** `/api/dead-letters/:id` → `/api/dead-letters/{id}`. */

@@ -358,6 +358,9 @@ export const SchemeView = z.object({
   description: nullableText,
   enabled: z.boolean(),
   inFiles: z.boolean().describe('False for a scheme known only from sync_cursors.'),
+  fileError: nullableText.describe(
+    "Set when the scheme file's current content is not in use by some service (it does not validate, or a changed idempotency key was refused): the last good version keeps running.",
+  ),
   paused: z.boolean(),
   stopped: z
     .object({ reason: z.string(), since: time })
@@ -408,7 +411,19 @@ export const SchemeView = z.object({
   pendingResyncs: z.number().int(),
   circuit: CircuitView.shape.state,
 });
-export const SchemesView = pageOf(SchemeView).extend({ circuit: CircuitView });
+export const SchemesView = pageOf(SchemeView).extend({
+  circuit: CircuitView,
+  fileErrors: z
+    .array(
+      z.object({
+        file: z.string(),
+        schemeId: nullableText.describe('The scheme the file held when it was last good; null if never.'),
+        error: z.string(),
+        services: z.array(z.string()).describe('The services that refuse the current content.'),
+      }),
+    )
+    .describe('Scheme files whose current content is not in use (including files that never loaded).'),
+});
 
 export const PauseView = z.object({
   schemeId: z.string(),

@@ -1,9 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { Clock, systemClock } from '@libs/common';
-import { CommonConfig } from '@libs/config';
-import { CONFIG } from '@libs/runtime';
-import { loadSchemesFromDir } from '@libs/scheme';
 import { ActionsController } from './actions.controller';
 import { AuditQueryService } from './audit-query.service';
 import { AuditController } from './audit.controller';
@@ -21,13 +18,16 @@ import { OPERATOR_CLOCK, SCHEME_CATALOG, SchemeCatalog } from './operator.tokens
 import { RepushController } from './repush.controller';
 import { RepushService } from './repush.service';
 import { ResyncService } from './resync.service';
+import { SchemeEditingController } from './scheme-editing.controller';
+import { SchemeEditingService } from './scheme-editing.service';
+import { SchemeFilesService } from './scheme-files.service';
 import { SchemeStatusService } from './scheme-status.service';
 import { SchemesController } from './schemes.controller';
 import { ShanghaiTimeInterceptor } from './shanghai-time.interceptor';
 
 export interface OperatorModuleOptions {
   clock?: Clock;
-  /** Default: the scheme files of SCHEMES_DIR, read on every call (new files show without a restart). */
+  /** Default: the scheme files of SCHEMES_DIR, checked for changes on every call (last good version kept). */
   schemes?: SchemeCatalog;
 }
 
@@ -41,6 +41,7 @@ export const OPERATOR_CONTROLLERS = [
   ActionsController,
   DeadLettersController,
   SchemesController,
+  SchemeEditingController,
   RepushController,
   BaseDataController,
   OpenApiController,
@@ -58,12 +59,20 @@ export class OperatorModule {
       controllers: OPERATOR_CONTROLLERS,
       providers: [
         { provide: OPERATOR_CLOCK, useValue: options.clock ?? systemClock },
+        SchemeFilesService,
         {
           provide: SCHEME_CATALOG,
-          inject: [CONFIG],
-          useFactory: (config: CommonConfig): SchemeCatalog =>
-            options.schemes ?? { list: () => loadSchemesFromDir(config.SCHEMES_DIR) },
+          inject: [SchemeFilesService],
+          useFactory: (files: SchemeFilesService): SchemeCatalog =>
+            options.schemes ?? {
+              list: () => files.watcher.schemes(),
+              refresh: async () => {
+                await files.refresh();
+              },
+              problems: () => files.watcher.problems(),
+            },
         },
+        SchemeEditingService,
         // Every time in a response as +08:00.
         { provide: APP_INTERCEPTOR, useClass: ShanghaiTimeInterceptor },
         OperatorAuthGuard,

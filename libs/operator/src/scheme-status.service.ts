@@ -1,10 +1,13 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Inject, Injectable, InternalServerErrorException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Clock, formatShanghai, parseShanghai } from '@libs/common';
 import { AUDIT_STATUSES } from '@libs/contracts';
 import { queryRows } from '@libs/database';
-import { DATA_SOURCE } from '@libs/runtime';
-import { Scheme, SchemeError } from '@libs/scheme';
+import { CommonConfig } from '@libs/config';
+import { CONFIG, DATA_SOURCE, SCHEME_FILE_STATUS_PREFIX } from '@libs/runtime';
+import { Scheme, schemeContentHash, SchemeError, SchemeFileProblem } from '@libs/scheme';
 import { OPERATOR_CLOCK, SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
 import { Page, toPage } from './paging.util';
 import {
@@ -34,6 +37,14 @@ function extractorView(e: ExtractorSummary | undefined) {
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
+/** A scheme file some service does not use (invalid, or refused), as /api/schemes shows it. */
+export interface SchemeFileErrorView {
+  file: string;
+  schemeId: string | null;
+  error: string;
+  services: string[];
+}
+
 /**
  * Schemes as operators see them: definition (SCHEMES_DIR) joined with extraction state
  * (sync_cursors), audit counts, parked dead letters, pending resyncs and the loader circuit.
@@ -45,13 +56,64 @@ export class SchemeStatusService {
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(SCHEME_CATALOG) private readonly catalog: SchemeCatalog,
     @Inject(OPERATOR_CLOCK) private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: CommonConfig,
   ) {}
+
+  /**
+   * Problems of scheme files reported by any service (service_status `scheme_file:<file>`) and by this
+   * operator's own watcher, for the file's current content only (a report about an older version of
+   * the file is stale: whoever reads the new one reports anew).
+   */
+  async fileErrors(): Promise<SchemeFileErrorView[]> {
+    const rows: Array<{ service: string; value: SchemeFileProblem }> = await this.ds.query(
+      `SELECT service, value FROM service_status WHERE key LIKE $1 ORDER BY service, instance`,
+      [`${SCHEME_FILE_STATUS_PREFIX}%`],
+    );
+    const reports = [
+      ...rows.map((r) => ({ service: r.service, problem: r.value })),
+      ...(this.catalog.problems?.() ?? []).map((problem) => ({ service: 'operator', problem })),
+    ];
+    const current = new Map<string, string | null>();
+    const hashOf = (file: string) => {
+      if (!current.has(file)) {
+        try {
+          current.set(file, schemeContentHash(fs.readFileSync(path.join(this.config.SCHEMES_DIR, file))));
+        } catch {
+          current.set(file, null);
+        }
+      }
+      return current.get(file);
+    };
+    const byFile = new Map<string, SchemeFileErrorView>();
+    for (const { service, problem } of reports) {
+      if (!problem?.file || hashOf(problem.file) !== problem.sha256) continue;
+      const seen = byFile.get(problem.file);
+      if (seen) {
+        if (!seen.services.includes(service)) seen.services.push(service);
+        seen.schemeId ??= problem.schemeId;
+        // A refusal (e.g. the idempotency key) says more than "invalid" when services differ.
+        if (!seen.error.includes(problem.error)) seen.error = `${seen.error}\n${service}: ${problem.error}`;
+      } else {
+        byFile.set(problem.file, {
+          file: problem.file,
+          schemeId: problem.schemeId,
+          error: problem.error,
+          services: [service],
+        });
+      }
+    }
+    return [...byFile.values()].sort((a, b) => a.file.localeCompare(b.file));
+  }
 
   async list(q: {
     limit: number;
     offset: number;
-  }): Promise<Page<Record<string, unknown>> & { circuit: CircuitSummary }> {
+  }): Promise<
+    Page<Record<string, unknown>> & { circuit: CircuitSummary; fileErrors: SchemeFileErrorView[] }
+  > {
+    await this.catalog.refresh?.();
     const schemes = this.schemes();
+    const fileErrors = await this.fileErrors();
     const cursors = new Map(
       (
         (await this.ds.query(
@@ -119,6 +181,7 @@ export class SchemeStatusService {
       const cursorMs = c ? parseShanghai(c.cursorValue) : undefined;
       return {
         ...s,
+        fileError: fileErrors.find((f) => f.schemeId === s.id)?.error ?? null,
         paused: c?.paused ?? false,
         stopped: stops.get(s.id) ?? null,
         parkedDocuments: parkedDocs.get(s.id) ?? 0,
@@ -142,11 +205,12 @@ export class SchemeStatusService {
       };
     });
     const page = toPage(items.slice(q.offset, q.offset + q.limit + 1), q.limit, q.offset);
-    return { ...page, circuit };
+    return { ...page, circuit, fileErrors };
   }
 
   /** Whether the scheme exists (in SCHEMES_DIR, or with a cursor row). */
   async exists(schemeId: string): Promise<boolean> {
+    await this.catalog.refresh?.();
     if (this.schemes().some((s) => s.id === schemeId)) return true;
     const rows: unknown[] = await this.ds.query(`SELECT 1 FROM sync_cursors WHERE scheme_id = $1`, [
       schemeId,

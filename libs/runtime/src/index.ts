@@ -4,3 +4,4 @@ export * from './health.controller';
 export * from './infrastructure.module';
 export * from './service-bootstrap';
 export * from './readiness';
+export * from './scheme-watch.factory';

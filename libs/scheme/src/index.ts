@@ -9,3 +9,4 @@ export * from './formula.util';
 export * from './duration.util';
 export * from './pii-fields.util';
 export * from './scheme-lookup.util';
+export * from './scheme-watcher.service';

@@ -68,7 +68,7 @@ function issueAt(
   preferKey = false,
 ): SchemeIssue {
   const pos = locate(doc, lc, segs, preferKey);
-  return { file, line: pos?.line, col: pos?.col, path: formatSchemePath(segs), message };
+  return { file, line: pos?.line, col: pos?.col, path: formatSchemePath(segs), segments: [...segs], message };
 }
 
 /** Plain YAML scalars that the core schema reads as something other than what was written. */
@@ -364,6 +364,7 @@ export function loadSchemesFromDir(dir: string): Scheme[] {
           file,
           ...pos,
           path: 'id',
+          segments: ['id'],
           message: `scheme id "${scheme.id}" is already used by ${other}`,
         });
       } else {

@@ -5,6 +5,8 @@ export interface SchemeIssue {
   line?: number;
   col?: number;
   path: string;
+  /** The same path as segments (`['mapping', 'entries', 0, 'fields']`); `[]` for file-level problems. */
+  segments?: SchemePath;
   message: string;
 }
 

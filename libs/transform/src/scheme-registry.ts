@@ -1,70 +1,65 @@
-import { statSync } from 'node:fs';
 import { AppLogger, silentLogger } from '@libs/common';
 import { compileScheme, CompiledMapping } from '@libs/mapping';
-import { listSchemeFiles, loadSchemeFile, Scheme } from '@libs/scheme';
+import { Scheme, SchemeChange, SchemeWatcher } from '@libs/scheme';
 
 /**
- * The schemes of SCHEMES_DIR, compiled. `reloadIfChanged` picks up edited, added or removed files
- * without a rebuild or restart; a file that no longer validates keeps its last good version (and
- * the error is logged), so a typo cannot stop a running pipeline.
+ * The schemes of SCHEMES_DIR, compiled. Kept current by a `SchemeWatcher` (the one every service
+ * runs): edited, added or removed files apply without a rebuild or restart; a file that no longer
+ * validates, or whose mapping does not compile, keeps its last good version.
  */
 export class SchemeRegistry {
-  private compiled = new Map<string, { file: string; mtimeMs: number; mapping: CompiledMapping }>();
+  private compiled = new Map<string, CompiledMapping>();
+  private readonly watcher: SchemeWatcher;
+  private readonly ownsWatcher: boolean;
 
-  constructor(
-    private readonly dir: string,
-    private readonly logger: AppLogger = silentLogger,
-  ) {}
+  /** A directory (a watcher of its own, checked by `reloadIfChanged`) or a service's watcher. */
+  constructor(source: string | SchemeWatcher, logger: AppLogger = silentLogger) {
+    this.ownsWatcher = typeof source === 'string';
+    this.watcher =
+      typeof source === 'string'
+        ? new SchemeWatcher({
+            dir: source,
+            intervalMs: 2000,
+            logger,
+            accept: (next) => SchemeRegistry.compileProblem(next),
+          })
+        : source;
+    this.watcher.onChange((changes) => this.apply(changes));
+  }
+
+  /** The watcher's veto: a scheme whose mapping does not compile is not taken. */
+  static compileProblem(scheme: Scheme): string | undefined {
+    try {
+      compileScheme(scheme);
+      return undefined;
+    } catch (err) {
+      return `mapping does not compile: ${(err as Error).message}`;
+    }
+  }
 
   /** First load: any invalid scheme file is an error (config is validated at boot). */
   load(): void {
-    this.compiled.clear();
-    for (const file of listSchemeFiles(this.dir)) {
-      const scheme = loadSchemeFile(file);
-      if (this.compiled.has(scheme.id))
-        throw new Error(
-          `${file}: scheme id "${scheme.id}" is already used by ${this.compiled.get(scheme.id)!.file}`,
-        );
-      this.compiled.set(scheme.id, { file, mtimeMs: statSync(file).mtimeMs, mapping: compileScheme(scheme) });
-    }
+    if (this.ownsWatcher) this.watcher.load();
+    this.compiled = new Map(this.watcher.schemes().map((s) => [s.id, compileScheme(s)]));
   }
 
-  reloadIfChanged(): string[] {
-    const changed: string[] = [];
-    const files = listSchemeFiles(this.dir);
-    const byFile = new Map([...this.compiled.entries()].map(([id, c]) => [c.file, { id, ...c }]));
-    for (const file of files) {
-      const mtimeMs = statSync(file).mtimeMs;
-      const known = byFile.get(file);
-      if (known && known.mtimeMs === mtimeMs) continue;
-      try {
-        const scheme = loadSchemeFile(file);
-        if (known && known.id !== scheme.id) this.compiled.delete(known.id);
-        this.compiled.set(scheme.id, { file, mtimeMs, mapping: compileScheme(scheme) });
-        changed.push(scheme.id);
-        this.logger.info({ scheme: scheme.id, file }, 'scheme (re)loaded');
-      } catch (err) {
-        if (known) known.mtimeMs = mtimeMs;
-        this.logger.error(
-          { file, err: (err as Error).message },
-          'scheme file invalid; keeping the last good version',
-        );
-      }
+  /** Checks the files now; the ids of schemes added, changed or removed. */
+  async reloadIfChanged(): Promise<string[]> {
+    return (await this.watcher.check()).map((c) => c.id);
+  }
+
+  private apply(changes: SchemeChange[]): void {
+    for (const change of changes) {
+      if (change.kind === 'removed') this.compiled.delete(change.id);
+      else this.compiled.set(change.id, compileScheme(change.scheme));
     }
-    for (const [file, known] of byFile) {
-      if (!files.includes(file)) {
-        this.compiled.delete(known.id);
-        changed.push(known.id);
-      }
-    }
-    return changed;
   }
 
   get(schemeId: string): CompiledMapping | undefined {
-    return this.compiled.get(schemeId)?.mapping;
+    return this.compiled.get(schemeId);
   }
 
   schemes(): Scheme[] {
-    return [...this.compiled.values()].map((c) => c.mapping.scheme);
+    return [...this.compiled.values()].map((c) => c.scheme);
   }
 }

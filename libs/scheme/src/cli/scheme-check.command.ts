@@ -1,7 +1,7 @@
-import { compileScheme } from '@libs/mapping';
+import { checkSchemeText } from '@libs/mapping';
 import * as fs from 'node:fs';
 import { SchemeError, formatSchemeIssue, type SchemeIssue } from '../scheme.errors';
-import { listSchemeFiles, loadSchemeFile, loadSchemesFromDir } from '../scheme-file.util';
+import { listSchemeFiles, loadSchemesFromDir } from '../scheme-file.util';
 import type { Scheme } from '../scheme.schema';
 import type { CliIo } from './cli-io.util';
 
@@ -51,15 +51,17 @@ export function runSchemeCheck(paths: readonly string[], io: CliIo): number {
     );
     io.out(`  note: ${idempotencyNote(s)}`);
   };
-  const checkOne = (file: string, scheme?: Scheme) => {
+  const checkOne = (file: string) => {
+    let text: string;
     try {
-      const s = scheme ?? loadSchemeFile(file);
-      const compiled = compileScheme(s);
-      summary(file, s, compiled.usesFormulas);
+      text = fs.readFileSync(file, 'utf8');
     } catch (e) {
-      if (e instanceof SchemeError) report(e.issues);
-      else report([{ file, path: '(compile)', message: (e as Error).message }]);
+      report([{ file, path: '(file)', message: `cannot read: ${(e as Error).message}` }]);
+      return;
     }
+    const checked = checkSchemeText(text, file);
+    if (checked.scheme) summary(file, checked.scheme, checked.usesFormulas);
+    else report(checked.issues);
   };
   if (paths.length === 0) {
     io.err('scheme:check: give one or more scheme files or directories');
