@@ -22,6 +22,7 @@ import { OrderActionsService } from './order-actions.service';
 import { ResyncService } from './resync.service';
 import { OperatorActionsService } from './operator-actions.service';
 import { Operator, OperatorAuthGuard } from './operator-auth.guard';
+import { RequireRole } from './operator-role.decorator';
 import { maskPii } from './pii-mask.util';
 import { parseInput } from './validation.util';
 
@@ -36,6 +37,7 @@ export class AuditController {
   ) {}
 
   /** Links the order to a bill a person found in Kingdee: nobody writes it again. */
+  @RequireRole('operator')
   @Post('orders/:orderNo/link')
   @HttpCode(200)
   async link(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
@@ -45,6 +47,7 @@ export class AuditController {
   }
 
   /** A person checked Kingdee and no bill of the order exists: one write is allowed, the order is read again. */
+  @RequireRole('operator')
   @Post('orders/:orderNo/confirm-absent')
   @HttpCode(200)
   async confirmAbsent(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
@@ -56,6 +59,7 @@ export class AuditController {
   }
 
   /** Tries Submit/Audit of a saved bill again at once. */
+  @RequireRole('operator')
   @Post('orders/:orderNo/retry-audit')
   @HttpCode(200)
   async retryAudit(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
@@ -65,6 +69,7 @@ export class AuditController {
   }
 
   /** Closes the order's latest version with a reason (its bill, if any, stays as it is). */
+  @RequireRole('operator')
   @Post('orders/:orderNo/close')
   @HttpCode(200)
   async close(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
@@ -73,6 +78,7 @@ export class AuditController {
     return this.orderActions.closeOrder(schemeId, orderNo, reason, by);
   }
 
+  @RequireRole('viewer')
   @Get('orders/:orderNo')
   async order(@Param() params: unknown, @Query() query: unknown, @Operator() by: string) {
     const { orderNo } = parseInput(OrderNoParams, params);
@@ -89,11 +95,13 @@ export class AuditController {
     return result;
   }
 
+  @RequireRole('viewer')
   @Get('orders')
   async orders(@Query() query: unknown) {
     return maskPii(await this.audit.orders(parseInput(AuditOrdersQuery, query)), this.audit.piiKeys());
   }
 
+  @RequireRole('viewer')
   @Get('stats')
   async stats(@Query() query: unknown) {
     return maskPii(await this.audit.stats(parseInput(AuditStatsQuery, query)));

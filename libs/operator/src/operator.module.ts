@@ -1,8 +1,10 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import cookieParser from 'cookie-parser';
+import { DataSource } from 'typeorm';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { Clock, systemClock } from '@libs/common';
-import { CommonConfig } from '@libs/config';
-import { CONFIG } from '@libs/runtime';
+import { AppLogger, Clock, systemClock } from '@libs/common';
+import { CommonConfig, OperatorConfig } from '@libs/config';
+import { CONFIG, DATA_SOURCE, LOGGER } from '@libs/runtime';
 import { loadSchemesFromDir } from '@libs/scheme';
 import { ActionsController } from './actions.controller';
 import { AuditQueryService } from './audit-query.service';
@@ -14,13 +16,17 @@ import { DeadLettersService } from './dead-letters.service';
 import { OpenApiController } from './openapi.controller';
 import { OperatorActionsService } from './operator-actions.service';
 import { OperatorAuthGuard } from './operator-auth.guard';
+import { PostgresOperatorSessionStore } from './operator-session.store';
+import { OperatorSessionService } from './operator-session.service';
+import { OperatorTokenVerifier } from './operator-token.verifier';
 import { OrderActionsService } from './order-actions.service';
-import { OPERATOR_CLOCK, SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
+import { OPERATOR_CLOCK, OPERATOR_SESSION_STORE, SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
 import { RepushController } from './repush.controller';
 import { RepushService } from './repush.service';
 import { ResyncService } from './resync.service';
 import { SchemeStatusService } from './scheme-status.service';
 import { SchemesController } from './schemes.controller';
+import { SessionController } from './session.controller';
 import { ShanghaiTimeInterceptor } from './shanghai-time.interceptor';
 
 export interface OperatorModuleOptions {
@@ -38,6 +44,7 @@ export const OPERATOR_CONTROLLERS = [
   RepushController,
   BaseDataController,
   OpenApiController,
+  SessionController,
 ];
 
 /**
@@ -45,7 +52,12 @@ export const OPERATOR_CONTROLLERS = [
  * DATA_SOURCE, PRODUCER) imported alongside.
  */
 @Module({})
-export class OperatorModule {
+export class OperatorModule implements NestModule {
+  /** The session cookie is read by OperatorAuthGuard (unsigned: the id is random and only its hash is stored). */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(cookieParser()).forRoutes(...OPERATOR_CONTROLLERS);
+  }
+
   static register(options: OperatorModuleOptions = {}): DynamicModule {
     return {
       module: OperatorModule,
@@ -60,6 +72,25 @@ export class OperatorModule {
         },
         // Every time in a response as +08:00.
         { provide: APP_INTERCEPTOR, useClass: ShanghaiTimeInterceptor },
+        {
+          provide: OperatorTokenVerifier,
+          inject: [CONFIG, LOGGER],
+          useFactory: (config: OperatorConfig, logger: AppLogger) => {
+            for (const [i, t] of config.OPERATOR_TOKENS.entries())
+              if (t.legacy)
+                logger.warn(
+                  { entry: i + 1, name: t.name },
+                  `OPERATOR_TOKENS entry ${i + 1} (${t.name}) uses the deprecated name:token form and is read as admin; write name:role:token`,
+                );
+            return new OperatorTokenVerifier(config.OPERATOR_TOKENS);
+          },
+        },
+        {
+          provide: OPERATOR_SESSION_STORE,
+          inject: [DATA_SOURCE],
+          useFactory: (ds: DataSource) => new PostgresOperatorSessionStore(ds),
+        },
+        OperatorSessionService,
         OperatorAuthGuard,
         OperatorActionsService,
         AuditQueryService,
