@@ -543,7 +543,7 @@ export function buildOpenApiDocument(): Json {
       description:
         'Audit queries, dead letters, scheme pause/resume, re-push and resync for the WDT (旺店通) → Kingdee K/3 Cloud ' +
         'PUR_MRB pipeline. Every /api route except this document and sign-in (`POST /api/session`) needs ' +
-        '`Authorization: Bearer <token>` (named tokens from OPERATOR_TOKENS, `name:role:token`) or the console\'s ' +
+        "`Authorization: Bearer <token>` (named tokens from OPERATOR_TOKENS, `name:role:token`) or the console's " +
         'session cookie `wks_session`; with the cookie every non-GET call needs `X-CSRF-Token` (403 otherwise). ' +
         'Roles: viewer (reads) < operator (pause/resume, re-push, resync, close, link, base-data check) < admin; each ' +
         'operation states its least role in `x-required-role` (403 when lower). Every mutating call and every ' +

@@ -63,10 +63,9 @@ export class PostgresOperatorSessionStore implements OperatorSessionStore {
   }
 
   async deleteExpired(now: Date): Promise<number> {
-    const [, count] = (await this.ds.query(`DELETE FROM operator_sessions WHERE expires_at <= $1`, [now])) as [
-      unknown,
-      number,
-    ];
+    const [, count] = (await this.ds.query(`DELETE FROM operator_sessions WHERE expires_at <= $1`, [
+      now,
+    ])) as [unknown, number];
     return count;
   }
 }

@@ -1,4 +1,4 @@
-import { OperatorTokenVerifier, secretsEqual } from './operator-token.verifier';
+import { OperatorTokenVerifier, secretsEqual, warnLegacyTokens } from './operator-token.verifier';
 
 const GOOD = 'a'.repeat(16);
 
@@ -28,5 +28,24 @@ describe('secretsEqual', () => {
     expect(secretsEqual('abc', 'abd')).toBe(false);
     expect(secretsEqual('abc', 'abcd')).toBe(false);
     expect(secretsEqual('', 'x')).toBe(false);
+  });
+});
+
+describe('warnLegacyTokens', () => {
+  it('warns once per name:token entry, naming it, never showing a token', () => {
+    const warnings: Array<[Record<string, unknown>, string]> = [];
+    warnLegacyTokens(
+      [
+        { name: 'alice', legacy: false },
+        { name: 'bob', legacy: true },
+      ],
+      { warn: ((obj: Record<string, unknown>, msg: string) => warnings.push([obj, msg])) as never },
+    );
+    expect(warnings).toEqual([
+      [
+        { entry: 2, name: 'bob' },
+        'OPERATOR_TOKENS entry 2 (bob) uses the deprecated name:token form and is read as admin; write name:role:token',
+      ],
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { AppLogger } from '@libs/common';
 import { OperatorTokenEntry } from '@libs/config';
 import { OperatorIdentity } from './operator.tokens';
 
@@ -35,4 +36,18 @@ export class OperatorTokenVerifier {
     const t = this.tokens.find((x) => x.name === name);
     return t ? { name: t.name, role: t.role } : undefined;
   }
+}
+
+/** One boot warning per token still in the old `name:token` form (its name, never the token). */
+export function warnLegacyTokens(
+  tokens: ReadonlyArray<Pick<OperatorTokenEntry, 'name' | 'legacy'>>,
+  logger: Pick<AppLogger, 'warn'>,
+): void {
+  tokens.forEach((t, i) => {
+    if (t.legacy)
+      logger.warn(
+        { entry: i + 1, name: t.name },
+        `OPERATOR_TOKENS entry ${i + 1} (${t.name}) uses the deprecated name:token form and is read as admin; write name:role:token`,
+      );
+  });
 }

@@ -18,7 +18,7 @@ import { OperatorActionsService } from './operator-actions.service';
 import { OperatorAuthGuard } from './operator-auth.guard';
 import { PostgresOperatorSessionStore } from './operator-session.store';
 import { OperatorSessionService } from './operator-session.service';
-import { OperatorTokenVerifier } from './operator-token.verifier';
+import { OperatorTokenVerifier, warnLegacyTokens } from './operator-token.verifier';
 import { OrderActionsService } from './order-actions.service';
 import { OPERATOR_CLOCK, OPERATOR_SESSION_STORE, SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
 import { RepushController } from './repush.controller';
@@ -76,12 +76,7 @@ export class OperatorModule implements NestModule {
           provide: OperatorTokenVerifier,
           inject: [CONFIG, LOGGER],
           useFactory: (config: OperatorConfig, logger: AppLogger) => {
-            for (const [i, t] of config.OPERATOR_TOKENS.entries())
-              if (t.legacy)
-                logger.warn(
-                  { entry: i + 1, name: t.name },
-                  `OPERATOR_TOKENS entry ${i + 1} (${t.name}) uses the deprecated name:token form and is read as admin; write name:role:token`,
-                );
+            warnLegacyTokens(config.OPERATOR_TOKENS, logger);
             return new OperatorTokenVerifier(config.OPERATOR_TOKENS);
           },
         },
