@@ -137,7 +137,7 @@ describe('operations: leadership, credentials, attempts, pause and lag', () => {
   const operatorEnv = (t: TestEnv) => ({
     ...t.env,
     SCHEMES_DIR: schemesDir,
-    OPERATOR_TOKENS: `ops:${TOKEN}`,
+    OPERATOR_TOKENS: `ops:operator:${TOKEN}`,
   });
 
   beforeAll(async () => {

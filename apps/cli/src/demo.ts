@@ -3,12 +3,13 @@
 // audit writer as separate processes; syncs every seeded purchase-return stockout into the Kingdee
 // sandbox; prints a summary; stops everything it started (unless --keep).
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { formatShanghai } from '@libs/common';
 import { loadEnvFile } from '@libs/config';
 import { createDataSource, initializeDataSource } from '@libs/database';
-import { StackRunner } from '@libs/devstack';
+import { PIPELINE_SERVICES, StackRunner } from '@libs/devstack';
 import { loadSchemeFile } from '@libs/scheme';
 
 const root = resolve(__dirname, '../../../..');
@@ -47,7 +48,15 @@ async function main(): Promise<void> {
   if (!process.env.KAFKA_BROKERS) {
     execFileSync(process.execPath, [resolve(root, 'scripts/infra.js'), 'up'], { stdio: 'inherit' });
   }
-  const stack = new StackRunner({ root, brokers, databaseUrl, env: { LOG_LEVEL: 'warn' } });
+  // Fresh tokens per run: the console of a kept stack is reachable from this machine.
+  const stack = new StackRunner({
+    root,
+    brokers,
+    databaseUrl,
+    env: { LOG_LEVEL: 'warn' },
+    operatorToken: randomBytes(18).toString('hex'),
+    viewerToken: randomBytes(18).toString('hex'),
+  });
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;
@@ -94,10 +103,10 @@ async function main(): Promise<void> {
     );
 
     const t0 = Date.now();
-    await stack.startServices();
-    say(
-      `services up: ${['audit-writer', 'loader', 'transformer', 'extractor'].map((s) => `${s} :${stack.ports.get(s)}`).join(', ')}`,
-    );
+    // The operator (API and console) only matters to someone who keeps the stack to look at it.
+    const services = opts.keep ? [...PIPELINE_SERVICES, 'operator' as const] : PIPELINE_SERVICES;
+    await stack.startServices(services);
+    say(`services up: ${services.map((s) => `${s} :${stack.ports.get(s)}`).join(', ')}`);
 
     const ds = await initializeDataSource(
       createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
@@ -144,6 +153,10 @@ async function main(): Promise<void> {
       say(
         `\n--keep: stack running. WDT sandbox ${stack.wdtUrl}/admin, Kingdee sandbox ${stack.kingdeeUrl}/admin; Ctrl-C stops.`,
       );
+      say(`console ${stack.url('operator')}/ — sign in with a token:`);
+      say(`  admin  (demo):   ${stack.adminToken}`);
+      say(`  viewer (viewer): ${stack.viewerToken}`);
+      say(`API: curl -H "Authorization: Bearer <token>" ${stack.url('operator')}/api/schemes`);
       await new Promise(() => undefined);
     }
   } finally {

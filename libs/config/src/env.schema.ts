@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TOPIC_CATALOGUE } from '@libs/contracts';
+import { operatorTokensSchema } from './operator-tokens.schema';
 
 /**
  * Every environment variable the services read, in one place. Each service validates its slice at
@@ -82,41 +83,6 @@ const alertEnv = {
   ALERT_MIN_INTERVAL_SECONDS: positiveInt.default(300),
 };
 
-/**
- * `name1:token1,name2:token2`: named bearer tokens of the operator API. Names are recorded with every
- * action; tokens are secrets (never echoed: messages name the entry, not its value).
- */
-const operatorTokens = z
-  .string()
-  .min(1)
-  .transform((text, ctx) => {
-    const tokens: Array<{ name: string; token: string }> = [];
-    const seen = new Set<string>();
-    text.split(',').forEach((raw, i) => {
-      const entry = raw.trim();
-      const colon = entry.indexOf(':');
-      const name = colon < 0 ? '' : entry.slice(0, colon).trim();
-      const token = colon < 0 ? '' : entry.slice(colon + 1).trim();
-      if (colon < 0) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} must be name:token` });
-      else if (!/^[A-Za-z0-9_.@-]+$/.test(name))
-        ctx.addIssue({
-          code: 'custom',
-          message: `entry ${i + 1}: name must be non-empty (A-Z a-z 0-9 _ . @ -)`,
-        });
-      else if (token.length < 16)
-        ctx.addIssue({
-          code: 'custom',
-          message: `entry ${i + 1} (${name}): token must be at least 16 characters`,
-        });
-      else if (seen.has(name)) ctx.addIssue({ code: 'custom', message: `name "${name}" is used twice` });
-      else {
-        seen.add(name);
-        tokens.push({ name, token });
-      }
-    });
-    return tokens;
-  });
-
 export const transformerEnv = { ...commonEnv, ...consumerEnv, HTTP_PORT: port.default(3002) };
 
 export const loaderEnv = {
@@ -166,7 +132,11 @@ export const auditWriterEnv = {
 export const operatorEnv = {
   ...commonEnv,
   HTTP_PORT: port.default(3005),
-  OPERATOR_TOKENS: operatorTokens,
+  OPERATOR_TOKENS: operatorTokensSchema,
+  /** Console sign-in sessions last this long (fractions allowed). */
+  OPERATOR_SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
+  /** The console's built bundle (index.html + assets). Default: the repository's dist/console. */
+  OPERATOR_CONSOLE_DIR: z.string().min(1).optional(),
   /** GitOps deployments: scheme files come from the repository; the console offers edits as a download. */
   SCHEMES_READ_ONLY: bool.default(false),
 };

@@ -12,6 +12,7 @@ import { Operator1764300200000 } from './migrations/1764300200000-operator';
 import { WriteProtocol1764300300000 } from './migrations/1764300300000-write-protocol';
 import { AuditTrail1764300400000 } from './migrations/1764300400000-audit-trail';
 import { BaseData1764300500000 } from './migrations/1764300500000-base-data';
+import { OperatorSessions1764300600000 } from './migrations/1764300600000-operator-sessions';
 import { OrderSnapshots1764300700000 } from './migrations/1764300700000-order-snapshots';
 import { SchemeRevisions1764300900000 } from './migrations/1764300900000-scheme-revisions';
 
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   WriteProtocol1764300300000,
   AuditTrail1764300400000,
   BaseData1764300500000,
+  OperatorSessions1764300600000,
   OrderSnapshots1764300700000,
   SchemeRevisions1764300900000,
 ];

@@ -22,7 +22,10 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Extra env per service (e.g. the loader's timeouts). */
   serviceEnv?: Partial<Record<StackService, Record<string, string>>>;
+  /** The operator's admin token (name `demo`). */
   operatorToken?: string;
+  /** The operator's viewer token (name `viewer`: reads, personal data masked). */
+  viewerToken?: string;
   logDir?: string;
   wdt?: { seedCount?: number; knobs?: Record<string, unknown> };
   kingdee?: { switches?: Record<string, unknown>; knobs?: Record<string, unknown> };
@@ -74,6 +77,16 @@ export class StackRunner {
 
   get kingdeeUrl(): string {
     return this.url('kingdee-sandbox');
+  }
+
+  /** Bearer token (and console sign-in) of the operator's admin, `demo`. */
+  get adminToken(): string {
+    return this.options.operatorToken ?? 'demo-operator-token-0123456789';
+  }
+
+  /** Bearer token (and console sign-in) of the operator's viewer, `viewer`. */
+  get viewerToken(): string {
+    return this.options.viewerToken ?? 'demo-viewer-token-0123456789';
   }
 
   /** Topics and schema of this run, created like production does (provisioning + migrations). */
@@ -149,7 +162,7 @@ export class StackRunner {
       });
     }
     if (service === 'operator')
-      common.OPERATOR_TOKENS = `demo:${this.options.operatorToken ?? 'demo-operator-token-0123456789'}`;
+      common.OPERATOR_TOKENS = `demo:admin:${this.adminToken},viewer:viewer:${this.viewerToken}`;
     return { ...common, ...(this.options.serviceEnv?.[service] ?? {}) };
   }
 

@@ -23,6 +23,7 @@ import { OrderActionsService } from './order-actions.service';
 import { ResyncService } from './resync.service';
 import { OperatorActionsService } from './operator-actions.service';
 import { Operator, OperatorAuthGuard } from './operator-auth.guard';
+import { RequireRole } from './operator-role.decorator';
 import { maskPii } from './pii-mask.util';
 import { parseInput } from './validation.util';
 
@@ -38,6 +39,7 @@ export class AuditController {
   ) {}
 
   /** Links the order to a bill a person found in Kingdee: nobody writes it again. */
+  @RequireRole('operator')
   @Post('orders/:orderNo/link')
   @HttpCode(200)
   async link(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
@@ -47,6 +49,7 @@ export class AuditController {
   }
 
   /** A person checked Kingdee and no bill of the order exists: one write is allowed, the order is read again. */
+  @RequireRole('operator')
   @Post('orders/:orderNo/confirm-absent')
   @HttpCode(200)
   async confirmAbsent(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
@@ -58,6 +61,7 @@ export class AuditController {
   }
 
   /** Tries Submit/Audit of a saved bill again at once. */
+  @RequireRole('operator')
   @Post('orders/:orderNo/retry-audit')
   @HttpCode(200)
   async retryAudit(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
@@ -67,6 +71,7 @@ export class AuditController {
   }
 
   /** Closes the order's latest version with a reason (its bill, if any, stays as it is). */
+  @RequireRole('operator')
   @Post('orders/:orderNo/close')
   @HttpCode(200)
   async close(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
@@ -75,6 +80,7 @@ export class AuditController {
     return this.orderActions.closeOrder(schemeId, orderNo, reason, by);
   }
 
+  @RequireRole('viewer')
   @Get('orders/:orderNo')
   async order(@Param() params: unknown, @Query() query: unknown, @Operator() by: string) {
     const { orderNo } = parseInput(OrderNoParams, params);
@@ -98,6 +104,7 @@ export class AuditController {
     return result;
   }
 
+  @RequireRole('viewer')
   @Get('orders')
   async orders(@Query() query: unknown) {
     const q = parseInput(ConsoleOrdersQuery, query);
@@ -105,6 +112,7 @@ export class AuditController {
     return maskPii({ ...page, total }, this.audit.piiKeys());
   }
 
+  @RequireRole('viewer')
   @Get('stats')
   async stats(@Query() query: unknown) {
     return maskPii(await this.audit.stats(parseInput(AuditStatsQuery, query)));

@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { BaseDataService } from './base-data.service';
 import { OperatorActionsService } from './operator-actions.service';
 import { Operator, OperatorAuthGuard } from './operator-auth.guard';
+import { RequireRole } from './operator-role.decorator';
 
 @Controller('api/base-data')
 @UseGuards(OperatorAuthGuard)
@@ -11,11 +12,13 @@ export class BaseDataController {
     private readonly actions: OperatorActionsService,
   ) {}
 
+  @RequireRole('viewer')
   @Get('waiting')
   async waiting() {
     return this.baseData.waiting();
   }
 
+  @RequireRole('operator')
   @Post('check')
   @HttpCode(202)
   async check(@Operator() by: string) {

@@ -19,6 +19,7 @@ import { CloseDeadLetterBody, DeadLettersQuery, IdParams, RevealQuery } from './
 import { OrderActionsService } from './order-actions.service';
 import { OperatorActionsService } from './operator-actions.service';
 import { Operator, OperatorAuthGuard } from './operator-auth.guard';
+import { RequireRole } from './operator-role.decorator';
 import { maskPii } from './pii-mask.util';
 import { parseInput } from './validation.util';
 
@@ -34,6 +35,7 @@ export class DeadLettersController {
   ) {}
 
   /** Closes a dead letter nobody will re-push (the reason is kept with it and in the action log). */
+  @RequireRole('operator')
   @Post(':id/close')
   @HttpCode(200)
   async close(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
@@ -42,11 +44,13 @@ export class DeadLettersController {
     return this.orderActions.closeDeadLetter(id, reason, by);
   }
 
+  @RequireRole('viewer')
   @Get()
   async list(@Query() query: unknown) {
     return maskPii(await this.deadLetters.list(parseInput(DeadLettersQuery, query)));
   }
 
+  @RequireRole('viewer')
   @Get(':id')
   async get(@Param() params: unknown, @Query() query: unknown, @Operator() by: string) {
     const { id } = parseInput(IdParams, params);
@@ -68,6 +72,7 @@ export class DeadLettersController {
    * The original bytes. With `?reveal=pii` they are streamed as stored (Postgres payloads in
    * chunks); otherwise JSON or text comes back with personal data masked, and binary is refused.
    */
+  @RequireRole('viewer')
   @Get(':id/payload')
   async payload(
     @Param() params: unknown,

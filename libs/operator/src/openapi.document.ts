@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OperatorRole } from '@libs/config';
 import {
   ActionsQuery,
   ActionView,
@@ -41,6 +42,7 @@ import {
 } from './console-read.schema';
 import { PII_FIELDS } from './pii-mask.util';
 import { SCHEME_EDITING_COMPONENTS, SCHEME_EDITING_ROUTES } from './scheme-editing.schema';
+import { SESSION_COMPONENTS, SESSION_ROUTES } from './session.schema';
 
 /** One route of the operator API, as documented. Controllers implement exactly these. */
 export interface RouteSpec {
@@ -62,10 +64,13 @@ export interface RouteSpec {
   contentType?: string;
   responseDescription: string;
   errors?: number[];
-  /** No bearer token needed. */
+  /** No token or session needed. */
   public?: boolean;
-  /** The least role that may call the route. */
-  role?: 'viewer' | 'operator' | 'admin';
+  /**
+   * The least role the route needs (viewer < operator < admin); every route but public ones has one,
+   * equal to its handler's `@RequireRole` (a test checks both).
+   */
+  role?: OperatorRole;
 }
 
 export const OPERATOR_ROUTES: RouteSpec[] = [
@@ -83,6 +88,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     response: ConsoleAuditOrderDetailView,
     responseDescription: 'The order',
     errors: [400, 404],
+    role: 'viewer',
   },
   {
     method: 'get',
@@ -96,6 +102,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     response: ConsoleOrdersPageView,
     responseDescription: 'A page of orders',
     errors: [400],
+    role: 'viewer',
   },
   {
     method: 'get',
@@ -108,6 +115,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     response: StatsView,
     responseDescription: 'Counts',
     errors: [400],
+    role: 'viewer',
   },
   {
     method: 'get',
@@ -120,6 +128,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     response: pageOf(DeadLetterView),
     responseDescription: 'A page of dead letters',
     errors: [400],
+    role: 'viewer',
   },
   {
     method: 'get',
@@ -133,6 +142,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     response: DeadLetterDetailView,
     responseDescription: 'The dead letter',
     errors: [400, 404],
+    role: 'viewer',
   },
   {
     method: 'get',
@@ -149,6 +159,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     contentType: 'application/octet-stream',
     responseDescription: 'The payload bytes',
     errors: [400, 403, 404],
+    role: 'viewer',
   },
   {
     method: 'post',
@@ -162,6 +173,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     response: z.object({ id: z.string(), state: z.literal('closed') }),
     responseDescription: 'The dead letter is closed',
     errors: [400, 404],
+    role: 'operator',
   },
   {
     method: 'post',
@@ -181,6 +193,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     }),
     responseDescription: 'The order is closed',
     errors: [400, 404],
+    role: 'operator',
   },
   {
     method: 'post',
@@ -199,6 +212,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     }),
     responseDescription: 'The order holds the bill',
     errors: [400, 404, 409],
+    role: 'operator',
   },
   {
     method: 'post',
@@ -218,6 +232,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     }),
     responseDescription: 'The claim is free and a re-read is requested',
     errors: [400, 404, 409],
+    role: 'operator',
   },
   {
     method: 'post',
@@ -231,6 +246,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     response: z.object({ schemeId: z.string(), orderNo: z.string(), retrying: z.literal(true) }),
     responseDescription: 'The settler retries at its next pass',
     errors: [400, 404, 409],
+    role: 'operator',
   },
   {
     method: 'get',
@@ -243,6 +259,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     response: SchemesView,
     responseDescription: 'A page of schemes',
     errors: [400],
+    role: 'viewer',
   },
   {
     method: 'post',
@@ -257,6 +274,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     response: PauseView,
     responseDescription: 'The new state',
     errors: [400, 404],
+    role: 'operator',
   },
   {
     method: 'post',
@@ -271,6 +289,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     response: PauseView,
     responseDescription: 'The new state',
     errors: [400, 404],
+    role: 'operator',
   },
   {
     method: 'post',
@@ -288,6 +307,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     response: RepushView,
     responseDescription: 'Outcome per item',
     errors: [400],
+    role: 'operator',
   },
   {
     method: 'post',
@@ -300,6 +320,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     response: ResyncCreatedView,
     responseDescription: 'The resync requests (an already pending one is returned, not duplicated)',
     errors: [400],
+    role: 'operator',
   },
   {
     method: 'get',
@@ -312,6 +333,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     response: pageOf(ResyncRequestView),
     responseDescription: 'A page of resync requests',
     errors: [400],
+    role: 'viewer',
   },
   {
     method: 'get',
@@ -324,6 +346,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     response: ResyncRequestView,
     responseDescription: 'The resync request',
     errors: [400, 404],
+    role: 'viewer',
   },
   {
     method: 'get',
@@ -338,6 +361,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     status: 200,
     response: BaseDataWaitingView,
     responseDescription: 'Codes → orders, most-blocking first',
+    role: 'viewer',
   },
   {
     method: 'post',
@@ -351,6 +375,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     status: 202,
     response: BaseDataCheckView,
     responseDescription: 'The request',
+    role: 'operator',
   },
   {
     method: 'get',
@@ -363,6 +388,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     response: pageOf(ActionView),
     responseDescription: 'A page of actions',
     errors: [400],
+    role: 'viewer',
   },
   {
     method: 'get',
@@ -377,6 +403,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
   },
   ...CONSOLE_READ_ROUTES,
   ...SCHEME_EDITING_ROUTES,
+  ...SESSION_ROUTES,
 ];
 
 type Json = Record<string, unknown>;
@@ -396,6 +423,7 @@ for (const [id, schema] of Object.entries({
   Repush: RepushView,
   ...CONSOLE_READ_COMPONENTS,
   ...SCHEME_EDITING_COMPONENTS,
+  ...SESSION_COMPONENTS,
 })) {
   COMPONENTS.add(schema, { id });
 }
@@ -457,8 +485,10 @@ function parameters(
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input; the message names the field',
-  401: 'Missing or invalid bearer token',
-  403: 'Refused (binary payload without reveal=pii)',
+  401: 'Missing or invalid bearer token or session',
+  403:
+    'Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is ' +
+    'missing or wrong, or (payload) a binary payload without reveal=pii',
   404: 'Not found',
   409: 'Conflict: the message says why (`download: true` when the scheme directory is read-only)',
   412: 'The resource changed since the etag sent in If-Match',
@@ -470,6 +500,12 @@ export function toOpenApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 
+function responseContent(schemas: SchemaCollector, route: RouteSpec): Json {
+  return route.contentType
+    ? { [route.contentType]: { schema: { type: 'string', format: 'binary' } } }
+    : { 'application/json': { schema: route.response ? schemas.convert(route.response, 'output') : {} } };
+}
+
 /** The operator API's OpenAPI 3.1 document, generated from the route table and its zod schemas. */
 export function buildOpenApiDocument(): Json {
   const schemas = new SchemaCollector();
@@ -479,14 +515,11 @@ export function buildOpenApiDocument(): Json {
     const responses: Json = {
       [String(route.status)]: {
         description: route.responseDescription,
-        content: route.contentType
-          ? { [route.contentType]: { schema: { type: 'string', format: 'binary' } } }
-          : {
-              'application/json': { schema: route.response ? schemas.convert(route.response, 'output') : {} },
-            },
+        ...(route.status === 204 ? {} : { content: responseContent(schemas, route) }),
       },
     };
-    for (const code of [...(route.errors ?? []), ...(route.public ? [] : [401])].sort())
+    const codes = new Set([...(route.errors ?? []), ...(route.public ? [] : [401, 403])]);
+    for (const code of [...codes].sort())
       responses[String(code)] = {
         description: ERROR_DESCRIPTIONS[code],
         content: { 'application/json': { schema: errorSchema } },
@@ -503,7 +536,7 @@ export function buildOpenApiDocument(): Json {
         tags: [route.tag],
         summary: route.summary,
         ...(route.description ? { description: route.description } : {}),
-        ...(route.public ? { security: [] } : {}),
+        ...(route.public ? { security: [] } : { 'x-required-role': route.role }),
         ...(parameterList.length ? { parameters: parameterList } : {}),
         ...(route.body
           ? {
@@ -524,9 +557,13 @@ export function buildOpenApiDocument(): Json {
       version: '1.0.0',
       description:
         'Audit queries, dead letters, scheme pause/resume, re-push and resync for the WDT (旺店通) → Kingdee K/3 Cloud ' +
-        'PUR_MRB pipeline. Every /api route except this document needs `Authorization: Bearer <token>` (named tokens ' +
-        'from OPERATOR_TOKENS); every mutating call and every `reveal=pii` is recorded in operator_actions with the ' +
-        `token's name. Personal data (${PII_FIELDS.join(', ')}) is masked in every answer unless \`reveal=pii\`. ` +
+        'PUR_MRB pipeline. Every /api route except this document and sign-in (`POST /api/session`) needs ' +
+        "`Authorization: Bearer <token>` (named tokens from OPERATOR_TOKENS, `name:role:token`) or the console's " +
+        'session cookie `wks_session`; with the cookie every non-GET call needs `X-CSRF-Token` (403 otherwise). ' +
+        'Roles: viewer (reads) < operator (pause/resume, re-push, resync, close, link, base-data check) < admin; each ' +
+        'operation states its least role in `x-required-role` (403 when lower). Every mutating call and every ' +
+        `\`reveal=pii\` is recorded in operator_actions with the token's name. Personal data (${PII_FIELDS.join(', ')}) ` +
+        'is masked in every answer unless `reveal=pii`, which needs admin. ' +
         'Lists page with `limit` (≤ 200, default 50) and `offset`; `nextOffset` is null on the last page. ' +
         'Times in (`from`, `to`): `yyyy-MM-dd HH:mm:ss` or ISO 8601; without an offset they are Shanghai time ' +
         '(+08:00). Times out: ISO 8601 in Shanghai time, e.g. `2026-12-04T19:20:00.000+08:00`; stored events ' +
@@ -534,19 +571,30 @@ export function buildOpenApiDocument(): Json {
         '/health, /ready and /metrics are public.',
     },
     servers: [{ url: 'http://localhost:3005' }],
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { session: [] }],
     tags: [
       { name: 'audit', description: 'What happened to orders, and who did what' },
       { name: 'dead-letters', description: 'Records a stage could not process' },
       { name: 'schemes', description: 'Sync schemes and their extraction state' },
       { name: 'repair', description: 'Re-push, resync and base data orders wait for' },
       { name: 'console', description: 'Read models of the operator console' },
+      { name: 'session', description: 'Console sign-in (session cookie and CSRF token)' },
       { name: 'meta', description: 'This document' },
     ],
     paths,
     components: {
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'A token from OPERATOR_TOKENS (name:token).' },
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A token from OPERATOR_TOKENS (name:role:token). No CSRF token needed.',
+        },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'wks_session',
+          description: 'Set by POST /api/session; non-GET calls also need the header X-CSRF-Token.',
+        },
       },
       schemas: Object.fromEntries(Object.entries(schemas.components).sort(([a], [b]) => a.localeCompare(b))),
     },

@@ -1,6 +1,10 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import cookieParser from 'cookie-parser';
+import { DataSource } from 'typeorm';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { Clock, systemClock } from '@libs/common';
+import { AppLogger, Clock, systemClock } from '@libs/common';
+import { OperatorConfig } from '@libs/config';
+import { CONFIG, DATA_SOURCE, LOGGER } from '@libs/runtime';
 import { ActionsController } from './actions.controller';
 import { AuditQueryService } from './audit-query.service';
 import { AuditController } from './audit.controller';
@@ -13,8 +17,11 @@ import { DeadLettersService } from './dead-letters.service';
 import { OpenApiController } from './openapi.controller';
 import { OperatorActionsService } from './operator-actions.service';
 import { OperatorAuthGuard } from './operator-auth.guard';
+import { PostgresOperatorSessionStore } from './operator-session.store';
+import { OperatorSessionService } from './operator-session.service';
+import { OperatorTokenVerifier, warnLegacyTokens } from './operator-token.verifier';
 import { OrderActionsService } from './order-actions.service';
-import { OPERATOR_CLOCK, SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
+import { OPERATOR_CLOCK, OPERATOR_SESSION_STORE, SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
 import { RepushController } from './repush.controller';
 import { RepushService } from './repush.service';
 import { ResyncService } from './resync.service';
@@ -23,6 +30,7 @@ import { SchemeEditingService } from './scheme-editing.service';
 import { SchemeFilesService } from './scheme-files.service';
 import { SchemeStatusService } from './scheme-status.service';
 import { SchemesController } from './schemes.controller';
+import { SessionController } from './session.controller';
 import { ShanghaiTimeInterceptor } from './shanghai-time.interceptor';
 
 export interface OperatorModuleOptions {
@@ -45,6 +53,7 @@ export const OPERATOR_CONTROLLERS = [
   RepushController,
   BaseDataController,
   OpenApiController,
+  SessionController,
 ];
 
 /**
@@ -52,7 +61,12 @@ export const OPERATOR_CONTROLLERS = [
  * DATA_SOURCE, PRODUCER) imported alongside.
  */
 @Module({})
-export class OperatorModule {
+export class OperatorModule implements NestModule {
+  /** The session cookie is read by OperatorAuthGuard (unsigned: the id is random and only its hash is stored). */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(cookieParser()).forRoutes(...OPERATOR_CONTROLLERS);
+  }
+
   static register(options: OperatorModuleOptions = {}): DynamicModule {
     return {
       module: OperatorModule,
@@ -75,6 +89,20 @@ export class OperatorModule {
         SchemeEditingService,
         // Every time in a response as +08:00.
         { provide: APP_INTERCEPTOR, useClass: ShanghaiTimeInterceptor },
+        {
+          provide: OperatorTokenVerifier,
+          inject: [CONFIG, LOGGER],
+          useFactory: (config: OperatorConfig, logger: AppLogger) => {
+            warnLegacyTokens(config.OPERATOR_TOKENS, logger);
+            return new OperatorTokenVerifier(config.OPERATOR_TOKENS);
+          },
+        },
+        {
+          provide: OPERATOR_SESSION_STORE,
+          inject: [DATA_SOURCE],
+          useFactory: (ds: DataSource) => new PostgresOperatorSessionStore(ds),
+        },
+        OperatorSessionService,
         OperatorAuthGuard,
         OperatorActionsService,
         AuditQueryService,

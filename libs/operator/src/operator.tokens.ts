@@ -1,8 +1,10 @@
+import { OperatorRole } from '@libs/config';
 import { Scheme, SchemeFileProblem } from '@libs/scheme';
 
 /** Injection tokens of the operator module (the rest comes from @libs/runtime). */
 export const OPERATOR_CLOCK = Symbol('OPERATOR_CLOCK');
 export const SCHEME_CATALOG = Symbol('SCHEME_CATALOG');
+export const OPERATOR_SESSION_STORE = Symbol('OPERATOR_SESSION_STORE');
 
 /** Where the scheme definitions come from (the SCHEMES_DIR files, read on every call). */
 export interface SchemeCatalog {
@@ -13,7 +15,8 @@ export interface SchemeCatalog {
   problems?(): SchemeFileProblem[];
 }
 
-/** What an authenticated request carries: the name of the token it presented. */
+/** What an authenticated request carries: the name and role of the token it presented (or signed in with). */
 export interface OperatorIdentity {
   name: string;
+  role: OperatorRole;
 }

@@ -14,6 +14,7 @@ import { unknownSchemeMessage } from '@libs/scheme';
 import { IdParams, RepushBody, ResyncBody, ResyncListQuery } from './operator-api.schema';
 import { OperatorActionsService } from './operator-actions.service';
 import { Operator, OperatorAuthGuard } from './operator-auth.guard';
+import { RequireRole } from './operator-role.decorator';
 import { RepushService } from './repush.service';
 import { ResyncService } from './resync.service';
 import { SchemeStatusService } from './scheme-status.service';
@@ -29,6 +30,7 @@ export class RepushController {
     private readonly actions: OperatorActionsService,
   ) {}
 
+  @RequireRole('operator')
   @Post('repush')
   @HttpCode(200)
   async repush(@Body() body: unknown, @Operator() by: string) {
@@ -38,6 +40,7 @@ export class RepushController {
     return this.repushes.repush(request, by);
   }
 
+  @RequireRole('operator')
   @Post('resync')
   @HttpCode(202)
   async requestResync(@Body() body: unknown, @Operator() by: string) {
@@ -64,11 +67,13 @@ export class RepushController {
     );
   }
 
+  @RequireRole('viewer')
   @Get('resync')
   async listResync(@Query() query: unknown) {
     return this.resync.list(parseInput(ResyncListQuery, query));
   }
 
+  @RequireRole('viewer')
   @Get('resync/:id')
   async getResync(@Param() params: unknown) {
     const { id } = parseInput(IdParams, params);

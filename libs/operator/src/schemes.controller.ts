@@ -12,6 +12,7 @@ import {
 import { PageQuery, PauseBody, SchemeIdParams } from './operator-api.schema';
 import { OperatorActionsService } from './operator-actions.service';
 import { Operator, OperatorAuthGuard } from './operator-auth.guard';
+import { RequireRole } from './operator-role.decorator';
 import { SchemeStatusService } from './scheme-status.service';
 import { parseInput } from './validation.util';
 
@@ -23,17 +24,20 @@ export class SchemesController {
     private readonly actions: OperatorActionsService,
   ) {}
 
+  @RequireRole('viewer')
   @Get()
   async list(@Query() query: unknown) {
     return this.schemes.list(parseInput(PageQuery, query));
   }
 
+  @RequireRole('operator')
   @Post(':id/pause')
   @HttpCode(200)
   async pause(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
     return this.setPaused(params, body, by, true);
   }
 
+  @RequireRole('operator')
   @Post(':id/resume')
   @HttpCode(200)
   async resume(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
