@@ -9,6 +9,7 @@ import {
   describeSourceError,
   ExtractionScheduler,
   ExtractionService,
+  ExtractorRequests,
   ExtractorRole,
   KafkaRawEventSink,
   LeaderLease,
@@ -26,7 +27,8 @@ import {
   Readiness,
   TOPICS,
 } from '@libs/runtime';
-import { loadSchemesFromDir } from '@libs/scheme';
+import { evaluatePreview, parseDraftScheme } from '@libs/operator';
+import { loadSchemesFromDir, Scheme } from '@libs/scheme';
 import { createWdtClient } from '@libs/wdt-client';
 
 /** What this replica reports per scheme in service_status (key `scheme:<id>`), read by the operator. */
@@ -45,6 +47,8 @@ interface SchemeStatus {
 @Injectable()
 export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private schedulers: ExtractionScheduler[] = [];
+  private requests?: ExtractorRequests;
+  private readonly services = new Map<string, { scheme: Scheme; service: ExtractionService }>();
   private readonly instance = `${hostname()}-${process.pid}`;
   private readonly status = new Map<string, SchemeStatus>();
   /** Status writes, in order (a role change and an error must not overtake each other). */
@@ -81,6 +85,7 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
         undefined,
         this.config.EXTRACTOR_RECORD_REREADS,
       );
+      this.services.set(scheme.id, { scheme, service });
       const scheduler = new ExtractionScheduler(
         scheme,
         service,
@@ -96,6 +101,21 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
       scheduler.start();
       this.schedulers.push(scheduler);
     }
+    // Operators' backfills and previews of the schemes this replica leads (it holds their WDT budget).
+    this.requests = new ExtractorRequests({
+      ds: this.ds,
+      source: client,
+      store,
+      clock: systemClock,
+      serviceFor: (id) => this.services.get(id),
+      leading: () => [...this.status].filter(([, v]) => v.role === 'leader').map(([id]) => id),
+      evaluate: evaluatePreview,
+      parseDraft: (yaml, id) => parseDraftScheme(yaml, `${id}.yaml`),
+      owner: this.instance,
+      pollMs: this.config.WORK_REQUEST_POLL_MS,
+      logger: this.logger,
+    });
+    this.requests.start();
     this.logger.info(
       { schemes: this.schedulers.length, gateway: this.config.WDT_GATEWAY, instance: this.instance },
       'extractor scheduling',
@@ -139,6 +159,7 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await this.requests?.stop();
     await Promise.all(this.schedulers.map((s) => s.stop()));
     await this.writes;
     await this.ds

@@ -12,6 +12,7 @@ import { Operator1764300200000 } from './migrations/1764300200000-operator';
 import { WriteProtocol1764300300000 } from './migrations/1764300300000-write-protocol';
 import { AuditTrail1764300400000 } from './migrations/1764300400000-audit-trail';
 import { BaseData1764300500000 } from './migrations/1764300500000-base-data';
+import { WorkRequests1764300800000 } from './migrations/1764300800000-work-requests';
 
 export const ENTITIES = [
   AuditOrderEntity,
@@ -29,6 +30,7 @@ export const MIGRATIONS = [
   WriteProtocol1764300300000,
   AuditTrail1764300400000,
   BaseData1764300500000,
+  WorkRequests1764300800000,
 ];
 
 export interface DatabaseOptions {

@@ -17,3 +17,6 @@ export * from './order-outcome.service';
 export * from './order-actions.service';
 export * from './shanghai-time.interceptor';
 export * from './base-data.service';
+export * from './preview-evaluation.util';
+export * from './work-requests.schema';
+export * from './work-requests.service';

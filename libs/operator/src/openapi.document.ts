@@ -34,6 +34,7 @@ import {
   StatsView,
 } from './operator-api.schema';
 import { PII_FIELDS } from './pii-mask.util';
+import { WORK_REQUEST_COMPONENTS, WORK_REQUEST_ROUTES } from './work-requests.schema';
 
 /** One route of the operator API, as documented. Controllers implement exactly these. */
 export interface RouteSpec {
@@ -57,6 +58,8 @@ export interface RouteSpec {
   errors?: number[];
   /** No bearer token needed. */
   public?: boolean;
+  /** The least role the route needs. */
+  role?: 'viewer' | 'operator' | 'admin';
 }
 
 export const OPERATOR_ROUTES: RouteSpec[] = [
@@ -365,6 +368,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
     responseDescription: 'OpenAPI 3.1 document',
     public: true,
   },
+  ...WORK_REQUEST_ROUTES,
 ];
 
 type Json = Record<string, unknown>;
@@ -382,6 +386,7 @@ for (const [id, schema] of Object.entries({
   Stats: StatsView,
   Schemes: SchemesView,
   Repush: RepushView,
+  ...WORK_REQUEST_COMPONENTS,
 })) {
   COMPONENTS.add(schema, { id });
 }

@@ -22,6 +22,8 @@ import { ResyncService } from './resync.service';
 import { SchemeStatusService } from './scheme-status.service';
 import { SchemesController } from './schemes.controller';
 import { ShanghaiTimeInterceptor } from './shanghai-time.interceptor';
+import { WorkRequestsController } from './work-requests.controller';
+import { WorkRequestsService } from './work-requests.service';
 
 export interface OperatorModuleOptions {
   clock?: Clock;
@@ -37,6 +39,7 @@ export const OPERATOR_CONTROLLERS = [
   SchemesController,
   RepushController,
   BaseDataController,
+  WorkRequestsController,
   OpenApiController,
 ];
 
@@ -69,6 +72,7 @@ export class OperatorModule {
         RepushService,
         OrderActionsService,
         BaseDataService,
+        WorkRequestsService,
       ],
     };
   }
