@@ -2,7 +2,13 @@ import { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { AppLogger, silentLogger } from '@libs/common';
 import { parseScheme, Scheme } from '@libs/scheme';
-import { PreviewRequestStore, RangeRequestStore, RangeRequestWorker, WorkPoller } from '@libs/work-requests';
+import {
+  PreviewRequestStore,
+  RangeRequestStore,
+  RangeRequestWorker,
+  requestedRange,
+  WorkPoller,
+} from '@libs/work-requests';
 import { BaseDataRef } from './base-data/base-data-diagnosis';
 import { previewCodes } from './base-data/preview-codes.util';
 import { replayLoad } from './load-replay.runner';
@@ -36,11 +42,7 @@ export class LoaderRequests {
       async (request, ctx) => {
         const read = await replayLoad(
           { kafka: deps.kafka, engine: deps.engine, documentTopic: deps.documentTopic },
-          {
-            from: { timestamp: request.from.getTime() },
-            to: { timestamp: request.to.getTime() },
-            schemeId: request.schemeId,
-          },
+          requestedRange(request),
           {
             signal: ctx.signal,
             onProgress: (p) =>

@@ -1,6 +1,6 @@
 import { Kafka } from 'kafkajs';
 import { AppLogger } from '@libs/common';
-import { RangeRequestStore, RangeRequestWorker } from '@libs/work-requests';
+import { RangeRequestStore, RangeRequestWorker, requestedRange } from '@libs/work-requests';
 import { DataSource } from 'typeorm';
 import { replayTransform } from './transform-replay.runner';
 import { TransformProcessor } from './transform.processor';
@@ -25,11 +25,7 @@ export function createTransformReplayWorker(deps: {
     async (request, ctx) => {
       const result = await replayTransform(
         { kafka: deps.kafka, processor: deps.processor, rawTopic: deps.rawTopic },
-        {
-          from: { timestamp: request.from.getTime() },
-          to: { timestamp: request.to.getTime() },
-          schemeId: request.schemeId,
-        },
+        requestedRange(request),
         {
           signal: ctx.signal,
           onProgress: (p) =>

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { queryRows } from '@libs/database';
 
 /** One code a previewed document references, as the loader is asked to check it. */
 export interface PreviewCodeRef {
@@ -60,7 +61,9 @@ export class PreviewRequestStore {
     leaseMs: number,
     schemeIds?: readonly string[],
   ): Promise<ClaimedPreview | undefined> {
-    const rows: ClaimedPreview[] = await this.ds.query(
+    const rows = await queryRows<ClaimedPreview>(
+      this.ds,
+
       `UPDATE preview_requests p
           SET owner = $2, lease_until = now() + make_interval(secs => $3::float8 / 1000), updated_at = now()
         WHERE p.id = (

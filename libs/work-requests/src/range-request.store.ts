@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { queryRows } from '@libs/database';
 
 export type RangeStage = 'extract' | 'transform' | 'load';
 export type RangeState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
@@ -44,7 +45,9 @@ export class RangeRequestStore {
     leaseMs: number,
     schemeIds?: readonly string[],
   ): Promise<ClaimedRangeRequest | undefined> {
-    const rows: ClaimedRangeRequest[] = await this.ds.query(
+    const rows = await queryRows<ClaimedRangeRequest>(
+      this.ds,
+
       `UPDATE range_requests r
           SET state = 'running', owner = $2, lease_until = now() + make_interval(secs => $3::float8 / 1000),
               started_at = coalesce(r.started_at, now()), attempts = r.attempts + 1
@@ -68,7 +71,9 @@ export class RangeRequestStore {
     owner: string,
     leaseMs: number,
   ): Promise<{ held: boolean; cancelRequested: boolean }> {
-    const rows: Array<{ cancel: boolean }> = await this.ds.query(
+    const rows = await queryRows<{ cancel: boolean }>(
+      this.ds,
+
       `UPDATE range_requests SET lease_until = now() + make_interval(secs => $3::float8 / 1000)
         WHERE id = $1 AND owner = $2 AND state = 'running'
         RETURNING cancel_requested AS cancel`,
@@ -98,4 +103,19 @@ export class RangeRequestStore {
       [id, owner, state, message.slice(0, 2000)],
     );
   }
+}
+
+/**
+ * A replay's slice of a topic: by message time; a range ending now or later ends at the topic's end
+ * as it is when the replay starts (a timestamp past the last message would resolve to nothing).
+ */
+export function requestedRange(
+  request: Pick<ClaimedRangeRequest, 'from' | 'to' | 'schemeId'>,
+  now = Date.now(),
+): { from: { timestamp: number }; to?: { timestamp: number }; schemeId: string | null } {
+  return {
+    from: { timestamp: request.from.getTime() },
+    to: request.to.getTime() >= now ? undefined : { timestamp: request.to.getTime() },
+    schemeId: request.schemeId,
+  };
 }
