@@ -42,7 +42,7 @@ describe('work requests: backfill, replay, cancel and live previews carried out 
   const rangeTo = now - 19 * day;
   const backfilled = ['BF-0001', 'BF-0002', 'BF-0003', 'BF-0004', 'BF-0005', 'PV-NOLINES', 'PV-GYS999'];
 
-  const api = async <T = any>(
+  const api = async <T = unknown>(
     method: string,
     path: string,
     body?: unknown,
