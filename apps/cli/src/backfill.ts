@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { systemClock } from '@libs/common';
 import { topicNamesFromEnv } from '@libs/contracts';
 import { PostgresPayloadStore } from '@libs/database';
-import { ExtractionService, KafkaRawEventSink, PostgresExtractionStore } from '@libs/extraction';
+import { ExtractionService, KafkaRawEventSink, PostgresExtractionStore, runBackfill } from '@libs/extraction';
 import { DeadLetterPublisher } from '@libs/kafka';
 import { createLogger } from '@libs/runtime';
 import { createWdtClient } from '@libs/wdt-client';
@@ -66,7 +66,6 @@ async function main(): Promise<void> {
         config.EXTRACTOR_RECORD_REREADS,
       );
       const started = Date.now();
-      const totals = { records: 0, pages: 0, emitted: 0 };
       const progress = new CliProgress({
         label: `backfill ${scheme.id}`,
         describe: (done, total, f) =>
@@ -75,18 +74,19 @@ async function main(): Promise<void> {
           '{label} |{bar}| window {value}/{total} | {records} records, {pages} pages, {emitted} emitted | {rate} rec/s | ETA {eta_formatted}',
       });
       try {
-        const stats = await service.backfill(from, to, {
-          force: opts.force,
-          onWindow: (w, done, total) => {
-            totals.records += w.fetched;
-            totals.pages += w.pages;
-            totals.emitted += w.emitted;
-            progress.update(done, total, {
-              ...totals,
-              rate: Math.round(totals.records / Math.max(0.001, (Date.now() - started) / 1000)),
-            });
+        const stats = await runBackfill(
+          service,
+          { from, to, force: opts.force },
+          {
+            onProgress: (p) =>
+              progress.update(p.windowsDone, p.windowsTotal, {
+                records: p.records,
+                pages: p.pages,
+                emitted: p.emitted,
+                rate: Math.round(p.records / Math.max(0.001, (Date.now() - started) / 1000)),
+              }),
           },
-        });
+        );
         progress.stop();
         console.log(
           `${scheme.id}: ${stats.fetched} records in ${stats.windows.length} windows, ${stats.emitted} emitted, ${stats.unchanged} unchanged, ${stats.parked} parked, ${stats.httpCalls} API calls`,

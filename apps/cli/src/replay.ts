@@ -7,11 +7,10 @@ import { hostname } from 'node:os';
 import { Command } from 'commander';
 import { LoaderConfig } from '@libs/config';
 import { topicNamesFromEnv } from '@libs/contracts';
-import { TopicRangeReader } from '@libs/kafka';
-import { createLoaderEngine, LoaderEngine } from '@libs/loading';
+import { createLoaderEngine, LoaderEngine, replayLoad } from '@libs/loading';
 import { createLogger } from '@libs/runtime';
 import { loadSchemesFromDir } from '@libs/scheme';
-import { createTransformProcessor } from '@libs/transform';
+import { createTransformProcessor, replayTransform } from '@libs/transform';
 import { CliProgress } from './cli-progress.util';
 import { assertOrderedRange, loadCliConfig, openCliRuntime, parseBound } from './cli-runtime';
 
@@ -49,11 +48,14 @@ async function main(): Promise<void> {
   let counts = { documents: 0, skipped: 0, deadLettered: 0 };
   let engine: LoaderEngine | undefined;
   try {
-    let handle: (
-      m: Parameters<Parameters<TopicRangeReader['read']>[3]>[0],
-      ctx: Parameters<Parameters<TopicRangeReader['read']>[3]>[1],
-    ) => Promise<void>;
     let topic: string;
+    const onProgress = (p: { done: number; total: number }) => {
+      if (opts.quiet) return;
+      progress.update(p.done, p.total, {
+        rate: Math.round(p.done / Math.max(0.001, (Date.now() - started) / 1000)),
+      });
+    };
+    let read: { done: number };
     if (opts.stage === 'transform') {
       topic = topics.rawStockout;
       const { processor } = createTransformProcessor({
@@ -63,14 +65,13 @@ async function main(): Promise<void> {
         topics,
         logger,
       });
-      handle = async (m) => {
-        const c = await processor.handle(m);
-        counts = {
-          documents: counts.documents + c.documents,
-          skipped: counts.skipped + c.skipped,
-          deadLettered: counts.deadLettered + c.deadLettered,
-        };
-      };
+      const result = await replayTransform(
+        { kafka: rt.kafka, processor, rawTopic: topic },
+        { from, to },
+        { onProgress },
+      );
+      counts = { documents: result.documents, skipped: result.skipped, deadLettered: result.deadLettered };
+      read = result;
     } else {
       topic = topics.kingdeeDocument;
       const schemes = new Map(loadSchemesFromDir(config.SCHEMES_DIR).map((s) => [s.id, s]));
@@ -87,15 +88,12 @@ async function main(): Promise<void> {
         drain: false,
       });
       await engine.start();
-      const processor = engine.processor;
-      handle = (m, ctx) => processor.handle(m, ctx);
+      read = await replayLoad(
+        { kafka: rt.kafka, engine, documentTopic: topic },
+        { from, to },
+        { onProgress },
+      );
     }
-    const read = await new TopicRangeReader(rt.kafka).read(topic, from, to, handle, (p) => {
-      if (opts.quiet) return;
-      progress.update(p.done, p.total, {
-        rate: Math.round(p.done / Math.max(0.001, (Date.now() - started) / 1000)),
-      });
-    });
     progress.stop();
     const tail =
       opts.stage === 'transform'

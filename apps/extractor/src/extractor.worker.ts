@@ -9,6 +9,7 @@ import {
   describeSourceError,
   ExtractionScheduler,
   ExtractionService,
+  ExtractorRequests,
   ExtractorRole,
   KafkaRawEventSink,
   LeaderLease,
@@ -28,6 +29,7 @@ import {
   Readiness,
   TOPICS,
 } from '@libs/runtime';
+import { evaluatePreview, parseDraftScheme } from '@libs/operator';
 import { Scheme, SchemeChange, SchemeWatcher } from '@libs/scheme';
 import { createWdtClient, WdtStockoutReturnClient } from '@libs/wdt-client';
 
@@ -59,6 +61,9 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
   private client?: WdtStockoutReturnClient;
   private store?: PostgresExtractionStore;
   private sink?: KafkaRawEventSink;
+  private requests?: ExtractorRequests;
+  /** The running extraction per scheme (operators' backfills and previews use the scheme's service). */
+  private readonly services = new Map<string, { scheme: Scheme; service: ExtractionService }>();
   private readonly instance = `${hostname()}-${process.pid}`;
   private readonly status = new Map<string, SchemeStatus>();
   /** Status writes, in order (a role change and an error must not overtake each other). */
@@ -88,6 +93,21 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
     for (const scheme of this.watcher.schemes()) this.startScheme(scheme);
     this.watcher.onChange((changes) => this.apply(changes));
     this.watcher.start();
+    // Operators' backfills and previews of the schemes this replica leads (it holds their WDT budget).
+    this.requests = new ExtractorRequests({
+      ds: this.ds,
+      source: this.client,
+      store: this.store,
+      clock: systemClock,
+      serviceFor: (id) => this.services.get(id),
+      leading: () => [...this.status].filter(([, v]) => v.role === 'leader').map(([id]) => id),
+      evaluate: evaluatePreview,
+      parseDraft: (yaml, id) => parseDraftScheme(yaml, `${id}.yaml`),
+      owner: this.instance,
+      pollMs: this.config.WORK_REQUEST_POLL_MS,
+      logger: this.logger,
+    });
+    this.requests.start();
     this.logger.info(
       { schemes: this.schedulers.size, gateway: this.config.WDT_GATEWAY, instance: this.instance },
       'extractor scheduling',
@@ -138,12 +158,14 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
     );
     scheduler.start();
     this.schedulers.set(scheme.id, scheduler);
+    this.services.set(scheme.id, { scheme, service });
   }
 
   /** Stops a scheme's polling (after the poll under way) and withdraws what this replica reported for it. */
   private async stopScheme(schemeId: string): Promise<void> {
     const scheduler = this.schedulers.get(schemeId);
     this.schedulers.delete(schemeId);
+    this.services.delete(schemeId);
     await scheduler?.stop();
     setExtractorLeader(schemeId, false);
     this.readiness.ok(`wdt:${schemeId}`);
@@ -197,6 +219,7 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await this.requests?.stop();
     await this.watcher?.stop();
     await Promise.all([...this.schedulers.values()].map((s) => s.stop()));
     await clearSchemeFileStatus(this.ds, 'extractor', this.instance);

@@ -15,6 +15,7 @@ import {
   isLoaderTransient,
   KingdeeConnection,
   LoaderEngine,
+  LoaderRequests,
 } from '@libs/loading';
 import { setKingdeeCircuitOpen } from '@libs/metrics';
 import {
@@ -38,6 +39,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private engine?: LoaderEngine;
   private alerts?: AlertMonitor;
   private watcher?: SchemeWatcher;
+  private requests?: LoaderRequests;
   private readonly instance = `${hostname()}-${process.pid}`;
   /** Re-login timer while Kingdee refuses the credentials. */
   private loginTimer?: NodeJS.Timeout;
@@ -114,6 +116,18 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     });
     await this.consumer.start((messages, ctx) => processor.handle(messages, ctx));
     this.watcher.start();
+    // Operators' replays of the load stage and the Kingdee check of live previews' codes.
+    this.requests = new LoaderRequests({
+      ds: this.ds,
+      kafka: this.kafka,
+      engine: this.engine,
+      documentTopic: this.topics.kingdeeDocument,
+      schemes: (id) => schemes.get(id),
+      owner: this.instance,
+      pollMs: this.config.WORK_REQUEST_POLL_MS,
+      logger: this.logger,
+    });
+    this.requests.start();
     this.logger.info(
       { schemes: [...schemes.keys()], sessions: this.config.KINGDEE_SESSIONS, owner: this.instance },
       'loader consuming',
@@ -213,6 +227,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     clearTimeout(this.loginTimer);
     await this.watcher?.stop();
     const grace = this.config.LOADER_SHUTDOWN_GRACE_MS;
+    await this.requests?.stop();
     await this.consumer?.stop(grace);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([

@@ -18,7 +18,8 @@ import {
 import { SchemeWatcher } from '@libs/scheme';
 import { consumerLagRecorder } from '@libs/database';
 import { DataSource } from 'typeorm';
-import { createTransformProcessor, SchemeRegistry } from '@libs/transform';
+import { createTransformProcessor, createTransformReplayWorker, SchemeRegistry } from '@libs/transform';
+import { RangeRequestWorker } from '@libs/work-requests';
 import { ParkedDrainer, ParkedMessageStore, SchemeHolds } from '@libs/parking';
 import { hostname } from 'node:os';
 
@@ -29,6 +30,7 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
   private readonly instance = `${hostname()}-${process.pid}`;
   private holds?: SchemeHolds;
   private drainer?: ParkedDrainer;
+  private replays?: RangeRequestWorker;
 
   constructor(
     @Inject(CONFIG) private readonly config: TransformerConfig,
@@ -98,11 +100,30 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
       const counts = await processor.handle(messages);
       this.logger.debug({ ...counts }, 'batch transformed');
     });
+    // Operators' replays of the transform stage (without parking, like `npm run replay`).
+    this.replays = createTransformReplayWorker({
+      ds: this.ds,
+      kafka: this.kafka,
+      processor: createTransformProcessor({
+        config: this.config,
+        ds: this.ds,
+        producer: this.producer,
+        topics: this.topics,
+        logger: this.logger,
+        registry,
+      }).processor,
+      rawTopic: this.topics.rawStockout,
+      owner: `${hostname()}-${process.pid}`,
+      pollMs: this.config.WORK_REQUEST_POLL_MS,
+      logger: this.logger,
+    });
+    this.replays.start();
     this.logger.info({ schemes: registry.schemes().map((s) => s.id) }, 'transformer consuming');
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.watcher?.stop();
+    await this.replays?.stop();
     await this.consumer?.stop();
     await this.drainer?.stop();
     this.holds?.stop();

@@ -53,8 +53,12 @@ const consumerEnv = {
   CONSUMER_LAG_INTERVAL_MS: positiveInt.default(15000),
 };
 
+/** Workers that carry out operators' requests (backfill, replay, previews) look for new ones this often. */
+const workRequestEnv = { WORK_REQUEST_POLL_MS: positiveInt.min(100).max(60_000).default(1000) };
+
 export const extractorEnv = {
   ...commonEnv,
+  ...workRequestEnv,
   HTTP_PORT: port.default(3001),
   WDT_GATEWAY: z.enum(['native', 'qimen']).default('native'),
   WDT_BASE_URL: httpUrl.optional(),
@@ -83,11 +87,17 @@ const alertEnv = {
   ALERT_MIN_INTERVAL_SECONDS: positiveInt.default(300),
 };
 
-export const transformerEnv = { ...commonEnv, ...consumerEnv, HTTP_PORT: port.default(3002) };
+export const transformerEnv = {
+  ...commonEnv,
+  ...consumerEnv,
+  ...workRequestEnv,
+  HTTP_PORT: port.default(3002),
+};
 
 export const loaderEnv = {
   ...commonEnv,
   ...consumerEnv,
+  ...workRequestEnv,
   HTTP_PORT: port.default(3003),
   KINGDEE_SERVER_URL: httpUrl,
   KINGDEE_AUTH_MODE: z.enum(['validate_user', 'app_secret', 'sign', 'api_signature']).default('sign'),

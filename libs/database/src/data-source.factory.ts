@@ -15,6 +15,7 @@ import { BaseData1764300500000 } from './migrations/1764300500000-base-data';
 import { OperatorSessions1764300600000 } from './migrations/1764300600000-operator-sessions';
 import { OrderSnapshots1764300700000 } from './migrations/1764300700000-order-snapshots';
 import { SchemeRevisions1764300900000 } from './migrations/1764300900000-scheme-revisions';
+import { WorkRequests1764300800000 } from './migrations/1764300800000-work-requests';
 
 export const ENTITIES = [
   AuditOrderEntity,
@@ -35,6 +36,7 @@ export const MIGRATIONS = [
   OperatorSessions1764300600000,
   OrderSnapshots1764300700000,
   SchemeRevisions1764300900000,
+  WorkRequests1764300800000,
 ];
 
 export interface DatabaseOptions {

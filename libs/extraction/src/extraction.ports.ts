@@ -5,7 +5,15 @@ import { RecordSizeLimit } from './record-inspector';
 export interface StockoutSource {
   readonly gateway: 'native' | 'qimen';
   queryAll(
-    query: { startTime: string; endTime: string; status?: string; warehouseNo?: string; pageSize?: number },
+    query: {
+      startTime: string;
+      endTime: string;
+      status?: string;
+      warehouseNo?: string;
+      /** One order by its number (WDT stockout_no). */
+      stockoutNo?: string;
+      pageSize?: number;
+    },
     options: {
       order: 'last-first' | 'first-last';
       priority?: 'normal' | 'background';

@@ -165,6 +165,8 @@ export class ExtractionService {
       /** Emit only these orders (resync, re-push). */
       only?: string | ReadonlySet<string>;
       onWindow?: (s: WindowStats, done: number, total: number) => void;
+      /** Stops between windows (what was read and emitted so far stays committed). */
+      signal?: AbortSignal;
     } = {},
   ): Promise<RunStats> {
     const toMs = parseShanghai(to);
@@ -184,6 +186,7 @@ export class ExtractionService {
       force: options.force,
       only: options.only,
       onWindow: options.onWindow,
+      signal: options.signal,
     });
   }
 
@@ -294,6 +297,7 @@ export class ExtractionService {
       force?: boolean;
       only?: string | ReadonlySet<string>;
       onWindow?: (s: WindowStats, done: number, total: number) => void;
+      signal?: AbortSignal;
     },
   ): Promise<RunStats> {
     const total: RunStats = {
@@ -308,6 +312,7 @@ export class ExtractionService {
     const queue = [...windows];
     let done = 0;
     while (queue.length > 0) {
+      options.signal?.throwIfAborted();
       const window = queue.shift()!;
       const stats = await this.readWindow(window, trigger, options);
       total.httpCalls += stats.httpCalls;

@@ -7,3 +7,6 @@ export * from './kafka-raw-event.sink';
 export * from './leader-lease';
 export * from './extraction.scheduler';
 export * from './source-error.util';
+export * from './backfill.runner';
+export * from './order-fetcher';
+export * from './extractor-requests.service';

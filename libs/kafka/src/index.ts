@@ -6,3 +6,4 @@ export * from './dead-letter.publisher';
 export * from './topic-provisioner';
 export * from './topic-range.reader';
 export * from './missing-topic.error';
+export * from './topic-replay.util';

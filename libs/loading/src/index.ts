@@ -16,3 +16,6 @@ export * from './base-data/base-data-inspector';
 export * from './base-data/base-data-waitlist.store';
 export * from './base-data/base-data-triage';
 export * from './base-data/base-data-checker.service';
+export * from './load-replay.runner';
+export * from './base-data/preview-codes.util';
+export * from './loader-requests.service';

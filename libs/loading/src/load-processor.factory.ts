@@ -8,7 +8,8 @@ import { DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import { ParkedMessageStore, SchemeHolds } from '@libs/parking';
 import { Scheme } from '@libs/scheme';
 import { BaseDataChecker } from './base-data/base-data-checker.service';
-import { BaseDataInspector } from './base-data/base-data-inspector';
+import { BaseDataRef } from './base-data/base-data-diagnosis';
+import { BaseDataFinding, BaseDataInspector } from './base-data/base-data-inspector';
 import { BaseDataTriage } from './base-data/base-data-triage';
 import { BaseDataWaitlist } from './base-data/base-data-waitlist.store';
 import { ClaimStore, PostgresClaimStore } from './claim.store';
@@ -56,6 +57,11 @@ export class LoaderEngine {
     private readonly checksBaseData = true,
     /** The Kingdee connections of the loaded schemes (each once). */
     readonly connections: () => KingdeeConnection[] = () => [],
+    /** Looks codes up in Kingdee now (no cache): what a live preview shows of its codes. */
+    readonly inspectCodes: (
+      scheme: Scheme,
+      refs: BaseDataRef[],
+    ) => Promise<BaseDataFinding[]> = async () => [],
   ) {}
 
   async start(): Promise<void> {
@@ -195,5 +201,6 @@ export function createLoaderEngine(deps: LoaderEngineDeps): LoaderEngine {
     logger,
     deps.drain ?? true,
     connections,
+    (scheme, refs) => inspector.inspect(connectionFor(scheme), refs, { fresh: true }),
   );
 }

@@ -1,3 +1,4 @@
+import { RequireRole } from './operator-role.decorator';
 import { Controller, Get, Inject, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Workbook } from 'exceljs';
@@ -46,11 +47,13 @@ export class ConsoleReadController {
   ) {}
 
   @Get('overview')
+  @RequireRole('viewer')
   async overview(@Query() query: unknown, @Req() req: Request) {
     return maskPii(await this.reads.overview(parseInput(OverviewQuery, query), languageOf(req)));
   }
 
   @Get('failure-groups')
+  @RequireRole('viewer')
   async failureGroups(@Query() query: unknown, @Req() req: Request) {
     return { items: await this.reads.failureGroups(parseInput(FailureGroupsQuery, query), languageOf(req)) };
   }
@@ -60,6 +63,7 @@ export class ConsoleReadController {
    * as UTF-8) or XLSX, built in memory (≤ 50,000 narrow rows: a few MB). Times in Shanghai wall-clock.
    */
   @Get('audit/orders/export')
+  @RequireRole('viewer')
   async exportOrders(@Query() query: unknown, @Res() res: Response): Promise<void> {
     const { format, ...filter } = parseInput(OrdersExportQuery, query);
     const rows = maskPii(await this.reads.exportRows(filter, EXPORT_MAX_ROWS), this.audit.piiKeys());

@@ -27,3 +27,6 @@ export * from './operator-session.store';
 export * from './operator-session.service';
 export * from './session.schema';
 export * from './console-static.util';
+export * from './preview-evaluation.util';
+export * from './work-requests.schema';
+export * from './work-requests.service';

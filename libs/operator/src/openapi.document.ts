@@ -43,6 +43,7 @@ import {
 import { PII_FIELDS } from './pii-mask.util';
 import { SCHEME_EDITING_COMPONENTS, SCHEME_EDITING_ROUTES } from './scheme-editing.schema';
 import { SESSION_COMPONENTS, SESSION_ROUTES } from './session.schema';
+import { WORK_REQUEST_COMPONENTS, WORK_REQUEST_ROUTES } from './work-requests.schema';
 
 /** One route of the operator API, as documented. Controllers implement exactly these. */
 export interface RouteSpec {
@@ -404,6 +405,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
   ...CONSOLE_READ_ROUTES,
   ...SCHEME_EDITING_ROUTES,
   ...SESSION_ROUTES,
+  ...WORK_REQUEST_ROUTES,
 ];
 
 type Json = Record<string, unknown>;
@@ -424,6 +426,7 @@ for (const [id, schema] of Object.entries({
   ...CONSOLE_READ_COMPONENTS,
   ...SCHEME_EDITING_COMPONENTS,
   ...SESSION_COMPONENTS,
+  ...WORK_REQUEST_COMPONENTS,
 })) {
   COMPONENTS.add(schema, { id });
 }

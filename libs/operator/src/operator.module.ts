@@ -32,6 +32,8 @@ import { SchemeStatusService } from './scheme-status.service';
 import { SchemesController } from './schemes.controller';
 import { SessionController } from './session.controller';
 import { ShanghaiTimeInterceptor } from './shanghai-time.interceptor';
+import { WorkRequestsController } from './work-requests.controller';
+import { WorkRequestsService } from './work-requests.service';
 
 export interface OperatorModuleOptions {
   clock?: Clock;
@@ -52,6 +54,7 @@ export const OPERATOR_CONTROLLERS = [
   SchemeEditingController,
   RepushController,
   BaseDataController,
+  WorkRequestsController,
   OpenApiController,
   SessionController,
 ];
@@ -113,6 +116,7 @@ export class OperatorModule implements NestModule {
         OrderActionsService,
         BaseDataService,
         ConsoleReadService,
+        WorkRequestsService,
       ],
     };
   }

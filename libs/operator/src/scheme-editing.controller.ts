@@ -1,3 +1,4 @@
+import { RequireRole } from './operator-role.decorator';
 import {
   Body,
   Controller,
@@ -35,12 +36,14 @@ export class SchemeEditingController {
   ) {}
 
   @Post('validate')
+  @RequireRole('viewer')
   @HttpCode(200)
   validate(@Body() body: unknown) {
     return this.editing.validate(parseInput(ValidateSchemeBody, body).yaml);
   }
 
   @Post()
+  @RequireRole('admin')
   @HttpCode(201)
   async create(@Body() body: unknown, @Operator() by: string) {
     const input = parseInput(CreateSchemeBody, body);
@@ -50,6 +53,7 @@ export class SchemeEditingController {
   }
 
   @Get(':id/file')
+  @RequireRole('viewer')
   async file(@Param() params: unknown, @Res({ passthrough: true }) res: Response) {
     const { id } = parseInput(SchemeIdParams, params);
     const view = await this.editing.read(id);
@@ -58,6 +62,7 @@ export class SchemeEditingController {
   }
 
   @Put(':id/file')
+  @RequireRole('admin')
   async save(
     @Param() params: unknown,
     @Body() body: unknown,
@@ -72,12 +77,14 @@ export class SchemeEditingController {
   }
 
   @Get(':id/revisions')
+  @RequireRole('viewer')
   async revisions(@Param() params: unknown) {
     const { id } = parseInput(SchemeIdParams, params);
     return this.editing.revisions(id);
   }
 
   @Post(':id/revisions/:revision/rollback')
+  @RequireRole('admin')
   @HttpCode(200)
   async rollback(
     @Param() params: unknown,

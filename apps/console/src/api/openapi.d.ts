@@ -31,7 +31,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Orders by status, scheme, stage and time (on last_occurred_at), newest first */
+        /** Orders by status, scheme, stage, part of the order number and time (on last_occurred_at), newest first */
         get: operations["listAuditOrders"];
         put?: never;
         post?: never;
@@ -207,7 +207,8 @@ export interface paths {
         /** Schemes (SCHEMES_DIR) with pause state, cursor, lag, counts per status and the loader circuit */
         get: operations["listSchemes"];
         put?: never;
-        post?: never;
+        /** Creates a scheme file `<id>.yaml` */
+        post: operations["createScheme"];
         delete?: never;
         options?: never;
         head?: never;
@@ -377,6 +378,297 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Schemes with their state, series and latency per bucket, backlog per stage, failure groups
+         * @description Series count orders reaching loaded/failed/skipped/dead_lettered per bucket (audit history); latency is WDT `modified` of the loaded version to the loaded event. Labels follow Accept-Language (zh-CN default, en).
+         */
+        get: operations["getOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/failure-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Orders that need a person, grouped by cause (largest first)
+         * @description Key: status + error class + field + failing value (e.g. the missing supplier code), else Kingdee’s message with numbers normalised. `label` in the language of Accept-Language (zh-CN default, en).
+         */
+        get: operations["listFailureGroups"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/orders/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The filtered orders list as CSV (UTF-8 with BOM) or XLSX, at most 50,000 rows, PII masked
+         * @description Same filters as listAuditOrders. Headers: `X-Total-Count` (orders matching), `X-Exported-Count` (rows in the file).
+         */
+        get: operations["exportAuditOrders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schemes/{id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A scheme's file: its text, parsed form and ETag
+         * @description The `ETag` header (and `etag`) is the sha256 of the bytes; send it as `If-Match` to save.
+         */
+        get: operations["getSchemeFile"];
+        /**
+         * Saves a new version of a scheme file (If-Match required)
+         * @description Written atomically (temp file + rename) and recorded in the history; every service applies it within SCHEME_RELOAD_MS. 400 with `issues` when it does not validate; 409 with `download: true` when the directory is read-only (SCHEMES_READ_ONLY or a read-only mount); 409 when target.idempotencyKey changes on a scheme that has bill claims; 412 when the file changed since the etag; 428 without If-Match.
+         */
+        put: operations["saveSchemeFile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schemes/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Validates scheme text exactly as `npm run scheme:check` does
+         * @description Always 200 for a well-formed request: `valid` says whether the text is a usable scheme.
+         */
+        post: operations["validateScheme"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schemes/{id}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A scheme's saved versions, newest first, each with its diff */
+        get: operations["listSchemeRevisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schemes/{id}/revisions/{revision}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Saves an earlier revision's text as a new revision (If-Match required) */
+        post: operations["rollbackScheme"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who is signed in (the session cookie or the bearer token), with the role */
+        get: operations["getSession"];
+        put?: never;
+        /**
+         * Sign in with a named token: sets the HttpOnly session cookie wks_session
+         * @description The cookie is HttpOnly, SameSite=Strict, Path=/ and Secure unless APP_MODE=sandbox; it lasts OPERATOR_SESSION_TTL_HOURS (default 12). With the cookie every non-GET call needs the header `X-CSRF-Token` equal to `csrfToken` (403 otherwise).
+         */
+        post: operations["signIn"];
+        /** Sign out: ends the session and clears the cookie (needs X-CSRF-Token) */
+        delete: operations["signOut"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/replays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay a time range through the transform or load stage
+         * @description Writes a request a transformer (stage transform) or loader (stage load) picks up; it reads the range of the raw or document topic with a fresh consumer group (live offsets untouched). Idempotent downstream: no bill is written twice. Recorded as an action.
+         */
+        post: operations["requestReplay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/backfills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Backfill a time range of one scheme from WDT
+         * @description Writes a request the extractor leading the scheme picks up (under its WDT rate limit); the incremental cursor is left alone. Progress counts the records read; the total is known once the last window is read.
+         */
+        post: operations["requestBackfill"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/range-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Backfill and replay requests with their progress, newest first */
+        get: operations["listRangeRequests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/range-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One backfill or replay request with its progress */
+        get: operations["getRangeRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/range-requests/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a backfill or replay
+         * @description A queued request ends cancelled at once; a running one is stopped by its worker within seconds (what it emitted stays). 409 when it already ended. Recorded as an action.
+         */
+        post: operations["cancelRangeRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/previews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Live preview: what a scheme (or a draft of it) makes of one record
+         * @description Exactly one of orderNo (the extractor leading the scheme reads it from WDT) and record (mapped at once). Shows the BatchSave body it would send, every precondition with whether it passes, and the referenced codes, which a loader checks in Kingdee (missing, forbidden, unallocated). Personal data masked. A draft that does not validate: 400 with `issues`. Poll GET /api/previews/{id} until state is done or failed.
+         */
+        post: operations["requestPreview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/previews/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A live preview */
+        get: operations["getPreview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -433,9 +725,65 @@ export interface components {
             firstSeenAt: string;
             updatedAt: string;
         };
-        AuditOrderDetail: {
+        ConsoleAuditOrderDetail: {
             orderNo: string;
-            orders: components["schemas"]["AuditOrder"][];
+            orders: {
+                schemeId: string;
+                sourceKey: string;
+                bill: {
+                    /** @enum {string} */
+                    state: "none" | "saved" | "audited";
+                    kingdeeId: string | null;
+                    number: string | null;
+                    billKey: string | null;
+                    at: string | null;
+                };
+                latest: {
+                    status: string;
+                    stage: string;
+                    sourceVersion: string | null;
+                    reason: string | null;
+                    errorClass: string | null;
+                    errorMessage: string | null;
+                    errorField: string | null;
+                    closedBy: string | null;
+                    closedReason: string | null;
+                    occurredAt: string;
+                };
+                status: string;
+                stage: string;
+                reason: string | null;
+                errorClass: string | null;
+                errorMessage: string | null;
+                errorField: string | null;
+                kingdeeId: string | null;
+                kingdeeNumber: string | null;
+                billKey: string | null;
+                attempts: number | null;
+                latencyMs: number | null;
+                deadLetterId: string | null;
+                correlationId: string;
+                lastEventId: string;
+                lastOccurredAt: string;
+                firstSeenAt: string;
+                updatedAt: string;
+                versions: components["schemas"]["SourceVersion"][];
+                lastReply: {
+                    operation: string;
+                    outcome: string;
+                    at: string;
+                    reply: unknown;
+                } | null;
+                change?: {
+                    loadedVersion: string | null;
+                    newVersion: string | null;
+                    fields: {
+                        path: string;
+                        loaded: unknown;
+                        current: unknown;
+                    }[];
+                } | null;
+            }[];
             history: {
                 items: {
                     eventId: string;
@@ -471,6 +819,13 @@ export interface components {
                 occurredAt: string;
             }[];
             resyncRequests: components["schemas"]["ResyncRequest"][];
+        };
+        ConsoleOrdersPage: {
+            items: components["schemas"]["AuditOrder"][];
+            limit: number;
+            offset: number;
+            nextOffset: number | null;
+            total: number;
         };
         DeadLetter: {
             id: string;
@@ -539,6 +894,111 @@ export interface components {
             message: string | string[];
             error?: string;
         };
+        FailureGroup: {
+            key: string;
+            schemeId: string;
+            status: string;
+            reason: string;
+            label: string;
+            field: string | null;
+            value: string | null;
+            count: number;
+            orderNos: string[];
+            latestAt: string;
+        };
+        Overview: {
+            from: string;
+            to: string;
+            /** @enum {string} */
+            bucket: "1m" | "5m" | "1h";
+            schemes: {
+                id: string;
+                name: string;
+                /** @enum {string} */
+                status: "running" | "paused" | "stopped" | "standby" | "circuit_open" | "error" | "disabled";
+                lastError: string | null;
+                cursor: {
+                    value: string;
+                    ageSeconds: number | null;
+                } | null;
+                lagSeconds: number | null;
+                counts: {
+                    [key: string]: number;
+                };
+            }[];
+            series: {
+                at: string;
+                loaded: number;
+                failed: number;
+                skipped: number;
+                deadLettered: number;
+            }[];
+            latency: {
+                at: string;
+                p50Ms: number | null;
+                p90Ms: number | null;
+                p99Ms: number | null;
+                count: number;
+            }[];
+            backlog: {
+                /** @enum {string} */
+                stage: "extract" | "transform" | "load" | "audit";
+                lag: number | null;
+                /** @enum {string} */
+                unit: "seconds" | "messages";
+                updatedAt: string | null;
+            }[];
+            failureGroups: components["schemas"]["FailureGroup"][];
+        };
+        Preview: {
+            id: string;
+            schemeId: string;
+            orderNo: string | null;
+            /** @enum {string} */
+            state: "fetching" | "mapping" | "checking" | "done" | "failed";
+            error: string | null;
+            record: unknown;
+            request: unknown;
+            preconditions: {
+                name: string;
+                passed: boolean;
+                message: string;
+            }[];
+            codes: {
+                field: string;
+                formId: string;
+                code: string;
+                /** @enum {string} */
+                state: "ok" | "missing" | "forbidden" | "unallocated" | "unchecked";
+                message: string;
+            }[];
+            requestedBy: string;
+            requestedAt: string;
+            updatedAt: string;
+        };
+        RangeRequest: {
+            id: string;
+            /** @enum {string} */
+            kind: "backfill" | "replay";
+            schemeId: string | null;
+            /** @enum {string} */
+            stage: "extract" | "transform" | "load";
+            from: string;
+            to: string;
+            force: boolean;
+            /** @enum {string} */
+            state: "queued" | "running" | "done" | "failed" | "cancelled";
+            progress: {
+                done: number;
+                total: number | null;
+            };
+            message: string | null;
+            cancelRequested: boolean;
+            requestedBy: string;
+            requestedAt: string;
+            startedAt: string | null;
+            finishedAt: string | null;
+        };
         Repush: {
             results: {
                 /** @enum {string} */
@@ -570,6 +1030,25 @@ export interface components {
             result: string | null;
             doneAt: string | null;
         };
+        SchemeFile: {
+            schemeId: string;
+            yaml: string;
+            etag: string;
+            writable: boolean;
+            path: string;
+            scheme: {
+                [key: string]: unknown;
+            } | null;
+        };
+        SchemeRevisions: {
+            items: {
+                revision: number;
+                author: string;
+                comment: string | null;
+                createdAt: string;
+                diff: string;
+            }[];
+        };
         Schemes: {
             items: {
                 id: string;
@@ -577,6 +1056,7 @@ export interface components {
                 description: string | null;
                 enabled: boolean;
                 inFiles: boolean;
+                fileError: string | null;
                 paused: boolean;
                 stopped: {
                     reason: string;
@@ -625,6 +1105,43 @@ export interface components {
                     updatedAt: string;
                 }[];
             };
+            fileErrors: {
+                file: string;
+                schemeId: string | null;
+                error: string;
+                services: string[];
+            }[];
+        };
+        SchemeSaved: {
+            schemeId: string;
+            etag: string;
+            revision: number;
+            path: string;
+        };
+        SchemeValidation: {
+            valid: boolean;
+            issues: {
+                path: (string | number)[];
+                message: string;
+                line?: number;
+                col?: number;
+            }[];
+            scheme: {
+                [key: string]: unknown;
+            } | null;
+        };
+        Session: {
+            name: string;
+            /** @enum {string} */
+            role: "viewer" | "operator" | "admin";
+            csrfToken: string | null;
+            expiresAt: string | null;
+        };
+        SourceVersion: {
+            sourceVersion: string;
+            firstSeenAt: string;
+            record: unknown;
+            document: unknown;
         };
         Stats: {
             counts: {
@@ -679,7 +1196,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuditOrderDetail"];
+                    "application/json": components["schemas"]["ConsoleAuditOrderDetail"];
                 };
             };
             /** @description Invalid input; the message names the field */
@@ -691,8 +1208,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -717,6 +1243,7 @@ export interface operations {
                 status?: "loaded" | "skipped" | "failed" | "dead_lettered" | "changed_after_load" | "duplicate" | "parked" | "settling" | "saved_not_audited" | "waiting_base_data" | "conflict_in_erp" | "duplicate_in_erp" | "closed";
                 schemeId?: string;
                 stage?: "extractor" | "transformer" | "loader" | "audit-writer" | "operator";
+                q?: string;
                 limit?: number;
                 offset?: number;
                 from?: string;
@@ -734,12 +1261,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: components["schemas"]["AuditOrder"][];
-                        limit: number;
-                        offset: number;
-                        nextOffset: number | null;
-                    };
+                    "application/json": components["schemas"]["ConsoleOrdersPage"];
                 };
             };
             /** @description Invalid input; the message names the field */
@@ -751,8 +1273,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -793,8 +1324,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -845,8 +1385,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -887,8 +1436,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -938,7 +1496,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -947,7 +1505,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Refused (binary payload without reveal=pii) */
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1006,8 +1564,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1068,8 +1635,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1134,8 +1710,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1152,6 +1737,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflict: the message says why (`download: true` when the scheme directory is read-only) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1204,8 +1790,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1222,6 +1817,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflict: the message says why (`download: true` when the scheme directory is read-only) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1273,8 +1869,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1291,6 +1896,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflict: the message says why (`download: true` when the scheme directory is read-only) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1331,8 +1937,80 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createScheme: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    yaml: string;
+                    comment?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new file */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemeSaved"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: the message says why (`download: true` when the scheme directory is read-only) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1383,8 +2061,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1444,8 +2131,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1512,8 +2208,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1561,8 +2266,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1614,8 +2328,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1654,8 +2377,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1711,8 +2443,17 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1745,8 +2486,17 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1795,8 +2545,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing or invalid bearer token */
+            /** @description Missing or invalid bearer token or session */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1824,6 +2583,1038 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+        };
+    };
+    getOverview: {
+        parameters: {
+            query?: {
+                schemeId?: string;
+                bucket?: "1m" | "5m" | "1h";
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The overview */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Overview"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listFailureGroups: {
+        parameters: {
+            query?: {
+                schemeId?: string;
+                status?: "failed" | "dead_lettered" | "waiting_base_data" | "conflict_in_erp" | "duplicate_in_erp" | "changed_after_load";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The groups */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["FailureGroup"][];
+                    };
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportAuditOrders: {
+        parameters: {
+            query?: {
+                status?: "loaded" | "skipped" | "failed" | "dead_lettered" | "changed_after_load" | "duplicate" | "parked" | "settling" | "saved_not_audited" | "waiting_base_data" | "conflict_in_erp" | "duplicate_in_erp" | "closed";
+                schemeId?: string;
+                stage?: "extractor" | "transformer" | "loader" | "audit-writer" | "operator";
+                q?: string;
+                format?: "csv" | "xlsx";
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file (Content-Disposition names it with the date) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSchemeFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemeFile"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    saveSchemeFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    yaml: string;
+                    comment?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new etag and revision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemeSaved"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: the message says why (`download: true` when the scheme directory is read-only) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource changed since the etag sent in If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match is required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    validateScheme: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    yaml: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The issues, each with the path of its field */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemeValidation"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listSchemeRevisions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The history */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemeRevisions"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rollbackScheme: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    comment?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new etag and revision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemeSaved"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: the message says why (`download: true` when the scheme directory is read-only) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource changed since the etag sent in If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match is required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    signIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    signOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    requestReplay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    schemeId?: string;
+                    /** @enum {string} */
+                    stage: "transform" | "load";
+                    from: string;
+                    to: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The queued request */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RangeRequest"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    requestBackfill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    schemeId: string;
+                    force?: boolean;
+                    from: string;
+                    to: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The queued request */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RangeRequest"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listRangeRequests: {
+        parameters: {
+            query?: {
+                kind?: "backfill" | "replay";
+                state?: "queued" | "running" | "done" | "failed" | "cancelled";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of requests */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["RangeRequest"][];
+                        limit: number;
+                        offset: number;
+                        nextOffset: number | null;
+                    };
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRangeRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RangeRequest"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelRangeRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RangeRequest"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: the message says why (`download: true` when the scheme directory is read-only) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    requestPreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    schemeId: string;
+                    orderNo?: string;
+                    record?: {
+                        [key: string]: unknown;
+                    };
+                    schemeYaml?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The preview */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preview"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The preview */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preview"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };

@@ -255,3 +255,15 @@ export function describeProblem(
       return `${what} is not audited in Kingdee`;
   }
 }
+
+/**
+ * Every code a document references in the reference fields this loader can check (each distinct code
+ * of a field once, lines not told apart): what a live preview asks Kingdee about.
+ */
+export function referencesOf(model: Obj): BaseDataRef[] {
+  const out: BaseDataRef[] = [];
+  for (const field of FIELDS)
+    for (const r of referencesFor(model, { kind: 'not_found', field: field.key, row: null }))
+      if (!out.some((x) => x.form === r.form && sameCode(x.code, r.code) && x.field === r.field)) out.push(r);
+  return out;
+}

@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import {
+  BadRequestException,
+  ConflictException,
+  Inject,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { DATA_SOURCE } from '@libs/runtime';
+import { Scheme, unknownSchemeMessage } from '@libs/scheme';
+import { OperatorActionsService } from './operator-actions.service';
+import { SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
+import { Page, SqlFilter, toPage } from './paging.util';
+import { DraftSchemeError, evaluatePreview, parseDraftScheme } from './preview-evaluation.util';
+
+export interface RangeRequestRow {
+  id: string;
+  kind: 'backfill' | 'replay';
+  schemeId: string | null;
+  stage: 'extract' | 'transform' | 'load';
+  from: Date;
+  to: Date;
+  force: boolean;
+  state: string;
+  progress: { done: number; total: number | null };
+  message: string | null;
+  cancelRequested: boolean;
+  requestedBy: string;
+  requestedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+const RANGE_COLUMNS = `id::text AS id, kind, scheme_id AS "schemeId", stage, range_from AS "from", range_to AS "to", force,
+  state, json_build_object('done', progress_done, 'total', progress_total) AS progress, message,
+  cancel_requested AS "cancelRequested", requested_by AS "requestedBy", requested_at AS "requestedAt",
+  started_at AS "startedAt", finished_at AS "finishedAt"`;
+
+const PREVIEW_COLUMNS = `id::text AS id, scheme_id AS "schemeId", order_no AS "orderNo", state, error, record, request,
+  preconditions, codes, requested_by AS "requestedBy", requested_at AS "requestedAt", updated_at AS "updatedAt"`;
+
+/**
+ * Writes operators' range requests and previews to Postgres and reads their progress; the workers
+ * (extractor, transformer, loader) carry them out. A preview of a pasted record is mapped here at
+ * once (pure), so only its code check waits for a loader.
+ */
+@Injectable()
+export class WorkRequestsService {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(SCHEME_CATALOG) private readonly catalog: SchemeCatalog,
+    private readonly actions: OperatorActionsService,
+  ) {}
+
+  async requestRange(
+    input: {
+      kind: 'backfill' | 'replay';
+      schemeId?: string;
+      stage: 'extract' | 'transform' | 'load';
+      from: string;
+      to: string;
+      force?: boolean;
+    },
+    by: string,
+  ): Promise<RangeRequestRow> {
+    if (input.schemeId !== undefined) this.assertKnownScheme(input.schemeId);
+    const id = randomUUID();
+    await this.ds.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO range_requests (id, kind, scheme_id, stage, range_from, range_to, force, requested_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [id, input.kind, input.schemeId ?? null, input.stage, input.from, input.to, input.force ?? false, by],
+      );
+    });
+    await this.actions.record({
+      tokenName: by,
+      action: input.kind,
+      target: input.schemeId ?? '*',
+      params: {
+        requestId: id,
+        stage: input.stage,
+        from: input.from,
+        to: input.to,
+        force: input.force ?? false,
+      },
+      outcome: 'queued',
+    });
+    return (await this.getRange(id))!;
+  }
+
+  async getRange(id: string): Promise<RangeRequestRow | undefined> {
+    const rows: RangeRequestRow[] = await this.ds.query(
+      `SELECT ${RANGE_COLUMNS} FROM range_requests WHERE id = $1`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  async listRanges(q: {
+    kind?: string;
+    state?: string;
+    limit: number;
+    offset: number;
+  }): Promise<Page<RangeRequestRow>> {
+    const f = new SqlFilter().add('kind = ?', q.kind).add('state = ?', q.state);
+    const rows: RangeRequestRow[] = await this.ds.query(
+      `SELECT ${RANGE_COLUMNS} FROM range_requests ${f.where}
+        ORDER BY requested_at DESC, id LIMIT ${f.param(q.limit + 1)} OFFSET ${f.param(q.offset)}`,
+      f.params,
+    );
+    return toPage(rows, q.limit, q.offset);
+  }
+
+  /** A queued request ends `cancelled` at once; a running one is asked to stop (its worker marks it). */
+  async cancel(id: string, by: string): Promise<RangeRequestRow> {
+    const row = await this.getRange(id);
+    if (!row) throw new NotFoundException(`no range request ${id}`);
+    if (!['queued', 'running'].includes(row.state))
+      throw new ConflictException(`range request ${id} is already ${row.state}`);
+    await this.ds.query(
+      `UPDATE range_requests
+          SET cancel_requested = true,
+              state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END,
+              message = CASE WHEN state = 'queued' THEN 'cancelled by an operator' ELSE message END,
+              finished_at = CASE WHEN state = 'queued' THEN now() ELSE finished_at END
+        WHERE id = $1 AND state IN ('queued', 'running')`,
+      [id],
+    );
+    await this.actions.record({
+      tokenName: by,
+      action: 'cancel-range-request',
+      target: id,
+      params: { kind: row.kind, stage: row.stage, schemeId: row.schemeId },
+      outcome: row.state === 'queued' ? 'cancelled' : 'cancel requested',
+    });
+    return (await this.getRange(id))!;
+  }
+
+  async requestPreview(
+    input: { schemeId: string; orderNo?: string; record?: Record<string, unknown>; schemeYaml?: string },
+    by: string,
+  ): Promise<unknown> {
+    let draft: Scheme | undefined;
+    if (input.schemeYaml !== undefined) {
+      try {
+        draft = parseDraftScheme(input.schemeYaml, `${input.schemeId}.yaml`);
+      } catch (e) {
+        if (!(e instanceof DraftSchemeError)) throw e;
+        throw new BadRequestException({
+          statusCode: 400,
+          message: 'the scheme does not validate',
+          error: 'Bad Request',
+          issues: e.issues,
+        });
+      }
+    }
+    const saved = this.catalog.list().find((s) => s.id === input.schemeId);
+    // An order is read by the extractor leading the scheme: it must be one the extractors run.
+    if (input.orderNo !== undefined || !draft) this.assertKnownScheme(input.schemeId);
+    const id = randomUUID();
+    const base = [id, input.schemeId, input.orderNo ?? null, input.schemeYaml ?? null, by];
+    if (input.orderNo !== undefined) {
+      await this.ds.query(
+        `INSERT INTO preview_requests (id, scheme_id, order_no, scheme_yaml, requested_by, state)
+         VALUES ($1, $2, $3, $4, $5, 'fetching')`,
+        base,
+      );
+    } else {
+      const m = await evaluatePreview((draft ?? saved)!, input.record);
+      await this.ds.query(
+        `INSERT INTO preview_requests (id, scheme_id, order_no, scheme_yaml, requested_by, state, error, record, request,
+                                       preconditions, codes, refs)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        [
+          ...base,
+          m.state,
+          m.error,
+          JSON.stringify(m.record),
+          m.request === null ? null : JSON.stringify(m.request),
+          JSON.stringify(m.preconditions),
+          JSON.stringify(m.codes),
+          JSON.stringify(m.refs),
+        ],
+      );
+    }
+    await this.actions.record({
+      tokenName: by,
+      action: 'preview',
+      target: input.orderNo ? `${input.schemeId}/${input.orderNo}` : input.schemeId,
+      params: {
+        previewId: id,
+        draft: input.schemeYaml !== undefined,
+        source: input.orderNo ? 'wdt' : 'record',
+      },
+      outcome: 'requested',
+    });
+    return this.getPreview(id);
+  }
+
+  async getPreview(id: string): Promise<unknown> {
+    const rows: unknown[] = await this.ds.query(
+      `SELECT ${PREVIEW_COLUMNS} FROM preview_requests WHERE id = $1`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  private assertKnownScheme(schemeId: string): void {
+    const known = this.catalog.list().map((s) => s.id);
+    if (!known.includes(schemeId))
+      throw new BadRequestException(`schemeId: ${unknownSchemeMessage(schemeId, known)}`);
+  }
+}

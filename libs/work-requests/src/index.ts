@@ -1,0 +1,3 @@
+export * from './range-request.store';
+export * from './preview-request.store';
+export * from './work-request.poller';
