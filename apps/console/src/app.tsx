@@ -8,7 +8,7 @@ import { useTranslation } from 'react-i18next';
 import { Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { sessionApi } from './api/console-api';
 import type { Session } from './api/console-types';
-import { ApiError, api, setCsrfToken, setUnauthorizedHandler } from './api/http';
+import { setCsrfToken, setUnauthorizedHandler } from './api/http';
 import { setLanguage, type Language } from './i18n';
 import { OrderPage } from './pages/order-page';
 import { OrdersPage } from './pages/orders-page';
@@ -20,18 +20,11 @@ import { SignInPage } from './pages/sign-in-page';
 import { SessionContext } from './session';
 import './styles.css';
 
-/**
- * The session: `GET /api/session`; where the operator has no session endpoint (404, e.g. a dev
- * proxy signing with a bearer token) a readable API counts as a signed-in admin.
- */
+/** The session (`GET /api/session`: the cookie, or a dev proxy's bearer token); null when signed out. */
 async function loadSession(): Promise<Session | null> {
   try {
     return await sessionApi.get();
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) {
-      const probe = await api.GET('/api/schemes');
-      if (probe.response.ok) return { name: 'bearer', role: 'admin', csrfToken: '', expiresAt: null };
-    }
+  } catch {
     return null;
   }
 }

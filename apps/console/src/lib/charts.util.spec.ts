@@ -15,6 +15,8 @@ describe('overview chart options', () => {
       { at: '2026-11-28T10:00:00+08:00', p50Ms: 1500, p90Ms: null, p99Ms: 12345, count: 4 },
     ]);
     expect(option.series.map((s) => s.data[0])).toEqual([1.5, null, 12.3]);
-    expect(backlogOption([{ stage: 'load', lag: 7, updatedAt: null }]).series[0].data).toEqual([7]);
+    expect(
+      backlogOption([{ stage: 'load', lag: 7, unit: 'messages', updatedAt: null }]).series[0].data,
+    ).toEqual([7]);
   });
 });

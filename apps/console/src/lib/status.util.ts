@@ -1,5 +1,5 @@
 // Colours and grouping of order and scheme statuses. Labels come from i18n (`status.<name>`).
-import type { AuditOrder, FailureGroup, SchemeListItem, SchemeRunStatus } from '../api/console-types';
+import type { FailureGroup, SchemeListItem, SchemeRunStatus } from '../api/console-types';
 
 export const ORDER_STATUSES = [
   'loaded',
@@ -80,44 +80,6 @@ export function schemeRunStatus(
   if (s.extractor && s.extractor.role === 'standby') return 'standby';
   if (s.lastError) return 'error';
   return 'running';
-}
-
-/** Order numbers, amounts and ids replaced so messages about the same problem group together. */
-export function normaliseMessage(message: string): string {
-  return message
-    .replace(/[A-Za-z][\w-]*\d[\w-]*|\d[\w.-]*/g, '#')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
-
-/**
- * Failures grouped on the client (status + error class + field + normalised message): the fallback
- * where `GET /api/failure-groups` is not available, and the same key the server uses otherwise.
- */
-export function groupFailures(orders: AuditOrder[]): FailureGroup[] {
-  const groups = new Map<string, FailureGroup>();
-  for (const o of orders) {
-    if (!NEEDS_A_PERSON.has(o.status)) continue;
-    const message = o.errorMessage ?? o.reason ?? o.status;
-    const key = [o.status, o.errorClass ?? '', o.errorField ?? '', normaliseMessage(message)].join('|');
-    const group = groups.get(key) ?? {
-      key,
-      schemeId: o.schemeId,
-      status: o.status,
-      reason: o.reason,
-      label: message,
-      field: o.errorField,
-      value: null,
-      count: 0,
-      orderNos: [],
-      latestAt: null,
-    };
-    group.count += 1;
-    if (group.orderNos.length < 50) group.orderNos.push(o.sourceKey);
-    if (!group.latestAt || o.lastOccurredAt > group.latestAt) group.latestAt = o.lastOccurredAt;
-    groups.set(key, group);
-  }
-  return [...groups.values()].sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
 }
 
 /** `供应商 GYS999 在金蝶中不存在: 3` — a group's one-line summary (count text from i18n). */

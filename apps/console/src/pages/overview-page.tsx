@@ -19,10 +19,8 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { readApi } from '../api/console-api';
 import type { FailureGroup, Overview, OverviewScheme } from '../api/console-types';
-import { ApiError } from '../api/http';
 import { OrderStatusTag, SchemeStatusTag, errorText } from '../components/common';
 import { backlogOption, latencyOption, throughputOption } from '../lib/charts.util';
-import { groupFailures, schemeRunStatus } from '../lib/status.util';
 import {
   RANGE_PRESETS,
   bucketFor,
@@ -32,29 +30,6 @@ import {
   toApiTime,
   type RangePreset,
 } from '../lib/time.util';
-
-/** Before the overview endpoint exists: schemes from the list and groups from failed orders. */
-async function fallbackOverview(from: string, to: string): Promise<Overview> {
-  const [schemes, orders] = await Promise.all([readApi.schemes(), readApi.orders({ limit: 200 })]);
-  return {
-    from,
-    to,
-    bucket: '5m',
-    schemes: schemes.map((s) => ({
-      id: s.id,
-      name: s.name,
-      status: schemeRunStatus(s),
-      lastError: s.lastError,
-      cursor: s.cursor ? { value: s.cursor.value, ageSeconds: s.cursor.ageSeconds } : null,
-      lagSeconds: s.lagSeconds,
-      counts: s.counts,
-    })),
-    series: [],
-    latency: [],
-    backlog: [],
-    failureGroups: groupFailures(orders.items),
-  };
-}
 
 export function FailureGroupList({ groups }: { groups: FailureGroup[] }) {
   const { t } = useTranslation();
@@ -105,9 +80,7 @@ export function OverviewPage() {
       setData(await readApi.overview({ from, to, bucket: bucketFor(fromMs, toMs) }));
       setError(null);
     } catch (e) {
-      if (e instanceof ApiError && e.status === 404) {
-        setData(await fallbackOverview(from, to).catch(() => null));
-      } else setError(errorText(e));
+      setError(errorText(e));
     }
   }, [range]);
 

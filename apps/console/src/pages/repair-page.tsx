@@ -21,7 +21,6 @@ import { readApi, repairApi } from '../api/console-api';
 import type { Action, AuditOrder, FailureGroup, RangeRequest } from '../api/console-types';
 import { ApiError } from '../api/http';
 import { OrderStatusTag, errorText, useReasonPrompt } from '../components/common';
-import { groupFailures } from '../lib/status.util';
 import { formatTime, toApiTime } from '../lib/time.util';
 import { useCan } from '../session';
 
@@ -47,7 +46,7 @@ export function RepairPage() {
     ]);
     const items = [...(failedPage?.items ?? []), ...(deadPage?.items ?? [])];
     setFailed(items);
-    setGroups(await readApi.failureGroups().catch(() => groupFailures(items)));
+    setGroups(await readApi.failureGroups().catch(() => []));
     setWaiting(await readApi.waiting().catch(() => null));
     setActions((await readApi.actions({ limit: 50 }).catch(() => null))?.items ?? []);
   }, []);
