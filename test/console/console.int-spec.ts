@@ -244,6 +244,7 @@ describe('operator console in a real browser', () => {
     try {
       await signIn(viewer.page, TOKENS.viewer);
       await viewer.page.goto('/orders/CON-OK-1');
+      await viewer.page.getByTestId('order-tab-record').click();
       await viewer.page.getByTestId('order-record').waitFor();
       expect(await viewer.page.getByTestId('order-repush').isDisabled()).toBe(true);
       const record = await viewer.page.getByTestId('order-record').innerText();

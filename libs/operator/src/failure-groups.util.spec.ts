@@ -75,7 +75,7 @@ describe('groupFailures', () => {
       field: 'FRMREALQTY',
       value: null,
       reason: '单据{order}第#行：实退数量不能小于#',
-      label: '加载失败：单据{order}第#行：实退数量不能小于#',
+      label: '加载失败：单据C-100第1行：实退数量不能小于0', // the newest order's own message
     });
     expect(groups).toHaveLength(3);
   });
@@ -94,7 +94,7 @@ describe('groupFailures', () => {
         [row('E-1', { status: 'conflict_in_erp', errorClass: null, reason: 'bill E-1 exists' })],
         'en',
       )[0].label,
-    ).toBe('conflicting bill in Kingdee: bill {order} exists');
+    ).toBe('conflicting bill in Kingdee: bill E-1 exists');
   });
 });
 

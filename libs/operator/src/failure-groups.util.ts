@@ -153,7 +153,10 @@ export function groupFailures(rows: FailureInput[], lang: Lang, maxOrderNos = 50
     if (g.orders.some((o) => o.no === row.sourceKey)) return;
     g.orders.push({ no: row.sourceKey, at: row.occurredAt.getTime() });
     g.count += 1;
-    if (row.occurredAt.getTime() > g.latestAt.getTime()) g.latestAt = row.occurredAt;
+    if (row.occurredAt.getTime() > g.latestAt.getTime()) {
+      g.latestAt = row.occurredAt;
+      g.label = parts.label;
+    }
     groups.set(key, g);
   };
   for (const row of rows) {
@@ -169,7 +172,9 @@ export function groupFailures(rows: FailureInput[], lang: Lang, maxOrderNos = 50
     }
     const message = row.errorMessage ?? row.reason ?? row.errorClass ?? row.status;
     const reason = normaliseMessage(message, row.sourceKey);
-    add(row, { field: row.errorField, value: null, reason, label: labelOf(row.status, reason, lang) });
+    // Grouped by the normalised text; shown with the newest order's own message (`第1行` reads
+    // better than `第#行`).
+    add(row, { field: row.errorField, value: null, reason, label: labelOf(row.status, message, lang) });
   }
   return [...groups.values()]
     .map(({ orders, ...g }) => ({

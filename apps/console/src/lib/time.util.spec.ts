@@ -1,4 +1,4 @@
-import { bucketFor, formatDuration, formatTime, presetRange, toApiTime } from './time.util';
+import { formatWallClock, bucketFor, formatDuration, formatTime, presetRange, toApiTime } from './time.util';
 
 describe('time formatting (+08:00)', () => {
   it('shows any instant as Shanghai wall-clock', () => {
@@ -23,5 +23,9 @@ describe('time formatting (+08:00)', () => {
     expect(bucketFor(...presetRange('1h', now))).toBe('1m');
     expect(bucketFor(...presetRange('24h', now))).toBe('5m');
     expect(bucketFor(...presetRange('7d', now))).toBe('1h');
+  });
+  it('shows a Shanghai wall-clock value (a cursor) as it is, whatever the browser zone', () => {
+    expect(formatWallClock('2026-12-04 22:41:25')).toBe('2026-12-04 22:41:25');
+    expect(formatWallClock(null)).toBe('—');
   });
 });

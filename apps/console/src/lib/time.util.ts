@@ -21,6 +21,16 @@ export function formatTime(value: string | number | Date | null | undefined, wit
     .format(withSeconds ? 'YYYY-MM-DD HH:mm:ss' : 'YYYY-MM-DD HH:mm');
 }
 
+/**
+ * A Shanghai wall-clock value as WDT and the cursor hold it (`2026-11-28 14:03:05`, no offset):
+ * shown as it is — parsing it would read it in the browser's zone.
+ */
+export function formatWallClock(value: string | null | undefined): string {
+  if (value === null || value === undefined || value === '') return '—';
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})$/.exec(value.trim());
+  return m ? `${m[1]} ${m[2]}` : formatTime(value);
+}
+
 /** The API's time format: ISO 8601 with +08:00. */
 export function toApiTime(value: string | number | Date | Dayjs): string {
   return toShanghai(value).format('YYYY-MM-DDTHH:mm:ssZ');

@@ -222,12 +222,12 @@ function SchemeOrder({
           },
           {
             key: 'record',
-            label: t('order.record'),
+            label: <span data-testid="order-tab-record">{t('order.record')}</span>,
             children: version ? <JsonView value={version.record} testId="order-record" /> : <Empty />,
           },
           {
             key: 'document',
-            label: t('order.document'),
+            label: <span data-testid="order-tab-document">{t('order.document')}</span>,
             children: version ? <JsonView value={version.document} testId="order-document" /> : <Empty />,
           },
         ]}

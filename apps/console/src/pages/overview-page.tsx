@@ -25,10 +25,10 @@ import {
   RANGE_PRESETS,
   bucketFor,
   formatDuration,
-  formatTime,
   presetRange,
   toApiTime,
   type RangePreset,
+  formatWallClock,
 } from '../lib/time.util';
 
 export function FailureGroupList({ groups }: { groups: FailureGroup[] }) {
@@ -108,7 +108,7 @@ export function OverviewPage() {
       title: t('overview.cursor'),
       key: 'cursor',
       width: 180,
-      render: (_: unknown, s: OverviewScheme) => (s.cursor ? formatTime(s.cursor.value) : '—'),
+      render: (_: unknown, s: OverviewScheme) => (s.cursor ? formatWallClock(s.cursor.value) : '—'),
     },
     {
       title: t('overview.lag'),

@@ -6,7 +6,7 @@ import { readApi, schemeApi } from '../api/console-api';
 import type { SchemeListItem } from '../api/console-types';
 import { SchemeStatusTag, errorText, useReasonPrompt } from '../components/common';
 import { schemeRunStatus } from '../lib/status.util';
-import { formatDuration, formatTime } from '../lib/time.util';
+import { formatDuration, formatWallClock } from '../lib/time.util';
 import { useCan } from '../session';
 
 export function SchemesPage() {
@@ -59,7 +59,10 @@ export function SchemesPage() {
             render: (n: string, s) => <Link to={`/schemes/${s.id}`}>{n}</Link>,
           },
           { title: t('overview.status'), render: (_, s) => <SchemeStatusTag status={schemeRunStatus(s)} /> },
-          { title: t('overview.cursor'), render: (_, s) => (s.cursor ? formatTime(s.cursor.value) : '—') },
+          {
+            title: t('overview.cursor'),
+            render: (_, s) => (s.cursor ? formatWallClock(s.cursor.value) : '—'),
+          },
           {
             title: t('overview.lag'),
             dataIndex: 'lagSeconds',
