@@ -164,10 +164,18 @@ describe('operator console in a real browser', () => {
       mode: 'merge',
       suppliers: [{ number: 'GYS999', name: '控制台测试供应商' }],
     });
+    // Automatic checks are off: the supplier alone does not move the order…
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await statusOf('CON-GYS')).toBe('waiting_base_data');
+    // …"check now" does.
     await page.getByTestId('waiting-check-now').first().click();
     await page.goto('/orders/CON-GYS');
     await page.getByTestId('status-loaded').first().waitFor({ timeout: 90_000 });
     expect(await billsOf('CON-GYS')).toHaveLength(1);
+    const actions = await api('/api/actions?limit=50');
+    expect(
+      actions.items.map((a: { action: string; tokenName: string }) => `${a.tokenName} ${a.action}`),
+    ).toContain('ana base_data.check');
   });
 
   it('pauses a scheme with a reason (new records wait) and resumes it (they load)', async () => {

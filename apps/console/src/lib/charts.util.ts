@@ -33,7 +33,9 @@ export function latencyOption(latency: Overview['latency']) {
       name: key.replace('Ms', ''),
       type: 'line',
       smooth: true,
-      showSymbol: false,
+      // Buckets without loads are absent: a lone point must still show.
+      showSymbol: true,
+      symbolSize: 5,
       data: latency.map((p) => (p[key] === null ? null : Math.round(p[key]! / 100) / 10)),
     })),
   };
