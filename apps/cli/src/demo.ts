@@ -187,7 +187,7 @@ async function waitFor(
   let last = -1;
   while (Date.now() < deadline) {
     const rows: Array<{ source_key: string }> = await ds.query(
-      `SELECT source_key FROM audit_orders WHERE scheme_id = $1 AND status IN ('loaded','failed','skipped','dead_lettered','duplicate','changed_after_load')`,
+      `SELECT source_key FROM audit_orders WHERE scheme_id = $1 AND status IN ('loaded','failed','skipped','dead_lettered','duplicate','changed_after_load','waiting_base_data','conflict_in_erp','closed')`,
       [scheme.id],
     );
     const done = rows.filter((r) => expected.has(r.source_key)).length;
@@ -213,12 +213,15 @@ function printSummary(
   const by = (status: string) => rows.filter((r) => r.status === status);
   const loaded = [...by('loaded'), ...by('duplicate')];
   const skipped = by('skipped');
-  const failed = [...by('failed'), ...by('dead_lettered')];
+  const failed = [...by('failed'), ...by('dead_lettered'), ...by('conflict_in_erp')];
+  // Parked until a person adds the code in Kingdee (then "check now" in the console loads them).
+  const waiting = by('waiting_base_data');
   say('\n================ WDT → Kingdee PUR_MRB: summary ================');
   say(`orders found in WDT        ${found}`);
   say(`loaded into Kingdee        ${loaded.length}   (bills in the Kingdee sandbox: ${billCount})`);
   say(`skipped (with reason)      ${skipped.length}`);
   say(`failed (Kingdee's message) ${failed.length}`);
+  say(`waiting for base data      ${waiting.length}`);
   say(`backlog synced in          ${backlogSeconds.toFixed(1)} s`);
   say('\nloaded (first 15):');
   say(`  ${pad('WDT order', 26)} ${pad('Kingdee bill', 30)}`);
@@ -234,6 +237,10 @@ function printSummary(
       say(
         `  ${pad(r.source_key, 26)} [${r.status}] ${r.error_field ? `${r.error_field}: ` : ''}${r.error_message}`,
       );
+  }
+  if (waiting.length) {
+    say('\nwaiting for base data (add the code in Kingdee, then "check now" in the console):');
+    for (const r of waiting) say(`  ${pad(r.source_key, 26)} ${r.error_message}`);
   }
   const lags = liveNos
     .map((no) => {
