@@ -220,6 +220,11 @@ describe('operator console in a real browser', () => {
     await page.locator('.ant-select-item-option[title="formula"]').click();
     await added.getByTestId('mapping-expression').fill('"控制台 " & ');
     await expectText(added.locator('.ant-form-item-explain-error'), /.+/, 15_000);
+    await added.locator('.ant-form-item-explain-error').first().scrollIntoViewIfNeeded();
+    await added.locator('.ant-form-item-explain-error').first().waitFor({ state: 'visible' });
+    await eventually('save refused while the scheme has an error', () =>
+      page.getByTestId('scheme-save').isDisabled(),
+    );
     await browser.shot(page, 'scheme-editor-error');
     await added.getByTestId('mapping-expression').fill('"控制台 " & order_no');
     await eventually(
@@ -260,6 +265,14 @@ describe('operator console in a real browser', () => {
       expect(record).not.toContain(MOBILE);
       expect(await viewer.page.content()).not.toContain(MOBILE);
       await browser.shot(viewer.page, 'viewer-order');
+      // Chinese first; English from the switch, kept across a reload.
+      await expectText(viewer.page.getByTestId('nav-menu'), /总览/);
+      await viewer.page.getByTestId('language-switch').click();
+      await expectText(viewer.page.getByTestId('nav-menu'), /Overview/);
+      await viewer.page.reload();
+      await expectText(viewer.page.getByTestId('nav-menu'), /Overview/);
+      await expectText(viewer.page.getByTestId('order-status'), /loaded/i);
+      await browser.shot(viewer.page, 'viewer-order-en');
     } finally {
       await viewer.context.close();
     }
