@@ -14,6 +14,7 @@ import { AuditTrail1764300400000 } from './migrations/1764300400000-audit-trail'
 import { BaseData1764300500000 } from './migrations/1764300500000-base-data';
 import { OrderSnapshots1764300700000 } from './migrations/1764300700000-order-snapshots';
 import { SchemeRevisions1764300900000 } from './migrations/1764300900000-scheme-revisions';
+import { SchemeKeys1764301050000 } from './migrations/1764301050000-scheme-keys';
 
 export const ENTITIES = [
   AuditOrderEntity,
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   BaseData1764300500000,
   OrderSnapshots1764300700000,
   SchemeRevisions1764300900000,
+  SchemeKeys1764301050000,
 ];
 
 export interface DatabaseOptions {
