@@ -211,6 +211,27 @@ describe('scheme editing over HTTP (real Postgres, temp SCHEMES_DIR)', () => {
     );
     expect(refused.message).toMatch(/idempotencyKey .* 1 bill claim/);
     expect(readFileSync(join(dir, `${SCHEME}.yaml`), 'utf8')).toBe(current.yaml);
+
+    // The same change made by hand is refused by the watchers; saving the recorded key back over it
+    // (the fix) is compared with the key the claims were made under, not with the refused file's.
+    writeFileSync(join(dir, `${SCHEME}.yaml`), changed);
+    const fileError = async () =>
+      (
+        (await (await call('/api/schemes')).json()) as {
+          items: Array<{ id: string; fileError: string | null }>;
+        }
+      ).items.find((x) => x.id === SCHEME)?.fileError;
+    expect(await fileError()).toMatch(/idempotencyKey .* 1 bill claim/);
+    const handEdited = await json(await call(`/api/schemes/${SCHEME}/file`), 200);
+    await json(
+      await call(`/api/schemes/${SCHEME}/file`, {
+        method: 'PUT',
+        body: { yaml: current.yaml, comment: 'back to the key the bills were written under' },
+        headers: { 'if-match': handEdited.etag },
+      }),
+      200,
+    );
+    expect(await fileError()).toBeNull();
     await t.ds.query(`DELETE FROM bill_claims WHERE scheme_id = $1`, [SCHEME]);
   });
 

@@ -18,6 +18,7 @@ import {
 import { DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import { setExtractorLeader } from '@libs/metrics';
 import {
+  checkSchemeKeys,
   clearSchemeFileStatus,
   CONFIG,
   createSchemeWatcher,
@@ -79,7 +80,7 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(READINESS) private readonly readiness: Readiness,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     this.watcher = createSchemeWatcher({
       config: this.config,
       ds: this.ds,
@@ -87,6 +88,7 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
       service: 'extractor',
       instance: this.instance,
     });
+    await checkSchemeKeys(this.ds, this.watcher);
     this.client = createWdtClient(this.config, this.logger);
     this.store = new PostgresExtractionStore(this.ds);
     this.sink = new KafkaRawEventSink(this.producer, this.deadLetters, this.topics);

@@ -19,6 +19,7 @@ import {
 } from '@libs/loading';
 import { setKingdeeCircuitOpen } from '@libs/metrics';
 import {
+  checkSchemeKeys,
   clearSchemeFileStatus,
   CONFIG,
   createSchemeWatcher,
@@ -67,6 +68,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
       service: 'loader',
       instance: this.instance,
     });
+    await checkSchemeKeys(this.ds, this.watcher);
     const schemes = new Map<string, Scheme>(this.watcher.schemes().map((s) => [s.id, s]));
     this.watcher.onChange((changes) => {
       for (const change of changes) {

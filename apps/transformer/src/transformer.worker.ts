@@ -5,6 +5,7 @@ import { TransformerConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
 import { BatchConsumer, DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import {
+  checkSchemeKeys,
   clearSchemeFileStatus,
   CONFIG,
   createSchemeWatcher,
@@ -57,6 +58,7 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
       instance: this.instance,
       accept: (next) => SchemeRegistry.compileProblem(next),
     });
+    await checkSchemeKeys(this.ds, this.watcher);
     const registry = new SchemeRegistry(this.watcher, this.logger);
     registry.load();
     const { processor } = createTransformProcessor({

@@ -14,8 +14,9 @@ import { AuditTrail1764300400000 } from './migrations/1764300400000-audit-trail'
 import { BaseData1764300500000 } from './migrations/1764300500000-base-data';
 import { OperatorSessions1764300600000 } from './migrations/1764300600000-operator-sessions';
 import { OrderSnapshots1764300700000 } from './migrations/1764300700000-order-snapshots';
-import { SchemeRevisions1764300900000 } from './migrations/1764300900000-scheme-revisions';
 import { WorkRequests1764300800000 } from './migrations/1764300800000-work-requests';
+import { SchemeRevisions1764300900000 } from './migrations/1764300900000-scheme-revisions';
+import { SchemeKeys1764301050000 } from './migrations/1764301050000-scheme-keys';
 
 export const ENTITIES = [
   AuditOrderEntity,
@@ -35,8 +36,9 @@ export const MIGRATIONS = [
   BaseData1764300500000,
   OperatorSessions1764300600000,
   OrderSnapshots1764300700000,
-  SchemeRevisions1764300900000,
   WorkRequests1764300800000,
+  SchemeRevisions1764300900000,
+  SchemeKeys1764301050000,
 ];
 
 export interface DatabaseOptions {

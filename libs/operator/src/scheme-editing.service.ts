@@ -5,8 +5,8 @@ import { HttpException, HttpStatus, Inject, Injectable, NotFoundException } from
 import { createTwoFilesPatch } from 'diff';
 import { DataSource } from 'typeorm';
 import { checkSchemeText } from '@libs/mapping';
-import { countBillClaims, DATA_SOURCE } from '@libs/runtime';
-import { idempotencyKeyRefusal, Scheme, schemeContentHash, SchemeIssue } from '@libs/scheme';
+import { DATA_SOURCE, schemeKeyRefusal } from '@libs/runtime';
+import { Scheme, schemeContentHash, SchemeIssue } from '@libs/scheme';
 import { SchemeFilesService } from './scheme-files.service';
 import { SchemeIssueOut } from './scheme-editing.schema';
 
@@ -143,10 +143,10 @@ export class SchemeEditingService {
         });
       const previousText = current.toString('utf8');
       const previous = checkSchemeText(previousText, file).scheme;
-      if (previous) {
-        const refusal = idempotencyKeyRefusal(previous, next, await countBillClaims(this.ds, schemeId));
-        if (refusal) fail(409, refusal);
-      }
+      // Compared with the key the claims were made under (scheme_keys), not only the file's: a file
+      // holding a refused key change must be fixable by saving the recorded key back.
+      const refusal = await schemeKeyRefusal(this.ds, next, previous ?? undefined);
+      if (refusal) fail(409, refusal);
       const last: Array<{ revision: number; yaml: string }> = await tx.query(
         `SELECT revision, yaml FROM scheme_revisions WHERE scheme_id = $1 ORDER BY revision DESC LIMIT 1`,
         [schemeId],

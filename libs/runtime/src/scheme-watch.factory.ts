@@ -2,7 +2,13 @@ import * as path from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppLogger } from '@libs/common';
 import { CommonConfig } from '@libs/config';
-import { idempotencyKeyRefusal, Scheme, SchemeFileProblem, SchemeWatcher } from '@libs/scheme';
+import {
+  idempotencyKeyChanged,
+  idempotencyKeyRefusal,
+  Scheme,
+  SchemeFileProblem,
+  SchemeWatcher,
+} from '@libs/scheme';
 
 /** service_status key of a scheme file's problem, as /api/schemes reads it (`fileError`). */
 export const SCHEME_FILE_STATUS_PREFIX = 'scheme_file:';
@@ -16,12 +22,71 @@ export async function countBillClaims(ds: DataSource, schemeId: string): Promise
   return rows[0]?.n ?? 0;
 }
 
+type IdempotencyKey = Scheme['target']['idempotencyKey'];
+
+/** The key a scheme's bill claims were made under, as recorded by the services that took it. */
+async function recordedKey(ds: DataSource, schemeId: string): Promise<IdempotencyKey | undefined> {
+  const rows: IdempotencyKey[] = await ds.query(
+    `SELECT field, source FROM scheme_keys WHERE scheme_id = $1`,
+    [schemeId],
+  );
+  return rows[0];
+}
+
+/**
+ * Why `next` may not be taken because of its target.idempotencyKey, or undefined. The key is compared
+ * with the one recorded in Postgres (scheme_keys), else with `previous`: a process that just started
+ * has no previous version, and one holding a refused file must still take the recorded key back.
+ */
+export async function schemeKeyRefusal(
+  ds: DataSource,
+  next: Scheme,
+  previous?: Scheme,
+): Promise<string | undefined> {
+  const before = (await recordedKey(ds, next.id)) ?? previous?.target.idempotencyKey;
+  const key = next.target.idempotencyKey;
+  // Only a changed key costs a count.
+  if (!before || (before.field === key.field && before.source === key.source)) return undefined;
+  return idempotencyKeyRefusal(
+    { target: { idempotencyKey: before } },
+    next,
+    await countBillClaims(ds, next.id),
+  );
+}
+
+/** Records the key of a scheme version a service took (a no-op when it is the recorded one). */
+export async function recordSchemeKey(ds: DataSource, scheme: Scheme): Promise<void> {
+  const { field, source } = scheme.target.idempotencyKey;
+  await ds.query(
+    `INSERT INTO scheme_keys (scheme_id, field, source) VALUES ($1, $2, $3)
+     ON CONFLICT (scheme_id) DO UPDATE SET field = EXCLUDED.field, source = EXCLUDED.source, recorded_at = now()
+     WHERE scheme_keys.field IS DISTINCT FROM EXCLUDED.field OR scheme_keys.source IS DISTINCT FROM EXCLUDED.source`,
+    [scheme.id, field, source],
+  );
+}
+
+/**
+ * The boot check of a strictly loaded watcher: a scheme file whose key differs from the one its claims
+ * were made under stops the start (as an invalid file does), saying why; otherwise the keys are recorded.
+ */
+export async function checkSchemeKeys(ds: DataSource, watcher: SchemeWatcher): Promise<void> {
+  const refusals: string[] = [];
+  for (const scheme of watcher.schemes()) {
+    const refusal = await schemeKeyRefusal(ds, scheme);
+    if (refusal) refusals.push(`${path.basename(watcher.fileOf(scheme.id) ?? scheme.id)}: ${refusal}`);
+  }
+  // No last good version to keep at boot: not starting is what keeps the old key.
+  if (refusals.length > 0)
+    throw new Error(`not starting: put the recorded key back in the file. ${refusals.join('\n')}`);
+  for (const scheme of watcher.schemes()) await recordSchemeKey(ds, scheme);
+}
+
 /**
  * The scheme watcher a service runs: polls SCHEMES_DIR every SCHEME_RELOAD_MS, refuses an
  * idempotency key change on a scheme with claims, and records each file's problem in service_status
  * (`scheme_file:<file>`, removed once the file is in use again) so operators see it in /api/schemes.
- * The first load happens here (an invalid file stops the boot, as before, unless `lenient`); call
- * `start()` to poll.
+ * The first load happens here (an invalid file stops the boot, as before, unless `lenient`); then
+ * `checkSchemeKeys` (a changed key stops the boot) and `start()` to poll.
  */
 export function createSchemeWatcher(deps: {
   config: Pick<CommonConfig, 'SCHEMES_DIR' | 'SCHEME_RELOAD_MS'>;
@@ -42,14 +107,13 @@ export function createSchemeWatcher(deps: {
     accept: async (next, previous) => {
       const own = await deps.accept?.(next, previous);
       if (own) return own;
-      if (!previous) return undefined;
-      // Only a changed key costs a query.
-      if (
-        previous.target.idempotencyKey.field === next.target.idempotencyKey.field &&
-        previous.target.idempotencyKey.source === next.target.idempotencyKey.source
-      )
-        return undefined;
-      return idempotencyKeyRefusal(previous, next, await countBillClaims(ds, next.id));
+      // The version in use has this key (it was checked when taken): no query, so a Postgres hiccup
+      // cannot hold back an edit that leaves the key alone (a refused file is not checked again).
+      if (previous && !idempotencyKeyChanged(previous, next)) return undefined;
+      const refused = await schemeKeyRefusal(ds, next, previous);
+      // Taken (this is the last veto): the key is now the one later versions are compared with.
+      if (!refused) await recordSchemeKey(ds, next);
+      return refused;
     },
     onProblem: async (file, problem: SchemeFileProblem | null) => {
       const key = `${SCHEME_FILE_STATUS_PREFIX}${path.basename(file)}`;

@@ -249,7 +249,10 @@ export class SchemeWatcher {
 }
 
 /** Whether two versions of a scheme name their bills differently (target.idempotencyKey). */
-export function idempotencyKeyChanged(previous: Scheme, next: Scheme): boolean {
+export function idempotencyKeyChanged(
+  previous: { target: Pick<Scheme['target'], 'idempotencyKey'> },
+  next: Scheme,
+): boolean {
   const a = previous.target.idempotencyKey;
   const b = next.target.idempotencyKey;
   return a.field !== b.field || a.source !== b.source;
@@ -259,7 +262,12 @@ export function idempotencyKeyChanged(previous: Scheme, next: Scheme): boolean {
  * The refusal of an idempotency key change on a scheme that already has bill claims: bills written
  * under the old key would no longer be found, so a retry could write a second bill.
  */
-export function idempotencyKeyRefusal(previous: Scheme, next: Scheme, claims: number): string | undefined {
+export function idempotencyKeyRefusal(
+  // Only the key is read: a key recorded in Postgres (scheme_keys) stands for the version it came from.
+  previous: { target: Pick<Scheme['target'], 'idempotencyKey'> },
+  next: Scheme,
+  claims: number,
+): string | undefined {
   if (claims === 0 || !idempotencyKeyChanged(previous, next)) return undefined;
   const a = previous.target.idempotencyKey;
   const b = next.target.idempotencyKey;
