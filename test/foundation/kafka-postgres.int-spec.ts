@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { AuditIngestor, AuditPublisher, AuditRepository } from '@libs/audit';
 import { silentLogger } from '@libs/common';
 import { AuditEvent, RawStockoutEvent, RawStockoutEventSchema, decodeEvent, HEADER } from '@libs/contracts';
-import { createDataSource, initializeDataSource, migrate, MIGRATIONS, PostgresPayloadStore } from '@libs/database';
+import {
+  createDataSource,
+  initializeDataSource,
+  migrate,
+  MIGRATIONS,
+  PostgresPayloadStore,
+} from '@libs/database';
 import {
   assertBrokerReachable,
   BatchConsumer,
