@@ -127,6 +127,10 @@ describe('operator console in a real browser', () => {
     const group = page.getByTestId('failure-group').filter({ hasText: 'CON-QTY' });
     await group.waitFor({ timeout: 30_000 });
     await expectText(group.getByTestId('failure-group-label'), /实退数量|大于0/);
+    // The last hour (one-minute buckets) shows this test's few orders; charts animate in.
+    await page.getByTestId('overview-range-preset').getByText('1h', { exact: true }).click();
+    await group.waitFor();
+    await page.waitForTimeout(1500);
     await browser.shot(page, 'overview', true);
     await group.getByTestId('failure-group-order').filter({ hasText: 'CON-QTY' }).click();
     await page.waitForURL(/\/orders\/CON-QTY$/);
