@@ -1,4 +1,5 @@
-import { orderStatusColor, schemeRunStatus } from './status.util';
+import { AUDIT_STATUSES } from '../../../../libs/contracts/src/events.schema';
+import { ORDER_STATUSES, orderStatusColor, schemeRunStatus } from './status.util';
 
 describe('status formatting and failure groups', () => {
   it('colours statuses, unknown ones neutral', () => {
@@ -22,5 +23,9 @@ describe('status formatting and failure groups', () => {
     expect(schemeRunStatus({ ...base, circuit: 'open' })).toBe('circuit_open');
     expect(schemeRunStatus({ ...base, lastError: 'boom' })).toBe('error');
     expect(schemeRunStatus({ ...base, status: 'standby' })).toBe('standby');
+  });
+
+  it('knows every status the audit trail can hold (the contract the services publish)', () => {
+    expect([...ORDER_STATUSES]).toEqual([...AUDIT_STATUSES]);
   });
 });

@@ -138,6 +138,15 @@ function PreviewPanel({ schemeId, yaml }: { schemeId: string; yaml: string }) {
   );
 }
 
+/** The × that removes a row of a form list (a parameter, a mapping field, a precondition). */
+function RemoveRowButton({ onClick }: { onClick: () => void }) {
+  return (
+    <Button size="small" type="link" onClick={onClick}>
+      ×
+    </Button>
+  );
+}
+
 export function SchemeEditorPage() {
   const { t } = useTranslation();
   const { message } = App.useApp();
@@ -325,16 +334,12 @@ export function SchemeEditorPage() {
                 <Form.Item name={[f.name, 'value']}>
                   <Input placeholder={t('schemes.paramValue')} style={{ width: 320 }} />
                 </Form.Item>
-                <Button
-                  size="small"
-                  type="link"
+                <RemoveRowButton
                   onClick={() => {
                     remove(f.name);
                     onFormChange();
                   }}
-                >
-                  ×
-                </Button>
+                />
               </Space>
             ))}
             <Button size="small" onClick={() => add({ name: '', value: '' })}>
@@ -434,16 +439,12 @@ export function SchemeEditorPage() {
                 title: '',
                 width: 40,
                 render: (_, f) => (
-                  <Button
-                    size="small"
-                    type="link"
+                  <RemoveRowButton
                     onClick={() => {
                       remove(f.name);
                       onFormChange();
                     }}
-                  >
-                    ×
-                  </Button>
+                  />
                 ),
               },
             ]}
@@ -524,16 +525,12 @@ export function SchemeEditorPage() {
                 <Form.Item name={[f.name, 'reason']}>
                   <Input placeholder={t('common.reason')} style={{ width: 240 }} />
                 </Form.Item>
-                <Button
-                  size="small"
-                  type="link"
+                <RemoveRowButton
                   onClick={() => {
                     remove(f.name);
                     onFormChange();
                   }}
-                >
-                  ×
-                </Button>
+                />
               </Space>
             ))}
             <Button size="small" onClick={() => add({ name: '', operator: 'equals', value: '' })}>
