@@ -3,11 +3,16 @@ import type { KingdeeSandboxKnobs, KingdeeSandboxSwitches } from './sandbox.opti
 import { renderBill } from './sandbox-bill.handler';
 import type { SandboxFaultLog, SandboxFaultsSnapshot } from './sandbox-fault-log.service';
 import type { SandboxSettings } from './sandbox-faults.service';
+import {
+  ManualBillError,
+  type ManualBillTarget,
+  type SandboxManualBills,
+} from './sandbox-manual-bills.service';
 import type { SandboxSessions } from './sandbox-session.service';
 import { baseDataPatchSchema, baseDataSeedSchema, resetSchema } from './sandbox-settings.schema';
 import { BASE_DATA_KINDS, type BaseDataKind } from './sandbox.options';
 import type { SandboxStats } from './sandbox-stats.service';
-import type { SandboxStore } from './sandbox.store';
+import type { SandboxBill, SandboxStore } from './sandbox.store';
 
 export interface AdminReply {
   status: number;
@@ -77,6 +82,7 @@ export class SandboxAdmin {
     private readonly sessions: SandboxSessions,
     private readonly stats: SandboxStats,
     private readonly control: SandboxControl,
+    private readonly manual: SandboxManualBills,
   ) {}
 
   handle(method: string, path: string, query: URLSearchParams, body: unknown): AdminReply {
@@ -86,6 +92,8 @@ export class SandboxAdmin {
       if (err instanceof ZodError)
         return { status: 400, body: { error: 'invalid request', issues: err.issues } };
       if (err instanceof SyntaxError) return { status: 400, body: { error: 'invalid JSON body' } };
+      if (err instanceof ManualBillError)
+        return { status: err.status, body: { error: err.message, ...(err.details ?? {}) } };
       throw err;
     }
   }
@@ -132,6 +140,8 @@ export class SandboxAdmin {
       });
       return ok({ ...page, items: page.items.map(renderBill) });
     }
+    const manual = this.manualRoute(method, path, body);
+    if (manual) return manual;
     const byNumber = /^\/admin\/bills\/by-number\/(.+)$/.exec(path);
     if (get && byNumber) {
       const bills = this.store.findByNumber('PUR_MRB', decodeURIComponent(byNumber[1]));
@@ -165,5 +175,25 @@ export class SandboxAdmin {
       return ok({ ok: true });
     }
     return { status: 404, body: { error: `no admin route ${method} ${path}` } };
+  }
+
+  /** A person's actions on bills (POST /admin/bills, DELETE, unaudit, line quantity); null: not one. */
+  private manualRoute(method: string, path: string, body: unknown): AdminReply | null {
+    const shown = (bill: SandboxBill): Record<string, unknown> => ({
+      ...renderBill(bill),
+      suppliedBillNo: bill.suppliedBillNo,
+    });
+    if (method === 'POST' && path === '/admin/bills')
+      return { status: 201, body: shown(this.manual.create(body)) };
+    const m = /^\/admin\/bills\/(?:(\d+)|by-number\/([^/]+))(\/unaudit|\/entries\/(\d+))?$/.exec(path);
+    if (!m) return null;
+    const target: ManualBillTarget = m[1] ? { fid: Number(m[1]) } : { billNo: decodeURIComponent(m[2]) };
+    if (method === 'DELETE' && !m[3])
+      return { status: 200, body: { deleted: shown(this.manual.delete(target)) } };
+    if (method === 'POST' && m[3] === '/unaudit')
+      return { status: 200, body: shown(this.manual.unaudit(target, body)) };
+    if (method === 'PATCH' && m[4] !== undefined)
+      return { status: 200, body: shown(this.manual.editQuantity(target, Number(m[4]), body)) };
+    return null;
   }
 }

@@ -69,7 +69,8 @@ export class SandboxBills {
     private readonly clock: Clock,
   ) {}
 
-  private now(): string {
+  /** The ERP's timestamp format (Shanghai wall clock, `T`-separated), as dates come back from queries. */
+  now(): string {
     return formatShanghai(this.clock.now()).replace(' ', 'T');
   }
 
@@ -145,7 +146,7 @@ export class SandboxBills {
     const needReturnData: Obj[] = [];
     if (commit) {
       for (const p of planned) {
-        const bill = this.commit(formId, p, autoAudit);
+        const bill = this.commit(formId, p, autoAudit ? 'C' : null, true);
         successes.push({ Id: bill.fid, Number: bill.billNo, DIndex: p.index });
         needReturnData.push(this.returnData(bill, needReturnFields));
       }
@@ -161,7 +162,16 @@ export class SandboxBills {
     return resultReply(status, { NeedReturnData: needReturnData.length > 0 ? needReturnData : [{}] });
   }
 
-  private commit(formId: string, p: Planned, autoAudit: boolean): SandboxBill {
+  /**
+   * Inserts a bill a person typed into the ERP (admin API): the same FID, entry id and numbering path as
+   * Save, with the status the person left it in; not counted in the API's call stats.
+   */
+  insertByHand(prepared: PreparedModel, status: DocumentStatus): SandboxBill {
+    return this.commit(PUR_MRB_FORM_ID, { index: 0, prepared, existing: undefined }, status, false);
+  }
+
+  /** `status` null: a new bill is A, an updated one keeps its status. */
+  private commit(formId: string, p: Planned, status: DocumentStatus | null, counted: boolean): SandboxBill {
     const switches = this.settings.switches;
     const now = this.now();
     const entries = p.prepared.entries.map((line) => {
@@ -169,7 +179,7 @@ export class SandboxBills {
       const known = p.existing?.entries.some((e) => toId(getField(e, 'FEntryID')) === id);
       return { ...line, FEntryID: id && known ? id : this.store.allocateEntryId() };
     });
-    const status: DocumentStatus = autoAudit ? 'C' : (p.existing?.documentStatus ?? 'A');
+    const documentStatus: DocumentStatus = status ?? p.existing?.documentStatus ?? 'A';
     let billNo: string;
     if (p.existing)
       billNo =
@@ -185,14 +195,15 @@ export class SandboxBills {
       fid: p.existing?.fid ?? this.store.allocateFid(),
       billNo,
       suppliedBillNo: p.existing ? p.existing.suppliedBillNo : p.prepared.suppliedBillNo,
-      documentStatus: status,
+      documentStatus,
       header,
       entries,
       createDate: p.existing?.createDate ?? now,
       modifyDate: now,
-      approveDate: status === 'C' ? now : null,
+      approveDate: documentStatus === 'C' ? now : null,
     };
     this.store.put(bill);
+    if (!counted) return bill;
     if (p.existing) this.stats.updated();
     else this.stats.created();
     return bill;

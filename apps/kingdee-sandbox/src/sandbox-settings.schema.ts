@@ -107,3 +107,26 @@ export const resetSchema = z
     baseData: z.boolean().optional(),
   })
   .strict();
+
+/**
+ * `POST /admin/bills`: a bill entered by hand. The PUR_MRB model is `Model`, or the body itself without
+ * the two control fields (Kingdee field keys all start with `F`, so they cannot collide).
+ */
+export const manualBillSchema = z.looseObject({
+  status: z.enum(['A', 'B', 'C']).optional(),
+  allowDuplicateNumber: z.boolean().optional(),
+  Model: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** `POST /admin/bills/{FID}/unaudit`: D (re-audit pending) is what the ERP's UnAudit gives. */
+export const unauditSchema = z.object({ status: z.enum(['A', 'B', 'D']).optional() }).strict();
+
+/** `PATCH /admin/bills/{FID}/entries/{index}`: a decimal string, so no float rounds it on the way in. */
+export const entryQuantitySchema = z
+  .object({
+    FRMREALQTY: z
+      .string()
+      .regex(/^\d{1,13}(\.\d{1,10})?$/, 'FRMREALQTY must be a decimal string such as "2" or "0.5"')
+      .refine((v) => /[1-9]/.test(v), 'FRMREALQTY must be greater than 0'),
+  })
+  .strict();

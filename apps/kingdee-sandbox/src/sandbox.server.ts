@@ -20,6 +20,7 @@ import {
 } from './sandbox-admin.controller';
 import { SandboxAuth } from './sandbox-auth.handler';
 import { SandboxBills } from './sandbox-bill.handler';
+import { SandboxManualBills } from './sandbox-manual-bills.service';
 import { BodyError, dataParam, type ParsedEnvelope, param, parseEnvelope } from './sandbox-body.util';
 import { SandboxFaultLog } from './sandbox-fault-log.service';
 import { SandboxSettings } from './sandbox-faults.service';
@@ -132,7 +133,8 @@ class SandboxServer {
     this.query = new SandboxQuery(this.store, this.settings);
     this.writes = new SandboxWriteFaults(this.settings, this.faults, this.stats, this.logger);
     this.control = createSandboxControl(this.store, this.settings, this.sessions, this.stats, this.faults);
-    this.admin = new SandboxAdmin(this.store, this.sessions, this.stats, this.control);
+    const manual = new SandboxManualBills(this.store, this.settings, this.bills);
+    this.admin = new SandboxAdmin(this.store, this.sessions, this.stats, this.control, manual);
   }
 
   /** Ends held replies and cancels pending late commits, so `close()` does not wait for them. */
