@@ -348,11 +348,18 @@ describe('audit trail operators can act on', () => {
     expect(await order('AT-AUDIT')).toMatchObject({ status: 'loaded' });
     const bills = (await billsOf('AT-AUDIT')) as Array<{ FDocumentStatus: string }>;
     expect(bills.map((b) => b.FDocumentStatus)).toEqual(['C']);
-    // The refused and the retried Submit/Audit calls are in the history with their bodies.
-    const view = await api('GET', '/api/audit/orders/AT-AUDIT');
-    const calls = (view.body.history.items as Array<Record<string, Json>>)
-      .filter((h) => h.attempt && h.attempt.operation !== 'BatchSave')
-      .map((h) => [h.status, h.attempt.operation, h.attempt.outcome]);
+    // The refused and the retried Submit/Audit calls are in the history with their bodies. Attempt
+    // bodies are written off the write path (buffered), so they may follow the event by a moment.
+    const auditCalls = async () => {
+      const view = await api('GET', '/api/audit/orders/AT-AUDIT');
+      return (view.body.history.items as Array<Record<string, Json>>)
+        .filter((h) => h.attempt && h.attempt.operation !== 'BatchSave')
+        .map((h) => [h.status, h.attempt.operation, h.attempt.outcome]);
+    };
+    await eventually('the retried Audit call in the history', async () =>
+      (await auditCalls()).some((c) => c[0] === 'loaded' && c[1] === 'Audit' && c[2] === 'done'),
+    );
+    const calls = await auditCalls();
     expect(calls).toContainEqual([
       'saved_not_audited',
       expect.stringMatching(/Submit|Audit/),
