@@ -300,6 +300,8 @@ describe('operator console in a real browser', () => {
       await page.getByTestId('nav-menu').waitFor();
       await page.waitForLoadState('networkidle');
       expect({ path, scrolls: await scrollsHorizontally(page) }).toEqual({ path, scrolls: false });
+      const name = path === '/' ? 'overview' : path.slice(1).replace(/\//g, '-');
+      await browser.shot(page, `page-${name}-${width}x${height}`);
     }
     await page.goto('/orders');
     await page.getByTestId('orders-table').waitFor();
