@@ -17,6 +17,7 @@ import { OrderSnapshots1764300700000 } from './migrations/1764300700000-order-sn
 import { WorkRequests1764300800000 } from './migrations/1764300800000-work-requests';
 import { SchemeRevisions1764300900000 } from './migrations/1764300900000-scheme-revisions';
 import { SchemeKeys1764301050000 } from './migrations/1764301050000-scheme-keys';
+import { Reconciliation1764301100000 } from './migrations/1764301100000-reconciliation';
 
 export const ENTITIES = [
   AuditOrderEntity,
@@ -39,6 +40,7 @@ export const MIGRATIONS = [
   WorkRequests1764300800000,
   SchemeRevisions1764300900000,
   SchemeKeys1764301050000,
+  Reconciliation1764301100000,
 ];
 
 export interface DatabaseOptions {

@@ -381,6 +381,8 @@ export function checkSchemeSemantics(scheme: Scheme): SemanticIssue[] {
     const p = cronProblem(src.reconciliation.cron, tz);
     if (p) add(['source', 'reconciliation', 'cron'], p);
   }
+  const reconcileCron = cronProblem(scheme.reconcile.cron, tz);
+  if (reconcileCron) add(['reconcile', 'cron'], reconcileCron);
   return issues;
 }
 

@@ -271,6 +271,30 @@ export const SchemeSchema = z.strictObject({
   valueMaps: z.record(identifier, ValueMapSchema).default({}),
   /** 前置条件: evaluated in order before mapping; the first failing one skips the record. */
   preconditions: z.array(PreconditionSchema).default([]),
+  /**
+   * 对账: the nightly reconciliation of WDT orders against Kingdee bills (apps/reconciler). Not the
+   * extractor's re-read sweep (`source.reconciliation`), which only re-emits changed orders.
+   */
+  reconcile: z
+    .strictObject({
+      /** Whether the worker runs the nightly schedule (runs requested by hand work either way). */
+      enabled: z.boolean().default(true),
+      /** When the nightly run starts, in `schedule.timezone` (default 04:00, a quiet hour). */
+      cron: z.string().default('0 4 * * *'),
+      /** Full calendar days before the day the cron fires that one nightly run covers. */
+      days: z.number().int().min(1).max(31).default(1),
+      /** The Kingdee date field the period filters bills on (the field `consign_time` maps to). */
+      dateField: z
+        .string()
+        .regex(/^[A-Za-z][A-Za-z0-9_]*$/, { error: 'must be a Kingdee field key like FDate' })
+        .default('FDate'),
+      /**
+       * Extra ExecuteBillQuery FilterString AND-ed to the period query, so bills this scheme does not
+       * own (other bill types, another channel) are not reported as extra, e.g. `FBillTypeID.FNumber = 'TLD01_SYS'`.
+       */
+      targetFilter: z.string().optional(),
+    })
+    .prefault({}),
 });
 
 /** A validated scheme (defaults applied). */
