@@ -4,6 +4,7 @@ import {
   DeadLetterEnvelope,
   DeadLetterEnvelopeSchema,
   decodeEvent,
+  HEADER,
   TopicNames,
 } from '@libs/contracts';
 import { ConsumedMessage, DeadLetterPublisher, deterministicUuid } from '@libs/kafka';
@@ -11,9 +12,16 @@ import { AppLogger } from '@libs/common';
 import { AuditRepository } from './audit.repository';
 
 /**
+ * Other events the audit topic carries for other teams (docs/consumers.md): acknowledged, not
+ * stored, never dead-lettered. Told apart by the `event-type` header.
+ */
+export const AUDIT_TOPIC_PASSTHROUGH_EVENTS: ReadonlySet<string> = new Set(['sync.reconciliation']);
+
+/**
  * The audit writer's logic: persists audit events (latest status + history) and dead-letter
  * envelopes. A malformed audit event is dead-lettered; a malformed dead-letter envelope is stored
- * as a dead letter of its own (re-publishing it to the topic it came from would loop).
+ * as a dead letter of its own (re-publishing it to the topic it came from would loop). Reconciliation
+ * summaries on the audit topic are skipped (acknowledged with the batch).
  */
 export class AuditIngestor {
   constructor(
@@ -31,6 +39,7 @@ export class AuditIngestor {
     const poison: Array<{ message: ConsumedMessage; error: Error }> = [];
     for (const m of messages) {
       const isDlq = m.topic === this.topics.deadLetter;
+      if (!isDlq && AUDIT_TOPIC_PASSTHROUGH_EVENTS.has(m.headers[HEADER.eventType] ?? '')) continue;
       try {
         if (isDlq)
           envelopes.push(

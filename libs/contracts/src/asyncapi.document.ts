@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_SCHEMAS, EventType, TOPIC_EVENT } from './events.schema';
+import { EVENT_SCHEMAS, EventType, TOPIC_EVENTS } from './events.schema';
 import { TOPIC_CATALOGUE, TopicRole } from './topics';
 
 const MESSAGE_NAMES: Record<EventType, string> = {
@@ -7,12 +7,14 @@ const MESSAGE_NAMES: Record<EventType, string> = {
   'kingdee.document': 'KingdeeDocument',
   'sync.audit': 'AuditEvent',
   'sync.dead-letter': 'DeadLetterEnvelope',
+  'sync.reconciliation': 'ReconcileSummary',
 };
 
 const KEY_DESCRIPTION: Record<TopicRole, string> = {
   rawStockout: 'WDT order_no: every version of one order lands on one partition, in order.',
   kingdeeDocument: 'WDT order_no (the source key).',
-  audit: 'WDT order_no (the source key); topic/partition/offset for unparseable messages.',
+  audit:
+    'WDT order_no (the source key); topic/partition/offset for unparseable messages; `reconcile:<schemeId>` for reconciliation summaries.',
   deadLetter: 'WDT order_no when known, else the original message key or topic/partition/offset.',
 };
 
@@ -36,39 +38,45 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
   const schemas: Record<string, unknown> = {};
   for (const role of Object.keys(TOPIC_CATALOGUE) as TopicRole[]) {
     const spec = TOPIC_CATALOGUE[role];
-    const type = TOPIC_EVENT[role];
-    const name = MESSAGE_NAMES[type];
-    schemas[name] = payloadSchema(type);
-    messages[name] = {
-      name,
-      contentType: 'application/json',
-      headers: {
-        type: 'object',
-        properties: {
-          'schema-version': { type: 'string', description: 'Major schema version of the payload.' },
-          'event-type': { type: 'string', const: type },
-          'correlation-id': {
-            type: 'string',
-            description: 'The WDT order number, followed across services.',
+    const names: string[] = [];
+    for (const type of TOPIC_EVENTS[role]) {
+      const name = MESSAGE_NAMES[type];
+      names.push(name);
+      schemas[name] = payloadSchema(type);
+      messages[name] = {
+        name,
+        contentType: 'application/json',
+        headers: {
+          type: 'object',
+          properties: {
+            'schema-version': { type: 'string', description: 'Major schema version of the payload.' },
+            'event-type': { type: 'string', const: type },
+            'correlation-id': {
+              type: 'string',
+              description:
+                type === 'sync.reconciliation'
+                  ? 'The reconciliation run id.'
+                  : 'The WDT order number, followed across services.',
+            },
+            'content-type': { type: 'string', const: 'application/json' },
           },
-          'content-type': { type: 'string', const: 'application/json' },
+          required: ['schema-version', 'event-type', 'correlation-id', 'content-type'],
         },
-        required: ['schema-version', 'event-type', 'correlation-id', 'content-type'],
-      },
-      payload: { $ref: `#/components/schemas/${name}` },
-      bindings: {
-        kafka: { key: { type: 'string', description: KEY_DESCRIPTION[role] }, bindingVersion: '0.5.0' },
-      },
-    };
+        payload: { $ref: `#/components/schemas/${name}` },
+        bindings: {
+          kafka: { key: { type: 'string', description: KEY_DESCRIPTION[role] }, bindingVersion: '0.5.0' },
+        },
+      };
+      operations[`receive${name}`] = {
+        action: 'receive',
+        channel: { $ref: `#/channels/${role}` },
+        messages: [{ $ref: `#/channels/${role}/messages/${name}` }],
+      };
+    }
     channels[role] = {
       address: spec.defaultName,
       description: `${spec.description} Name overridable with ${spec.envVar}. Default ${spec.partitions} partitions, retention ${spec.retentionDays} days.`,
-      messages: { [name]: { $ref: `#/components/messages/${name}` } },
-    };
-    operations[`receive${name}`] = {
-      action: 'receive',
-      channel: { $ref: `#/channels/${role}` },
-      messages: [{ $ref: `#/channels/${role}/messages/${name}` }],
+      messages: Object.fromEntries(names.map((name) => [name, { $ref: `#/components/messages/${name}` }])),
     };
   }
   return {

@@ -20,6 +20,11 @@ describe('docs/asyncapi.yaml', () => {
       'sync.audit.v1',
       'sync.dead-letter.v1',
     ]);
-    expect(Object.keys(doc.components.schemas)).toHaveLength(4);
+    expect(Object.keys(doc.components.schemas)).toHaveLength(5);
+  });
+
+  it('shows the audit channel carrying audit events and reconciliation summaries', () => {
+    const doc = buildAsyncApiDocument() as { channels: Record<string, { messages: object }> };
+    expect(Object.keys(doc.channels.audit.messages)).toEqual(['AuditEvent', 'ReconcileSummary']);
   });
 });

@@ -200,19 +200,67 @@ export const DeadLetterEnvelopeSchema = z.strictObject({
 });
 export type DeadLetterEnvelope = z.infer<typeof DeadLetterEnvelopeSchema>;
 
+const FINDING_COUNT = z.number().int().min(0);
+
+/**
+ * The summary of a finished reconciliation run (apps/reconciler), on the audit topic with key
+ * `reconcile:<schemeId>` and header `event-type: sync.reconciliation`. Counts per finding class
+ * (`matched` included); the findings themselves stay in Postgres (operator API, export). Same shape
+ * as `ReconcileSummary` of libs/reconcile.
+ */
+export const ReconcileSummarySchema = z.strictObject({
+  eventId: z.uuid(),
+  runId: z.uuid(),
+  schemeId: nonEmpty,
+  /** The period by consign time, Shanghai wall clock `yyyy-MM-dd HH:mm:ss`, both ends inclusive. */
+  periodFrom: nonEmpty,
+  periodTo: nonEmpty,
+  trigger: z.enum(['schedule', 'api', 'cli']),
+  state: z.enum(['done', 'failed']),
+  /** Null when the run failed before it compared. */
+  counts: z
+    .strictObject({
+      matched: FINDING_COUNT,
+      missing_in_erp: FINDING_COUNT,
+      duplicated_in_erp: FINDING_COUNT,
+      extra_in_erp: FINDING_COUNT,
+      differs: FINDING_COUNT,
+      trail_disagrees: FINDING_COUNT,
+    })
+    .nullable(),
+  /** Why a failed run failed (never secrets or personal data). */
+  error: z.string().nullable(),
+  startedAt: isoTime,
+  finishedAt: isoTime,
+  occurredAt: isoTime,
+});
+export type ReconcileSummaryEvent = z.infer<typeof ReconcileSummarySchema>;
+
 /** Schemas by event type, for generic decoding and the AsyncAPI drift test. */
 export const EVENT_SCHEMAS = {
   'wdt.stockout-return.raw': RawStockoutEventSchema,
   'kingdee.document': KingdeeDocumentSchema,
   'sync.audit': AuditEventSchema,
   'sync.dead-letter': DeadLetterEnvelopeSchema,
+  'sync.reconciliation': ReconcileSummarySchema,
 } as const;
 export type EventType = keyof typeof EVENT_SCHEMAS;
 
-/** Which event each topic carries. */
+/** The main event each topic carries. */
 export const TOPIC_EVENT: Record<'rawStockout' | 'kingdeeDocument' | 'audit' | 'deadLetter', EventType> = {
   rawStockout: 'wdt.stockout-return.raw',
   kingdeeDocument: 'kingdee.document',
   audit: 'sync.audit',
   deadLetter: 'sync.dead-letter',
+};
+
+/**
+ * Every event a topic carries, the main one first; consumers tell them apart by the `event-type`
+ * header (the audit topic also carries reconciliation summaries).
+ */
+export const TOPIC_EVENTS: Record<keyof typeof TOPIC_EVENT, readonly EventType[]> = {
+  rawStockout: ['wdt.stockout-return.raw'],
+  kingdeeDocument: ['kingdee.document'],
+  audit: ['sync.audit', 'sync.reconciliation'],
+  deadLetter: ['sync.dead-letter'],
 };

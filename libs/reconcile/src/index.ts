@@ -5,4 +5,4 @@ export * from './field-compare.util';
 export * from './reconcile-classifier';
 export * from './bill-rows.util';
 export * from './reconcile-merge';
-export * from './run/reconcile-run.types';
+export * from './run';

@@ -21,6 +21,11 @@ export interface ReconcileProgress {
   sourcePages: number;
   /** WDT HTTP calls made, retries included. */
   wdtCalls: number;
+  /**
+   * WDT list entries the run could not use (not an object, or no `order_no`): neither compared nor
+   * dropped silently: a run with such entries still completes and says how many here (and in its log).
+   */
+  sourceUnusable?: number;
   /** Kingdee ExecuteBillQuery rows read (one per entry line). */
   targetRows: number;
   /** Distinct bills (FID) read. */
