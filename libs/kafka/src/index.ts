@@ -7,3 +7,4 @@ export * from './topic-provisioner';
 export * from './topic-range.reader';
 export * from './missing-topic.error';
 export * from './topic-replay.util';
+export * from './reconcile-summary.publisher';

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DATA_SOURCE } from '@libs/runtime';
+import { ResyncRequestStore } from '@libs/work-requests';
 import { RESYNC_COLUMNS } from './audit-query.service';
 import { Page, SqlFilter, toPage } from './paging.util';
 
@@ -23,6 +23,8 @@ export interface ResyncRow {
  */
 @Injectable()
 export class ResyncService {
+  private readonly requests = new ResyncRequestStore();
+
   constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
 
   async request(
@@ -33,20 +35,7 @@ export class ResyncService {
     trigger: 'resync' | 'repush' = 'resync',
   ): Promise<{ id: string; state: string; created: boolean }> {
     // Serialises concurrent requests for one order, so two operators never create two pending rows.
-    await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`resync:${schemeId}:${orderNo}`]);
-    const pending: Array<{ id: string }> = await manager.query(
-      `SELECT id::text AS id FROM resync_requests WHERE scheme_id = $1 AND order_no = $2 AND state = 'pending'
-        ORDER BY requested_at LIMIT 1`,
-      [schemeId, orderNo],
-    );
-    if (pending[0]) return { id: pending[0].id, state: 'pending', created: false };
-    const id = randomUUID();
-    await manager.query(
-      `INSERT INTO resync_requests (id, scheme_id, order_no, requested_by, requested_at, state, trigger)
-       VALUES ($1, $2, $3, $4, now(), 'pending', $5)`,
-      [id, schemeId, orderNo, requestedBy, trigger],
-    );
-    return { id, state: 'pending', created: true };
+    return this.requests.request(manager, schemeId, orderNo, requestedBy, trigger);
   }
 
   /** Requests for many orders of one scheme, each in its own transaction (lock held briefly). */

@@ -6,3 +6,4 @@ export * from './wdt-source.reader';
 export * from './kingdee-target.reader';
 export * from './postgres-trail.lookup';
 export * from './reconcile-run.service';
+export * from './reconcile-repush.service';
