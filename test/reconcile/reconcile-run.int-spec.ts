@@ -75,9 +75,11 @@ describe('reconciliation run (WDT and Kingdee sandboxes, Postgres, Kafka)', () =
 
   beforeAll(async () => {
     t = await createTestEnv('reconcile');
-    scheme = loadSchemeFile(
+    const shipped = loadSchemeFile(
       path.resolve(__dirname, '../../schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml'),
     );
+    // Three orders a page, so the period is read over several pages.
+    scheme = { ...shipped, source: { ...shipped.source, pageSize: 3 } };
     wdt = await startWdtSandbox({ port: 0, knobs: { callsPerMinute: 0 } });
     kd = await startKingdeeSandbox({ port: 0 });
     pool = newPool(kd, { sessions: 1 });
@@ -139,7 +141,7 @@ describe('reconciliation run (WDT and Kingdee sandboxes, Postgres, Kafka)', () =
     const service = new ReconcileRunService({
       ds: t.ds,
       schemes: (id) => (id === scheme.id ? scheme : undefined),
-      wdt: makeClient(nativeClientOptions(wdt, { pageSize: 3 }), registry),
+      wdt: makeClient(nativeClientOptions(wdt), registry),
       kingdee: pool,
       summaries: new KafkaReconcileSummaryPublisher(producer, t.topics),
       alerts: { notify: (a) => void alerts.push(a) },
