@@ -1,12 +1,7 @@
 import { ManualClock, parseShanghai } from '@libs/common';
 import type { Scheme } from '@libs/scheme';
 import { shippedScheme } from '../testing/reconcile-fixtures.util';
-import {
-  latestFire,
-  ReconcileScheduler,
-  scheduledRun,
-  ScheduledRunSink,
-} from './reconcile-scheduler';
+import { latestFire, ReconcileScheduler, scheduledRun, ScheduledRunSink } from './reconcile-scheduler';
 
 const at = (text: string) => parseShanghai(text)!;
 

@@ -1,0 +1,5 @@
+export * from './reconcile-scheduler';
+export * from './reconcile-run.executor';
+export * from './reconcile.pollers';
+export * from './reconcile-connections.factory';
+export * from './reconcile-engine.factory';
