@@ -126,7 +126,11 @@ export class ReconcileScheduler {
             { scheme: run.schemeId, slot: run.slot, from: run.from, to: run.to, run: id },
             'nightly reconciliation queued',
           );
-        }
+        } else
+          this.logger.info(
+            { scheme: run.schemeId, slot: run.slot },
+            'nightly reconciliation already queued (by another replica or an earlier start)',
+          );
       } catch (err) {
         this.logger.warn(
           { scheme: run.schemeId, slot: run.slot, err: (err as Error).message },
