@@ -198,4 +198,30 @@ describe('Kingdee sandbox: bills entered, deleted, un-audited and edited by hand
     ).toBe(404);
     expect(await rowsOf('QTY-1')).toEqual(after);
   });
+  it('imports many bills by hand in one call, all validated before any is inserted', async () => {
+    const models = ['IMP-1', 'IMP-2', 'IMP-3'].map((no) => goldenModel(no));
+    const refused = await adminJson(sandbox, 'POST', '/admin/bills/import', {
+      bills: [...models, goldenModel('IMP-4', { FSupplierID: { FNumber: 'NO-SUCH-SUPPLIER' } })],
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: 'bill 3: invalid bill', index: 3 });
+    expect(await rowsOf('IMP-1')).toEqual([]);
+
+    const imported = await adminJson(sandbox, 'POST', '/admin/bills/import', { bills: models, status: 'B' });
+    expect(imported.status).toBe(201);
+    const body = imported.body as { inserted: number; firstFid: number; lastFid: number };
+    expect(body).toMatchObject({ inserted: 3 });
+    expect(body.lastFid - body.firstFid).toBe(2);
+    const rows = await rowsOf('IMP-2');
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({ FDocumentStatus: 'B', 'FMATERIALID.FNumber': 'BWB-500-W' });
+
+    // A number in use stops the import there; the bills before it stay.
+    const clash = await adminJson(sandbox, 'POST', '/admin/bills/import', {
+      bills: [goldenModel('IMP-5'), goldenModel('IMP-1')],
+    });
+    expect(clash.status).toBe(409);
+    expect(clash.body).toMatchObject({ error: 'bill 1: bill number IMP-1 is already in use', inserted: 1 });
+    expect(await rowsOf('IMP-5')).toHaveLength(2);
+  });
 });

@@ -185,6 +185,8 @@ export class SandboxAdmin {
     });
     if (method === 'POST' && path === '/admin/bills')
       return { status: 201, body: shown(this.manual.create(body)) };
+    if (method === 'POST' && path === '/admin/bills/import')
+      return { status: 201, body: this.manual.importMany(body) };
     const m = /^\/admin\/bills\/(?:(\d+)|by-number\/([^/]+))(\/unaudit|\/entries\/(\d+))?$/.exec(path);
     if (!m) return null;
     const target: ManualBillTarget = m[1] ? { fid: Number(m[1]) } : { billNo: decodeURIComponent(m[2]) };

@@ -2,7 +2,12 @@ import { PUR_MRB_FORM_ID } from './pur-mrb.form';
 import { findKey, getField, prepareModel } from './pur-mrb.validation';
 import type { SandboxBills } from './sandbox-bill.handler';
 import type { SandboxSettings } from './sandbox-faults.service';
-import { entryQuantitySchema, manualBillSchema, unauditSchema } from './sandbox-settings.schema';
+import {
+  entryQuantitySchema,
+  manualBillImportSchema,
+  manualBillSchema,
+  unauditSchema,
+} from './sandbox-settings.schema';
 import type { SandboxBill, SandboxStore } from './sandbox.store';
 
 /** A refused admin action: HTTP status and a message for the tester (plus details where useful). */
@@ -38,20 +43,71 @@ export class SandboxManualBills {
    */
   create(body: unknown): SandboxBill {
     const { status, allowDuplicateNumber, Model, ...rest } = manualBillSchema.parse(body ?? {});
-    const model = Model ?? rest;
+    return this.insert(this.prepare(Model ?? rest), status ?? 'C', allowDuplicateNumber ?? false);
+  }
+
+  /**
+   * Many bills entered by hand at once (`POST /admin/bills/import`, for benchmarks: one call per bill
+   * is too slow for 100k). Every model is validated first, so an invalid one inserts nothing (400
+   * naming its index); then they are inserted in order. A number already in use stops there (409 with
+   * the index and how many were inserted before it).
+   */
+  importMany(body: unknown): { inserted: number; firstFid: number | null; lastFid: number | null } {
+    const { bills, status, allowDuplicateNumber } = manualBillImportSchema.parse(body ?? {});
+    const prepared = bills.map((model, index) => {
+      try {
+        return this.prepare(model);
+      } catch (err) {
+        if (err instanceof ManualBillError)
+          throw new ManualBillError(err.status, `bill ${index}: ${err.message}`, { index, ...err.details });
+        throw err;
+      }
+    });
+    let firstFid: number | null = null;
+    let lastFid: number | null = null;
+    prepared.forEach((p, index) => {
+      try {
+        const bill = this.insert(p, status ?? 'C', allowDuplicateNumber ?? false);
+        firstFid ??= bill.fid;
+        lastFid = bill.fid;
+      } catch (err) {
+        if (err instanceof ManualBillError)
+          throw new ManualBillError(err.status, `bill ${index}: ${err.message}`, {
+            index,
+            inserted: index,
+            ...err.details,
+          });
+        throw err;
+      }
+    });
+    return { inserted: prepared.length, firstFid, lastFid };
+  }
+
+  private prepare(model: Record<string, unknown>) {
     if (![undefined, null, 0, '0', ''].includes(getField(model, 'FID') as never))
       throw new ManualBillError(
         400,
         'a bill entered by hand is new: leave FID out (edit through the entry route)',
       );
-    const switches = this.settings.switches;
-    const result = prepareModel(model, { store: this.store, switches, verifyBaseData: true });
+    const result = prepareModel(model, {
+      store: this.store,
+      switches: this.settings.switches,
+      verifyBaseData: true,
+    });
     if (!result.ok) {
       throw new ManualBillError(400, 'invalid bill', {
         errors: result.errors.map((e) => ({ field: e.fieldName, message: e.message })),
       });
     }
-    const number = switches.numbering === 'supplied' ? result.prepared.suppliedBillNo : null;
+    return result.prepared;
+  }
+
+  private insert(
+    prepared: Extract<ReturnType<typeof prepareModel>, { ok: true }>['prepared'],
+    status: 'A' | 'B' | 'C',
+    allowDuplicateNumber: boolean,
+  ): SandboxBill {
+    const number = this.settings.switches.numbering === 'supplied' ? prepared.suppliedBillNo : null;
     if (number && !allowDuplicateNumber) {
       const taken = this.store.findByNumber(PUR_MRB_FORM_ID, number);
       if (taken.length > 0)
@@ -60,7 +116,7 @@ export class SandboxManualBills {
           hint: 'send allowDuplicateNumber: true to enter it a second time',
         });
     }
-    return this.bills.insertByHand(result.prepared, status ?? 'C');
+    return this.bills.insertByHand(prepared, status);
   }
 
   /** Deletes in any status: the person un-audits first if need be (the ERP refuses deleting B/C bills). */

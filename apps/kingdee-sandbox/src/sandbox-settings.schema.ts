@@ -118,6 +118,15 @@ export const manualBillSchema = z.looseObject({
   Model: z.record(z.string(), z.unknown()).optional(),
 });
 
+/** `POST /admin/bills/import`: many bills entered by hand at once (benchmarks), same models as above. */
+export const manualBillImportSchema = z
+  .object({
+    bills: z.array(z.record(z.string(), z.unknown())).min(1).max(20_000),
+    status: z.enum(['A', 'B', 'C']).optional(),
+    allowDuplicateNumber: z.boolean().optional(),
+  })
+  .strict();
+
 /** `POST /admin/bills/{FID}/unaudit`: D (re-audit pending) is what the ERP's UnAudit gives. */
 export const unauditSchema = z.object({ status: z.enum(['A', 'B', 'D']).optional() }).strict();
 

@@ -56,10 +56,8 @@ const consumerEnv = {
 /** Workers that carry out operators' requests (backfill, replay, previews) look for new ones this often. */
 const workRequestEnv = { WORK_REQUEST_POLL_MS: positiveInt.min(100).max(60_000).default(1000) };
 
-export const extractorEnv = {
-  ...commonEnv,
-  ...workRequestEnv,
-  HTTP_PORT: port.default(3001),
+/** The WDT connection (extractor, reconciler). */
+const wdtEnv = {
   WDT_GATEWAY: z.enum(['native', 'qimen']).default('native'),
   WDT_BASE_URL: httpUrl.optional(),
   WDT_SID: z.string().min(1),
@@ -73,6 +71,13 @@ export const extractorEnv = {
   WDT_CALLS_PER_MINUTE: positiveInt.default(50),
   WDT_TIMEOUT_MS: positiveInt.default(30000),
   WDT_MAX_ATTEMPTS: positiveInt.default(5),
+};
+
+export const extractorEnv = {
+  ...commonEnv,
+  ...workRequestEnv,
+  HTTP_PORT: port.default(3001),
+  ...wdtEnv,
   /** Re-reads of a window holding malformed records before they are parked (corruption in transit heals). */
   EXTRACTOR_RECORD_REREADS: positiveInt.max(5).default(1),
 };
@@ -94,11 +99,8 @@ export const transformerEnv = {
   HTTP_PORT: port.default(3002),
 };
 
-export const loaderEnv = {
-  ...commonEnv,
-  ...consumerEnv,
-  ...workRequestEnv,
-  HTTP_PORT: port.default(3003),
+/** The Kingdee account and how to log in (loader, reconciler); sessions are per service. */
+const kingdeeConnectionEnv = {
   KINGDEE_SERVER_URL: httpUrl,
   KINGDEE_AUTH_MODE: z.enum(['validate_user', 'app_secret', 'sign', 'api_signature']).default('sign'),
   KINGDEE_ACCT_ID: z.string().min(1),
@@ -108,9 +110,17 @@ export const loaderEnv = {
   KINGDEE_APP_SECRET: z.string().min(1).optional(),
   KINGDEE_LCID: positiveInt.default(2052),
   KINGDEE_ORG_NUMBER: z.string().default(''),
-  KINGDEE_SESSIONS: positiveInt.default(4),
   KINGDEE_TIMEOUT_MS: positiveInt.default(120000),
   KINGDEE_LOGIN_BODY: z.enum(['positional', 'named']).default('positional'),
+};
+
+export const loaderEnv = {
+  ...commonEnv,
+  ...consumerEnv,
+  ...workRequestEnv,
+  HTTP_PORT: port.default(3003),
+  ...kingdeeConnectionEnv,
+  KINGDEE_SESSIONS: positiveInt.default(4),
   KINGDEE_SERVER_EXECUTION_TIMEOUT_MS: positiveInt.default(110000),
   /** Default: KINGDEE_TIMEOUT_MS + KINGDEE_SERVER_EXECUTION_TIMEOUT_MS (see `settleWindowMs`). */
   KINGDEE_SETTLE_WINDOW_MS: positiveInt.optional(),
@@ -151,12 +161,35 @@ export const operatorEnv = {
   SCHEMES_READ_ONLY: bool.default(false),
 };
 
+/**
+ * The reconciler (apps/reconciler) and `npm run reconcile`: WDT read at background priority under the
+ * extractor's budget, Kingdee through at most RECONCILE_KINGDEE_SESSIONS sessions of the account.
+ */
+export const reconcilerEnv = {
+  ...commonEnv,
+  HTTP_PORT: port.default(3006),
+  ...wdtEnv,
+  ...kingdeeConnectionEnv,
+  ...alertEnv,
+  /** How often queued runs and requested re-pushes are looked for. */
+  RECONCILE_POLL_MS: positiveInt.min(100).max(300_000).default(5000),
+  /** Lease of a claimed run or re-push; renewed while it runs, taken over by another replica once expired. */
+  RECONCILE_LEASE_MS: positiveInt.min(5000).default(60000),
+  /** Rows per Kingdee ExecuteBillQuery page (entry lines, not bills). */
+  RECONCILE_KINGDEE_PAGE_ROWS: positiveInt.max(10_000).default(2000),
+  /** Kingdee sessions a reconciler may hold (the account's sessions are shared with the loader). */
+  RECONCILE_KINGDEE_SESSIONS: positiveInt.max(16).default(1),
+  /** false: no nightly runs from the schemes' `reconcile.cron` (requested runs are still carried out). */
+  RECONCILE_SCHEDULE_ENABLED: bool.default(true),
+};
+
 export const SERVICE_ENV = {
   extractor: extractorEnv,
   transformer: transformerEnv,
   loader: loaderEnv,
   'audit-writer': auditWriterEnv,
   operator: operatorEnv,
+  reconciler: reconcilerEnv,
 } as const;
 export type ServiceName = keyof typeof SERVICE_ENV;
 
@@ -172,6 +205,13 @@ export function settleWindowMs(config: LoaderConfig): number {
 }
 export type AuditWriterConfig = z.infer<z.ZodObject<typeof auditWriterEnv>>;
 export type OperatorConfig = z.infer<z.ZodObject<typeof operatorEnv>>;
+export type ReconcilerConfig = z.infer<z.ZodObject<typeof reconcilerEnv>>;
+/** What a WDT client is built from (extractor, reconciler). */
+export type WdtConnectionConfig = z.infer<z.ZodObject<typeof wdtEnv>>;
+/** What a Kingdee session pool is built from (loader, reconciler: their own session counts). */
+export type KingdeeConnectionConfig = z.infer<z.ZodObject<typeof kingdeeConnectionEnv>> & {
+  KINGDEE_SESSIONS: number;
+};
 export type AlertConfig = z.infer<z.ZodObject<typeof alertEnv>>;
 export type CommonConfig = z.infer<z.ZodObject<typeof commonEnv>>;
 

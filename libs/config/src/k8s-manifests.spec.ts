@@ -24,7 +24,7 @@ const SETUP_COMMAND = 'node dist/apps/cli/src/migrate.js && node dist/apps/cli/s
 const PHASE_LABEL = 'wdt-kingdee.io/phase';
 const MEMORY_LIMIT_MAX = 256 * 1024 * 1024;
 /** Services reading SCHEMES_DIR (the audit writer does not). */
-const SCHEME_READERS: ServiceName[] = ['extractor', 'transformer', 'loader', 'operator'];
+const SCHEME_READERS: ServiceName[] = ['extractor', 'transformer', 'loader', 'operator', 'reconciler'];
 /** Consumers scaled by HPA / KEDA and the topic each one consumes. */
 const SCALED_CONSUMERS: Partial<Record<ServiceName, TopicRole>> = {
   transformer: 'rawStockout',
@@ -357,7 +357,7 @@ function deploymentProblems(service: ServiceName, m: Manifests): string[] {
   const longestStopMs =
     service === 'loader'
       ? Number(config.LOADER_SHUTDOWN_GRACE_MS)
-      : service === 'extractor'
+      : service === 'extractor' || service === 'reconciler'
         ? Number(config.WDT_TIMEOUT_MS)
         : 0;
   const minGrace = Math.max(30, Math.ceil(longestStopMs / 1000) + 15);

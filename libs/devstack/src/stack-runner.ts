@@ -6,7 +6,8 @@ import { createKafka, provisionTopics } from '@libs/kafka';
 import { freePort } from './free-port.util';
 import { ManagedProcess } from './managed-process';
 
-export type StackService = 'extractor' | 'transformer' | 'loader' | 'audit-writer' | 'operator';
+export type StackService =
+  'extractor' | 'transformer' | 'loader' | 'audit-writer' | 'operator' | 'reconciler';
 export const PIPELINE_SERVICES: StackService[] = ['audit-writer', 'loader', 'transformer', 'extractor'];
 
 export interface StackOptions {
@@ -138,7 +139,7 @@ export class StackRunner {
       NODE_OPTIONS: '--max-old-space-size=96',
       ...this.options.env,
     };
-    if (service === 'extractor') {
+    if (service === 'extractor' || service === 'reconciler') {
       Object.assign(common, {
         WDT_GATEWAY: 'native',
         WDT_BASE_URL: this.wdtUrl,
@@ -148,7 +149,7 @@ export class StackRunner {
         WDT_CALLS_PER_MINUTE: '600',
       });
     }
-    if (service === 'loader') {
+    if (service === 'loader' || service === 'reconciler') {
       Object.assign(common, {
         KINGDEE_SERVER_URL: `${this.kingdeeUrl}/k3cloud/`,
         KINGDEE_AUTH_MODE: 'sign',
@@ -156,11 +157,13 @@ export class StackRunner {
         KINGDEE_USERNAME: SANDBOX_CREDENTIALS.kingdee.username,
         KINGDEE_APP_ID: SANDBOX_CREDENTIALS.kingdee.appId,
         KINGDEE_APP_SECRET: SANDBOX_CREDENTIALS.kingdee.appSecret,
-        KINGDEE_SESSIONS: '3',
         KINGDEE_TIMEOUT_MS: '10000',
-        LOADER_LINGER_MS: '100',
       });
+      if (service === 'loader') Object.assign(common, { KINGDEE_SESSIONS: '3', LOADER_LINGER_MS: '100' });
     }
+    if (service === 'reconciler')
+      // Requested runs are picked up within half a second; a killed holder's run is taken over in 10 s.
+      Object.assign(common, { RECONCILE_POLL_MS: '500', RECONCILE_LEASE_MS: '10000' });
     if (service === 'operator')
       common.OPERATOR_TOKENS = `demo:admin:${this.adminToken},viewer:viewer:${this.viewerToken}`;
     return { ...common, ...(this.options.serviceEnv?.[service] ?? {}) };

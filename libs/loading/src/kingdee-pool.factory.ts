@@ -1,9 +1,9 @@
 import { AppLogger } from '@libs/common';
-import { LoaderConfig } from '@libs/config';
+import { KingdeeConnectionConfig } from '@libs/config';
 import { KingdeeSessionPool } from '@libs/kingdee-client';
 
 /** A pool of Kingdee sessions (Kingdee serialises calls per session) from validated env. */
-export function createKingdeePool(config: LoaderConfig, logger: AppLogger): KingdeeSessionPool {
+export function createKingdeePool(config: KingdeeConnectionConfig, logger: AppLogger): KingdeeSessionPool {
   return new KingdeeSessionPool(
     {
       serverUrl: config.KINGDEE_SERVER_URL,

@@ -6,3 +6,4 @@ export * from './reconcile-classifier';
 export * from './bill-rows.util';
 export * from './reconcile-merge';
 export * from './run';
+export * from './worker';

@@ -1,9 +1,9 @@
-import { ExtractorConfig } from '@libs/config';
+import { WdtConnectionConfig } from '@libs/config';
 import { AppLogger } from '@libs/common';
 import { WdtStockoutReturnClient } from './wdt-stockout-return.client';
 
 /** Builds the WDT client from validated env (the gateway's credentials are required by config). */
-export function createWdtClient(config: ExtractorConfig, logger: AppLogger): WdtStockoutReturnClient {
+export function createWdtClient(config: WdtConnectionConfig, logger: AppLogger): WdtStockoutReturnClient {
   return new WdtStockoutReturnClient(
     {
       gateway: config.WDT_GATEWAY,
