@@ -76,6 +76,8 @@ export class SandboxStore {
   };
   private readonly nextBaseId: Record<BaseDataKind, number> = { ...ID_BASE };
   private readonly bills = new Map<number, SandboxBill>();
+  /** FIDs by form and upper-cased number: number look-ups stay O(1) with 100k bills (benchmarks). */
+  private readonly byNumber = new Map<string, Set<number>>();
   private nextFid = 100_001;
   private nextEntryId = 200_001;
   private nextSerial = 1;
@@ -166,7 +168,13 @@ export class SandboxStore {
   }
 
   put(bill: SandboxBill): void {
+    const previous = this.bills.get(bill.fid);
+    if (previous) this.unindex(previous);
     this.bills.set(bill.fid, bill);
+    const key = numberKey(bill.formId, bill.billNo);
+    let fids = this.byNumber.get(key);
+    if (!fids) this.byNumber.set(key, (fids = new Set()));
+    fids.add(bill.fid);
   }
 
   get(fid: number): SandboxBill | undefined {
@@ -174,12 +182,27 @@ export class SandboxStore {
   }
 
   delete(fid: number): boolean {
+    const bill = this.bills.get(fid);
+    if (bill) this.unindex(bill);
     return this.bills.delete(fid);
   }
 
   findByNumber(formId: string, billNo: string): SandboxBill[] {
     const key = billNo.toUpperCase();
-    return [...this.bills.values()].filter((b) => b.formId === formId && b.billNo.toUpperCase() === key);
+    // Candidates from the index, checked against the bill itself (a handler may edit a bill in place).
+    const indexed = [...(this.byNumber.get(numberKey(formId, billNo)) ?? [])]
+      .map((fid) => this.bills.get(fid))
+      .filter(
+        (b): b is SandboxBill => b !== undefined && b.formId === formId && b.billNo.toUpperCase() === key,
+      );
+    return indexed.sort((a, b) => a.fid - b.fid);
+  }
+
+  private unindex(bill: SandboxBill): void {
+    const key = numberKey(bill.formId, bill.billNo);
+    const fids = this.byNumber.get(key);
+    fids?.delete(bill.fid);
+    if (fids?.size === 0) this.byNumber.delete(key);
   }
 
   all(): SandboxBill[] {
@@ -211,8 +234,13 @@ export class SandboxStore {
 
   clearBills(): void {
     this.bills.clear();
+    this.byNumber.clear();
     this.nextFid = 100_001;
     this.nextEntryId = 200_001;
     this.nextSerial = 1;
   }
+}
+
+function numberKey(formId: string, billNo: string): string {
+  return `${formId}\u0000${billNo.toUpperCase()}`;
 }

@@ -68,13 +68,16 @@ export class Reconciliation1764301100000 implements MigrationInterface {
     await q.query(
       `CREATE INDEX idx_reconcile_findings_repush ON reconcile_findings (repush_requested_at) WHERE repush_state IN ('requested', 'running')`,
     );
+    // The trail is looked up by the bill's key, a batch of keys at a time.
+    await q.query(`CREATE INDEX idx_audit_orders_bill_key ON audit_orders (scheme_id, bill_key)`);
     // Unlogged: a crash loses it, and the run is re-read from scratch by the next holder anyway.
+    // Byte-order collation, so the primary key serves the read-back in the merge's key order.
     await q.query(`
       CREATE UNLOGGED TABLE reconcile_staging (
         run_id uuid NOT NULL,
         side text NOT NULL CHECK (side IN ('source', 'target')),
-        bill_key text NOT NULL,
-        item_id text NOT NULL,
+        bill_key text COLLATE "C" NOT NULL,
+        item_id text COLLATE "C" NOT NULL,
         payload jsonb NOT NULL,
         PRIMARY KEY (run_id, side, bill_key, item_id)
       )`);
@@ -84,5 +87,6 @@ export class Reconciliation1764301100000 implements MigrationInterface {
     await q.query(`DROP TABLE IF EXISTS reconcile_staging`);
     await q.query(`DROP TABLE IF EXISTS reconcile_findings`);
     await q.query(`DROP TABLE IF EXISTS reconcile_runs`);
+    await q.query(`DROP INDEX IF EXISTS idx_audit_orders_bill_key`);
   }
 }
