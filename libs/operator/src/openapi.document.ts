@@ -44,6 +44,7 @@ import { PII_FIELDS } from './pii-mask.util';
 import { SCHEME_EDITING_COMPONENTS, SCHEME_EDITING_ROUTES } from './scheme-editing.schema';
 import { SESSION_COMPONENTS, SESSION_ROUTES } from './session.schema';
 import { WORK_REQUEST_COMPONENTS, WORK_REQUEST_ROUTES } from './work-requests.schema';
+import { RECONCILE_COMPONENTS, RECONCILE_ROUTES } from './reconciliations.schema';
 
 /** One route of the operator API, as documented. Controllers implement exactly these. */
 export interface RouteSpec {
@@ -406,6 +407,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
   ...SCHEME_EDITING_ROUTES,
   ...SESSION_ROUTES,
   ...WORK_REQUEST_ROUTES,
+  ...RECONCILE_ROUTES,
 ];
 
 type Json = Record<string, unknown>;
@@ -427,6 +429,7 @@ for (const [id, schema] of Object.entries({
   ...SCHEME_EDITING_COMPONENTS,
   ...SESSION_COMPONENTS,
   ...WORK_REQUEST_COMPONENTS,
+  ...RECONCILE_COMPONENTS,
 })) {
   COMPONENTS.add(schema, { id });
 }
@@ -580,6 +583,11 @@ export function buildOpenApiDocument(): Json {
       { name: 'dead-letters', description: 'Records a stage could not process' },
       { name: 'schemes', description: 'Sync schemes and their extraction state' },
       { name: 'repair', description: 'Re-push, resync and base data orders wait for' },
+      {
+        name: 'reconciliation',
+        description:
+          'Runs proving Kingdee holds exactly the bills WDT orders call for, their findings and re-push',
+      },
       { name: 'console', description: 'Read models of the operator console' },
       { name: 'session', description: 'Console sign-in (session cookie and CSRF token)' },
       { name: 'meta', description: 'This document' },

@@ -33,6 +33,8 @@ import { SchemesController } from './schemes.controller';
 import { SessionController } from './session.controller';
 import { ShanghaiTimeInterceptor } from './shanghai-time.interceptor';
 import { WorkRequestsController } from './work-requests.controller';
+import { ReconciliationsController } from './reconciliations.controller';
+import { ReconciliationsService } from './reconciliations.service';
 import { WorkRequestsService } from './work-requests.service';
 
 export interface OperatorModuleOptions {
@@ -55,6 +57,7 @@ export const OPERATOR_CONTROLLERS = [
   RepushController,
   BaseDataController,
   WorkRequestsController,
+  ReconciliationsController,
   OpenApiController,
   SessionController,
 ];
@@ -117,6 +120,7 @@ export class OperatorModule implements NestModule {
         BaseDataService,
         ConsoleReadService,
         WorkRequestsService,
+        ReconciliationsService,
       ],
     };
   }

@@ -7,3 +7,4 @@ export * from './bill-rows.util';
 export * from './reconcile-merge';
 export * from './run';
 export * from './worker';
+export * from './export/reconcile-export.util';

@@ -669,6 +669,124 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reconciliations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The latest reconciliation run per scheme, or one scheme’s runs
+         * @description Without schemeId: every known scheme with its schedule, newest run and newest finished run (counts per class). With schemeId: that scheme’s runs, newest first, paged.
+         */
+        get: operations["listReconciliations"];
+        put?: never;
+        /**
+         * Reconcile a scheme over a period of consign time
+         * @description Queues a run a reconciler carries out: it reads WDT (background priority) and Kingdee for the period and classifies every order and bill. Read its progress with GET /api/reconciliations/{id}. Recorded as an action.
+         */
+        post: operations["requestReconciliation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reconciliations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A run: state, progress and counts per class */
+        get: operations["getReconciliation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reconciliations/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a queued or running run
+         * @description A queued run ends cancelled at once; a running one stops at its next step.
+         */
+        post: operations["cancelReconciliation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reconciliations/{id}/findings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A run’s findings (every class but matched), in key order */
+        get: operations["listReconciliationFindings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reconciliations/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A run’s findings as an Excel workbook or CSV
+         * @description xlsx: a 汇总 summary sheet, then one sheet per class with Chinese headers, every value a text cell (bill and order numbers keep leading zeros); a differs finding is one row per field. csv: the same rows with a 类别 column, UTF-8 with a BOM.
+         */
+        get: operations["exportReconciliation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reconciliations/{id}/repush": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-push missing and differing bills of a run
+         * @description Marks the findings for the reconciler, which looks in Kingdee again first: a missing bill is written once (claim freed, order read again from WDT); a bill only un-audited is submitted and audited again; a bill whose content differs is never overwritten (refused, naming the fields). Each finding shows the outcome. Recorded as an action.
+         */
+        post: operations["repushReconciliationFindings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -999,6 +1117,74 @@ export interface components {
             startedAt: string | null;
             finishedAt: string | null;
         };
+        ReconcileFinding: {
+            seq: number;
+            /** @enum {string} */
+            kind: "missing_in_erp" | "duplicated_in_erp" | "extra_in_erp" | "differs" | "trail_disagrees";
+            key: string;
+            orderNo: string | null;
+            cause: string | null;
+            trailStatus: string | null;
+            billNumbers: string[];
+            bills: {
+                fid: string;
+                billNo: string;
+                documentStatus: string;
+            }[];
+            differences: {
+                /** @enum {string} */
+                kind: "value" | "line_count" | "not_audited" | "un_audited";
+                field: string;
+                expected: string | null;
+                actual: string | null;
+            }[];
+            detail: string | null;
+            repushState: ("requested" | "running" | "done" | "refused" | "failed") | null;
+            repushResult: string | null;
+            repushRequestedBy: string | null;
+            repushRequestedAt: string | null;
+            repushedAt: string | null;
+        };
+        ReconcileRun: {
+            id: string;
+            schemeId: string;
+            periodFrom: string;
+            periodTo: string;
+            /** @enum {string} */
+            trigger: "schedule" | "api" | "cli";
+            scheduleSlot: string | null;
+            requestedBy: string;
+            /** @enum {string} */
+            state: "queued" | "running" | "done" | "failed" | "cancelled";
+            phase: ("source" | "target" | "compare" | "finished") | null;
+            progress: {
+                /** @enum {string} */
+                phase?: "source" | "target" | "compare" | "finished";
+                sourceOrders?: number;
+                sourceTotal?: number | null;
+                sourcePages?: number;
+                sourceUnusable?: number;
+                wdtCalls?: number;
+                targetRows?: number;
+                targetBills?: number;
+                kingdeeCalls?: number;
+                keysCompared?: number;
+                keysTotal?: number | null;
+            };
+            counts: {
+                matched: number;
+                missing_in_erp: number;
+                duplicated_in_erp: number;
+                extra_in_erp: number;
+                differs: number;
+                trail_disagrees: number;
+            } | null;
+            error: string | null;
+            cancelRequested: boolean;
+            requestedAt: string;
+            startedAt: string | null;
+            finishedAt: string | null;
+        };
         Repush: {
             results: {
                 /** @enum {string} */
@@ -1039,6 +1225,18 @@ export interface components {
             scheme: {
                 [key: string]: unknown;
             } | null;
+        };
+        SchemeReconciliation: {
+            schemeId: string;
+            schemeName: string | null;
+            schedule: {
+                enabled: boolean;
+                cron: string;
+                days: number;
+                timezone: string;
+            } | null;
+            latest: components["schemas"]["ReconcileRun"] | null;
+            lastDone: components["schemas"]["ReconcileRun"] | null;
         };
         SchemeRevisions: {
             items: {
@@ -3610,6 +3808,454 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listReconciliations: {
+        parameters: {
+            query?: {
+                schemeId?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Latest runs per scheme, or a page of runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["SchemeReconciliation"][];
+                    } | {
+                        items: components["schemas"]["ReconcileRun"][];
+                        limit: number;
+                        offset: number;
+                        nextOffset: number | null;
+                    };
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    requestReconciliation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    schemeId: string;
+                    from: string;
+                    to: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The queued run */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconcileRun"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getReconciliation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconcileRun"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelReconciliation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconcileRun"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: the message says why (`download: true` when the scheme directory is read-only) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listReconciliationFindings: {
+        parameters: {
+            query?: {
+                kind?: "missing_in_erp" | "duplicated_in_erp" | "extra_in_erp" | "differs" | "trail_disagrees";
+                q?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of findings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ReconcileFinding"][];
+                        limit: number;
+                        offset: number;
+                        nextOffset: number | null;
+                        total: number;
+                    };
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportReconciliation: {
+        parameters: {
+            query?: {
+                format?: "xlsx" | "csv";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file (Content-Disposition names it) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    repushReconciliationFindings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    kinds?: ("missing_in_erp" | "differs")[];
+                    keys?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description How many were requested, and the rest with why */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        requested: number;
+                        notRequested: {
+                            key: string;
+                            kind: string;
+                            reason: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: the message says why (`download: true` when the scheme directory is read-only) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
