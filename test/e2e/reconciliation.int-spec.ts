@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import ExcelJS from 'exceljs';
 import { formatShanghai } from '@libs/common';
@@ -287,6 +289,7 @@ describe('reconciliation: Kingdee holds exactly the bills the WDT orders call fo
   });
 
   it('re-pushing the missing bill writes it once; the next run leaves only what needs a person', async () => {
+    const exported = join(mkdtempSync(join(tmpdir(), 'reconcile-e2e-')), 'second-run.xlsx');
     const repush = await api('POST', `/api/reconciliations/${firstRun}/repush`, {
       kinds: ['missing_in_erp'],
     });
@@ -295,6 +298,7 @@ describe('reconciliation: Kingdee holds exactly the bills the WDT orders call fo
     await eventually('RC-DEL loaded', async () => (await status('RC-DEL')) === 'loaded', 60_000);
     const finding = (await findingsOf(firstRun)).find((f) => brief(f) === 'missing_in_erp:RC-DEL');
     expect(finding.repushState).toBe('done');
+    expect(finding.repushResult).toMatch(/no bill in Kingdee; resync .* requested/);
 
     const second = await run(
       process.execPath,
@@ -306,6 +310,8 @@ describe('reconciliation: Kingdee holds exactly the bills the WDT orders call fo
         periodFrom,
         '--to',
         formatShanghai(Date.now()),
+        '--export',
+        exported,
       ],
       { env: { ...process.env, ...stack.serviceEnv('reconciler') } },
     ).catch((err: { code: number; stdout: string; stderr: string }) => err);
@@ -322,5 +328,10 @@ describe('reconciliation: Kingdee holds exactly the bills the WDT orders call fo
       trail_disagrees: 1,
     });
     expect(await billsOf('RC-DEL')).toHaveLength(1);
+    // The CLI's export: the same workbook the API serves, for the second run.
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.readFile(exported);
+    expect(book.getWorksheet('金蝶缺单')!.rowCount).toBe(1);
+    expect(book.getWorksheet('金蝶重复单')!.getRow(2).getCell(1).value).toBe('RC-DUP');
   });
 });

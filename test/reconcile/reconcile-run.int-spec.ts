@@ -366,4 +366,77 @@ describe('reconciliation run (WDT and Kingdee sandboxes, Postgres, Kafka)', () =
     const bill = await adminJson(kd, 'GET', `/admin/bills/${unaFid}`);
     expect(bill.body).toMatchObject({ FDocumentStatus: 'C' });
   }, 60_000);
+
+  it('never frees the claim of a write that may still commit in Kingdee (lost reply, late commit)', async () => {
+    // A finding of a run: RC-LATE has no bill in Kingdee, but the loader sent its BatchSave 10 s ago
+    // and lost the reply: until the settle deadline the write can still commit.
+    const runs = new ReconcileRunStore(t.ds);
+    const runId = (await runs.create({
+      schemeId: scheme.id,
+      from: FROM,
+      to: TO,
+      trigger: 'api',
+      requestedBy: 'alice',
+    }))!;
+    await t.ds.query(`UPDATE reconcile_runs SET state = 'done' WHERE id = $1`, [runId]);
+    const finding = {
+      kind: 'missing_in_erp',
+      key: 'RC-LATE',
+      orderNo: 'RC-LATE',
+      cause: 'waiting',
+      trailStatus: 'settling',
+      trailReason: null,
+    };
+    await t.ds.query(
+      `INSERT INTO reconcile_findings (run_id, seq, kind, bill_key, order_no, cause, trail_status, detail,
+              repush_state, repush_requested_by, repush_requested_at)
+       VALUES ($1, 1, 'missing_in_erp', 'RC-LATE', 'RC-LATE', 'waiting', 'settling', $2, 'requested', 'alice', now())`,
+      [runId, JSON.stringify(finding)],
+    );
+    await t.ds.query(
+      `INSERT INTO bill_claims (scheme_id, bill_key, state, attempts, updated_at, last_write_at, settle_deadline, epoch)
+       VALUES ($1, 'RC-LATE', 'settling', 1, now(), now() - interval '10 seconds', now() + interval '220 seconds', 3)`,
+      [scheme.id],
+    );
+    const repush = new ReconcileRepushService({
+      ds: t.ds,
+      schemes: (id) => (id === scheme.id ? scheme : undefined),
+      kingdee: pool,
+    });
+    expect(await repush.runOne('tester', 60_000)).toBe(true);
+    const [refused] = await runs.findings(runId);
+    expect(refused.repushState).toBe('refused');
+    expect(refused.repushResult).toMatch(
+      /^a write of RC-LATE may still commit in Kingdee until \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \(claim settling, the loader settles it\)/,
+    );
+    const [claim] = await t.ds.query(
+      `SELECT state, epoch::text AS epoch FROM bill_claims WHERE scheme_id = $1 AND bill_key = 'RC-LATE'`,
+      [scheme.id],
+    );
+    expect(claim).toEqual({ state: 'settling', epoch: '3' });
+    expect(
+      await t.ds.query(`SELECT 1 FROM resync_requests WHERE scheme_id = $1 AND order_no = 'RC-LATE'`, [
+        scheme.id,
+      ]),
+    ).toEqual([]);
+
+    // Past the deadline (the loader settled: still no bill), the same re-push frees it once.
+    await t.ds.query(
+      `UPDATE bill_claims SET settle_deadline = now() - interval '1 second', state = 'failed'
+        WHERE scheme_id = $1 AND bill_key = 'RC-LATE'`,
+      [scheme.id],
+    );
+    await t.ds.query(
+      `UPDATE reconcile_findings SET repush_state = 'requested', repush_requested_at = now() WHERE run_id = $1`,
+      [runId],
+    );
+    expect(await repush.runOne('tester', 60_000)).toBe(true);
+    const [done] = await runs.findings(runId);
+    expect(done.repushState).toBe('done');
+    const [freed] = await t.ds.query(
+      `SELECT state, epoch::text AS epoch FROM bill_claims WHERE scheme_id = $1 AND bill_key = 'RC-LATE'`,
+      [scheme.id],
+    );
+    expect(freed).toEqual({ state: 'free', epoch: '4' });
+  });
 });

@@ -3,6 +3,7 @@
 // Kingdee credentials of the environment (as the reconciler service has them), and records the run
 // like any other (trigger `cli`), so the console and the API show it. Exit 0: every key matched;
 // 3: findings; 1: the run failed or could not start.
+import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command } from 'commander';
 import { alertChannelsFromConfig, AlertNotifier } from '@libs/alerts';
@@ -15,6 +16,9 @@ import {
   FindingKind,
   firstFindings,
   markRunCancelled,
+  ReconcileRunStore,
+  reconcileCsv,
+  reconcileWorkbook,
   runLeased,
 } from '@libs/reconcile';
 import { createLogger } from '@libs/runtime';
@@ -31,8 +35,9 @@ const opts = new Command()
   .option('--to <time>', 'period end, "yyyy-MM-dd HH:mm:ss" Shanghai wall-clock (or ISO 8601), inclusive')
   .option('--day <date>', 'a whole Shanghai day, yyyy-MM-dd (instead of --from/--to)')
   .option('--findings <n>', `findings to print (default ${FINDINGS_SHOWN})`, String(FINDINGS_SHOWN))
+  .option('--export <file>', "write the run's findings to <file>: .xlsx (one sheet per class) or .csv")
   .parse()
-  .opts<{ scheme?: string; from?: string; to?: string; day?: string; findings: string }>();
+  .opts<{ scheme?: string; from?: string; to?: string; day?: string; findings: string; export?: string }>();
 
 async function main(): Promise<number> {
   const config = await loadCliConfig('reconciler');
@@ -43,6 +48,8 @@ async function main(): Promise<number> {
     schemes.map((s) => s.id),
   );
   const scheme = schemes.find((s) => s.id === request.schemeId)!;
+  if (opts.export !== undefined && !/\.(xlsx|csv)$/i.test(opts.export))
+    throw new Error(`--export "${opts.export}": the file must end in .xlsx or .csv`);
   const logger = createLogger('reconcile', process.env.LOG_LEVEL || 'warn');
   const rt = await openCliRuntime(config, 'reconcile-cli');
   const { wdt, kingdee } = createReconcileConnections(config, logger);
@@ -137,6 +144,15 @@ async function main(): Promise<number> {
       console.log(`findings${total > shown.length ? ` (first ${shown.length} of ${total})` : ''}:`);
       for (const f of shown) console.log(`  ${describeFinding(f)}`);
       console.log(`details and re-push of run ${runId}: the console's reconciliation page`);
+    }
+    if (opts.export !== undefined) {
+      const store = new ReconcileRunStore(rt.ds);
+      const [run, findings] = [await store.get(runId), await store.findings(runId)];
+      const body = /\.csv$/i.test(opts.export)
+        ? reconcileCsv(findings)
+        : Buffer.from(await reconcileWorkbook(run!, findings).xlsx.writeBuffer());
+      writeFileSync(opts.export, body);
+      console.log(`wrote ${findings.length} findings to ${opts.export}`);
     }
     return reconcileExitCode(view.state, counts);
   } finally {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { AppLogger, silentLogger } from '@libs/common';
+import { AppLogger, formatShanghai, silentLogger } from '@libs/common';
 import type { KingdeeDocument } from '@libs/contracts';
 import { queryRows } from '@libs/database';
 import { findBillsByField, type KingdeeApi } from '@libs/kingdee-client';
@@ -181,13 +181,24 @@ export class ReconcileRepushService {
       return { state: 'refused', result: `no WDT order is known for ${c.billKey}; nothing to push` };
     const orderNo = c.orderNo;
     return this.deps.ds.transaction(async (tx) => {
-      const claim: Array<{ state: string; live: boolean }> = await tx.query(
-        `SELECT state, (lease_until IS NOT NULL AND lease_until > now()) AS live
-           FROM bill_claims WHERE scheme_id = $1 AND bill_key = $2 FOR UPDATE`,
-        [c.schemeId, c.billKey],
-      );
+      const claim: Array<{ state: string; live: boolean; unsettled: boolean; deadline: Date | null }> =
+        await tx.query(
+          `SELECT state, (lease_until IS NOT NULL AND lease_until > now()) AS live,
+                  (settle_deadline IS NOT NULL AND settle_deadline > now()) AS unsettled, settle_deadline AS deadline
+             FROM bill_claims WHERE scheme_id = $1 AND bill_key = $2 FOR UPDATE`,
+          [c.schemeId, c.billKey],
+        );
       const state = claim[0]?.state;
-      if (state !== undefined && !FREEABLE.includes(state) && claim[0].live) {
+      // A write the loader sent may still commit in Kingdee after the look above (a reply lost, a
+      // late commit): freeing the claim now could write a second bill. The loader settles it first.
+      if (state !== undefined && (claim[0].unsettled || state === 'writing')) {
+        const until = claim[0].deadline ? ` until ${formatShanghai(claim[0].deadline.getTime())}` : '';
+        return {
+          state: 'refused' as const,
+          result: `a write of ${c.billKey} may still commit in Kingdee${until} (claim ${state}, the loader settles it); re-push it after that if it is still missing`,
+        };
+      }
+      if (state !== undefined && claim[0].live && !FREEABLE.includes(state)) {
         return {
           state: 'refused' as const,
           result: `the loader is working on ${c.billKey} now (claim ${state}); re-push it later if it stays missing`,
