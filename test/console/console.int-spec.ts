@@ -1,8 +1,11 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { formatShanghai } from '@libs/common';
+import { createDataSource, initializeDataSource } from '@libs/database';
 import { StackRunner } from '@libs/devstack';
+import { DataSource } from 'typeorm';
 import { BrowserContext, Page } from 'playwright-core';
 import { eventually } from '../support/test-env';
 import { ConsoleBrowser, scrollsHorizontally } from './console-browser';
@@ -29,6 +32,8 @@ describe('operator console in a real browser', () => {
   let stack: StackRunner;
   let schemesDir: string;
   let admin: { context: BrowserContext; page: Page };
+  let ds: DataSource;
+  const reconcileRun = randomUUID();
 
   const consign = () => formatShanghai(Date.now() - 120_000);
   const order = (orderNo: string, extra: Record<string, unknown> = {}) => ({
@@ -101,6 +106,11 @@ describe('operator console in a real browser', () => {
       order('CON-GYS', { provider_no: 'GYS999' }),
     );
     await stack.startServices();
+    ds = await initializeDataSource(
+      createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
+      databaseUrl,
+    );
+    await seedReconciliation(ds, reconcileRun);
     await browser.start();
     admin = await browser.newContext(stack.url('operator'));
   });
@@ -109,6 +119,7 @@ describe('operator console in a real browser', () => {
 
   afterAll(async () => {
     await browser.stop();
+    await ds?.destroy();
     await stack?.stop();
     await stack?.cleanup();
     rmSync(schemesDir, { recursive: true, force: true });
@@ -289,18 +300,85 @@ describe('operator console in a real browser', () => {
     expect(status).toBe(403);
   });
 
+  it('reconciliation: the latest run per scheme with its counts, a run’s findings, re-push of the missing bill, and a run requested', async () => {
+    const { page } = admin;
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await page.goto('/');
+    await page.getByTestId('nav-reconcile').click();
+    const row = page.getByTestId('reconcile-scheme-row').filter({ hasText: SCHEME });
+    await row.waitFor();
+    await expectText(row.getByTestId('reconcile-count-matched'), /一致 96/);
+    await expectText(row.getByTestId('reconcile-count-missing_in_erp'), /金蝶缺单 1/);
+    await expectText(row.getByTestId('reconcile-count-differs'), /内容不一致 1/);
+    await expectText(row, /0 4 \* \* \*/);
+    await browser.shot(page, 'reconcile-list', true);
+
+    await row.getByTestId('reconcile-open-latest').click();
+    const table = page.getByTestId('reconcile-findings-table');
+    await table.waitFor();
+    await expectText(page.getByTestId('reconcile-run'), /2026-12-01 00:00:00 – 2026-12-01 23:59:59/);
+    await expectText(
+      table.getByTestId('reconcile-finding-differs'),
+      /FPURMRBENTRY\[0\]\.FRMREALQTY\s*2\s*→\s*1\.25/,
+    );
+    await expectText(table.getByTestId('reconcile-finding-missing_in_erp'), /轨迹称已导入/);
+    await expectText(
+      table.getByTestId('reconcile-finding-trail_disagrees'),
+      /审计轨迹为「失败」，但金蝶中有 RC-TRAIL/,
+    );
+    expect(await table.getByTestId('reconcile-order-link').first().getAttribute('href')).toBe(
+      '/orders/RC-0012345',
+    );
+    await page.getByTestId('reconcile-tab-duplicated_in_erp').click();
+    await expectText(table, /RC-DUP · C/);
+    await page.getByTestId('reconcile-tab-all').click();
+    await page.getByTestId('reconcile-repush-missing').click();
+    await eventually('the missing finding requested for re-push', async () => {
+      const [r] = await ds.query(
+        `SELECT repush_state, repush_requested_by FROM reconcile_findings WHERE run_id = $1 AND kind = 'missing_in_erp'`,
+        [reconcileRun],
+      );
+      return r.repush_state === 'requested' && r.repush_requested_by === 'ana';
+    });
+    await expectText(table.getByTestId('reconcile-finding-missing_in_erp'), /已请求/);
+    await browser.shot(page, 'reconcile-run', true);
+
+    // A run requested through the form: queued for a reconciler, and the page follows it.
+    await page.goto('/reconciliations');
+    await page.getByTestId('reconcile-request-scheme').click();
+    await page.locator('.ant-select-item-option').filter({ hasText: SCHEME }).click();
+    await page.getByTestId('reconcile-request-submit').click();
+    await page.waitForURL(/\/reconciliations\/[0-9a-f-]{36}$/);
+    await expectText(page.getByTestId('reconcile-run-state'), /排队中/);
+    const [queued] = await ds.query(
+      `SELECT trigger, requested_by, to_char(period_to AT TIME ZONE 'Asia/Shanghai', 'HH24:MI:SS') AS ends
+         FROM reconcile_runs WHERE state = 'queued'`,
+    );
+    expect(queued).toEqual({ trigger: 'api', requested_by: 'ana', ends: '23:59:59' });
+    await browser.shot(page, 'reconcile-queued');
+  });
+
   it.each([
     [1280, 800],
     [1366, 768],
   ])('fits %i×%i without horizontal scrolling on every page', async (width, height) => {
     const { page } = admin;
     await page.setViewportSize({ width, height });
-    for (const path of ['/', '/orders', '/orders/CON-QTY', '/repair', '/schemes', `/schemes/${SCHEME}`]) {
+    for (const path of [
+      '/',
+      '/orders',
+      '/orders/CON-QTY',
+      '/repair',
+      '/schemes',
+      `/schemes/${SCHEME}`,
+      '/reconciliations',
+      `/reconciliations/${reconcileRun}`,
+    ]) {
       await page.goto(path);
       await page.getByTestId('nav-menu').waitFor();
       await page.waitForLoadState('networkidle');
       expect({ path, scrolls: await scrollsHorizontally(page) }).toEqual({ path, scrolls: false });
-      const name = path === '/' ? 'overview' : path.slice(1).replace(/\//g, '-');
+      const name = path === '/' ? 'overview' : path.slice(1).replace(reconcileRun, 'run').replace(/\//g, '-');
       await browser.shot(page, `page-${name}-${width}x${height}`);
     }
     await page.goto('/orders');
@@ -325,4 +403,125 @@ async function expectText(
       ),
     timeoutMs,
   );
+}
+
+/** A finished nightly run with one finding of each class a person acts on, as the reconciler writes it. */
+async function seedReconciliation(ds: DataSource, runId: string): Promise<void> {
+  const counts = {
+    matched: 96,
+    missing_in_erp: 1,
+    duplicated_in_erp: 1,
+    extra_in_erp: 1,
+    differs: 1,
+    trail_disagrees: 1,
+  };
+  await ds.query(
+    `INSERT INTO reconcile_runs (id, scheme_id, period_from, period_to, trigger, schedule_slot, requested_by, state,
+            phase, progress, counts, requested_at, started_at, finished_at)
+     VALUES ($1, $2, '2026-11-30T16:00:00Z', '2026-12-01T15:59:59Z', 'schedule', '2026-12-02', 'schedule', 'done',
+             'finished', $3, $4, now() - interval '2 hours', now() - interval '2 hours', now() - interval '1 hour')`,
+    [
+      runId,
+      SCHEME,
+      JSON.stringify({
+        phase: 'finished',
+        sourceOrders: 100,
+        wdtCalls: 4,
+        targetBills: 101,
+        kingdeeCalls: 2,
+        keysCompared: 101,
+      }),
+      JSON.stringify(counts),
+    ],
+  );
+  const bill = (billNo: string, fid: string, documentStatus = 'C') => ({ fid, billNo, documentStatus });
+  const findings: Array<[string, string, string | null, string | null, string | null, string[], unknown]> = [
+    [
+      'missing_in_erp',
+      'RC-0012345',
+      'RC-0012345',
+      'unexplained',
+      'loaded',
+      [],
+      {
+        kind: 'missing_in_erp',
+        key: 'RC-0012345',
+        orderNo: 'RC-0012345',
+        cause: 'unexplained',
+        trailStatus: 'loaded',
+        trailReason: null,
+      },
+    ],
+    [
+      'duplicated_in_erp',
+      'RC-DUP',
+      'RC-DUP',
+      null,
+      'loaded',
+      ['RC-DUP', 'RC-DUP'],
+      {
+        kind: 'duplicated_in_erp',
+        key: 'RC-DUP',
+        orderNo: 'RC-DUP',
+        bills: [bill('RC-DUP', '7'), bill('RC-DUP', '9')],
+      },
+    ],
+    [
+      'differs',
+      'RC-QTY',
+      'RC-QTY',
+      null,
+      'loaded',
+      ['RC-QTY'],
+      {
+        kind: 'differs',
+        key: 'RC-QTY',
+        orderNo: 'RC-QTY',
+        bill: bill('RC-QTY', '11'),
+        differences: [{ kind: 'value', field: 'FPURMRBENTRY[0].FRMREALQTY', expected: '2', actual: '1.25' }],
+      },
+    ],
+    [
+      'extra_in_erp',
+      'HAND-1',
+      null,
+      'no_order',
+      null,
+      ['HAND-1'],
+      {
+        kind: 'extra_in_erp',
+        key: 'HAND-1',
+        orderNo: null,
+        cause: 'no_order',
+        sourceReason: null,
+        bills: [bill('HAND-1', '12')],
+      },
+    ],
+    [
+      'trail_disagrees',
+      'RC-TRAIL',
+      'RC-TRAIL',
+      null,
+      'failed',
+      ['RC-TRAIL'],
+      {
+        kind: 'trail_disagrees',
+        key: 'RC-TRAIL',
+        orderNo: 'RC-TRAIL',
+        trailStatus: 'failed',
+        trailBill: 'none',
+        billsInErp: 1,
+        detail: 'the trail says failed but Kingdee holds RC-TRAIL',
+      },
+    ],
+  ];
+  let seq = 0;
+  for (const [kind, key, orderNo, cause, trail, bills, detail] of findings) {
+    seq += 1;
+    await ds.query(
+      `INSERT INTO reconcile_findings (run_id, seq, kind, bill_key, order_no, cause, trail_status, bill_numbers, detail)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [runId, seq, kind, key, orderNo, cause, trail, bills, JSON.stringify(detail)],
+    );
+  }
 }

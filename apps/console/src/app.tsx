@@ -14,6 +14,8 @@ import { OrderPage } from './pages/order-page';
 import { OrdersPage } from './pages/orders-page';
 import { OverviewPage } from './pages/overview-page';
 import { RepairPage } from './pages/repair-page';
+import { ReconcilePage } from './pages/reconcile-page';
+import { ReconcileRunPage } from './pages/reconcile-run-page';
 import { SchemeEditorPage } from './pages/scheme-editor-page';
 import { SchemesPage } from './pages/schemes-page';
 import { SignInPage } from './pages/sign-in-page';
@@ -81,6 +83,10 @@ export function App() {
                 { key: '/orders', label: <span data-testid="nav-orders">{t('menu.orders')}</span> },
                 { key: '/repair', label: <span data-testid="nav-repair">{t('menu.repair')}</span> },
                 { key: '/schemes', label: <span data-testid="nav-schemes">{t('menu.schemes')}</span> },
+                {
+                  key: '/reconciliations',
+                  label: <span data-testid="nav-reconcile">{t('menu.reconcile')}</span>,
+                },
               ]}
             />
             <Space>
@@ -108,6 +114,8 @@ export function App() {
               <Route path="/repair" element={<RepairPage />} />
               <Route path="/schemes" element={<SchemesPage />} />
               <Route path="/schemes/:id" element={<SchemeEditorPage />} />
+              <Route path="/reconciliations" element={<ReconcilePage />} />
+              <Route path="/reconciliations/:id" element={<ReconcileRunPage />} />
               <Route path="*" element={<Navigate to="/" replace />} />
             </Routes>
           </Layout.Content>

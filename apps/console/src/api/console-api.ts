@@ -9,7 +9,10 @@ import type {
   Overview,
   Preview,
   RangeRequest,
+  ReconcileFinding,
+  ReconcileRun,
   SchemeFile,
+  SchemeReconciliation,
   SchemeListItem,
   SchemeRevision,
   SchemeValidation,
@@ -71,6 +74,35 @@ export const repairApi = {
     (await call<{ items: RangeRequest[] }>('GET', '/api/range-requests', { query })).data.items,
   cancelRangeRequest: async (id: string) =>
     (await call<RangeRequest>('POST', `/api/range-requests/${encodeURIComponent(id)}/cancel`)).data,
+};
+
+const runPath = (id: string) => `/api/reconciliations/${encodeURIComponent(id)}`;
+
+export const reconcileApi = {
+  latest: async () =>
+    (await call<{ items: SchemeReconciliation[] }>('GET', '/api/reconciliations')).data.items,
+  request: async (body: { schemeId: string; from: string; to: string }) =>
+    (await call<ReconcileRun>('POST', '/api/reconciliations', { body })).data,
+  run: async (id: string) => (await call<ReconcileRun>('GET', runPath(id))).data,
+  cancel: async (id: string) => (await call<ReconcileRun>('POST', `${runPath(id)}/cancel`)).data,
+  findings: async (id: string, query: { kind?: string; q?: string; limit?: number; offset?: number }) =>
+    (
+      await call<{ items: ReconcileFinding[]; total: number; nextOffset: number | null }>(
+        'GET',
+        `${runPath(id)}/findings`,
+        { query },
+      )
+    ).data,
+  repush: async (id: string, body: { kinds?: string[]; keys?: string[] }) =>
+    (
+      await call<{ requested: number; notRequested: Array<{ key: string; kind: string; reason: string }> }>(
+        'POST',
+        `${runPath(id)}/repush`,
+        { body },
+      )
+    ).data,
+  /** A plain link: the session cookie authorises the download. */
+  exportUrl: (id: string, format: 'xlsx' | 'csv') => `${runPath(id)}/export?format=${format}`,
 };
 
 const schemePath = (id: string) => `/api/schemes/${encodeURIComponent(id)}`;
