@@ -43,6 +43,7 @@ const int = (v: string) => {
   return n;
 };
 const intList = (v: string) => v.split(',').map((x) => int(x.trim()));
+const nonNegative = (v: string) => (v.trim() === '0' ? 0 : int(v));
 
 /** Peak RSS of a process: the kernel's high-water mark while it lives (VmHWM), else ps's current RSS. */
 function rssSampler(pid: number): { stop(): number } {
@@ -239,7 +240,7 @@ const program = new Command()
   .option('--page-size <n>', "WDT page size (default: the scheme's source.pageSize)", int)
   .option('--days <n>', 'days of orders seeded and reconciled', int, 30)
   .option('--budget-mb <n>', 'peak RSS budget of the CLI', int, 200)
-  .option('--heap-mb <n>', 'the CLI child --max-old-space-size (as in the image; 0: no cap)', int, 96)
+  .option('--heap-mb <n>', 'the CLI child --max-old-space-size (as in the image; 0: no cap)', nonNegative, 96)
   .option(
     '--scheme <file>',
     'scheme file',
