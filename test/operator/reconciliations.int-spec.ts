@@ -1,4 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AddressInfo } from 'node:net';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -67,6 +70,18 @@ const FINDINGS: Array<{ finding: Finding; cause: string | null; trail: string | 
   },
   {
     finding: {
+      kind: 'differs',
+      key: 'CT-NAME',
+      orderNo: 'CT-NAME',
+      bill: bill('CT-NAME', '13'),
+      differences: [{ kind: 'value', field: 'FDESCRIPTION', expected: '张三丰', actual: '李四' }],
+    },
+    cause: null,
+    trail: 'loaded',
+    bills: ['CT-NAME'],
+  },
+  {
+    finding: {
       kind: 'extra_in_erp',
       key: 'HAND-1',
       orderNo: null,
@@ -84,6 +99,7 @@ describe('operator API: reconciliation runs, findings, exports and re-push reque
   let t: TestEnv;
   let app: INestApplication;
   let base: string;
+  let schemesDir: string;
   const runId = randomUUID();
   const queuedId = randomUUID();
 
@@ -106,12 +122,23 @@ describe('operator API: reconciliation runs, findings, exports and re-push reque
 
   beforeAll(async () => {
     t = await createTestEnv('reconcile-api');
+    // The scheme maps the receiver's name into the remark: a personal-data field operators never see.
+    schemesDir = mkdtempSync(join(tmpdir(), 'reconcile-api-schemes-'));
+    cpSync('schemes', schemesDir, { recursive: true });
+    const file = join(schemesDir, `${SCHEME}.yaml`);
+    const text = readFileSync(file, 'utf8');
+    const withRemark = text.replace(
+      /\n(\s+)FMRMODE:/,
+      "\n$1FDESCRIPTION: { template: '{{receiver_name}}' }\n$1FMRMODE:",
+    );
+    if (withRemark === text) throw new Error('the shipped scheme no longer maps FMRMODE');
+    writeFileSync(file, withRemark);
     const counts = {
       matched: 96,
       missing_in_erp: 1,
       duplicated_in_erp: 1,
       extra_in_erp: 1,
-      differs: 1,
+      differs: 2,
       trail_disagrees: 0,
     };
     await t.ds.query(
@@ -148,7 +175,7 @@ describe('operator API: reconciliation runs, findings, exports and re-push reque
     );
     app = await NestFactory.create(
       OperatorAppModule.create(
-        { ...t.env, OPERATOR_TOKENS: TOKENS, SCHEMES_DIR: 'schemes', LOG_LEVEL: 'silent' },
+        { ...t.env, OPERATOR_TOKENS: TOKENS, SCHEMES_DIR: schemesDir, LOG_LEVEL: 'silent' },
         { clock: new ManualClock(NOW) },
       ),
       { logger: false },
@@ -160,6 +187,7 @@ describe('operator API: reconciliation runs, findings, exports and re-push reque
   afterAll(async () => {
     await app?.close();
     await t?.cleanup();
+    if (schemesDir) rmSync(schemesDir, { recursive: true, force: true });
   });
 
   it('shows the latest run and the latest finished run per scheme, with the nightly schedule', async () => {
@@ -237,14 +265,21 @@ describe('operator API: reconciliation runs, findings, exports and re-push reque
 
   it('lists findings by class and search, with the values a person needs', async () => {
     const all = await call('GET', `/api/reconciliations/${runId}/findings`, VIEWER);
-    expect(all.body.total).toBe(4);
+    expect(all.body.total).toBe(5);
     expect(all.body.items.map((f: Json) => `${f.kind}:${f.key}`)).toEqual([
       'missing_in_erp:0012345',
       'duplicated_in_erp:CT-DUP',
       'differs:CT-QTY',
+      'differs:CT-NAME',
       'extra_in_erp:HAND-1',
     ]);
     const differs = await call('GET', `/api/reconciliations/${runId}/findings?kind=differs`, VIEWER);
+    // Personal data: which field differs, never what it holds (also in the exports below).
+    expect(differs.body.items[1].differences).toEqual([
+      { kind: 'value', field: 'FDESCRIPTION', expected: '***', actual: '***' },
+    ]);
+    expect(JSON.stringify(differs.body)).not.toMatch(/张三丰|李四/);
+    differs.body.items = differs.body.items.slice(0, 1);
     expect(differs.body.items).toEqual([
       expect.objectContaining({
         key: 'CT-QTY',
@@ -311,6 +346,7 @@ describe('operator API: reconciliation runs, findings, exports and re-push reque
     expect(differs.map((r) => r.slice(0, 8).map((c) => c.value))).toEqual([
       ['CT-QTY', 'CT-QTY', 'CT-QTY', '', 'loaded', 'FPURMRBENTRY[0].FRMREALQTY', '2', '1.25'],
       ['CT-QTY', 'CT-QTY', 'CT-QTY', '', 'loaded', 'FSupplierID', 'GYS001', '0002'],
+      ['CT-NAME', 'CT-NAME', 'CT-NAME', '', 'loaded', 'FDESCRIPTION', '***', '***'],
     ]);
     for (const r of differs)
       for (const c of r) expect([ExcelJS.ValueType.String, ExcelJS.ValueType.Null]).toContain(c.type);
@@ -325,6 +361,7 @@ describe('operator API: reconciliation runs, findings, exports and re-push reque
       对账编号: runId,
       一致: '96',
       金蝶缺单: '1',
+      内容不一致: '2',
       审计轨迹矛盾: '0',
       期间开始: '2026-12-01 00:00:00',
     });
@@ -336,7 +373,11 @@ describe('operator API: reconciliation runs, findings, exports and re-push reque
       '\uFEFF"类别","单据键","订单号","金蝶单据编号","原因","审计状态","字段","期望值","金蝶值","说明","补推状态","补推结果"',
     );
     expect(lines[1]).toBe('"金蝶缺单","0012345","0012345","","轨迹称已导入","loaded","","","","","",""');
-    expect(lines).toHaveLength(1 + 5 + 1); // header, 5 rows (differs twice), trailing newline
+    expect(lines).toHaveLength(1 + 6 + 1); // header, 6 rows (CT-QTY differs twice), trailing newline
+    expect(lines).toContain(
+      '"内容不一致","CT-NAME","CT-NAME","CT-NAME","","loaded","FDESCRIPTION","***","***","","",""',
+    );
+    expect((csv.body as Buffer).toString('utf8')).not.toMatch(/张三丰|李四/);
   });
 
   it('marks missing and differing findings for re-push once, and says why the rest are not', async () => {

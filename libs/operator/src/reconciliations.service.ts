@@ -20,7 +20,8 @@ import {
   reconcileWorkbook,
 } from '@libs/reconcile';
 import { DATA_SOURCE } from '@libs/runtime';
-import { unknownSchemeMessage } from '@libs/scheme';
+import { piiTargetFields, unknownSchemeMessage } from '@libs/scheme';
+import { maskDifferences } from './reconcile-pii.util';
 import { OperatorActionsService } from './operator-actions.service';
 import { SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
 import { Page, toPage } from './paging.util';
@@ -156,6 +157,12 @@ export class ReconciliationsService {
     };
   }
 
+  /** Target fields the run's scheme marks as personal data (none when the scheme is gone). */
+  private piiFieldsOf(schemeId: string): ReadonlySet<string> {
+    const scheme = this.catalog.list().find((s) => s.id === schemeId);
+    return scheme ? piiTargetFields(scheme) : new Set();
+  }
+
   async runsOf(schemeId: string, limit: number, offset: number): Promise<Page<ReconcileRunRow>> {
     const rows: ReconcileRunRow[] = await this.ds.query(
       `SELECT ${RUN_COLUMNS} FROM reconcile_runs WHERE scheme_id = $1
@@ -247,7 +254,11 @@ export class ReconciliationsService {
       `SELECT count(*)::int AS n FROM reconcile_findings WHERE ${where.join(' AND ')}`,
       params,
     )) as Array<{ n: number }>;
-    return { ...toPage(rows.map(findingView), q.limit, q.offset), total: n };
+    const pii = this.piiFieldsOf((await this.get(id))!.schemeId);
+    const items = rows
+      .map(findingView)
+      .map((f) => ({ ...f, differences: maskDifferences(f.differences, pii) }));
+    return { ...toPage(items, q.limit, q.offset), total: n };
   }
 
   async exportFile(
@@ -256,8 +267,15 @@ export class ReconciliationsService {
   ): Promise<{ name: string; contentType: string; body: Buffer; rows: number }> {
     const run = await this.runs.get(id);
     if (!run) throw new NotFoundException(`no reconciliation run ${id}`);
+    const pii = this.piiFieldsOf(run.schemeId);
     const all: StoredFinding[] = await this.runs.findings(id);
-    const findings = all.slice(0, RECONCILE_EXPORT_MAX);
+    const findings = all
+      .slice(0, RECONCILE_EXPORT_MAX)
+      .map((f) =>
+        f.detail.kind === 'differs'
+          ? { ...f, detail: { ...f.detail, differences: maskDifferences(f.detail.differences, pii) } }
+          : f,
+      );
     const name = reconcileFileName(run, format);
     if (format === 'csv')
       return {
