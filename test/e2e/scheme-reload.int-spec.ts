@@ -277,7 +277,11 @@ describe('scheme files reload in every running service', () => {
     const restarts = logged('extractor', 'scheme file changed: extraction follows').length;
     goodText = edit((doc) => doc.setIn(['source', 'pageSize'], 7));
     await saveAndWait(goodText, 'scheme reloaded');
-    const [restart] = logged('extractor', 'scheme file changed: extraction follows').slice(restarts);
+    // The extractor restarts the scheme once the poll under way ends: after the reload, not with it.
+    const [restart] = await eventually('the extractor to restart the scheme', async () => {
+      const lines = logged('extractor', 'scheme file changed: extraction follows').slice(restarts);
+      return lines.length > 0 ? lines : undefined;
+    });
     expect(restart).toMatchObject({ scheme: SCHEME, change: 'changed', polling: true });
     // Every request after the first one with the new page size has it too: no old poll runs on.
     const sizes = await eventually('a WDT call with page_size 7', async () => {
