@@ -28,6 +28,14 @@ export interface TargetReadOptions {
   onStats?: (stats: Readonly<TargetReadStats>) => void;
 }
 
+/** A query row's FID as decimal text (Kingdee's FIDs are integers). */
+function fidOf(row: QueryRow): string {
+  const fid = String(row.FID ?? '');
+  if (!/^\d+$/.test(fid))
+    throw new Error(`ExecuteBillQuery returned a row without an integer FID: ${JSON.stringify(fid)}`);
+  return fid;
+}
+
 /** The period's FilterString (dates are the wall-clock text the API speaks; Kingdee compares them as dates). */
 export function periodFilter(dateField: string, from: string, to: string, targetFilter?: string): string {
   const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
@@ -64,35 +72,61 @@ export class KingdeeTargetReader {
     });
   }
 
+  /**
+   * Pages by FID (keyset), not by row offset: a bill deleted or entered while the period is read
+   * would shift every later row under StartRow paging, so a bill could be skipped or read in part.
+   * A full page's last bill may be cut off: it is left out and read whole by the next page
+   * (`FID >= last`); a bill with more lines than a page is read alone, by row offset within it.
+   */
   async readPeriod(o: TargetReadOptions): Promise<TargetReadStats> {
     const stats: TargetReadStats = { rows: 0, bills: 0, calls: 0 };
     const start = this.calls;
-    let lastFid: string | undefined;
-    const filter = periodFilter(o.dateField, o.from, o.to, o.targetFilter);
-    for (let row = 0; ; row += this.pageRows) {
+    const period = periodFilter(o.dateField, o.from, o.to, o.targetFilter);
+    const order = periodOrder(o.plan);
+    const query = (filter: string, startRow: number) => {
       o.signal.throwIfAborted();
-      const rows = await this.api.executeBillQueryObjects(
+      return this.api.executeBillQueryObjects(
         {
           FormId: o.plan.formId,
           FieldKeys: [...o.plan.fieldKeys],
           FilterString: filter,
-          OrderString: periodOrder(o.plan),
-          StartRow: row,
+          OrderString: order,
+          StartRow: startRow,
           Limit: this.pageRows,
         },
         o.signal,
       );
+    };
+    /** `continued`: more lines of a bill already counted. */
+    const take = async (rows: QueryRow[], continued = false): Promise<void> => {
       stats.calls = this.calls - start;
       stats.rows += rows.length;
-      // Rows come by FID: a new FID is a new bill (a bill split over two pages counts once).
-      for (const r of rows) {
-        const fid = String(r.FID);
-        if (fid !== lastFid) stats.bills += 1;
-        lastFid = fid;
-      }
+      if (!continued) stats.bills += new Set(rows.map((r) => String(r.FID))).size;
       if (rows.length > 0) await o.onRows(rows);
       o.onStats?.({ ...stats });
-      if (rows.length < this.pageRows) return stats;
+    };
+    let from: string | undefined;
+    for (;;) {
+      const rows = await query(from === undefined ? period : `${period} AND FID >= ${from}`, 0);
+      if (rows.length < this.pageRows) {
+        await take(rows);
+        return stats;
+      }
+      const last = fidOf(rows[rows.length - 1]);
+      const complete = rows.filter((r) => fidOf(r) !== last);
+      if (complete.length > 0) {
+        await take(complete);
+        from = last;
+        continue;
+      }
+      // One bill fills the page: read it alone by row offset, then go on after it.
+      await take(rows);
+      for (let row = rows.length; ; row += this.pageRows) {
+        const more = await query(`${period} AND FID = ${last}`, row);
+        await take(more, true);
+        if (more.length < this.pageRows) break;
+      }
+      from = String(BigInt(last) + 1n);
     }
   }
 
