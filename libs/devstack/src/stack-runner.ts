@@ -28,12 +28,26 @@ export interface StackOptions {
   /** The operator's viewer token (name `viewer`: reads, personal data masked). */
   viewerToken?: string;
   logDir?: string;
-  wdt?: { seedCount?: number; knobs?: Record<string, unknown> };
+  wdt?: { seedCount?: number; knobs?: Record<string, unknown>; gateway?: 'native' | 'qimen' };
+  /** Partitions of every run topic (default 3; the catalogue's production default is 6 for most). */
+  partitions?: number;
+  /**
+   * Run the services at their shipped defaults: no heap cap, and none of the demo's speed-ups (raised
+   * WDT client limit, loader sessions and linger, short consumer session timeout). Benchmarks use it.
+   */
+  shippedDefaults?: boolean;
   kingdee?: { switches?: Record<string, unknown>; knobs?: Record<string, unknown> };
 }
 
 export const SANDBOX_CREDENTIALS = {
-  wdt: { sid: 'demo-sid', appkey: 'demo-appkey', appsecret: 'demo-appsecret-0123456789' },
+  wdt: {
+    sid: 'demo-sid',
+    appkey: 'demo-appkey',
+    appsecret: 'demo-appsecret-0123456789',
+    qimenAppKey: '23000001',
+    qimenSecret: 'demo-qimen-secret-0123456789',
+    qimenTargetAppKey: 'demo-qimen-target',
+  },
   kingdee: {
     acctId: 'demo-acct',
     username: 'demo',
@@ -100,7 +114,7 @@ export class StackRunner {
         admin,
         Object.values(this.topics).map((name) => ({
           name,
-          partitions: 3,
+          partitions: this.options.partitions ?? 3,
           replicationFactor: 1,
           retentionMs: 7 * 86_400_000,
           maxMessageBytes: 1_048_576,
@@ -129,24 +143,38 @@ export class StackRunner {
       DATABASE_SCHEMA: this.schema,
       SCHEMES_DIR: resolve(this.options.root, this.options.schemesDir ?? 'schemes'),
       KAFKA_GROUP_ID: `run.${this.runId}.${service}`,
-      CONSUMER_SESSION_TIMEOUT_MS: '10000',
       TOPIC_RAW_STOCKOUT: this.topics.rawStockout,
       TOPIC_KINGDEE_DOCUMENT: this.topics.kingdeeDocument,
       TOPIC_AUDIT: this.topics.audit,
       TOPIC_DEAD_LETTER: this.topics.deadLetter,
       HTTP_PORT: String(this.ports.get(service)),
-      // As in the container image: the heap cap that keeps a service inside its 200 MB RSS budget.
-      NODE_OPTIONS: '--max-old-space-size=96',
       ...this.options.env,
     };
+    const demo = !this.options.shippedDefaults;
+    if (demo)
+      Object.assign(common, {
+        CONSUMER_SESSION_TIMEOUT_MS: '10000',
+        // As in the container image: the heap cap that keeps a service inside its 200 MB RSS budget.
+        NODE_OPTIONS: '--max-old-space-size=96',
+        ...this.options.env,
+      });
     if (service === 'extractor' || service === 'reconciler') {
       Object.assign(common, {
-        WDT_GATEWAY: 'native',
+        WDT_GATEWAY: this.options.wdt?.gateway ?? 'native',
         WDT_BASE_URL: this.wdtUrl,
         WDT_SID: SANDBOX_CREDENTIALS.wdt.sid,
         WDT_APPKEY: SANDBOX_CREDENTIALS.wdt.appkey,
         WDT_APPSECRET: SANDBOX_CREDENTIALS.wdt.appsecret,
-        WDT_CALLS_PER_MINUTE: '600',
+        ...(this.options.wdt?.gateway === 'qimen'
+          ? {
+              WDT_QIMEN_URL: `${this.wdtUrl}/router/qm`,
+              WDT_QIMEN_APP_KEY: SANDBOX_CREDENTIALS.wdt.qimenAppKey,
+              WDT_QIMEN_APP_SECRET: SANDBOX_CREDENTIALS.wdt.qimenSecret,
+              WDT_QIMEN_TARGET_APP_KEY: SANDBOX_CREDENTIALS.wdt.qimenTargetAppKey,
+            }
+          : {}),
+        ...(demo ? { WDT_CALLS_PER_MINUTE: '600' } : {}),
+        ...this.options.env,
       });
     }
     if (service === 'loader' || service === 'reconciler') {
@@ -159,7 +187,8 @@ export class StackRunner {
         KINGDEE_APP_SECRET: SANDBOX_CREDENTIALS.kingdee.appSecret,
         KINGDEE_TIMEOUT_MS: '10000',
       });
-      if (service === 'loader') Object.assign(common, { KINGDEE_SESSIONS: '3', LOADER_LINGER_MS: '100' });
+      if (service === 'loader' && demo)
+        Object.assign(common, { KINGDEE_SESSIONS: '3', LOADER_LINGER_MS: '100', ...this.options.env });
     }
     if (service === 'reconciler')
       // Requested runs are picked up within half a second; a killed holder's run is taken over in 10 s.
@@ -191,6 +220,9 @@ export class StackRunner {
         WDT_SANDBOX_SID: SANDBOX_CREDENTIALS.wdt.sid,
         WDT_SANDBOX_APPKEY: SANDBOX_CREDENTIALS.wdt.appkey,
         WDT_SANDBOX_APPSECRET: SANDBOX_CREDENTIALS.wdt.appsecret,
+        WDT_SANDBOX_QIMEN_APPKEY: SANDBOX_CREDENTIALS.wdt.qimenAppKey,
+        WDT_SANDBOX_QIMEN_SECRET: SANDBOX_CREDENTIALS.wdt.qimenSecret,
+        WDT_SANDBOX_QIMEN_TARGET_APPKEY: SANDBOX_CREDENTIALS.wdt.qimenTargetAppKey,
         WDT_SANDBOX_SEED_COUNT: String(this.options.wdt?.seedCount ?? 0),
         LOG_LEVEL: 'warn',
       },

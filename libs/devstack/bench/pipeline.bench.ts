@@ -1,0 +1,423 @@
+#!/usr/bin/env node
+/**
+ * Pipeline benchmark (a program, not a test): every service as its own process (extractor,
+ * transformer, loader replicas, audit writer) on the real broker and Postgres, against the WDT and
+ * Kingdee sandboxes over HTTP with the latencies and limits of the real APIs, at the services'
+ * shipped defaults (no heap cap, shipped scheme) unless an option says otherwise.
+ *
+ * Modes:
+ * - burst (default): N orders wait in WDT; prints orders/s from the first WDT call to the last bill,
+ *   against the tighter of the two API bounds (WDT: calls/min × page size; Kingdee: sessions × batch
+ *   size ÷ call latency).
+ * - `--steady R --minutes M`: R orders/s are shipped (consign time = now) for M minutes; prints
+ *   p50/p95/p99 of shipment → bill, overall and per minute (flat or rising).
+ * - `--loaders K`: K loader replicas from the start (`--sessions` each); `--join-at B` starts one more
+ *   replica once B bills exist and prints its start → first bill.
+ *
+ * Always prints each service's peak RSS (the kernel's high-water mark) and the load average, and
+ * exits 1 if a bill is missing or duplicated. `--runs 3` repeats the whole run and prints the median.
+ *
+ *   npm run bench:pipeline -- --orders 2000 --gateway native --runs 3
+ *   npm run bench:pipeline -- --steady 1 --minutes 10
+ *   npm run bench:pipeline -- --orders 2484 --loaders 3 --sessions 1 --join-at 200
+ */
+import { loadavg } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { formatShanghai } from '@libs/common';
+import { loadSchemeFile } from '@libs/scheme';
+import { median, ManagedProcess, StackRunner, StackService } from '@libs/devstack';
+
+interface Options {
+  orders: number;
+  gateway: 'native' | 'qimen';
+  latencyWdtMs: number;
+  latencyKingdeeMs: number;
+  wdtCpm: number;
+  loaders: number;
+  sessions?: number;
+  joinAt?: number;
+  steady?: number;
+  minutes: number;
+  runs: number;
+  partitions: number;
+  heapMb?: number;
+  env: string[];
+  scheme: string;
+}
+
+interface RunResult {
+  ordersPerS?: number;
+  elapsedMs?: number;
+  latencies?: { p50: number; p95: number; p99: number; perMinuteP99: number[] };
+  joinMs?: number;
+  peakRssMb: Record<string, number>;
+  load: { max1m: number; mean1m: number };
+  wdtCalls: number;
+  kingdeeCalls: number;
+  bills: number;
+  missing: number;
+  duplicated: number;
+}
+
+const ROOT = resolve(__dirname, '../../../..');
+const positive = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a positive number');
+  return n;
+};
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a non-negative integer');
+  return n;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const quantile = (xs: number[], q: number) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+};
+
+/** The kernel's peak RSS of a process (VmHWM), in MB; NaN when it is gone. */
+function peakRssMb(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Samples the 1-minute load average while the run goes. */
+class LoadSampler {
+  private readonly samples: number[] = [];
+  private readonly timer = setInterval(() => this.samples.push(loadavg()[0]), 1000);
+  stop(): { max1m: number; mean1m: number } {
+    clearInterval(this.timer);
+    const xs = this.samples.length ? this.samples : [loadavg()[0]];
+    return { max1m: Math.max(...xs), mean1m: xs.reduce((a, b) => a + b, 0) / xs.length };
+  }
+}
+
+/** Watches the Kingdee sandbox's bills: when each bill number first appeared (harness clock). */
+class BillWatcher {
+  readonly firstSeen = new Map<string, number>();
+  private seen = 0;
+  private stopped = false;
+  private loop?: Promise<void>;
+  duplicated = 0;
+
+  constructor(private readonly stack: StackRunner) {}
+
+  start(everyMs = 50): void {
+    this.loop = (async () => {
+      while (!this.stopped) {
+        await this.poll().catch(() => undefined);
+        await sleep(everyMs);
+      }
+    })();
+  }
+
+  get count(): number {
+    return this.seen;
+  }
+
+  async poll(): Promise<void> {
+    const { count } = (await this.stack.kingdeeAdmin('GET', '/bills/count')) as { count: number };
+    const now = Date.now();
+    // Bills are listed by FID: new ones are at the end.
+    while (this.seen < count) {
+      const page = Math.floor(this.seen / 1000) + 1;
+      const reply = (await this.stack.kingdeeAdmin('GET', `/bills?page=${page}&pageSize=1000`)) as {
+        items: Array<{ FBillNo: string }>;
+      };
+      const items = reply.items.slice(this.seen - (page - 1) * 1000);
+      if (items.length === 0) break;
+      for (const bill of items) {
+        if (this.firstSeen.has(bill.FBillNo)) this.duplicated += 1;
+        else this.firstSeen.set(bill.FBillNo, now);
+      }
+      this.seen += items.length;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+    await this.poll();
+  }
+}
+
+async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean> | boolean) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(20);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Loaded records counted by one loader's /metrics. */
+async function loadedBy(stack: StackRunner, name: string): Promise<number> {
+  const text = await (await fetch(`${stack.url(name)}/metrics`)).text();
+  const m = /pipeline_records_total\{stage="loader",outcome="loaded"\} (\d+)/.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+async function run(opts: Options, round: number): Promise<RunResult> {
+  const extraEnv = Object.fromEntries(
+    opts.env.map((kv) => {
+      const i = kv.indexOf('=');
+      if (i < 1) throw new Error(`--env takes NAME=value, got "${kv}"`);
+      return [kv.slice(0, i), kv.slice(i + 1)];
+    }),
+  );
+  const loaderEnv: Record<string, string> = { ...extraEnv };
+  if (opts.sessions !== undefined) loaderEnv.KINGDEE_SESSIONS = String(opts.sessions);
+  const heapEnv: Record<string, string> = opts.heapMb
+    ? { NODE_OPTIONS: `--max-old-space-size=${opts.heapMb}` }
+    : {};
+  const stack = new StackRunner({
+    root: ROOT,
+    brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+    databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/wdt_kingdee',
+    shippedDefaults: true,
+    partitions: opts.partitions,
+    env: { LOG_LEVEL: 'warn', ...heapEnv, ...extraEnv },
+    serviceEnv: { loader: loaderEnv },
+    wdt: {
+      gateway: opts.gateway,
+      knobs: { callsPerMinute: opts.wdtCpm, latencyMs: opts.latencyWdtMs },
+    },
+    kingdee: { knobs: { latencyMs: opts.latencyKingdeeMs } },
+  });
+  const load = new LoadSampler();
+  const watcher = new BillWatcher(stack);
+  const rss: Record<string, number> = {};
+  const procs: Array<[string, ManagedProcess]> = [];
+  let result: RunResult | undefined;
+  try {
+    await stack.prepare();
+    await stack.startSandboxes();
+    let expected = 0;
+    if (!opts.steady) {
+      const now = Date.now();
+      await stack.wdtAdmin('POST', '/orders/seed', {
+        count: opts.orders,
+        seed: 1000 + round,
+        from: formatShanghai(now - 2 * 3_600_000),
+        to: formatShanghai(now - 60_000),
+        unknownCodeRate: 0,
+        statusWeights: { '95': 1, '110': 1 },
+      });
+      expected = opts.orders;
+    }
+    await stack.wdtAdmin('POST', '/stats/reset');
+    await stack.kingdeeAdmin('POST', '/stats/reset');
+    // Everyone but the loaders first (they are what scales), then K loaders at once.
+    const services: StackService[] = ['audit-writer', 'transformer', 'extractor'];
+    const firstCall = (async () => {
+      await waitFor('the first WDT call', 120_000, async () => {
+        const s = (await stack.wdtAdmin('GET', '/stats')) as { calls: Record<string, number> };
+        return s.calls.native + s.calls.qimen > 0;
+      });
+      return Date.now();
+    })();
+    const loaders = ['loader', ...Array.from({ length: opts.loaders - 1 }, (_, i) => `loader-${i + 2}`)];
+    await Promise.all([
+      stack.startServices(services),
+      stack.startServices(['loader']),
+      ...loaders.slice(1).map((n) => stack.startReplica('loader', n)),
+    ]);
+    watcher.start();
+    const t0 = await firstCall;
+
+    if (opts.steady) {
+      const shippedAt = new Map<string, number>();
+      const total = Math.round(opts.steady * opts.minutes * 60);
+      const spacing = 1000 / opts.steady;
+      const start = Date.now();
+      for (let i = 0; i < total; i++) {
+        const due = start + i * spacing;
+        if (due > Date.now()) await sleep(due - Date.now());
+        const at = Date.now();
+        const wall = formatShanghai(at);
+        const reply = (await stack.wdtAdmin('POST', '/orders', {
+          orders: [{ status: '95', consign_time: wall, modified: wall }],
+          seed: 50_000 + round * 100_000 + i,
+        })) as { upserted: Array<{ order_no: string }> };
+        shippedAt.set(reply.upserted[0].order_no, at);
+        if ((i + 1) % Math.max(1, Math.round(opts.steady * 60)) === 0)
+          console.log(`  minute ${Math.round((i + 1) / opts.steady / 60)}: ${watcher.count} bills`);
+      }
+      expected = total;
+      await waitFor(`${total} bills`, 120_000, () => watcher.count >= total);
+      await watcher.stop();
+      const lat: Array<{ at: number; ms: number }> = [];
+      for (const [no, at] of shippedAt) {
+        const seen = watcher.firstSeen.get(no);
+        if (seen !== undefined) lat.push({ at: at - start, ms: seen - at });
+      }
+      const ms = lat.map((l) => l.ms);
+      const perMinuteP99 = Array.from({ length: opts.minutes }, (_, m) =>
+        quantile(
+          lat.filter((l) => l.at >= m * 60_000 && l.at < (m + 1) * 60_000).map((l) => l.ms),
+          0.99,
+        ),
+      );
+      result = {
+        latencies: {
+          p50: quantile(ms, 0.5),
+          p95: quantile(ms, 0.95),
+          p99: quantile(ms, 0.99),
+          perMinuteP99,
+        },
+        ...(await finish()),
+      };
+    } else {
+      let joinMs: number | undefined;
+      const join =
+        opts.joinAt === undefined
+          ? undefined
+          : (async () => {
+              await waitFor(`${opts.joinAt} bills`, 300_000, () => watcher.count >= opts.joinAt!);
+              const name = `loader-${opts.loaders + 1}`;
+              const started = Date.now();
+              await stack.startReplica('loader', name);
+              await waitFor(`${name}'s first bill`, 120_000, async () => (await loadedBy(stack, name)) > 0);
+              joinMs = Date.now() - started;
+            })();
+      await waitFor(`${expected} bills`, 900_000, () => watcher.count >= expected);
+      const t1 = Date.now();
+      await join?.catch((e: Error) => console.error(`  join: ${e.message}`));
+      await sleep(2000); // a duplicate written late would show now
+      await watcher.stop();
+      result = {
+        elapsedMs: t1 - t0,
+        ordersPerS: expected / ((t1 - t0) / 1000),
+        joinMs,
+        ...(await finish()),
+      };
+    }
+    return result;
+
+    async function finish() {
+      for (const [name, proc] of stack.processes) procs.push([name, proc]);
+      for (const [name, proc] of procs) rss[name] = peakRssMb(proc.pid);
+      const wdt = (await stack.wdtAdmin('GET', '/stats')) as { calls: Record<string, number> };
+      const kd = (await stack.kingdeeAdmin('GET', '/stats')) as { requests: number };
+      const bills = watcher.firstSeen.size;
+      return {
+        peakRssMb: { ...rss },
+        load: load.stop(),
+        wdtCalls: wdt.calls.native + wdt.calls.qimen,
+        kingdeeCalls: kd.requests,
+        bills,
+        missing: Math.max(0, expected - bills),
+        duplicated: watcher.duplicated,
+      };
+    }
+  } finally {
+    load.stop();
+    await stack.stop().catch(() => undefined);
+    await stack.cleanup().catch(() => undefined);
+  }
+}
+
+function bounds(opts: Options) {
+  const scheme = loadSchemeFile(resolve(ROOT, opts.scheme));
+  const pageSize = (scheme.source as { pageSize?: number }).pageSize ?? (opts.gateway === 'qimen' ? 30 : 100);
+  const batch = Math.min(scheme.target.batchSize, 200);
+  const sessions = (opts.sessions ?? 4) * opts.loaders;
+  const callsPerBatch = scheme.target.requestOptions?.IsAutoSubmitAndAudit ? 1 : 3;
+  const wdt = (opts.wdtCpm / 60) * pageSize;
+  const kingdee = (sessions * batch) / ((opts.latencyKingdeeMs / 1000) * callsPerBatch);
+  return { pageSize, batch, sessions, wdt, kingdee, tighter: Math.min(wdt, kingdee) };
+}
+
+async function main(): Promise<void> {
+  const program = new Command('bench:pipeline')
+    .option('--orders <n>', 'orders waiting in WDT (burst mode)', int, 2000)
+    .addOption(new Option('--gateway <g>', 'WDT gateway').choices(['native', 'qimen']).default('native'))
+    .option('--latency-wdt-ms <ms>', 'WDT sandbox latency per call', int, 150)
+    .option('--latency-kingdee-ms <ms>', 'Kingdee sandbox latency per call', int, 300)
+    .option('--wdt-cpm <n>', 'WDT sandbox limit: calls per sliding minute', int, 60)
+    .option('--loaders <k>', 'loader replicas from the start', int, 1)
+    .option('--sessions <n>', 'KINGDEE_SESSIONS per loader (default: shipped)', int)
+    .option('--join-at <bills>', 'start one more loader once this many bills exist', int)
+    .option('--steady <perSecond>', 'ship this many orders per second instead of a burst', positive)
+    .option('--minutes <m>', 'steady mode: how long', int, 10)
+    .option('--runs <n>', 'repeat and print the median', int, 1)
+    .option('--partitions <n>', 'partitions per topic (the catalogue default is 6)', int, 6)
+    .option('--heap-mb <mb>', 'heap cap for every service (default none)', int)
+    .option('--env <NAME=value...>', 'extra env for every service', [])
+    .option(
+      '--scheme <file>',
+      'scheme (the stack loads schemes/)',
+      'schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml',
+    );
+  program.parse();
+  const opts = program.opts<Options>();
+  const b = bounds(opts);
+  console.log(
+    `bench:pipeline ${opts.steady ? `steady ${opts.steady}/s × ${opts.minutes} min` : `${opts.orders} orders`}, ` +
+      `${opts.gateway} (page ${b.pageSize}), WDT ${opts.latencyWdtMs} ms / ${opts.wdtCpm} calls/min, ` +
+      `Kingdee ${opts.latencyKingdeeMs} ms, ${opts.loaders} loader(s) × ${opts.sessions ?? 'default'} session(s), ` +
+      `${opts.partitions} partitions, ${opts.heapMb ? `heap cap ${opts.heapMb} MB` : 'no heap cap'}`,
+  );
+  console.log(
+    `bounds: WDT ${b.wdt.toFixed(1)} orders/s (calls/min × page ÷ 60), Kingdee ${b.kingdee.toFixed(1)} orders/s ` +
+      `(${b.sessions} sessions × batch ${b.batch} ÷ latency) → tighter ${b.tighter.toFixed(1)}/s`,
+  );
+  const results: RunResult[] = [];
+  let failed = false;
+  for (let round = 1; round <= opts.runs; round++) {
+    const r = await run(opts, round);
+    results.push(r);
+    const rss = Object.entries(r.peakRssMb)
+      .filter(([n]) => !n.endsWith('sandbox'))
+      .map(([n, v]) => `${n} ${v.toFixed(1)}`)
+      .join(', ');
+    const head = r.ordersPerS
+      ? `${r.ordersPerS.toFixed(1)} orders/s (${(r.elapsedMs! / 1000).toFixed(1)} s; ${((r.ordersPerS / b.tighter) * 100).toFixed(0)} % of the bound)`
+      : `shipment → bill p50 ${r.latencies!.p50} ms, p95 ${r.latencies!.p95} ms, p99 ${r.latencies!.p99} ms; p99 per minute ${r.latencies!.perMinuteP99.join(' ')}`;
+    console.log(
+      `run ${round}: ${head}${r.joinMs !== undefined ? `; new loader's first bill ${(r.joinMs / 1000).toFixed(1)} s after its start` : ''}`,
+    );
+    console.log(
+      `  bills ${r.bills}, missing ${r.missing}, duplicated ${r.duplicated}; WDT calls ${r.wdtCalls}, Kingdee calls ${r.kingdeeCalls}; ` +
+        `peak RSS MB (budget 200): ${rss}; load avg 1m max ${r.load.max1m.toFixed(2)} mean ${r.load.mean1m.toFixed(2)}`,
+    );
+    if (r.missing > 0 || r.duplicated > 0) failed = true;
+  }
+  if (opts.runs > 1) {
+    const pick = (f: (r: RunResult) => number | undefined) =>
+      median(results.map(f).filter((x): x is number => x !== undefined));
+    if (results[0].ordersPerS !== undefined)
+      console.log(
+        `median of ${opts.runs}: ${pick((r) => r.ordersPerS).toFixed(1)} orders/s (bound ${b.tighter.toFixed(1)})` +
+          (opts.joinAt !== undefined
+            ? `; join → first bill ${(pick((r) => r.joinMs) / 1000).toFixed(1)} s`
+            : ''),
+      );
+    else
+      console.log(
+        `median of ${opts.runs}: p50 ${pick((r) => r.latencies?.p50)} ms, p95 ${pick((r) => r.latencies?.p95)} ms, p99 ${pick((r) => r.latencies?.p99)} ms`,
+      );
+    const services = Object.keys(results[0].peakRssMb).filter((n) => !n.endsWith('sandbox'));
+    console.log(
+      `peak RSS MB, median: ${services.map((n) => `${n} ${pick((r) => r.peakRssMb[n]).toFixed(1)}`).join(', ')}`,
+    );
+  }
+  if (failed) {
+    console.error('FAILED: a bill is missing or duplicated');
+    process.exitCode = 1;
+  }
+}
+
+void main().catch((e: Error) => {
+  console.error(e.stack ?? e.message);
+  process.exit(1);
+});
