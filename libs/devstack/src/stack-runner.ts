@@ -30,6 +30,8 @@ export interface StackOptions {
   logDir?: string;
   wdt?: { seedCount?: number; knobs?: Record<string, unknown> };
   kingdee?: { switches?: Record<string, unknown>; knobs?: Record<string, unknown> };
+  /** Partitions of every topic of the run (default 3). */
+  partitions?: number;
 }
 
 export const SANDBOX_CREDENTIALS = {
@@ -100,7 +102,7 @@ export class StackRunner {
         admin,
         Object.values(this.topics).map((name) => ({
           name,
-          partitions: 3,
+          partitions: this.options.partitions ?? 3,
           replicationFactor: 1,
           retentionMs: 7 * 86_400_000,
           maxMessageBytes: 1_048_576,
