@@ -150,9 +150,9 @@ describe('loader: key-ordered parallel loading', () => {
     await start({
       partitions: 3,
       loader: { KINGDEE_SESSIONS: '1', LOADER_BATCH_SIZE: '2' },
-      knobs: { latencyMs: 2000 },
+      knobs: { latencyMs: 1500 },
     });
-    const keys = await publish(docs(SHIPPED, 'JOIN', 60));
+    const keys = await publish(docs(SHIPPED, 'JOIN', 36));
     await stack.startServices();
     await eventually('the first loader writing', async () =>
       [...(await states(keys)).values()].some((r) => r.state === 'writing'),
