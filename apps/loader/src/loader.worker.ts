@@ -110,6 +110,8 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
       heartbeatIntervalMs: Math.min(1000, Math.floor(this.config.CONSUMER_SESSION_TIMEOUT_MS / 10)),
       concurrency: this.config.KINGDEE_SESSIONS * 2,
       chunkSize: this.config.LOADER_BATCH_SIZE,
+      // Beyond one call per session, only full BatchSaves: under load Kingdee calls stay full.
+      fullChunksFrom: this.config.KINGDEE_SESSIONS,
       maxUncommitted: this.config.LOADER_MAX_UNCOMMITTED,
       revokeMs: this.config.LOADER_REVOKE_MS,
       maxWaitTimeMs: this.config.LOADER_LINGER_MS,

@@ -118,6 +118,27 @@ describe('KeyOrderedConsumer (fake kafkajs consumer)', () => {
     expect(fake.commits.at(-1)).toEqual({ partition: 0, offset: '4' });
   });
 
+  it('with fullChunksFrom calls running, starts only full chunks; a partial one goes when a call finishes', async () => {
+    const { fake, calls, start, offsets } = setup({ chunkSize: 2, concurrency: 4, fullChunksFrom: 1 });
+    await start();
+    await fake.deliver(0, [{ key: 'A', offset: 0 }]);
+    await flush();
+    expect(calls.map(offsets)).toEqual([[0]]); // idle: at once
+    await fake.deliver(0, [{ key: 'B', offset: 1 }]);
+    await flush();
+    expect(calls).toHaveLength(1); // one call running: B waits for a full chunk
+    await fake.deliver(0, [{ key: 'C', offset: 2 }]);
+    await flush();
+    expect(calls.map(offsets)).toEqual([[0], [1, 2]]);
+    await fake.deliver(0, [{ key: 'D', offset: 3 }]);
+    await flush();
+    expect(calls).toHaveLength(2);
+    calls[0].finish();
+    calls[1].finish();
+    await flush();
+    expect(calls.map(offsets)).toEqual([[0], [1, 2], [3]]); // nothing running: D goes alone
+  });
+
   it('pauses a partition at maxUncommitted records in flight and resumes it below', async () => {
     const { fake, calls, start } = setup({ maxUncommitted: 3, chunkSize: 1, concurrency: 1 });
     await start();

@@ -17,6 +17,12 @@ export interface KeyOrderedConsumerOptions extends BatchConsumerOptions {
   concurrency: number;
   /** Distinct keys per handler call (e.g. the BatchSave size). */
   chunkSize: number;
+  /**
+   * With this many calls running, a call starts only with a full chunk (more records will come, or
+   * a call finishes first), so calls stay full under load; below it, whatever is ready goes at once
+   * (low latency when idle). Default: `concurrency` (always at once). The loader: its sessions.
+   */
+  fullChunksFrom?: number;
   /** Records per partition taken and not finished, above which the partition is paused. */
   maxUncommitted: number;
   /**
@@ -174,7 +180,9 @@ export class KeyOrderedConsumer extends BatchConsumer {
 
   /** Starts calls while there are free slots and ready keys. */
   private pump(): void {
+    const fullFrom = this.ko.fullChunksFrom ?? this.ko.concurrency;
     while (this.running && !this.gen.draining && this.active < this.ko.concurrency) {
+      if (this.active >= fullFrom && this.scheduler.readyKeys < this.ko.chunkSize) break;
       const groups = this.scheduler.take(this.ko.chunkSize);
       if (groups.length === 0) break;
       void this.call(groups);

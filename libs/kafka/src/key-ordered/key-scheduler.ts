@@ -32,6 +32,11 @@ export class KeyScheduler<T> {
     return n;
   }
 
+  /** Keys with records waiting to be handed out (some may still be in a retry backoff). */
+  get readyKeys(): number {
+    return this.ready.size;
+  }
+
   /** Keys being processed. */
   get busyKeys(): number {
     let n = 0;
