@@ -21,6 +21,8 @@ export interface SandboxStatsSnapshot {
   maxInFlight: number;
   /** Highest number of requests of one session handled at the same time (1 when serialised). */
   maxInFlightPerSession: number;
+  /** Highest number of requests of each service (e.g. `DynamicFormService.BatchSave`) at the same time. */
+  maxInFlightByService: Record<string, number>;
 }
 
 export class SandboxStats {
@@ -37,19 +39,29 @@ export class SandboxStats {
       inFlight: 0,
       maxInFlight: 0,
       maxInFlightPerSession: 0,
+      maxInFlightByService: {},
     };
   }
 
   private readonly perSession = new Map<string, number>();
+  private readonly perService = new Map<string, number>();
 
-  begin(): void {
+  begin(service?: string): void {
     this.data.requests += 1;
     this.data.inFlight += 1;
     this.data.maxInFlight = Math.max(this.data.maxInFlight, this.data.inFlight);
+    if (service === undefined) return;
+    const n = (this.perService.get(service) ?? 0) + 1;
+    this.perService.set(service, n);
+    this.data.maxInFlightByService[service] = Math.max(this.data.maxInFlightByService[service] ?? 0, n);
   }
 
-  end(): void {
+  end(service?: string): void {
     this.data.inFlight = Math.max(0, this.data.inFlight - 1);
+    if (service === undefined) return;
+    const n = (this.perService.get(service) ?? 1) - 1;
+    if (n <= 0) this.perService.delete(service);
+    else this.perService.set(service, n);
   }
 
   enterSession(sid: string): void {

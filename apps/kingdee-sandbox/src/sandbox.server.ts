@@ -169,7 +169,7 @@ class SandboxServer {
     const method = parts[parts.length - 1];
     const group = parts[parts.length - 2] ?? '';
     const service = `${group}.${method}`;
-    this.stats.begin();
+    this.stats.begin(service);
     try {
       if (group === 'AuthService' && LOGIN_METHODS.has(method))
         await this.handleLogin(req, res, method, service);
@@ -180,7 +180,7 @@ class SandboxServer {
         sendJson(res, 404, { error: `unknown service ${match[1]}` });
       }
     } finally {
-      this.stats.end();
+      this.stats.end(service);
     }
   }
 

@@ -7,7 +7,7 @@ import { AlertMonitor, createAlertMonitor } from '@libs/alerts';
 import { LoaderConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
 import { consumerLagRecorder } from '@libs/database';
-import { BatchConsumer, DeadLetterPublisher, EventProducer } from '@libs/kafka';
+import { DeadLetterPublisher, EventProducer, KeyOrderedConsumer } from '@libs/kafka';
 import { isKingdeeError, KingdeeSessionPool } from '@libs/kingdee-client';
 import {
   CircuitStateName,
@@ -36,7 +36,7 @@ import { Scheme, SchemeWatcher } from '@libs/scheme';
 
 @Injectable()
 export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private consumer?: BatchConsumer;
+  private consumer?: KeyOrderedConsumer;
   private engine?: LoaderEngine;
   private alerts?: AlertMonitor;
   private watcher?: SchemeWatcher;
@@ -98,12 +98,22 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     await this.checkLogin();
     await this.engine.start();
     const processor = this.engine.processor;
-    this.consumer = new BatchConsumer(this.kafka, {
+    // Key-ordered parallel loading: documents of different bills load concurrently on every session
+    // whatever the partitions held, one bill's documents in offset order. Twice the sessions in
+    // handler calls so that one call's claims and audit overlap the next write; the writes
+    // themselves are bounded by KINGDEE_SESSIONS (the writer's slots).
+    this.consumer = new KeyOrderedConsumer(this.kafka, {
       groupId: this.config.KAFKA_GROUP_ID ?? 'wdt-kingdee.loader',
       topics: [this.topics.kingdeeDocument],
       sessionTimeoutMs: this.config.CONSUMER_SESSION_TIMEOUT_MS,
-      concurrency: this.config.KINGDEE_SESSIONS,
-      chunkSize: this.config.LOADER_BATCH_SIZE * 5,
+      // Heartbeats carry the rebalance signal: a joining member waits at most this for us.
+      heartbeatIntervalMs: Math.min(1000, Math.floor(this.config.CONSUMER_SESSION_TIMEOUT_MS / 10)),
+      concurrency: this.config.KINGDEE_SESSIONS * 2,
+      chunkSize: this.config.LOADER_BATCH_SIZE,
+      // Beyond one call per session, only full BatchSaves: under load Kingdee calls stay full.
+      fullChunksFrom: this.config.KINGDEE_SESSIONS,
+      maxUncommitted: this.config.LOADER_MAX_UNCOMMITTED,
+      revokeMs: this.config.LOADER_REVOKE_MS,
       maxWaitTimeMs: this.config.LOADER_LINGER_MS,
       logger: this.logger,
       maxAttempts: this.config.CONSUMER_MAX_ATTEMPTS,

@@ -131,6 +131,16 @@ export const loaderEnv = {
   LOADER_SETTLE_POLL_MS: positiveInt.default(2000),
   LOADER_AUDIT_RETRY_MS: positiveInt.default(30000),
   LOADER_SHUTDOWN_GRACE_MS: positiveInt.default(25000),
+  /**
+   * Records per partition taken into processing and not yet finished (the committed offset is the
+   * lowest unfinished one), above which the partition is paused until some finish.
+   */
+  LOADER_MAX_UNCOMMITTED: positiveInt.max(100000).default(500),
+  /**
+   * On a rebalance (or stop): how long Kingdee calls in flight may finish before they are abandoned
+   * (their bills go to settling). No new write starts once the rebalance is seen.
+   */
+  LOADER_REVOKE_MS: positiveInt.max(60000).default(2000),
   /** How often codes waited for (orders refused only for base data) are looked up again in Kingdee. */
   LOADER_BASE_DATA_CHECK_MS: positiveInt.default(300000),
   /** After this long waiting for base data an order ends `failed` with the diagnosis (fractions allowed). */

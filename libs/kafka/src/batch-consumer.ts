@@ -120,7 +120,7 @@ export function isInfrastructureFailure(error: unknown): boolean {
   return e.cause !== undefined && isInfrastructureFailure(e.cause);
 }
 
-function toConsumed(topic: string, partition: number, m: KafkaMessage): ConsumedMessage {
+export function toConsumed(topic: string, partition: number, m: KafkaMessage): ConsumedMessage {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(m.headers ?? {})) {
     if (v === undefined) continue;
@@ -147,18 +147,18 @@ function toConsumed(topic: string, partition: number, m: KafkaMessage): Consumed
  * services use, so the client library can be swapped here.
  */
 export class BatchConsumer {
-  private readonly consumer: Consumer;
-  private readonly logger: AppLogger;
-  private running = false;
+  protected readonly consumer: Consumer;
+  protected readonly logger: AppLogger;
+  protected running = false;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly batches = new Set<AbortController>();
-  private readonly heartbeatIntervalMs: number;
-  private lagTimer?: NodeJS.Timeout;
-  private lagAdmin?: Admin;
+  protected readonly heartbeatIntervalMs: number;
+  protected lagTimer?: NodeJS.Timeout;
+  protected lagAdmin?: Admin;
 
   constructor(
-    private readonly kafka: Kafka,
-    private readonly options: BatchConsumerOptions,
+    protected readonly kafka: Kafka,
+    protected readonly options: BatchConsumerOptions,
   ) {
     this.logger = options.logger ?? silentLogger;
     const sessionTimeout = options.sessionTimeoutMs ?? 30000;
@@ -188,7 +188,8 @@ export class BatchConsumer {
     process.exit(1);
   }
 
-  async start(handler: BatchHandler): Promise<void> {
+  /** Connects and subscribes to every topic (a missing topic is explained). */
+  protected async subscribeAll(): Promise<void> {
     await this.consumer.connect();
     for (const topic of this.options.topics) {
       try {
@@ -197,6 +198,10 @@ export class BatchConsumer {
         throw explainKafkaError(err, [topic]);
       }
     }
+  }
+
+  async start(handler: BatchHandler): Promise<void> {
+    await this.subscribeAll();
     this.running = true;
     const chunkSize = this.options.chunkSize ?? 100;
     await this.consumer.run({
@@ -217,7 +222,7 @@ export class BatchConsumer {
   }
 
   /** Exports the group's lag from the broker on a timer (see `lagIntervalMs`). */
-  private startLagTimer(): void {
+  protected startLagTimer(): void {
     const interval = this.options.lagIntervalMs ?? 0;
     if (interval <= 0) return;
     this.lagAdmin = this.kafka.admin();
@@ -269,7 +274,7 @@ export class BatchConsumer {
    * Runs the handler on a chunk with up to `maxAttempts` attempts; then message by message, parking
    * each that keeps failing (see `maxAttempts`). Throws when the batch must be redelivered.
    */
-  private async handleWithRetries(
+  protected async handleWithRetries(
     chunk: ConsumedMessage[],
     handler: BatchHandler,
     ctx: BatchContext,

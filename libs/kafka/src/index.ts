@@ -8,3 +8,6 @@ export * from './topic-range.reader';
 export * from './missing-topic.error';
 export * from './topic-replay.util';
 export * from './reconcile-summary.publisher';
+export * from './key-ordered-consumer';
+export * from './key-ordered/key-scheduler';
+export * from './key-ordered/partition-offsets';

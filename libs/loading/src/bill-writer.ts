@@ -11,6 +11,7 @@ import { KingdeeConnection } from './connection-circuit';
 import { LeaseKeeper } from './lease-keeper';
 import { classifyReply, classifyWriteError, ModelVerdict } from './reply-classifier';
 import { keyIsBillNo } from './settle-policy';
+import { WriteSlots } from './write-slots';
 
 /** A document this process holds the claim of. */
 export interface ClaimedDoc {
@@ -28,6 +29,8 @@ export interface BillWriterOptions {
   minLeaseMs: number;
   /** A chunk fenced ahead (while the previous call is in flight) must be sent within this. */
   fenceHorizonMs: number;
+  /** Bounds the process's writes in flight (taken before the fence, given back at the reply). */
+  slots?: WriteSlots;
 }
 
 /**
@@ -91,54 +94,62 @@ export class BillWriter {
         retry,
         async () => {
           if (signal.aborted) throw signal.reason;
-          const fenced = await this.fence(chunk.map((c) => c.claim));
-          const fencedKeys = new Set(fenced.map((c) => c.billKey));
-          const sending = chunk.map((c, i) => ({ c, i })).filter(({ c }) => fencedKeys.has(c.claim.billKey));
-          for (let i = 0; i < chunk.length; i++) outcomes[i] = { kind: 'lost' };
-          if (sending.length === 0) return;
-          // The next chunk's fence overlaps this call.
-          fencingNext ??= next.length > 0 ? this.fenceAhead(next.map((c) => c.claim)) : undefined;
-          const bound = this.leases.bind(fenced);
-          const link = linkSignals([signal, bound.signal]);
-          observeBatchSaveSize(scheme.id, sending.length);
-          for (const { c } of sending) this.sentFor.set(claimKey(c.claim), c.claim.epoch);
-          const attemptId = randomUUID();
-          for (const { c } of sending) c.attemptId = attemptId;
-          let replies: (j: number) => { outcome: string; reply: unknown } = () => ({
-            outcome: 'no_reply',
-            reply: null,
-          });
+          // The slot comes first: a fence is taken only when the write can be sent at once.
+          const release = await this.options.slots?.acquire(signal);
           try {
-            const result = await connection.circuit.call(() =>
-              connection.api.batchSave(
-                scheme.target.formId,
-                sending.map(({ c }) => c.doc.model),
-                { ...saveOptions(scheme), signal: link.signal },
-              ),
-            );
-            const verdicts = classifyReply(
-              result,
-              sending.map(({ c }) => c.doc.billKey),
-              keyIsBillNo(scheme),
-            );
-            sending.forEach(({ i }, j) => (outcomes[i] = verdicts[j]));
-            replies = (j) => ({ outcome: verdicts[j].kind, reply: replySlice(result, j) });
-          } catch (error) {
-            const verdicts = classifyWriteError(error, sending.length);
-            replies = (j) => ({ outcome: verdicts?.[j].kind ?? 'not_applied', reply: errorReply(error) });
-            if (!verdicts) throw error;
-            sending.forEach(({ i }, j) => (outcomes[i] = verdicts[j]));
+            const fenced = await this.fence(chunk.map((c) => c.claim));
+            const fencedKeys = new Set(fenced.map((c) => c.billKey));
+            const sending = chunk
+              .map((c, i) => ({ c, i }))
+              .filter(({ c }) => fencedKeys.has(c.claim.billKey));
+            for (let i = 0; i < chunk.length; i++) outcomes[i] = { kind: 'lost' };
+            if (sending.length === 0) return;
+            // The next chunk's fence overlaps this call.
+            fencingNext ??= next.length > 0 ? this.fenceAhead(next.map((c) => c.claim)) : undefined;
+            const bound = this.leases.bind(fenced);
+            const link = linkSignals([signal, bound.signal]);
+            observeBatchSaveSize(scheme.id, sending.length);
+            for (const { c } of sending) this.sentFor.set(claimKey(c.claim), c.claim.epoch);
+            const attemptId = randomUUID();
+            for (const { c } of sending) c.attemptId = attemptId;
+            let replies: (j: number) => { outcome: string; reply: unknown } = () => ({
+              outcome: 'no_reply',
+              reply: null,
+            });
+            try {
+              const result = await connection.circuit.call(() =>
+                connection.api.batchSave(
+                  scheme.target.formId,
+                  sending.map(({ c }) => c.doc.model),
+                  { ...saveOptions(scheme), signal: link.signal },
+                ),
+              );
+              const verdicts = classifyReply(
+                result,
+                sending.map(({ c }) => c.doc.billKey),
+                keyIsBillNo(scheme),
+              );
+              sending.forEach(({ i }, j) => (outcomes[i] = verdicts[j]));
+              replies = (j) => ({ outcome: verdicts[j].kind, reply: replySlice(result, j) });
+            } catch (error) {
+              const verdicts = classifyWriteError(error, sending.length);
+              replies = (j) => ({ outcome: verdicts?.[j].kind ?? 'not_applied', reply: errorReply(error) });
+              if (!verdicts) throw error;
+              sending.forEach(({ i }, j) => (outcomes[i] = verdicts[j]));
+            } finally {
+              bound.done();
+              link.dispose();
+              this.keep(
+                this.recordAttempt(
+                  attemptId,
+                  scheme,
+                  sending.map(({ c }) => c),
+                  replies,
+                ),
+              );
+            }
           } finally {
-            bound.done();
-            link.dispose();
-            this.keep(
-              this.recordAttempt(
-                attemptId,
-                scheme,
-                sending.map(({ c }) => c),
-                replies,
-              ),
-            );
+            release?.();
           }
         },
         signal,
@@ -157,6 +168,16 @@ export class BillWriter {
   async attemptsKept(): Promise<void> {
     await this.attempts?.flush?.();
     while (this.keeping.size > 0) await Promise.all([...this.keeping]);
+  }
+
+  /**
+   * Waits for the bodies of the calls made before now (not those of calls that start meanwhile: with
+   * handler calls running concurrently, waiting until none is being kept could wait forever).
+   */
+  async attemptsKeptSoFar(): Promise<void> {
+    const pending = [...this.keeping];
+    await this.attempts?.flush?.();
+    await Promise.all(pending);
   }
 
   private keep(p: Promise<void>): void {

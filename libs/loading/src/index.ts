@@ -19,3 +19,4 @@ export * from './base-data/base-data-checker.service';
 export * from './load-replay.runner';
 export * from './base-data/preview-codes.util';
 export * from './loader-requests.service';
+export * from './write-slots';

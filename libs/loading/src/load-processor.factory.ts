@@ -168,6 +168,7 @@ export function createLoaderEngine(deps: LoaderEngineDeps): LoaderEngine {
       auditRetryMs: config.LOADER_AUDIT_RETRY_MS,
       behindRetryMs: config.LOADER_SETTLE_POLL_MS,
       fenceHorizonMs: Math.min(5000, Math.floor(config.LOADER_LEASE_MS / 2)),
+      writeSlots: config.KINGDEE_SESSIONS,
     },
     logger,
   });

@@ -19,6 +19,7 @@ import { isBrokenCircuitError, isNotApplied, isSystemic, KingdeeConnection } fro
 import { LeaseKeeper } from './lease-keeper';
 import { loadAuditEvent } from './load-audit.util';
 import { SettlePolicy } from './settle-policy';
+import { WriteSlots } from './write-slots';
 
 /** What a batch handler is given: whether to go on, and a signal bound to every call it makes. */
 export interface LoadContext {
@@ -45,6 +46,8 @@ export interface LoaderOptions {
   behindRetryMs: number;
   /** A chunk fenced ahead of its write must be sent within this, or it is fenced again. */
   fenceHorizonMs: number;
+  /** Writes in flight at once in the process (KINGDEE_SESSIONS); unset: unbounded here. */
+  writeSlots?: number;
 }
 
 export interface LoadProcessorDeps {
@@ -112,7 +115,11 @@ export class LoadProcessor {
     this.writer = new BillWriter(
       deps.claims,
       deps.leases,
-      { minLeaseMs: deps.options.minLeaseMs, fenceHorizonMs: deps.options.fenceHorizonMs },
+      {
+        minLeaseMs: deps.options.minLeaseMs,
+        fenceHorizonMs: deps.options.fenceHorizonMs,
+        slots: deps.options.writeSlots ? new WriteSlots(deps.options.writeSlots) : undefined,
+      },
       deps.attempts,
       this.logger,
     );
@@ -151,7 +158,7 @@ export class LoadProcessor {
       await this.process([...latest.values()], ctx);
     } finally {
       // Bodies are kept off the write path (overlapping the next calls), and done with the batch.
-      await this.writer.attemptsKept();
+      await this.writer.attemptsKeptSoFar();
     }
     // Counted once the batch is done: one that throws is redelivered and counted then.
     observeBatchSize('loader', messages.length);
@@ -238,7 +245,8 @@ export class LoadProcessor {
     };
     try {
       while (queue.length > 0) {
-        if (ctx.signal.aborted)
+        // A revoked batch (rebalance, stop) starts no new write; the one in flight may finish.
+        if (ctx.signal.aborted || !ctx.isRunning())
           throw new LoaderStoppedError('loader stopping; unwritten work left for redelivery');
         const hold = this.holdOf(scheme, connection);
         if (hold) {
@@ -339,7 +347,8 @@ export class LoadProcessor {
     const bySchemes = new Map<string, Work[]>();
     for (const w of works) bySchemes.set(w.doc.schemeId, [...(bySchemes.get(w.doc.schemeId) ?? []), w]);
     for (const [schemeId, list] of bySchemes) {
-      if (ctx.signal.aborted) throw new LoaderStoppedError('loader stopping; batch left for redelivery');
+      if (ctx.signal.aborted || !ctx.isRunning())
+        throw new LoaderStoppedError('loader stopping; batch left for redelivery');
       for (const w of await this.processScheme(this.deps.schemes(schemeId) as Scheme, list, ctx))
         parked.add(w);
     }
