@@ -37,8 +37,6 @@ export interface StackOptions {
    */
   shippedDefaults?: boolean;
   kingdee?: { switches?: Record<string, unknown>; knobs?: Record<string, unknown> };
-  /** Partitions of every topic of the run (default 3). */
-  partitions?: number;
 }
 
 export const SANDBOX_CREDENTIALS = {
