@@ -3,7 +3,7 @@
  * Pipeline benchmark (a program, not a test): every service as its own process (extractor,
  * transformer, loader replicas, audit writer) on the real broker and Postgres, against the WDT and
  * Kingdee sandboxes over HTTP with the latencies and limits of the real APIs, at the services'
- * shipped defaults (no heap cap, shipped scheme) unless an option says otherwise.
+ * shipped defaults (the image's 96 MB heap cap, the shipped scheme) unless an option says otherwise.
  *
  * Modes:
  * - burst (default): N orders wait in WDT; prints orders/s from the first WDT call to the last bill,
@@ -162,7 +162,7 @@ async function waitFor(what: string, timeoutMs: number, check: () => Promise<boo
 /** Loaded records counted by one loader's /metrics. */
 async function loadedBy(stack: StackRunner, name: string): Promise<number> {
   const text = await (await fetch(`${stack.url(name)}/metrics`)).text();
-  const m = /pipeline_records_total\{stage="loader",outcome="loaded"\} (\d+)/.exec(text);
+  const m = /pipeline_records_total\{stage="loader",outcome="loaded"[^}]*\} (\d+)/.exec(text);
   return m ? Number(m[1]) : 0;
 }
 
@@ -286,7 +286,15 @@ async function run(opts: Options, round: number): Promise<RunResult> {
               const name = `loader-${opts.loaders + 1}`;
               const started = Date.now();
               await stack.startReplica('loader', name);
-              await waitFor(`${name}'s first bill`, 120_000, async () => (await loadedBy(stack, name)) > 0);
+              await waitFor(
+                `${name}'s first bill`,
+                120_000,
+                async () => (await loadedBy(stack, name)) > 0,
+              ).catch(async (e: Error) => {
+                const text = await (await fetch(`${stack.url(name)}/metrics`)).text();
+                const lines = text.split('\n').filter((l) => l.startsWith('pipeline_records_total'));
+                throw new Error(`${e.message}; its counters: ${lines.join('; ') || 'none'}`);
+              });
               joinMs = Date.now() - started;
             })();
       await waitFor(`${expected} bills`, 900_000, () => watcher.count >= expected);
@@ -351,7 +359,7 @@ async function main(): Promise<void> {
     .option('--minutes <m>', 'steady mode: how long', int, 10)
     .option('--runs <n>', 'repeat and print the median', int, 1)
     .option('--partitions <n>', 'partitions per topic (the catalogue default is 6)', int, 6)
-    .option('--heap-mb <mb>', 'heap cap for every service (default none)', int)
+    .option('--heap-mb <mb>', 'heap cap of every service, as the image sets it (0 = none)', int, 96)
     .option('--env <NAME=value...>', 'extra env for every service', [])
     .option(
       '--scheme <file>',
