@@ -217,7 +217,7 @@ function s(t0: number): string {
 async function main(opts: Options): Promise<number> {
   console.log(
     `reconcile bench: orders ${opts.orders.join(', ')} over ${opts.days} days, WDT ${opts.wdtCallsPerMinute} calls/min ` +
-      `(shipped default 50), RSS budget ${opts.budgetMb} MB, node ${process.version}`,
+      `(shipped default 60), RSS budget ${opts.budgetMb} MB, node ${process.version}`,
   );
   let ok = true;
   for (const n of opts.orders) {
@@ -233,7 +233,7 @@ const program = new Command()
   .option('-n, --orders <list>', 'orders seeded, comma-separated sizes (one round each)', intList, [10_000])
   .option(
     '--wdt-calls-per-minute <n>',
-    "the reconciler's WDT_CALLS_PER_MINUTE (shipped default 50; tuned: what your seller is allowed)",
+    "the reconciler's WDT_CALLS_PER_MINUTE (shipped default 60; tuned: what your seller is allowed)",
     int,
     50,
   )

@@ -56,7 +56,7 @@ export interface WdtClientOptions {
   timeoutMs?: number;
   /** Total HTTP attempts per page, first call included (default 5). */
   maxAttempts?: number;
-  /** Client-side budget shared by every caller of the same gateway+sid (default 50). */
+  /** Client-side budget: calls per sliding 60 s shared by every caller of the same gateway+sid (default 60). */
   callsPerMinute?: number;
   /** Calls in flight at once on the shared limiter (default 2). */
   maxConcurrent?: number;

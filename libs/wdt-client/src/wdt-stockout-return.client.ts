@@ -1,4 +1,3 @@
-import Bottleneck from 'bottleneck';
 import { DelegateBackoff, IRetryBackoffContext, RetryPolicy, handleWhen, retry } from 'cockatiel';
 import { AppLogger, Clock, silentLogger, systemClock } from '@libs/common';
 import { observeWdtRequest } from '@libs/metrics';
@@ -23,6 +22,7 @@ import {
   WDT_PRIORITY,
   WdtCallPriority,
   WdtLimiterRegistry,
+  WdtRateLimiter,
   sharedWdtLimiterRegistry,
   wdtLimiterKey,
 } from './wdt-rate-limiter';
@@ -38,7 +38,7 @@ export interface WdtClientDeps {
   /** HTTP layer; defaults to `FetchHttpTransport`. */
   transport?: HttpTransport;
   /** Inject a limiter to share it explicitly; otherwise one comes from `limiterRegistry`. */
-  limiter?: Bottleneck;
+  limiter?: WdtRateLimiter;
   /** Defaults to the process-wide `sharedWdtLimiterRegistry`. */
   limiterRegistry?: WdtLimiterRegistry;
   clock?: Clock;
@@ -140,7 +140,7 @@ export class WdtStockoutReturnClient {
   private readonly options: ResolvedWdtClientOptions;
   private readonly tables: ResolvedErrorCodeTables;
   private readonly transport: HttpTransport;
-  private readonly limiter: Bottleneck;
+  private readonly limiter: WdtRateLimiter;
   private readonly clock: Clock;
   private readonly logger: AppLogger;
   private readonly random: () => number;
@@ -162,7 +162,11 @@ export class WdtStockoutReturnClient {
       deps.limiter ??
       (deps.limiterRegistry ?? sharedWdtLimiterRegistry).get(
         wdtLimiterKey(this.gateway, this.options.sid, this.options.qimen?.appKey),
-        { callsPerMinute: this.options.callsPerMinute, maxConcurrent: this.options.maxConcurrent },
+        {
+          callsPerMinute: this.options.callsPerMinute,
+          maxConcurrent: this.options.maxConcurrent,
+          logger: this.logger,
+        },
       );
     this.retryPolicy = retry(
       handleWhen((error) => isWdtError(error) && error.retryable),
@@ -209,8 +213,14 @@ export class WdtStockoutReturnClient {
     try {
       const body = await this.retryPolicy.execute(async () => {
         attempts += 1;
-        return this.limiter.schedule({ priority: WDT_PRIORITY[call.priority ?? 'normal'] }, () =>
-          observeWdtRequest(this.gateway, () => this.sendOnce(business, pageNo, attempts, call.signal)),
+        return this.limiter.schedule({ priority: WDT_PRIORITY[call.priority ?? 'normal'] }, (startedAt) =>
+          observeWdtRequest(this.gateway, () => this.sendOnce(business, pageNo, attempts, call.signal)).catch(
+            (error: unknown) => {
+              // "Too frequent": the budget is smaller than configured; halve it (once per event).
+              if (isWdtError(error) && error.kind === 'rate_limited') this.limiter.penalize(startedAt);
+              throw error;
+            },
+          ),
         );
       }, call.signal);
       const totalCount = body.totalCount ?? call.knownTotalCount;
