@@ -145,6 +145,15 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
   const source: StockoutSource = {
     gateway: client.gateway,
     queryAll: (query, options) => timed('pagingMs', () => client.queryAll(query, options)),
+    // Each page's wait counts as paging (publishing a page happens between two waits).
+    async *queryPages(query, options) {
+      const pages = client.queryPages(query, options)[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await timed('pagingMs', () => pages.next());
+        if (next.done) return;
+        yield next.value;
+      }
+    },
   };
   class TimedSink extends KafkaRawEventSink {
     override publish(...args: Parameters<KafkaRawEventSink['publish']>) {

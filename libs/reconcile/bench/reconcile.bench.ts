@@ -22,7 +22,7 @@ import { parseDocument } from 'yaml';
 import { formatShanghai } from '@libs/common';
 import { mb, StackRunner } from '@libs/devstack';
 import { compileScheme } from '@libs/mapping';
-import { durationMs, loadSchemeFile } from '@libs/scheme';
+import { durationMs, loadSchemeFile, pageSizeOf } from '@libs/scheme';
 
 interface Options {
   orders: number[];
@@ -84,7 +84,7 @@ async function postJson(url: string, body: unknown): Promise<unknown> {
 
 async function round(n: number, opts: Options): Promise<boolean> {
   const shipped = loadSchemeFile(opts.scheme);
-  const pageSize = opts.pageSize ?? shipped.source.pageSize;
+  const pageSize = opts.pageSize ?? pageSizeOf(shipped);
   const scheme = { ...shipped, source: { ...shipped.source, pageSize } };
   const schemesDir = mkdtempSync(join(tmpdir(), 'bench-reconcile-'));
   // The scheme file as the CLI reads it, with the page size given.

@@ -11,8 +11,8 @@ export const QIMEN_ROUTER_PATH = '/router/qm';
 export const DEFAULT_QIMEN_TARGET_APP_KEY = '21363512';
 /** Qimen documents page_size 1–30. */
 export const QIMEN_MAX_PAGE_SIZE = 30;
-/** Native limit is **unconfirmed** (other WDT queries allow 1–100, default 40). */
-export const NATIVE_DEFAULT_PAGE_SIZE = 40;
+/** Native limit is **unconfirmed** (other WDT queries allow 1–100); a server cap is detected and followed. */
+export const NATIVE_DEFAULT_PAGE_SIZE = 100;
 export const NATIVE_MAX_PAGE_SIZE = 100;
 
 export interface WdtQimenOptions {
@@ -48,7 +48,7 @@ export interface WdtClientOptions {
   appsecret?: string;
   /** Qimen gateway settings. */
   qimen?: WdtQimenOptions;
-  /** Default page size (native 40, Qimen 30). */
+  /** Default page size (native 100, Qimen 30). */
   pageSize?: number;
   /** Largest page size the client will ask for (native default 100 — unconfirmed; Qimen 30). */
   maxPageSize?: number;
