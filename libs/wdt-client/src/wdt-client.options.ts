@@ -60,6 +60,8 @@ export interface WdtClientOptions {
   callsPerMinute?: number;
   /** Calls in flight at once on the shared limiter (default 2). */
   maxConcurrent?: number;
+  /** The span `callsPerMinute` counts over (default 60 s; tests shorten it). */
+  rateLimitWindowMs?: number;
   backoff?: Partial<WdtBackoffOptions>;
   /** Overrides of the (unconfirmed) code → kind tables. */
   errorCodes?: WdtErrorCodeOverrides;
@@ -77,6 +79,7 @@ export interface ResolvedWdtClientOptions {
   maxAttempts: number;
   callsPerMinute: number;
   maxConcurrent: number;
+  rateLimitWindowMs: number;
   backoff: WdtBackoffOptions;
   errorCodes: WdtErrorCodeOverrides;
 }
@@ -106,6 +109,7 @@ const schema = z.object({
   maxAttempts: positiveInt.max(100).optional(),
   callsPerMinute: z.number().positive().optional(),
   maxConcurrent: positiveInt.optional(),
+  rateLimitWindowMs: positiveInt.optional(),
   backoff: z
     .object({
       initialDelayMs: z.number().nonnegative().optional(),
@@ -138,6 +142,7 @@ export function resolveWdtClientOptions(options: WdtClientOptions): ResolvedWdtC
     maxAttempts: o.maxAttempts ?? 5,
     callsPerMinute: o.callsPerMinute ?? DEFAULT_CALLS_PER_MINUTE,
     maxConcurrent: o.maxConcurrent ?? 2,
+    rateLimitWindowMs: o.rateLimitWindowMs ?? 60_000,
     backoff,
     errorCodes: (options.errorCodes ?? {}) as WdtErrorCodeOverrides,
   };

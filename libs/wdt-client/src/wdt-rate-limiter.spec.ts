@@ -153,6 +153,33 @@ describe('WdtRateLimiter (sliding 60 s window)', () => {
     expect(starts).toHaveLength(40);
   });
 
+  it('counts a call from its end (the server saw it in between), over a configurable window', async () => {
+    const limiter = new WdtRateLimiter({
+      callsPerMinute: 1,
+      windowMs: 1000,
+      clock,
+      timers,
+      maxConcurrent: 5,
+    });
+    const starts: number[] = [];
+    let finish: () => void = () => undefined;
+    const slow = limiter.schedule({}, async (at) => {
+      starts.push(at);
+      await new Promise<void>((r) => (finish = r));
+    });
+    const next = limiter.schedule({}, async (at) => {
+      starts.push(at);
+    });
+    await timers.advance(500);
+    finish();
+    await slow;
+    await timers.advance(999);
+    expect(starts).toEqual([1_000_000]);
+    await timers.advance(1);
+    await next;
+    expect(starts).toEqual([1_000_000, 1_001_500]);
+  });
+
   it('stop() rejects waiting calls', async () => {
     const limiter = make(1);
     const starts: number[] = [];

@@ -4,7 +4,7 @@ import { setWdtRateLimit } from '@libs/metrics';
 /**
  * Client-side rate limiting. WDT publishes no limit (≈60 calls/min per sid is reported for the native
  * API — unconfirmed, hence configurable; Qimen adds TOP app-level flow control). The limit means at most
- * L calls started in every sliding 60 s (not a spacing: a burst of L calls may go at once, then the
+ * L calls in every sliding 60 s (not a spacing: a burst of L calls may go at once, then the
  * next waits until the oldest leaves the window). Every caller in a process must share ONE limiter per
  * gateway+app key+sid: get it from a `WdtLimiterRegistry` (the process-wide `sharedWdtLimiterRegistry`
  * by default) or inject your own.
@@ -42,6 +42,8 @@ export interface WdtLimiterSettings {
   callsPerMinute: number;
   /** Calls in flight at once (default 2). */
   maxConcurrent?: number;
+  /** The span the limit counts over (default 60 s; tests shorten it, as the sandbox's `rateLimitWindowMs`). */
+  windowMs?: number;
   /** Name in the `wdt_rate_limit_calls_per_minute{key}` gauge and logs. */
   key?: string;
   clock?: Clock;
@@ -68,7 +70,12 @@ export class WdtRateLimiter {
   private readonly clock: Clock;
   private readonly timers: LimiterTimers;
   private readonly logger: AppLogger;
-  private readonly starts: number[] = [];
+  /**
+   * One entry per call in the window: its start while in flight, then its end — the server saw the call
+   * somewhere in between, so counting from the end never lets the next call land inside its window.
+   */
+  private readonly starts: Array<{ at: number }> = [];
+  private readonly windowMs: number;
   private readonly queue: Job[] = [];
   private running = 0;
   private seq = 0;
@@ -87,6 +94,8 @@ export class WdtRateLimiter {
     this.clock = settings.clock ?? systemClock;
     this.timers = settings.timers ?? realTimers;
     this.logger = settings.logger ?? silentLogger;
+    this.windowMs = settings.windowMs ?? WDT_RATE_WINDOW_MS;
+    if (!(this.windowMs > 0)) throw new RangeError('windowMs must be > 0');
     setWdtRateLimit(this.key, this.limit);
   }
 
@@ -95,7 +104,7 @@ export class WdtRateLimiter {
     if (this.reduced >= this.limit) return this.limit;
     const recovered =
       this.reduced +
-      (this.limit * WDT_RATE_RECOVERY_PER_MINUTE * Math.max(0, now - this.reducedAt)) / WDT_RATE_WINDOW_MS;
+      (this.limit * WDT_RATE_RECOVERY_PER_MINUTE * Math.max(0, now - this.reducedAt)) / this.windowMs;
     return Math.min(this.limit, recovered);
   }
 
@@ -136,7 +145,8 @@ export class WdtRateLimiter {
         seq: this.seq++,
         run: () => {
           const startedAt = this.clock.now();
-          this.starts.push(startedAt);
+          const entry = { at: startedAt };
+          this.starts.push(entry);
           this.running += 1;
           let promise: Promise<T>;
           try {
@@ -146,6 +156,7 @@ export class WdtRateLimiter {
           }
           promise.then(resolve, reject).finally(() => {
             this.running -= 1;
+            this.ended(entry);
             this.pump();
           });
         },
@@ -170,7 +181,17 @@ export class WdtRateLimiter {
   }
 
   private expire(now: number): void {
-    while (this.starts.length > 0 && this.starts[0] <= now - WDT_RATE_WINDOW_MS) this.starts.shift();
+    while (this.starts.length > 0 && this.starts[0].at <= now - this.windowMs) this.starts.shift();
+  }
+
+  /** A call ended: it counts from its end (the log stays sorted; an entry already expired comes back). */
+  private ended(entry: { at: number }): void {
+    const index = this.starts.indexOf(entry);
+    if (index >= 0) this.starts.splice(index, 1);
+    entry.at = this.clock.now();
+    let i = this.starts.length;
+    while (i > 0 && this.starts[i - 1].at > entry.at) i -= 1;
+    this.starts.splice(i, 0, entry);
   }
 
   private pump(): void {
@@ -189,7 +210,7 @@ export class WdtRateLimiter {
       }
       if (this.starts.length >= allowed) {
         // The oldest start leaves the window at starts[len − allowed] + 60 s; recovery may come sooner.
-        const frees = this.starts[this.starts.length - allowed] + WDT_RATE_WINDOW_MS - now;
+        const frees = this.starts[this.starts.length - allowed].at + this.windowMs - now;
         this.timer = this.timers.set(
           () => {
             this.timer = undefined;
@@ -208,7 +229,7 @@ export class WdtRateLimiter {
     if (this.reduced >= this.limit) return Infinity;
     const current = this.effectiveLimit(now);
     const next = Math.min(this.limit, Math.floor(current) + 1);
-    const perMs = (this.limit * WDT_RATE_RECOVERY_PER_MINUTE) / WDT_RATE_WINDOW_MS;
+    const perMs = (this.limit * WDT_RATE_RECOVERY_PER_MINUTE) / this.windowMs;
     return Math.ceil((next - current) / perMs);
   }
 }

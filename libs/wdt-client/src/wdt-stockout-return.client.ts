@@ -184,6 +184,7 @@ export class WdtStockoutReturnClient {
         {
           callsPerMinute: this.options.callsPerMinute,
           maxConcurrent: this.options.maxConcurrent,
+          windowMs: this.options.rateLimitWindowMs,
           logger: this.logger,
         },
       );
