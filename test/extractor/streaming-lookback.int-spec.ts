@@ -151,7 +151,13 @@ describe('extractor: capped pages, lookback cadence, sliding-window limit (sandb
     });
     await admin(sandbox, 'POST', '/orders', { orders: [order('ON-TIME-1', '2026-11-20 11:40:00')] });
     const scheme = schemeWith('late-records', {
-      cursor: { initial: '2026-11-20 11:00:00', overlap: '30s', lookback: '10m', lookbackInterval: '60s' },
+      cursor: {
+        initial: '2026-11-20 11:00:00',
+        overlap: '30s',
+        lookback: '10m',
+        lookbackInterval: '60s',
+        safetyLag: '1s',
+      },
     });
     clock.set(parseShanghai('2026-11-20 12:00:00')!);
     const extractor = service(scheme);
