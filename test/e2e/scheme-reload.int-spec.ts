@@ -273,7 +273,7 @@ describe('scheme files reload in every running service', () => {
       ((await stack.wdtAdmin('GET', '/requests?limit=200')) as Array<{ params: Record<string, string> }>).map(
         (r) => r.params.page_size,
       );
-    expect(await pageSizes()).toContain('30');
+    expect(await pageSizes()).toContain('100'); // the shipped scheme sets none: the native default
     const restarts = logged('extractor', 'scheme file changed: extraction follows').length;
     goodText = edit((doc) => doc.setIn(['source', 'pageSize'], 7));
     await saveAndWait(goodText, 'scheme reloaded');
