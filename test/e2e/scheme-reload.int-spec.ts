@@ -88,7 +88,9 @@ describe('scheme files reload in every running service', () => {
         {
           order_no: orderNo,
           status: 110,
-          consign_time: formatShanghai(Date.now() - 60_000),
+          // Shipped just now: the frequent poll (cursor − 30 s overlap) picks it up; an order consigned
+          // minutes before it appears is a late record, left to the 60-second lookback re-read.
+          consign_time: formatShanghai(Date.now() - 5_000),
           warehouse_no: 'SH01',
           provider_no: 'GYS001',
           details_list: [{ spec_no: 'FH-S', goods_count: '2.0000' }],
