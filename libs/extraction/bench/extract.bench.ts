@@ -339,7 +339,7 @@ async function main(opts: Options): Promise<number> {
     );
     console.log(
       `API calls: ${calls} (minimum ceil(${n}/${opts.pageSize}) = ${minCalls}); ` +
-        `paging ${(paging / calls).toFixed(1)} ms/call vs ${perCall} ms/call floor (max of latency and limiter spacing)`,
+        `paging ${(paging / calls).toFixed(1)} ms/call vs ${perCall} ms/call floor (max of latency and the limiter's average 60 s / L)`,
     );
     console.log(
       `bound by rate limit: ${opts.clientCpm} calls/min × ${opts.pageSize} / 60 = ${Math.round(limitBound)} orders/s`,
