@@ -88,7 +88,9 @@ describe('scheme files reload in every running service', () => {
         {
           order_no: orderNo,
           status: 110,
-          consign_time: formatShanghai(Date.now() - 60_000),
+          // Shipped just now: the frequent poll (cursor − 30 s overlap) picks it up; an order consigned
+          // minutes before it appears is a late record, left to the 60-second lookback re-read.
+          consign_time: formatShanghai(Date.now() - 5_000),
           warehouse_no: 'SH01',
           provider_no: 'GYS001',
           details_list: [{ spec_no: 'FH-S', goods_count: '2.0000' }],
@@ -273,7 +275,7 @@ describe('scheme files reload in every running service', () => {
       ((await stack.wdtAdmin('GET', '/requests?limit=200')) as Array<{ params: Record<string, string> }>).map(
         (r) => r.params.page_size,
       );
-    expect(await pageSizes()).toContain('30');
+    expect(await pageSizes()).toContain('100'); // the shipped scheme sets none: the native default
     const restarts = logged('extractor', 'scheme file changed: extraction follows').length;
     goodText = edit((doc) => doc.setIn(['source', 'pageSize'], 7));
     await saveAndWait(goodText, 'scheme reloaded');

@@ -211,7 +211,8 @@ describe('WDT sandbox admin API (real HTTP)', () => {
     expect(unknown.status).toBe(400);
 
     await admin(sandbox, 'POST', '/stats/reset');
-    const client = makeClient(nativeClientOptions(sandbox), registry);
+    // Within the 50 set above (the client's native default is 100).
+    const client = makeClient(nativeClientOptions(sandbox, { pageSize: 40 }), registry);
     await client.queryPage(WINDOW);
     await client
       .queryPage({ startTime: '2026-01-01 00:00:00', endTime: '2026-11-01 00:00:00' })

@@ -55,7 +55,12 @@ export const knobsSchema = z.object({
   nativeDefaultPageSize: z.number().int().min(1),
   /** Qimen page_size limit (documented 1–30). */
   qimenMaxPageSize: z.number().int().min(1),
-  /** Calls per sid and gateway per `rateLimitWindowMs`; 0 = unlimited. */
+  /**
+   * Both gateways: a larger page_size is silently served at this size (pages are cut at it, no error),
+   * as a server that caps the page size would; 0 = no cap.
+   */
+  maxPageSize: count,
+  /** Calls per sid and gateway in every sliding `rateLimitWindowMs`; 0 = unlimited. */
   callsPerMinute: count,
   rateLimitWindowMs: z.number().int().min(1),
   /** Allowed clock skew of `timestamp`, seconds. */
@@ -87,6 +92,7 @@ export const DEFAULT_KNOBS: Readonly<SandboxKnobs> = Object.freeze({
   nativeMaxPageSize: 100,
   nativeDefaultPageSize: 40,
   qimenMaxPageSize: 30,
+  maxPageSize: 0,
   callsPerMinute: 60,
   rateLimitWindowMs: 60_000,
   nativeMaxSkewSeconds: 300,

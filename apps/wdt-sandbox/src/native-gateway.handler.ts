@@ -74,7 +74,9 @@ export function handleNativeCall(
   });
   if (!query.ok) return reject('invalid_params', WDT_NATIVE_CODES.INVALID_PARAM, query.message);
 
-  const page = state.store.page(query.filter, query.pageNo, query.pageSize);
+  // A server-side cap is silent: the page is cut at it (the client sees a short page that is not the last).
+  const pageSize = knobs.maxPageSize > 0 ? Math.min(query.pageSize, knobs.maxPageSize) : query.pageSize;
+  const page = state.store.page(query.filter, query.pageNo, pageSize);
   return {
     outcome: 'ok',
     returned: page.orders.length,

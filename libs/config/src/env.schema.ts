@@ -68,7 +68,7 @@ const wdtEnv = {
   WDT_QIMEN_APP_SECRET: z.string().min(1).optional(),
   WDT_QIMEN_TARGET_APP_KEY: z.string().min(1).optional(),
   WDT_QIMEN_SIGN_METHOD: z.enum(['md5', 'hmac']).default('md5'),
-  WDT_CALLS_PER_MINUTE: positiveInt.default(50),
+  WDT_CALLS_PER_MINUTE: positiveInt.default(60),
   WDT_TIMEOUT_MS: positiveInt.default(30000),
   WDT_MAX_ATTEMPTS: positiveInt.default(5),
 };

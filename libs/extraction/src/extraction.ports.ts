@@ -1,24 +1,50 @@
 import { RawStockoutEvent } from '@libs/contracts';
 import { RecordSizeLimit } from './record-inspector';
 
+/** The query the extractor sends to WDT. */
+export interface SourceQuery {
+  startTime: string;
+  endTime: string;
+  status?: string;
+  warehouseNo?: string;
+  /** One order by its number (WDT stockout_no). */
+  stockoutNo?: string;
+  pageSize?: number;
+}
+
+export interface SourceQueryOptions {
+  order: 'last-first' | 'first-last';
+  priority?: 'normal' | 'background';
+  maxTotalCount?: number;
+}
+
+/** One page of a window as it arrives (the WDT client's `queryPages`). */
+export interface SourcePage {
+  items: Array<{ record: unknown; pageNo: number; position: number }>;
+  pageNo: number;
+  /** The size in use (after a server cap: the size the server used). */
+  pageSize: number;
+  totalCount: number;
+  /** Calls spent for this page (retries included). */
+  httpCalls: number;
+  /** First page after a re-page: items already yielded may come again. */
+  restarted?: boolean;
+  /** Set on the last page when total_count moved while paging. */
+  totalCountChanged?: boolean;
+  /** total_count > maxTotalCount: nothing more is yielded. */
+  tooLarge?: boolean;
+  last: boolean;
+}
+
 /** The query the extractor needs from WDT (the WDT client implements it). */
 export interface StockoutSource {
   readonly gateway: 'native' | 'qimen';
+  /** The window page by page, as each arrives (the extractor holds one page at a time). */
+  queryPages(query: SourceQuery, options: SourceQueryOptions): AsyncIterable<SourcePage>;
+  /** The whole window at once, de-duplicated (reconciliation, single-order fetches). */
   queryAll(
-    query: {
-      startTime: string;
-      endTime: string;
-      status?: string;
-      warehouseNo?: string;
-      /** One order by its number (WDT stockout_no). */
-      stockoutNo?: string;
-      pageSize?: number;
-    },
-    options: {
-      order: 'last-first' | 'first-last';
-      priority?: 'normal' | 'background';
-      maxTotalCount?: number;
-    },
+    query: SourceQuery,
+    options: SourceQueryOptions,
   ): Promise<{
     records: Record<string, unknown>[];
     /** Every entry (also `null` or other non-objects) in page order, with page and position. */

@@ -15,6 +15,10 @@ function fakes(clock: ManualClock, leader = true) {
     },
     processResyncRequests: async () => 0,
     sweep: async () => undefined,
+    lookback: async () => {
+      calls.push(`lookback@${clock.now()}`);
+      return undefined;
+    },
   } as unknown as ExtractionService;
   const lease = {
     tryAcquire: async () => leader,
@@ -63,5 +67,37 @@ describe('ExtractionScheduler', () => {
     await Promise.all([a.stop(), b.stop()]);
     expect(leader.calls.length).toBeGreaterThanOrEqual(3);
     expect(follower.calls).toEqual([]);
+  });
+
+  it('runs the lookback re-read on its own cadence (lookbackInterval on the clock), after a poll', async () => {
+    const scheme: Scheme = {
+      ...shipped,
+      schedule: { ...shipped.schedule, pollInterval: '5ms', transferTime: undefined },
+      source: { ...shipped.source, cursor: { ...shipped.source.cursor, lookbackInterval: '60s' } },
+    };
+    const start = parseShanghai('2026-11-28 12:00:00')!;
+    const clock = new ManualClock(start);
+    const { calls, service, lease } = fakes(clock);
+    const scheduler = new ExtractionScheduler(scheme, service, lease, clock, silentLogger);
+    const lookbacks = () => calls.filter((c) => c.startsWith('lookback'));
+    const polls = () => calls.filter((c) => c.startsWith('poll')).length;
+    scheduler.start();
+    await until(() => polls() >= 5);
+    expect(lookbacks()).toEqual([]); // many polls, no lookback before 60 s passed on the clock
+    clock.advance(59_999);
+    let seen = polls();
+    await until(() => polls() >= seen + 3);
+    expect(lookbacks()).toEqual([]);
+    clock.advance(1);
+    await until(() => lookbacks().length === 1);
+    seen = polls();
+    await until(() => polls() >= seen + 5);
+    expect(lookbacks()).toEqual([`lookback@${start + 60_000}`]); // once per interval, not once per poll
+    clock.advance(60_000);
+    await until(() => lookbacks().length === 2);
+    await scheduler.stop();
+    expect(lookbacks()).toEqual([`lookback@${start + 60_000}`, `lookback@${start + 120_000}`]);
+    // The lookback follows a poll: the call before each lookback is a poll.
+    for (const [i, c] of calls.entries()) if (c.startsWith('lookback')) expect(calls[i - 1]).toMatch(/^poll/);
   });
 });

@@ -13,6 +13,23 @@ export interface SchedulerHooks {
   onRole?(schemeId: string, role: ExtractorRole): void;
 }
 
+/** A cadence on the scheduler's clock: due once `intervalMs` passed since it last ran (or started). */
+export class Cadence {
+  private next: number;
+  constructor(
+    private readonly intervalMs: number,
+    startMs: number,
+  ) {
+    this.next = startMs + intervalMs;
+  }
+  due(nowMs: number): boolean {
+    return nowMs >= this.next;
+  }
+  ran(nowMs: number): void {
+    this.next = nowMs + this.intervalMs;
+  }
+}
+
 function nextCron(expr: string, tz: string, afterMs: number): number {
   return CronExpressionParser.parse(expr, { currentDate: new Date(afterMs), tz })
     .next()
@@ -21,7 +38,8 @@ function nextCron(expr: string, tz: string, afterMs: number): number {
 
 /**
  * Runs one scheme: holds the leader lease, polls every `pollInterval` (or, with a 传递时间 cron, at
- * each cron time), runs the reconciliation sweep at its cron, backs off on errors. Errors never
+ * each cron time), runs the lookback re-read every `source.cursor.lookbackInterval` after a poll (at
+ * background priority), runs the reconciliation sweep at its cron, backs off on errors. Errors never
  * stop the loop; a permanent WDT auth error is logged loudly once per failure streak.
  */
 export class ExtractionScheduler {
@@ -74,6 +92,7 @@ export class ExtractionScheduler {
     const tz = this.scheme.schedule.timezone;
     const sweepCron = this.scheme.source.reconciliation?.cron;
     let nextSweep = sweepCron ? nextCron(sweepCron, tz, this.clock.now()) : Infinity;
+    const lookback = new Cadence(durationMs(this.scheme.source.cursor.lookbackInterval), this.clock.now());
     while (this.running) {
       if (!(await this.lease.tryAcquire().catch(() => false)) || !(await this.lease.stillHeld())) {
         this.setRole('standby');
@@ -94,6 +113,11 @@ export class ExtractionScheduler {
         await this.service.processResyncRequests();
         this.failures = 0;
         this.hooks.onPoll?.(this.scheme.id, stats);
+        if (lookback.due(this.clock.now())) {
+          // Marked first: a failing lookback waits its interval too instead of running after every poll.
+          lookback.ran(this.clock.now());
+          await this.service.lookback();
+        }
         if (this.clock.now() >= nextSweep) {
           nextSweep = nextCron(sweepCron!, tz, this.clock.now());
           const swept = await this.service.sweep();

@@ -11,16 +11,17 @@ import { RawStockoutEvent } from '@libs/contracts';
 import { deterministicUuid } from '@libs/kafka';
 import {
   countError,
+  countLateRecords,
   countRecords,
   isDebugEnabled,
   observeBatchSize,
   orderLogger,
   recordExtractorCursor,
 } from '@libs/metrics';
-import { durationMs, Scheme } from '@libs/scheme';
+import { durationMs, pageSizeOf, Scheme } from '@libs/scheme';
 import { ExtractionStore, MalformedRecord, RawEventSink, StockoutSource } from './extraction.ports';
 import { fingerprintRecord } from './fingerprint.util';
-import { InspectedRecord, LocatedRecord, RecordInspector } from './record-inspector';
+import { InspectedRecord, RecordInspector } from './record-inspector';
 import { RereadHealer } from './reread-healer';
 import { describeSourceError } from './source-error.util';
 import { PlannedWindow, planWindows } from './window-planner';
@@ -73,10 +74,12 @@ export function axisFor(scheme: Scheme): Axis {
 }
 
 /**
- * Incremental extraction of one scheme: plan windows from the durable cursor, read each window
- * completely, emit every new or changed record to the raw topic, and only after Kafka acknowledged
- * them write fingerprints and cursor in one transaction. A crash in between re-reads the window on
- * restart: duplicates on the raw topic are possible, losses are not.
+ * Incremental extraction of one scheme: plan windows from the durable cursor, read each window page by
+ * page, emit each page's new or changed records to the raw topic as the page arrives, and only after
+ * Kafka acknowledged every event of the window write fingerprints and cursor in one transaction. A
+ * crash in between re-reads the window on restart: duplicates on the raw topic are possible, losses
+ * are not. The frequent poll reads from cursor − overlap; the lookback re-read (`lookback()`, on its
+ * own cadence, background priority) covers cursor − lookback and counts what it finds late.
  */
 export class ExtractionService {
   constructor(
@@ -112,7 +115,7 @@ export class ExtractionService {
     const windows = planWindows({
       cursor: current,
       initial: this.initialCursor(),
-      lookbackMs: durationMs(this.scheme.source.cursor.lookback),
+      lookbackMs: durationMs(this.scheme.source.cursor.overlap),
       safetyLagMs: durationMs(this.scheme.source.cursor.safetyLag),
       maxWindowMs: durationMs(this.scheme.source.cursor.maxWindow),
       nowMs: this.clock.now(),
@@ -133,6 +136,41 @@ export class ExtractionService {
         .catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * The lookback re-read: [cursor − lookback, cursor − overlap] (the frequent poll covers the rest) at
+   * background priority, without moving the cursor. What it emits — new or changed against the stored
+   * fingerprints, so not emitted by a poll — was written late; it is counted in
+   * `extractor_late_records_total{scheme}`. Undefined when paused, before the first poll, or when the
+   * lookback is no deeper than the overlap.
+   */
+  async lookback(): Promise<RunStats | undefined> {
+    const cursor = await this.store.getCursor(this.scheme.id);
+    const axis = axisFor(this.scheme);
+    if (!cursor || cursor.paused || cursor.axis !== axis) return undefined;
+    const cursorMs = parseShanghai(cursor.cursorValue);
+    const { lookback, overlap, maxWindow } = this.scheme.source.cursor;
+    const depthMs = durationMs(lookback);
+    const overlapMs = durationMs(overlap);
+    if (cursorMs === undefined || depthMs <= overlapMs) return undefined;
+    const windows = planWindows({
+      cursor: undefined,
+      initial: formatShanghai(cursorMs - depthMs),
+      lookbackMs: 0,
+      safetyLagMs: 0,
+      maxWindowMs: durationMs(maxWindow),
+      nowMs: cursorMs - overlapMs,
+    });
+    const stats = await this.readWindows(windows, 'poll', { advanceCursor: false, background: true });
+    if (stats.emitted > 0) {
+      countLateRecords(this.scheme.id, stats.emitted);
+      this.logger.info(
+        { scheme: this.scheme.id, late: stats.emitted, orders: stats.emittedKeys?.slice(0, 20) },
+        'lookback re-read found records the frequent poll had missed (written late)',
+      );
+    } else countLateRecords(this.scheme.id, 0);
+    return stats;
   }
 
   /**
@@ -334,50 +372,139 @@ export class ExtractionService {
   }
 
   /**
-   * One complete read of a window (every warehouse of the scheme, every page; re-read while its
-   * total_count moves), with each entry's page and position. `split` when it holds too many records.
+   * One complete read of a window, streamed: every warehouse of the scheme, every page (re-read while its
+   * total_count moves). Each page's new or changed records are published as the page arrives (the
+   * extractor holds one page, not the window); a record already emitted earlier in this window (a
+   * re-page, a re-read) is not emitted again. Returns what was read, lightly (places and ids, for the
+   * malformed-record healing; malformed records whole, for parking), or `split` when the window holds too
+   * many records.
    */
-  private async readOnce(
+  private async streamOnce(
     window: PlannedWindow,
-    options: { background?: boolean },
-  ): Promise<{ items: LocatedRecord[]; httpCalls: number; pages: number; split?: PlannedWindow[] }> {
+    trigger: Trigger,
+    options: { background?: boolean; force?: boolean },
+    state: WindowState,
+  ): Promise<{ inspected: InspectedRecord[]; split?: PlannedWindow[] }> {
     const filters = this.scheme.source.filters;
     const warehouses = filters.warehouse_no ?? [undefined];
-    const items: LocatedRecord[] = [];
-    let httpCalls = 0;
-    let pages = 0;
+    const inspected: InspectedRecord[] = [];
     for (const warehouseNo of warehouses) {
       for (let attempt = 1; ; attempt++) {
-        const result = await this.source.queryAll(
+        // The last complete pass of this warehouse is the picture of it (as a whole-window read was).
+        let pass: InspectedRecord[] = [];
+        let changedWhilePaging = false;
+        for await (const page of this.source.queryPages(
           {
             startTime: window.start,
             endTime: window.end,
             status: filters.status,
             warehouseNo,
-            pageSize: this.scheme.source.pageSize,
+            pageSize: pageSizeOf(this.scheme, this.source.gateway),
           },
           {
             order: this.scheme.source.pageOrder === 'first_to_last' ? 'first-last' : 'last-first',
             priority: options.background ? 'background' : 'normal',
             maxTotalCount: this.canSplit(window) ? this.maxRecordsPerWindow : undefined,
           },
-        );
-        httpCalls += result.httpCalls;
-        pages += result.pages;
-        if (result.tooLarge) return { items: [], httpCalls, pages, split: this.halves(window) };
-        if (!result.totalCountChanged || attempt >= MAX_WINDOW_REREADS) {
-          if (result.totalCountChanged)
+        )) {
+          state.httpCalls += page.httpCalls;
+          state.pages += 1;
+          if (page.tooLarge) return { inspected: [], split: this.halves(window) };
+          if (page.restarted) pass = [];
+          const records = page.items
+            .map((item) =>
+              this.inspector.inspect(warehouseNo === undefined ? item : { ...item, warehouseNo }, window),
+            )
+            .filter(state.relevant);
+          for (const r of records) pass.push(r.ok ? { ...r, record: HELD_ELSEWHERE } : r);
+          await this.emitPage(records, window, trigger, options, state);
+          if (page.totalCountChanged) changedWhilePaging = true;
+        }
+        if (!changedWhilePaging || attempt >= MAX_WINDOW_REREADS) {
+          if (changedWhilePaging)
             this.logger.warn(
               { scheme: this.scheme.id, window },
               'window kept changing while paging; the next poll overlaps it',
             );
-          for (const item of result.items)
-            items.push(warehouseNo === undefined ? item : { ...item, warehouseNo });
+          inspected.push(...pass);
           break;
         }
       }
     }
-    return { items, httpCalls, pages };
+    return { inspected };
+  }
+
+  /** Publishes one page's new or changed records (not those already emitted in this window) and waits for Kafka. */
+  private async emitPage(
+    records: InspectedRecord[],
+    window: PlannedWindow,
+    trigger: Trigger,
+    options: { force?: boolean },
+    state: WindowState,
+  ): Promise<void> {
+    const fresh = new Map<
+      string,
+      { orderNo: string; record: Record<string, unknown>; fingerprint: string }
+    >();
+    const locations = new Map<string, { pageNo: number; position: number }>();
+    for (const r of records) {
+      if (!r.ok) continue;
+      state.seen.add(r.orderNo);
+      const fingerprint = fingerprintRecord(r.record);
+      const before = state.emitted.get(r.orderNo) ?? fresh.get(r.orderNo);
+      if (before?.fingerprint === fingerprint) continue;
+      // A copy older than the one already taken (a record that moved while paging): keep the newer.
+      const modified = typeof r.record.modified === 'string' ? r.record.modified : '';
+      const beforeModified = before
+        ? 'record' in before
+          ? String(before.record.modified ?? '')
+          : (before.modified ?? '')
+        : '';
+      if (before && modified < beforeModified) continue;
+      fresh.set(r.orderNo, { orderNo: r.orderNo, record: r.record, fingerprint });
+      locations.set(r.orderNo, { pageNo: r.pageNo, position: r.position });
+    }
+    if (fresh.size === 0) return;
+    const known = options.force
+      ? new Map<string, string>()
+      : await this.store.getFingerprints(this.scheme.id, [...fresh.keys()]);
+    const changed = [...fresh.values()].filter((v) => known.get(v.orderNo) !== v.fingerprint);
+    if (changed.length === 0) return;
+    const axis = axisFor(this.scheme);
+    const events: RawStockoutEvent[] = changed.map((v) => ({
+      eventType: 'wdt.stockout-return.raw',
+      schemaVersion: 1,
+      // Same record version → same event id, so re-emits after a crash are recognisable downstream.
+      eventId: deterministicUuid('raw', this.scheme.id, v.orderNo, v.fingerprint),
+      schemeId: this.scheme.id,
+      source: {
+        system: 'wdt',
+        sid: this.context.sid,
+        gateway: this.source.gateway,
+        method: this.context.method,
+      },
+      orderNo: v.orderNo,
+      extractedAt: state.extractedAt,
+      sourceWindow: { axis, start: window.start, end: window.end },
+      fingerprint: v.fingerprint,
+      trigger,
+      record: v.record,
+    }));
+    await this.sink.publish(events, (e) => locations.get(e.orderNo));
+    for (const v of changed) {
+      state.emitted.set(v.orderNo, {
+        fingerprint: v.fingerprint,
+        modified: typeof v.record.modified === 'string' ? v.record.modified : null,
+        consignTime: typeof v.record.consign_time === 'string' ? v.record.consign_time : null,
+      });
+      state.emittedKeys.push(v.orderNo);
+    }
+    if (isDebugEnabled(this.logger))
+      for (const e of events)
+        orderLogger(this.logger, e.orderNo).debug(
+          { scheme: this.scheme.id, trigger, eventId: e.eventId, window },
+          'order emitted',
+        );
   }
 
   private async readWindow(
@@ -391,18 +518,25 @@ export class ExtractionService {
     },
   ): Promise<WindowStats & { split?: PlannedWindow[] }> {
     const axis = axisFor(this.scheme);
-    let read = await this.readOnce(window, options);
-    let httpCalls = read.httpCalls;
-    let pages = read.pages;
-    const empty = { window, fetched: 0, emitted: 0, unchanged: 0, parked: 0 };
-    if (read.split) return { ...empty, httpCalls, pages, split: read.split };
     const only = typeof options.only === 'string' ? new Set([options.only]) : options.only;
-    const relevant = (r: InspectedRecord) => {
-      if (only === undefined) return true;
-      const orderNo = r.ok ? r.orderNo : (r.record as { order_no?: unknown } | null)?.order_no;
-      return typeof orderNo === 'string' && only.has(orderNo);
+    const state: WindowState = {
+      emitted: new Map(),
+      emittedKeys: [],
+      seen: new Set(),
+      httpCalls: 0,
+      pages: 0,
+      extractedAt: new Date(this.clock.now()).toISOString(),
+      relevant: (r: InspectedRecord) => {
+        if (only === undefined) return true;
+        const orderNo = r.ok ? r.orderNo : (r.record as { order_no?: unknown } | null)?.order_no;
+        return typeof orderNo === 'string' && only.has(orderNo);
+      },
     };
-    let inspected = read.items.map((item) => this.inspector.inspect(item, window)).filter(relevant);
+    const empty = { window, fetched: 0, emitted: 0, unchanged: 0, parked: 0 };
+    let read = await this.streamOnce(window, trigger, options, state);
+    // Split: what was published stays published (fingerprints and cursor untouched): the halves re-read it.
+    if (read.split) return { ...empty, httpCalls: state.httpCalls, pages: state.pages, split: read.split };
+    let inspected = read.inspected;
 
     // Corruption in transit is usually transient: read the window again before parking anything.
     let rereads = 0;
@@ -413,22 +547,14 @@ export class ExtractionService {
         { scheme: this.scheme.id, window, malformed: inspected.filter((r) => !r.ok).length, reread: rereads },
         'malformed WDT records; reading the window again before parking them',
       );
-      read = await this.readOnce(window, options);
-      httpCalls += read.httpCalls;
-      pages += read.pages;
-      if (read.split) return { ...empty, httpCalls, pages, split: read.split };
-      const again = read.items.map((item) => this.inspector.inspect(item, window)).filter(relevant);
-      inspected = this.healer.heal(again, inspected);
+      read = await this.streamOnce(window, trigger, options, state);
+      if (read.split) return { ...empty, httpCalls: state.httpCalls, pages: state.pages, split: read.split };
+      inspected = this.healer.heal(read.inspected, inspected);
     }
-    const records = inspected;
 
-    const valid: Array<{ orderNo: string; record: Record<string, unknown>; fingerprint: string }> = [];
     const malformed: MalformedRecord[] = [];
-    for (const r of records) {
-      if (r.ok) {
-        valid.push({ orderNo: r.orderNo, record: r.record, fingerprint: fingerprintRecord(r.record) });
-        continue;
-      }
+    for (const r of inspected) {
+      if (r.ok) continue;
       const where = `window ${window.start} – ${window.end}, page ${r.pageNo}, position ${r.position}${
         r.warehouseNo === undefined ? '' : `, warehouse ${r.warehouseNo}`
       }`;
@@ -443,75 +569,51 @@ export class ExtractionService {
         sourceKey: r.sourceKey,
       });
     }
-
-    const known = options.force
-      ? new Map<string, string>()
-      : await this.store.getFingerprints(
-          this.scheme.id,
-          valid.map((v) => v.orderNo),
-        );
-    const changed = valid.filter((v) => known.get(v.orderNo) !== v.fingerprint);
-    const extractedAt = new Date(this.clock.now()).toISOString();
-    const locations = new Map(
-      records.flatMap((r) =>
-        r.ok ? [[r.orderNo, { pageNo: r.pageNo, position: r.position }] as const] : [],
-      ),
-    );
-    const events: RawStockoutEvent[] = changed.map((v) => ({
-      eventType: 'wdt.stockout-return.raw',
-      schemaVersion: 1,
-      // Same record version → same event id, so re-emits after a crash are recognisable downstream.
-      eventId: deterministicUuid('raw', this.scheme.id, v.orderNo, v.fingerprint),
-      schemeId: this.scheme.id,
-      source: {
-        system: 'wdt',
-        sid: this.context.sid,
-        gateway: this.source.gateway,
-        method: this.context.method,
-      },
-      orderNo: v.orderNo,
-      extractedAt,
-      sourceWindow: { axis, start: window.start, end: window.end },
-      fingerprint: v.fingerprint,
-      trigger,
-      record: v.record,
-    }));
     if (malformed.length > 0) await this.sink.parkMalformed(malformed);
-    await this.sink.publish(events, (e) => locations.get(e.orderNo));
+    // Every event of the window is acknowledged: now fingerprints and cursor, in one transaction.
     await this.store.commitWindow(
       this.scheme.id,
-      changed.map((v) => ({
-        orderNo: v.orderNo,
-        fingerprint: v.fingerprint,
-        modified: typeof v.record.modified === 'string' ? v.record.modified : null,
-        consignTime: typeof v.record.consign_time === 'string' ? v.record.consign_time : null,
-      })),
+      [...state.emitted].map(([orderNo, v]) => ({ orderNo, ...v })),
       options.advanceCursor ? { axis, value: window.end } : undefined,
       trigger === 'sweep' ? window.end : undefined,
     );
     const stats: WindowStats = {
       window,
-      fetched: read.items.length,
-      emitted: events.length,
-      emittedKeys: events.map((e) => e.orderNo),
-      unchanged: valid.length - changed.length,
+      fetched: state.seen.size + malformed.length,
+      emitted: state.emittedKeys.length,
+      emittedKeys: state.emittedKeys,
+      unchanged: [...state.seen].filter((k) => !state.emitted.has(k)).length,
       parked: malformed.length,
-      httpCalls,
-      pages,
+      httpCalls: state.httpCalls,
+      pages: state.pages,
     };
     observeBatchSize('extractor', stats.fetched);
     countRecords('extractor', 'in', stats.fetched);
     countRecords('extractor', 'emitted', stats.emitted);
     countRecords('extractor', 'unchanged', stats.unchanged);
     countRecords('extractor', 'parked', stats.parked);
-    if (stats.emitted > 0 || stats.parked > 0)
-      this.logger.info({ scheme: this.scheme.id, trigger, ...stats }, 'window extracted');
-    if (isDebugEnabled(this.logger))
-      for (const e of events)
-        orderLogger(this.logger, e.orderNo).debug(
-          { scheme: this.scheme.id, trigger, eventId: e.eventId, window },
-          'order emitted',
-        );
+    if (stats.emitted > 0 || stats.parked > 0) {
+      const { emittedKeys: _keys, ...summary } = stats;
+      void _keys;
+      this.logger.info({ scheme: this.scheme.id, trigger, ...summary }, 'window extracted');
+    }
     return stats;
   }
 }
+
+/** What one window's read has done so far (across pages, re-pages and re-reads). */
+interface WindowState {
+  /** Emitted in this window (the newest version per order): the fingerprints written when it ends. */
+  emitted: Map<string, { fingerprint: string; modified: string | null; consignTime: string | null }>;
+  /** Every event published, in order. */
+  emittedKeys: string[];
+  /** Valid orders seen. */
+  seen: Set<string>;
+  httpCalls: number;
+  pages: number;
+  extractedAt: string;
+  relevant: (r: InspectedRecord) => boolean;
+}
+
+/** A good record's body is not kept past its page (it is published or unchanged); its place and id are. */
+const HELD_ELSEWHERE: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;

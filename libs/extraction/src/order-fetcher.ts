@@ -1,5 +1,5 @@
 import { Clock, formatShanghai, parseShanghai } from '@libs/common';
-import { Scheme } from '@libs/scheme';
+import { pageSizeOf, Scheme } from '@libs/scheme';
 import { axisFor } from './extraction.service';
 import { ExtractionStore, StockoutSource } from './extraction.ports';
 
@@ -35,7 +35,7 @@ export async function fetchOrder(
         endTime: formatShanghai(end),
         status: scheme.source.filters.status,
         stockoutNo: orderNo,
-        pageSize: scheme.source.pageSize,
+        pageSize: pageSizeOf(scheme, deps.source.gateway),
       },
       { order: 'first-last', priority: 'normal' },
     );

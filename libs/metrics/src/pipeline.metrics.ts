@@ -236,3 +236,27 @@ export function countTakeOvers(count: number): void {
   loaderTakeOvers ??= counter(LOADER_TAKE_OVERS);
   loaderTakeOvers.inc(count);
 }
+
+const WDT_RATE_LIMIT = {
+  name: 'wdt_rate_limit_calls_per_minute',
+  help: 'Effective WDT client limit (calls per sliding 60 s) per limiter key: the configured L, less after a "too frequent" reply',
+  labelNames: ['key'] as const,
+};
+let wdtRateLimit: Gauge<'key'> | undefined;
+
+export function setWdtRateLimit(key: string, callsPerMinute: number): void {
+  wdtRateLimit ??= gauge(WDT_RATE_LIMIT);
+  wdtRateLimit.set({ key }, callsPerMinute);
+}
+
+const EXTRACTOR_LATE_RECORDS = {
+  name: 'extractor_late_records_total',
+  help: 'Records the lookback re-read emitted (new or changed) that the frequent poll had not emitted',
+  labelNames: ['scheme'] as const,
+};
+let extractorLateRecords: Counter<'scheme'> | undefined;
+
+export function countLateRecords(scheme: string, count: number): void {
+  extractorLateRecords ??= counter(EXTRACTOR_LATE_RECORDS);
+  extractorLateRecords.inc({ scheme }, count);
+}

@@ -22,7 +22,7 @@ import { parseDocument } from 'yaml';
 import { formatShanghai } from '@libs/common';
 import { mb, StackRunner } from '@libs/devstack';
 import { compileScheme } from '@libs/mapping';
-import { durationMs, loadSchemeFile } from '@libs/scheme';
+import { durationMs, loadSchemeFile, pageSizeOf } from '@libs/scheme';
 
 interface Options {
   orders: number[];
@@ -84,7 +84,7 @@ async function postJson(url: string, body: unknown): Promise<unknown> {
 
 async function round(n: number, opts: Options): Promise<boolean> {
   const shipped = loadSchemeFile(opts.scheme);
-  const pageSize = opts.pageSize ?? shipped.source.pageSize;
+  const pageSize = opts.pageSize ?? pageSizeOf(shipped);
   const scheme = { ...shipped, source: { ...shipped.source, pageSize } };
   const schemesDir = mkdtempSync(join(tmpdir(), 'bench-reconcile-'));
   // The scheme file as the CLI reads it, with the page size given.
@@ -217,7 +217,7 @@ function s(t0: number): string {
 async function main(opts: Options): Promise<number> {
   console.log(
     `reconcile bench: orders ${opts.orders.join(', ')} over ${opts.days} days, WDT ${opts.wdtCallsPerMinute} calls/min ` +
-      `(shipped default 50), RSS budget ${opts.budgetMb} MB, node ${process.version}`,
+      `(shipped default 60), RSS budget ${opts.budgetMb} MB, node ${process.version}`,
   );
   let ok = true;
   for (const n of opts.orders) {
@@ -233,7 +233,7 @@ const program = new Command()
   .option('-n, --orders <list>', 'orders seeded, comma-separated sizes (one round each)', intList, [10_000])
   .option(
     '--wdt-calls-per-minute <n>',
-    "the reconciler's WDT_CALLS_PER_MINUTE (shipped default 50; tuned: what your seller is allowed)",
+    "the reconciler's WDT_CALLS_PER_MINUTE (shipped default 60; tuned: what your seller is allowed)",
     int,
     50,
   )

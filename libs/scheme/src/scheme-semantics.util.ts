@@ -38,6 +38,19 @@ const RESERVED_SOURCE_PARAMS: ReadonlySet<string> = new Set([
 
 const MAX_WDT_WINDOW_MS = 30 * 86_400_000;
 const QIMEN_MAX_PAGE_SIZE = 30;
+/** Page size when the scheme sets none: native 100 (the largest WDT allows elsewhere), Qimen 30. */
+export const DEFAULT_PAGE_SIZE = { native: 100, qimen: 30 } as const;
+
+/**
+ * The page size a scheme reads with: `source.pageSize`, else by gateway — the scheme's, else the
+ * deployment's (`gateway`), else native.
+ */
+export function pageSizeOf(
+  scheme: { source: { pageSize?: number; gateway?: 'native' | 'qimen' } },
+  gateway?: 'native' | 'qimen',
+): number {
+  return scheme.source.pageSize ?? DEFAULT_PAGE_SIZE[scheme.source.gateway ?? gateway ?? 'native'];
+}
 
 type FieldScope = { kind: 'header' } | { kind: 'line'; entry: EntrySpec };
 
@@ -347,7 +360,7 @@ export function checkSchemeSemantics(scheme: Scheme): SemanticIssue[] {
       }
     }
   }
-  if (src.gateway === 'qimen' && src.pageSize > QIMEN_MAX_PAGE_SIZE) {
+  if (src.gateway === 'qimen' && src.pageSize !== undefined && src.pageSize > QIMEN_MAX_PAGE_SIZE) {
     add(
       ['source', 'pageSize'],
       `the Qimen gateway allows page_size 1–${QIMEN_MAX_PAGE_SIZE}, got ${src.pageSize}`,
@@ -355,6 +368,8 @@ export function checkSchemeSemantics(scheme: Scheme): SemanticIssue[] {
   }
   const cur = src.cursor;
   checkDuration(['source', 'cursor', 'lookback'], cur.lookback, add, 0);
+  checkDuration(['source', 'cursor', 'overlap'], cur.overlap, add, 0);
+  checkDuration(['source', 'cursor', 'lookbackInterval'], cur.lookbackInterval, add, 1000);
   checkDuration(['source', 'cursor', 'safetyLag'], cur.safetyLag, add, 0);
   const mw = checkDuration(['source', 'cursor', 'maxWindow'], cur.maxWindow, add, 1000);
   if (mw !== undefined && mw > MAX_WDT_WINDOW_MS) {

@@ -156,12 +156,19 @@ export const SourceSchema = z.strictObject({
       stockout_no: nonEmptyString.optional(),
     })
     .default({}),
-  pageSize: z.number().int().min(1).max(100).default(30),
+  /** Records per WDT page. Omitted: by gateway, native 100, Qimen 30 (`pageSizeOf`). Qimen allows ≤ 30. */
+  pageSize: z.number().int().min(1).max(100).optional(),
   cursor: z
     .strictObject({
       axis: z.enum(['auto', 'consign_time', 'modified']).default('auto'),
+      /** The frequent poll reads from cursor − overlap (records written late at the edge). */
+      overlap: duration.default('30s'),
+      /** Depth of the slower lookback re-read (late records the frequent poll missed). */
       lookback: duration.default('10m'),
-      safetyLag: duration.default('30s'),
+      /** Cadence of the lookback re-read (background priority, same WDT budget). */
+      lookbackInterval: duration.default('60s'),
+      /** The poll reads up to now − safetyLag (WDT may still be writing the latest second). */
+      safetyLag: duration.default('1s'),
       maxWindow: duration.default('30d'),
       /** Shanghai wall-clock `yyyy-MM-dd HH:mm:ss` where a fresh cursor starts. */
       initial: z.string().optional(),
@@ -257,7 +264,7 @@ export const SchemeSchema = z.strictObject({
   /** 传递时间: how often to poll, optionally gated by a cron expression (evaluated in `timezone`). */
   schedule: z
     .strictObject({
-      pollInterval: duration.default('5s'),
+      pollInterval: duration.default('2s'),
       transferTime: z.string().optional(),
       timezone: z.string().default('Asia/Shanghai'),
     })

@@ -11,8 +11,8 @@ export const QIMEN_ROUTER_PATH = '/router/qm';
 export const DEFAULT_QIMEN_TARGET_APP_KEY = '21363512';
 /** Qimen documents page_size 1–30. */
 export const QIMEN_MAX_PAGE_SIZE = 30;
-/** Native limit is **unconfirmed** (other WDT queries allow 1–100, default 40). */
-export const NATIVE_DEFAULT_PAGE_SIZE = 40;
+/** Native limit is **unconfirmed** (other WDT queries allow 1–100); a server cap is detected and followed. */
+export const NATIVE_DEFAULT_PAGE_SIZE = 100;
 export const NATIVE_MAX_PAGE_SIZE = 100;
 
 export interface WdtQimenOptions {
@@ -48,7 +48,7 @@ export interface WdtClientOptions {
   appsecret?: string;
   /** Qimen gateway settings. */
   qimen?: WdtQimenOptions;
-  /** Default page size (native 40, Qimen 30). */
+  /** Default page size (native 100, Qimen 30). */
   pageSize?: number;
   /** Largest page size the client will ask for (native default 100 — unconfirmed; Qimen 30). */
   maxPageSize?: number;
@@ -56,10 +56,12 @@ export interface WdtClientOptions {
   timeoutMs?: number;
   /** Total HTTP attempts per page, first call included (default 5). */
   maxAttempts?: number;
-  /** Client-side budget shared by every caller of the same gateway+sid (default 50). */
+  /** Client-side budget: calls per sliding 60 s shared by every caller of the same gateway+sid (default 60). */
   callsPerMinute?: number;
   /** Calls in flight at once on the shared limiter (default 2). */
   maxConcurrent?: number;
+  /** The span `callsPerMinute` counts over (default 60 s; tests shorten it). */
+  rateLimitWindowMs?: number;
   backoff?: Partial<WdtBackoffOptions>;
   /** Overrides of the (unconfirmed) code → kind tables. */
   errorCodes?: WdtErrorCodeOverrides;
@@ -77,6 +79,7 @@ export interface ResolvedWdtClientOptions {
   maxAttempts: number;
   callsPerMinute: number;
   maxConcurrent: number;
+  rateLimitWindowMs: number;
   backoff: WdtBackoffOptions;
   errorCodes: WdtErrorCodeOverrides;
 }
@@ -106,6 +109,7 @@ const schema = z.object({
   maxAttempts: positiveInt.max(100).optional(),
   callsPerMinute: z.number().positive().optional(),
   maxConcurrent: positiveInt.optional(),
+  rateLimitWindowMs: positiveInt.optional(),
   backoff: z
     .object({
       initialDelayMs: z.number().nonnegative().optional(),
@@ -138,6 +142,7 @@ export function resolveWdtClientOptions(options: WdtClientOptions): ResolvedWdtC
     maxAttempts: o.maxAttempts ?? 5,
     callsPerMinute: o.callsPerMinute ?? DEFAULT_CALLS_PER_MINUTE,
     maxConcurrent: o.maxConcurrent ?? 2,
+    rateLimitWindowMs: o.rateLimitWindowMs ?? 60_000,
     backoff,
     errorCodes: (options.errorCodes ?? {}) as WdtErrorCodeOverrides,
   };

@@ -1,4 +1,4 @@
-import { ManualClock, formatShanghai } from '@libs/common';
+import { AppLogger, ManualClock, formatShanghai, silentLogger } from '@libs/common';
 import { HttpPostRequest, HttpPostResponse, HttpTransport, HttpTransportError } from './http-transport';
 import {
   WdtAuthError,
@@ -12,7 +12,7 @@ import {
 import { WdtClientOptions } from './wdt-client.options';
 import { WdtLimiterRegistry, createWdtLimiter } from './wdt-rate-limiter';
 import { nativeSign, topSign } from './wdt-sign.util';
-import { WdtStockoutReturnClient, computeBackoffDelay } from './wdt-stockout-return.client';
+import { WdtSourcePage, WdtStockoutReturnClient, computeBackoffDelay } from './wdt-stockout-return.client';
 
 const APPSECRET = 'native-APPSECRET-9f8e7d';
 const QIMEN_SECRET = 'qimen-SECRET-1a2b3c';
@@ -370,6 +370,103 @@ describe('WdtStockoutReturnClient', () => {
       const deflated = new FakeTransport([async () => nativePage(records([1, 2]), 1)]);
       expect((await client(nativeOptions, inflated).queryAll(window)).totalCountChanged).toBe(false);
       expect((await client(nativeOptions, deflated).queryAll(window)).totalCountChanged).toBe(true);
+    });
+  });
+
+  describe('queryPages (streaming, server-capped page size)', () => {
+    const all = Array.from({ length: 23 }, (_, i) => ({
+      stockout_id: String(i + 1),
+      modified: '2026-11-27 01:00:00',
+    }));
+    /** A server that serves page_size up to `cap()` (silently cut), offsets at the size it used. */
+    const cappingServer = (cap: () => number) =>
+      new FakeTransport([
+        async (request) => {
+          const p = Object.fromEntries(new URLSearchParams(request.body));
+          const size = Math.min(Number(p.page_size), cap());
+          const from = Number(p.page_no) * size;
+          return nativePage(all.slice(from, from + size), all.length);
+        },
+      ]);
+    const logged: string[] = [];
+    const logger = {
+      ...silentLogger,
+      warn: (_o: unknown, msg?: string) => void logged.push(msg ?? ''),
+    } as unknown as AppLogger;
+    const capClient = (transport: HttpTransport, pageSize: number) =>
+      new WdtStockoutReturnClient(
+        { ...nativeOptions, pageSize },
+        { transport, limiterRegistry: registry, clock: new ManualClock(NOW), logger },
+      );
+    const idsOf = (pages: WdtSourcePage[]) =>
+      pages.flatMap((p) => p.items.map((i) => (i.record as { stockout_id: string }).stockout_id));
+    const collect = async (it: AsyncIterable<WdtSourcePage>) => {
+      const pages: WdtSourcePage[] = [];
+      for await (const p of it) pages.push(p);
+      return pages;
+    };
+    beforeEach(() => (logged.length = 0));
+
+    it('pages the rest of the window at the size the server used, warning once', async () => {
+      const transport = cappingServer(() => 4);
+      const wdt = capClient(transport, 10);
+      const pages = await collect(wdt.queryPages(window, { order: 'first-last' }));
+      expect(pages.map((p) => [p.pageNo, p.pageSize, p.last])).toEqual([
+        [0, 4, false],
+        [1, 4, false],
+        [2, 4, false],
+        [3, 4, false],
+        [4, 4, false],
+        [5, 4, true],
+      ]);
+      expect(idsOf(pages)).toEqual(all.map((r) => r.stockout_id)); // none lost, none twice
+      expect(transport.requests.map((_, i) => transport.params(i).page_size)).toEqual([
+        '10',
+        '4',
+        '4',
+        '4',
+        '4',
+        '4',
+      ]);
+      expect(pages.some((p) => p.restarted || p.totalCountChanged)).toBe(false);
+      await collect(wdt.queryPages(window)); // the next window: same cap, no second warning
+      expect(logged.filter((m) => /caps the page size/.test(m))).toHaveLength(1);
+      expect((await wdt.queryAll(window)).records).toHaveLength(23);
+    });
+
+    it('re-pages the window from page 0 when a later page comes back cut (restarted)', async () => {
+      let cap = 10;
+      const transport = cappingServer(() => cap);
+      const wdt = capClient(transport, 10);
+      const pages: WdtSourcePage[] = [];
+      for await (const p of wdt.queryPages(window, { order: 'first-last' })) {
+        pages.push(p);
+        cap = 5; // the server starts cutting after page 0
+      }
+      const restart = pages.findIndex((p) => p.restarted);
+      expect(restart).toBe(1);
+      expect(pages[restart]).toMatchObject({ pageNo: 0, pageSize: 5 });
+      expect(idsOf(pages.slice(restart))).toEqual(all.map((r) => r.stockout_id));
+      expect(pages.at(-1)).toMatchObject({ last: true, pageNo: 4 });
+      expect(logged.filter((m) => /caps the page size/.test(m))).toHaveLength(1);
+    });
+
+    it('yields each page before asking for the next', async () => {
+      const transport = cappingServer(() => 100);
+      const wdt = capClient(transport, 10);
+      const seen: number[] = [];
+      for await (const p of wdt.queryPages(window)) seen.push(p.pageNo, transport.requests.length);
+      // page 0 after 1 call, then last-first: page 2 after 2 calls, page 1 after 3.
+      expect(seen).toEqual([0, 1, 2, 2, 1, 3]);
+    });
+
+    it('stops after page 0 when the window is too large', async () => {
+      const wdt = capClient(
+        cappingServer(() => 100),
+        10,
+      );
+      const pages = await collect(wdt.queryPages(window, { maxTotalCount: 20 }));
+      expect(pages).toEqual([expect.objectContaining({ tooLarge: true, last: true, items: [] })]);
     });
   });
 

@@ -1,4 +1,3 @@
-import Bottleneck from 'bottleneck';
 import { DelegateBackoff, IRetryBackoffContext, RetryPolicy, handleWhen, retry } from 'cockatiel';
 import { AppLogger, Clock, silentLogger, systemClock } from '@libs/common';
 import { observeWdtRequest } from '@libs/metrics';
@@ -23,6 +22,7 @@ import {
   WDT_PRIORITY,
   WdtCallPriority,
   WdtLimiterRegistry,
+  WdtRateLimiter,
   sharedWdtLimiterRegistry,
   wdtLimiterKey,
 } from './wdt-rate-limiter';
@@ -38,7 +38,7 @@ export interface WdtClientDeps {
   /** HTTP layer; defaults to `FetchHttpTransport`. */
   transport?: HttpTransport;
   /** Inject a limiter to share it explicitly; otherwise one comes from `limiterRegistry`. */
-  limiter?: Bottleneck;
+  limiter?: WdtRateLimiter;
   /** Defaults to the process-wide `sharedWdtLimiterRegistry`. */
   limiterRegistry?: WdtLimiterRegistry;
   clock?: Clock;
@@ -113,6 +113,25 @@ export interface WdtStockoutWindow {
   tooLarge?: boolean;
 }
 
+/** One page of a window as `queryPages` yields it (the extractor's `SourcePage`). */
+export interface WdtSourcePage {
+  items: WdtWindowItem[];
+  pageNo: number;
+  /** The size in use (after a server cap: the size the server used). */
+  pageSize: number;
+  /** total_count of page 0 of this pass. */
+  totalCount: number;
+  /** HTTP calls spent for this page (retries included). */
+  httpCalls: number;
+  /** First page after a re-page: items already yielded may come again. */
+  restarted?: boolean;
+  /** Set on the last page when total_count moved (or a page's length disagreed with it) while paging. */
+  totalCountChanged?: boolean;
+  /** total_count > maxTotalCount: nothing more is yielded. */
+  tooLarge?: boolean;
+  last: boolean;
+}
+
 /** Capped exponential backoff with equal jitter; a rate-limit error starts from a larger base. */
 export function computeBackoffDelay(
   attempt: number,
@@ -140,7 +159,7 @@ export class WdtStockoutReturnClient {
   private readonly options: ResolvedWdtClientOptions;
   private readonly tables: ResolvedErrorCodeTables;
   private readonly transport: HttpTransport;
-  private readonly limiter: Bottleneck;
+  private readonly limiter: WdtRateLimiter;
   private readonly clock: Clock;
   private readonly logger: AppLogger;
   private readonly random: () => number;
@@ -162,7 +181,12 @@ export class WdtStockoutReturnClient {
       deps.limiter ??
       (deps.limiterRegistry ?? sharedWdtLimiterRegistry).get(
         wdtLimiterKey(this.gateway, this.options.sid, this.options.qimen?.appKey),
-        { callsPerMinute: this.options.callsPerMinute, maxConcurrent: this.options.maxConcurrent },
+        {
+          callsPerMinute: this.options.callsPerMinute,
+          maxConcurrent: this.options.maxConcurrent,
+          windowMs: this.options.rateLimitWindowMs,
+          logger: this.logger,
+        },
       );
     this.retryPolicy = retry(
       handleWhen((error) => isWdtError(error) && error.retryable),
@@ -209,8 +233,14 @@ export class WdtStockoutReturnClient {
     try {
       const body = await this.retryPolicy.execute(async () => {
         attempts += 1;
-        return this.limiter.schedule({ priority: WDT_PRIORITY[call.priority ?? 'normal'] }, () =>
-          observeWdtRequest(this.gateway, () => this.sendOnce(business, pageNo, attempts, call.signal)),
+        return this.limiter.schedule({ priority: WDT_PRIORITY[call.priority ?? 'normal'] }, (startedAt) =>
+          observeWdtRequest(this.gateway, () => this.sendOnce(business, pageNo, attempts, call.signal)).catch(
+            (error: unknown) => {
+              // "Too frequent": the budget is smaller than configured; halve it (once per event).
+              if (isWdtError(error) && error.kind === 'rate_limited') this.limiter.penalize(startedAt);
+              throw error;
+            },
+          ),
         );
       }, call.signal);
       const totalCount = body.totalCount ?? call.knownTotalCount;
@@ -241,71 +271,140 @@ export class WdtStockoutReturnClient {
   }
 
   /**
-   * Fetches every page of a window. Page 0 gives total_count; the rest follow in `order`. Records are
-   * returned in page order and de-duplicated by stockout_id. Downstream must still be idempotent and the
-   * next window must overlap: records can move between pages while paging.
+   * Streams the pages of a window as they arrive: page 0 first (it gives total_count), the rest in
+   * `order`. Nothing is de-duplicated here (a record may appear on two pages when the window moves while
+   * paging; the caller keeps the newest). A page shorter than the page size that is not the last page
+   * means the server capped page_size: on page 0 the rest of the window is paged at the size the server
+   * used (page 0 is the same page at that size); on a later page the window is paged again from page 0
+   * at that size, the first page of the new pass `restarted` (items already yielded may come again).
+   * Either way a warning is logged once per client and size.
+   */
+  async *queryPages(
+    query: Omit<StockoutReturnQuery, 'pageNo'>,
+    call: WdtQueryAllOptions = {},
+  ): AsyncGenerator<WdtSourcePage> {
+    let pageSize = query.pageSize ?? this.options.pageSize;
+    let restarted = false;
+    for (let pass = 1; ; pass += 1) {
+      const first = await this.queryPage({ ...query, pageSize, pageNo: 0 }, call);
+      if (call.maxTotalCount !== undefined && first.totalCount > call.maxTotalCount) {
+        yield {
+          items: [],
+          pageNo: 0,
+          pageSize,
+          totalCount: first.totalCount,
+          httpCalls: first.attempts,
+          restarted: restarted || undefined,
+          tooLarge: true,
+          last: true,
+        };
+        return;
+      }
+      const pageCountAt = (size: number) => Math.max(1, Math.ceil(first.totalCount / size));
+      const capped = (page: WdtStockoutPage, size: number) =>
+        page.pageNo < pageCountAt(size) - 1 &&
+        page.entries.length > 0 &&
+        page.entries.length < size &&
+        page.totalCount === first.totalCount;
+      if (capped(first, pageSize)) {
+        this.warnCapped(pageSize, first.entries.length, query);
+        pageSize = first.entries.length;
+      }
+      const pageCount = pageCountAt(pageSize);
+      const expectedLength = (pageNo: number) =>
+        Math.min(pageSize, Math.max(0, first.totalCount - pageNo * pageSize));
+      let totalCountChanged = first.entries.length !== expectedLength(0);
+      const rest = Array.from({ length: pageCount - 1 }, (_, i) => i + 1);
+      if ((call.order ?? 'last-first') === 'last-first') rest.reverse();
+      const toPage = (page: WdtStockoutPage, last: boolean, size: number): WdtSourcePage => ({
+        items: page.entries.map((record, position) => ({ record, pageNo: page.pageNo, position })),
+        pageNo: page.pageNo,
+        pageSize: size,
+        totalCount: first.totalCount,
+        httpCalls: page.attempts,
+        ...(restarted && page.pageNo === 0 ? { restarted: true } : {}),
+        ...(last && totalCountChanged ? { totalCountChanged: true } : {}),
+        last,
+      });
+      if (rest.length === 0) {
+        if (totalCountChanged) this.warnChanged(query);
+        yield toPage(first, true, pageSize);
+        return;
+      }
+      yield toPage(first, false, pageSize);
+      let repage: number | undefined;
+      for (const [index, pageNo] of rest.entries()) {
+        const page = await this.queryPage(
+          { ...query, pageNo, pageSize },
+          { ...call, knownTotalCount: first.totalCount },
+        );
+        if (pass === 1 && capped(page, pageSize)) {
+          // The server now uses a smaller page size: offsets moved, page the window again at it.
+          this.warnCapped(pageSize, page.entries.length, query);
+          repage = page.entries.length;
+          break;
+        }
+        if (page.totalCount !== first.totalCount || page.entries.length !== expectedLength(pageNo))
+          totalCountChanged = true;
+        const last = index === rest.length - 1;
+        if (last && totalCountChanged) this.warnChanged(query);
+        yield toPage(page, last, pageSize);
+      }
+      if (repage === undefined) return;
+      pageSize = repage;
+      restarted = true;
+    }
+  }
+
+  /**
+   * Fetches every page of a window (see `queryPages`). Records are returned in page order and
+   * de-duplicated by stockout_id. Downstream must still be idempotent and the next window must overlap:
+   * records can move between pages while paging.
    */
   async queryAll(
     query: Omit<StockoutReturnQuery, 'pageNo'>,
     call: WdtQueryAllOptions = {},
   ): Promise<WdtStockoutWindow> {
-    const first = await this.queryPage({ ...query, pageNo: 0 }, call);
-    if (call.maxTotalCount !== undefined && first.totalCount > call.maxTotalCount) {
+    let pages = new Map<number, WdtSourcePage>();
+    let httpCalls = 0;
+    let final: WdtSourcePage | undefined;
+    for await (const page of this.queryPages(query, call)) {
+      httpCalls += page.httpCalls;
+      if (page.restarted) pages = new Map();
+      pages.set(page.pageNo, page);
+      final = page;
+    }
+    const last = final!;
+    if (last.tooLarge) {
       return {
-        totalCount: first.totalCount,
+        totalCount: last.totalCount,
         records: [],
         items: [],
         pages: 1,
         duplicatesDropped: 0,
         totalCountChanged: false,
-        httpCalls: first.attempts,
+        httpCalls,
         tooLarge: true,
       };
     }
-    const pageSize = first.pageSize;
-    const pageCount = Math.max(1, Math.ceil(first.totalCount / pageSize));
-    const pages = new Map<number, WdtStockoutPage>([[0, first]]);
-    let httpCalls = first.attempts;
-    // A page whose length disagrees with page 0's total_count counts as a change (read again).
-    const expectedLength = (pageNo: number) =>
-      Math.min(pageSize, Math.max(0, first.totalCount - pageNo * pageSize));
-    let totalCountChanged = first.entries.length !== expectedLength(0);
-    const rest = Array.from({ length: pageCount - 1 }, (_, i) => i + 1);
-    if ((call.order ?? 'last-first') === 'last-first') rest.reverse();
-    for (const pageNo of rest) {
-      const page = await this.queryPage(
-        { ...query, pageNo, pageSize },
-        { ...call, knownTotalCount: first.totalCount },
-      );
-      httpCalls += page.attempts;
-      if (page.totalCount !== first.totalCount || page.entries.length !== expectedLength(pageNo))
-        totalCountChanged = true;
-      pages.set(pageNo, page);
-    }
-    if (totalCountChanged) {
-      this.logger.warn(
-        { gateway: this.gateway, startTime: query.startTime, endTime: query.endTime },
-        'WDT total_count changed while paging; the next window must overlap this one',
-      );
-    }
-
+    const pageCount = Math.max(1, Math.ceil(last.totalCount / last.pageSize));
     const byId = new Map<string, WdtWindowItem>();
     const ordered: WdtWindowItem[] = [];
     let duplicatesDropped = 0;
     for (let pageNo = 0; pageNo < pageCount; pageNo += 1) {
-      (pages.get(pageNo)?.entries ?? []).forEach((record, position) => {
-        const item: WdtWindowItem = { record, pageNo, position };
+      for (const item of pages.get(pageNo)?.items ?? []) {
+        const { record } = item;
         const id = isRecord(record) ? record.stockout_id : undefined;
         const key = typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
         if (key === undefined) {
           ordered.push(item);
-          return;
+          continue;
         }
         const seen = byId.get(key);
         if (!seen) {
           byId.set(key, item);
           ordered.push(item);
-          return;
+          continue;
         }
         duplicatesDropped += 1;
         const seenRecord = seen.record as Record<string, unknown>;
@@ -313,17 +412,36 @@ export class WdtStockoutReturnClient {
           ordered[ordered.indexOf(seen)] = item;
           byId.set(key, item);
         }
-      });
+      }
     }
     return {
-      totalCount: first.totalCount,
+      totalCount: last.totalCount,
       records: ordered.map((i) => i.record).filter(isRecord),
       items: ordered,
       pages: pageCount,
       duplicatesDropped,
-      totalCountChanged,
+      totalCountChanged: !!last.totalCountChanged,
       httpCalls,
     };
+  }
+
+  private readonly cappedWarned = new Set<string>();
+
+  private warnCapped(asked: number, used: number, query: Omit<StockoutReturnQuery, 'pageNo'>): void {
+    const key = `${asked}>${used}`;
+    if (this.cappedWarned.has(key)) return;
+    this.cappedWarned.add(key);
+    this.logger.warn(
+      { gateway: this.gateway, pageSize: asked, serverPageSize: used, startTime: query.startTime },
+      `WDT returned ${used} records for page_size ${asked} on a page that is not the last: the server caps the page size; paging at ${used} (set source.pageSize to ${used} to avoid this)`,
+    );
+  }
+
+  private warnChanged(query: Omit<StockoutReturnQuery, 'pageNo'>): void {
+    this.logger.warn(
+      { gateway: this.gateway, startTime: query.startTime, endTime: query.endTime },
+      'WDT total_count changed while paging; the next window must overlap this one',
+    );
   }
 
   private scrub = (text: string): string => redactSecrets(text, this.secrets);

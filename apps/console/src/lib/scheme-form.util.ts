@@ -46,7 +46,8 @@ export interface SchemeForm {
     method: string;
     params: { name: string; value: string }[];
     statusFilter?: string;
-    pageSize: number;
+    /** Absent: by gateway (native 100, Qimen 30). */
+    pageSize?: number;
     pageOrder: string;
     cursorAxis: string;
     lookback: string;
@@ -114,16 +115,16 @@ export function schemeToForm(scheme: unknown): SchemeForm {
       method: str(source.method),
       params: Object.entries(obj(source.params)).map(([name, value]) => ({ name, value: str(value) })),
       ...(obj(source.filters).status !== undefined ? { statusFilter: str(obj(source.filters).status) } : {}),
-      pageSize: Number(source.pageSize ?? 30),
+      ...(source.pageSize !== undefined ? { pageSize: Number(source.pageSize) } : {}),
       pageOrder: str(source.pageOrder, 'last_to_first'),
       cursorAxis: str(cursor.axis, 'auto'),
       lookback: str(cursor.lookback, '10m'),
-      safetyLag: str(cursor.safetyLag, '30s'),
+      safetyLag: str(cursor.safetyLag, '1s'),
       maxWindow: str(cursor.maxWindow, '30d'),
     },
     mapping: rows,
     check: {
-      pollInterval: str(schedule.pollInterval, '5s'),
+      pollInterval: str(schedule.pollInterval, '2s'),
       ...(schedule.transferTime !== undefined ? { transferTime: str(schedule.transferTime) } : {}),
       retryCount: Number(obj(s.retry).count ?? 3),
       enabled: s.enabled !== false,
@@ -259,7 +260,11 @@ export function formToYaml(form: SchemeForm, base: string): string {
   }
   for (const p of s.params) if (p.name) setIfChanged(doc, ['source', 'params', p.name], p.value);
   setIfChanged(doc, ['source', 'filters', 'status'], s.statusFilter || undefined);
-  setIfChanged(doc, ['source', 'pageSize'], Number(s.pageSize));
+  setIfChanged(
+    doc,
+    ['source', 'pageSize'],
+    s.pageSize === undefined || s.pageSize === null ? undefined : Number(s.pageSize),
+  );
   setIfChanged(doc, ['source', 'pageOrder'], s.pageOrder);
   setIfChanged(doc, ['source', 'cursor', 'axis'], s.cursorAxis);
   setIfChanged(doc, ['source', 'cursor', 'lookback'], s.lookback);

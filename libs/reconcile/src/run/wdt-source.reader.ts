@@ -138,6 +138,7 @@ export class WdtSourceReader {
       srcOrderNo: filters.src_order_no,
       outerNo: filters.outer_no,
       stockoutNo: filters.stockout_no,
+      // Unset: the client's default for its gateway (native 100, Qimen 30).
       pageSize: scheme.source.pageSize,
       pageNo,
     });
@@ -187,7 +188,7 @@ export class WdtSourceReader {
       let first = slot.first as WdtStockoutPage;
       for (let read = 1; ; read++) {
         if (read > 1) first = await fetch(slot, 0);
-        const pageSize = first.pageSize || scheme.source.pageSize;
+        const pageSize = first.pageSize;
         const pageCount = Math.ceil(first.totalCount / pageSize);
         const order =
           scheme.source.pageOrder === 'first_to_last'
