@@ -430,11 +430,14 @@ describe('audit trail operators can act on', () => {
       const res = await api('GET', '/api/audit/orders/AT-PII', undefined, token);
       expect(res.status).toBe(200);
       const text = JSON.stringify(res.body);
-      // Receiver fields wherever they appear (the WDT record of each version, bodies).
-      for (const value of [PII.name, PII.mobile, '科技园路']) expect(text).not.toContain(value);
+      // Receiver fields, and the remark a `pii: true` mapping reads, wherever they appear (the WDT
+      // record of each version, bodies).
+      for (const value of [PII.name, PII.mobile, '科技园路', 'PII-REMARK-4471'])
+        expect(text).not.toContain(value);
       expect(res.body.orders[0].versions[0].record).toMatchObject({
         receiver_name: '欧**',
         receiver_mobile: '139****5678',
+        remark: '***',
       });
       // Target fields holding personal data, in the request sent to Kingdee and in the mapped document.
       for (const body of [batchSave(res.body).request, res.body.orders[0].versions[0].document]) {
@@ -452,6 +455,10 @@ describe('audit trail operators can act on', () => {
     const request = JSON.stringify(batchSave(revealed.body).request);
     expect(request).toContain(`"FDELIVERYNO":"${PII.mobile}"`);
     expect(request).toContain(`"FCARRYNO":"${PII_REMARK}"`);
+    expect(revealed.body.orders[0].versions[0].record).toMatchObject({
+      receiver_mobile: PII.mobile,
+      remark: PII_REMARK,
+    });
     expect(await reveals()).toEqual([{ token_name: 'demo', target: 'audit/orders/AT-PII', outcome: 'ok' }]);
     // A viewer may not reveal.
     expect(
