@@ -1,15 +1,20 @@
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { formatShanghai, silentLogger } from '@libs/common';
 import { loadServiceConfig } from '@libs/config';
+import { AuditEventSchema, decodeEvent } from '@libs/contracts';
+import { createKafka } from '@libs/kafka';
 import { createKingdeePool } from '@libs/loading';
 import { compileScheme } from '@libs/mapping';
 import { loadSchemesFromDir } from '@libs/scheme';
 import { createDataSource, initializeDataSource } from '@libs/database';
 import { StackRunner } from '@libs/devstack';
 import { DataSource } from 'typeorm';
-import { eventually } from '../support/test-env';
+import { parse, stringify } from 'yaml';
+import { eventually, readAll } from '../support/test-env';
 
 const run = promisify(execFile);
 // The API's JSON, read loosely in assertions.
@@ -18,6 +23,19 @@ type Json = any;
 const root = resolve(__dirname, '../..');
 const SCHEME = 'wdt-stockout-return-to-kingdee-pur-mrb';
 const TOKEN = 'audit-trail-operator-token-0123';
+// AT-PII's personal data: a receiver field mapped into the bill, and a remark mapped with `pii: true`.
+const PII = { name: '欧阳明华', mobile: '13912345678', address: '广东省深圳市南山区科技园路1号' };
+const PII_REMARK = 'PII-REMARK-4471 leave at the back door';
+
+/** The shipped scheme, plus two target fields holding personal data (FDELIVERYNO reads a receiver field). */
+function schemesWithPii(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'audit-trail-schemes-'));
+  const scheme = parse(readFileSync(resolve(root, 'schemes', `${SCHEME}.yaml`), 'utf8'));
+  scheme.mapping.header.FDELIVERYNO = { template: '{{receiver_mobile}}' };
+  scheme.mapping.header.FCARRYNO = { template: '{{remark}}', pii: true };
+  writeFileSync(join(dir, `${SCHEME}.yaml`), stringify(scheme));
+  return dir;
+}
 
 /**
  * Issue 10, findings 1–3, on the whole stack as processes: the trail keeps the bill and the latest
@@ -30,6 +48,7 @@ describe('audit trail operators can act on', () => {
   let stack: StackRunner;
   let ds: DataSource;
   let kingdee: ReturnType<typeof createKingdeePool>;
+  const schemesDir = schemesWithPii();
 
   const order = async (orderNo: string) =>
     (
@@ -52,10 +71,10 @@ describe('audit trail operators can act on', () => {
     const res = await stack.kingdeeAdmin('GET', `/bills?page=1&pageSize=200`);
     return (res.items as Array<{ FBillNo: string }>).filter((b) => b.FBillNo === orderNo);
   };
-  const api = async (method: string, path: string, body?: unknown) => {
+  const api = async (method: string, path: string, body?: unknown, token = TOKEN) => {
     const res = await fetch(`${stack.url('operator')}${path}`, {
       method,
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json()) as Record<string, Json> };
@@ -83,6 +102,7 @@ describe('audit trail operators can act on', () => {
       brokers,
       databaseUrl,
       services: ['audit-writer', 'loader', 'transformer', 'extractor', 'operator'],
+      schemesDir,
       operatorToken: TOKEN,
       env: { LOG_LEVEL: 'warn' },
       // Submit/Audit is retried on its own only after 10 minutes: the operator's retry is what moves it.
@@ -97,10 +117,19 @@ describe('audit trail operators can act on', () => {
         { ...base, order_no: 'AT-QTY', details_list: line('FH-S', '-1.0000') },
         { ...base, order_no: 'AT-SKU', details_list: line('AT-NO-SUCH-SKU', '2.0000') },
         { ...base, order_no: 'AT-HAND', details_list: line('FH-M', '5.0000') },
+        {
+          ...base,
+          order_no: 'AT-PII',
+          details_list: line('FH-M', '1.0000'),
+          receiver_name: PII.name,
+          receiver_mobile: PII.mobile,
+          receiver_address: PII.address,
+          remark: PII_REMARK,
+        },
       ],
     });
     // Someone entered AT-HAND in Kingdee by hand before the integration saw it, with another supplier.
-    const scheme = loadSchemesFromDir(resolve(root, 'schemes')).find((x) => x.id === SCHEME)!;
+    const scheme = loadSchemesFromDir(schemesDir).find((x) => x.id === SCHEME)!;
     const record = await stack.wdtAdmin('GET', '/orders/AT-HAND');
     const mapped = compileScheme(scheme).mapSync(record);
     if (mapped.outcome !== 'document') throw new Error('AT-HAND does not map');
@@ -120,6 +149,7 @@ describe('audit trail operators can act on', () => {
     await stack?.stop();
     await ds?.destroy();
     await stack?.cleanup();
+    rmSync(schemesDir, { recursive: true, force: true });
   });
 
   it('(1) a dead letter whose order was fixed and loaded is closed by re-push, and the order stays loaded with one bill', async () => {
@@ -280,6 +310,17 @@ describe('audit trail operators can act on', () => {
       reason: 'by mistake',
     });
     expect(refused.status).toBe(409);
+    // The action is recorded once, with who and why (the refused one wrote nothing).
+    const actions = await ds.query(
+      `SELECT token_name, target, params FROM operator_actions WHERE action = 'confirm_absent'`,
+    );
+    expect(actions).toEqual([
+      {
+        token_name: 'demo',
+        target: `${SCHEME}/AT-HAND`,
+        params: expect.objectContaining({ reason: 'deleted the hand-made bill in Kingdee' }),
+      },
+    ]);
   });
 
   it('links a failed order to a bill a person entered by hand: the bill shows, and nothing writes it again', async () => {
@@ -366,5 +407,156 @@ describe('audit trail operators can act on', () => {
       expect.stringMatching(/refused|not_done/),
     ]);
     expect(calls).toContainEqual(['loaded', 'Audit', 'done']);
+    const actions = await ds.query(
+      `SELECT token_name, target, params FROM operator_actions WHERE action = 'retry_audit'`,
+    );
+    expect(actions).toEqual([
+      { token_name: 'demo', target: `${SCHEME}/AT-AUDIT`, params: { reason: 'approval workflow fixed' } },
+    ]);
+  });
+
+  it('masks personal data in stored Kingdee request bodies for a viewer and an admin; an admin’s reveal shows them and is recorded', async () => {
+    await eventually('AT-PII loaded', async () => (await order('AT-PII'))?.status === 'loaded', 90_000);
+    const batchSave = (body: Json) =>
+      (body.history.items as Array<Record<string, Json>>).find(
+        (h) => h.attempt?.operation === 'BatchSave' && h.attempt.request,
+      )?.attempt;
+    // Attempt bodies are written off the write path: wait for the BatchSave body.
+    await eventually(
+      'the BatchSave body of AT-PII',
+      async () => batchSave((await api('GET', '/api/audit/orders/AT-PII')).body) !== undefined,
+    );
+    for (const token of [stack.viewerToken, TOKEN]) {
+      const res = await api('GET', '/api/audit/orders/AT-PII', undefined, token);
+      expect(res.status).toBe(200);
+      const text = JSON.stringify(res.body);
+      // Receiver fields, and the remark a `pii: true` mapping reads, wherever they appear (the WDT
+      // record of each version, bodies).
+      for (const value of [PII.name, PII.mobile, '科技园路', 'PII-REMARK-4471'])
+        expect(text).not.toContain(value);
+      expect(res.body.orders[0].versions[0].record).toMatchObject({
+        receiver_name: '欧**',
+        receiver_mobile: '139****5678',
+        remark: '***',
+      });
+      // Target fields holding personal data, in the request sent to Kingdee and in the mapped document.
+      for (const body of [batchSave(res.body).request, res.body.orders[0].versions[0].document]) {
+        const json = JSON.stringify(body);
+        expect(json).toContain('"FDELIVERYNO":"***"'); // reads receiver_mobile
+        expect(json).toContain('"FCARRYNO":"***"'); // mapped with pii: true
+        expect(json).toContain('"FBillNo":"AT-PII"'); // the rest of the body stays readable
+      }
+    }
+    const reveals = () =>
+      ds.query(`SELECT token_name, target, outcome FROM operator_actions WHERE action = 'reveal_pii'`);
+    expect(await reveals()).toEqual([]);
+    const revealed = await api('GET', '/api/audit/orders/AT-PII?reveal=pii');
+    expect(revealed.status).toBe(200);
+    const request = JSON.stringify(batchSave(revealed.body).request);
+    expect(request).toContain(`"FDELIVERYNO":"${PII.mobile}"`);
+    expect(request).toContain(`"FCARRYNO":"${PII_REMARK}"`);
+    expect(revealed.body.orders[0].versions[0].record).toMatchObject({
+      receiver_mobile: PII.mobile,
+      remark: PII_REMARK,
+    });
+    expect(await reveals()).toEqual([{ token_name: 'demo', target: 'audit/orders/AT-PII', outcome: 'ok' }]);
+    // A viewer may not reveal.
+    expect(
+      (await api('GET', '/api/audit/orders/AT-PII?reveal=pii', undefined, stack.viewerToken)).status,
+    ).toBe(403);
+  });
+
+  it('closes a record the extractor parked as malformed under its order number once that order loads', async () => {
+    // WDT sends AT-BAD with a wrong-typed quantity on every read: the re-read does not heal it, it is parked.
+    await stack.wdtAdmin('PATCH', '/knobs', { corruptions: [{ order: 'AT-BAD', kind: 'wrong_type' }] });
+    await stack.wdtAdmin('POST', '/orders', {
+      orders: [
+        {
+          order_no: 'AT-BAD',
+          status: 110,
+          consign_time: formatShanghai(Date.now() - 60_000),
+          warehouse_no: 'SH01',
+          provider_no: 'GYS001',
+          details_list: line('FH-S', '2.0000'),
+        },
+      ],
+    });
+    const parkedRows = () =>
+      ds.query(
+        `SELECT stage, state, closed_reason FROM dead_letters WHERE scheme_id = $1 AND source_key = 'AT-BAD'`,
+        [SCHEME],
+      ) as Promise<Array<{ stage: string; state: string; closed_reason: string | null }>>;
+    await eventually(
+      'AT-BAD parked by the extractor',
+      async () => (await parkedRows()).some((d) => d.stage === 'extractor' && d.state === 'parked'),
+      60_000,
+    );
+    expect(await order('AT-BAD')).toMatchObject({ status: 'dead_lettered', bill_state: 'none' });
+    // WDT sends it whole again: the next poll (its window overlaps) reads it, and it loads.
+    await stack.wdtAdmin('PATCH', '/knobs', { corruptions: [] });
+    await eventually('AT-BAD loaded', async () => (await order('AT-BAD'))?.status === 'loaded', 90_000);
+    await eventually('the parked record closed', async () => {
+      const rows = await parkedRows();
+      return rows.length > 0 && rows.every((d) => d.state === 'closed');
+    });
+    for (const d of await parkedRows())
+      expect(d).toMatchObject({ stage: 'extractor', closed_reason: 'order AT-BAD is loaded as bill AT-BAD' });
+    expect(await billsOf('AT-BAD')).toHaveLength(1);
+  });
+
+  it('closing an order that holds a bill keeps the bill in view', async () => {
+    // A newer version of the loaded AT-BAD fails: the bill stays, the latest version is dead-lettered.
+    await stack.wdtAdmin('PATCH', '/orders/AT-BAD', { details_list: line('FH-S', '-2.0000') });
+    await eventually(
+      'the newer AT-BAD dead-lettered',
+      async () => (await order('AT-BAD'))?.status === 'dead_lettered',
+      60_000,
+    );
+    expect(await order('AT-BAD')).toMatchObject({ bill_state: 'audited', kingdee_number: 'AT-BAD' });
+    const res = await api('POST', '/api/audit/orders/AT-BAD/close', {
+      schemeId: SCHEME,
+      reason: 'return cancelled in WDT after the bill was audited',
+    });
+    expect(res.status).toBe(200);
+    const view = await api('GET', '/api/audit/orders/AT-BAD');
+    expect(view.body.orders[0].latest).toMatchObject({
+      status: 'closed',
+      closedBy: 'demo',
+      closedReason: 'return cancelled in WDT after the bill was audited',
+    });
+    expect(view.body.orders[0].bill).toMatchObject({ state: 'audited', number: 'AT-BAD' });
+    expect(await order('AT-BAD')).toMatchObject({
+      status: 'closed',
+      bill_state: 'audited',
+      kingdee_number: 'AT-BAD',
+    });
+    const list = await api('GET', `/api/audit/orders?schemeId=${SCHEME}&status=closed&limit=100`);
+    const row = (list.body.items as Array<Record<string, Json>>).find((o) => o.sourceKey === 'AT-BAD');
+    expect(row?.bill).toMatchObject({ state: 'audited', number: 'AT-BAD' });
+    expect(await billsOf('AT-BAD')).toHaveLength(1);
+  });
+
+  it('audit events on the topic never carry a request or reply body (bodies are in Postgres only)', async () => {
+    const kafka = createKafka({ brokers, clientId: `at-audit-${stack.runId}` });
+    const admin = kafka.admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(stack.topics.audit).finally(() => admin.disconnect());
+    const total = offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
+    const messages = await readAll({ brokers }, stack.topics.audit, total);
+    // Strict schema: an event with any field beyond the contract (a body) would not decode.
+    const events = messages.map((m) => decodeEvent(AuditEventSchema, m.value, 'audit'));
+    for (const m of messages)
+      expect(m.value).not.toMatch(
+        /"request"|"reply"|"Model"|IsAutoSubmitAndAudit|ResponseStatus|FDELIVERYNO|13912345678|PII-REMARK/,
+      );
+    // Events name their attempt; the bodies are found by that id in Postgres.
+    const pii = events.filter((e) => e.sourceKey === 'AT-PII' && e.attemptId);
+    expect(pii.length).toBeGreaterThan(0);
+    const stored: Array<{ request: Json }> = await ds.query(
+      `SELECT request FROM audit_attempts WHERE attempt_id = ANY($1::uuid[]) AND operation = 'BatchSave'`,
+      [pii.map((e) => e.attemptId)],
+    );
+    expect(stored.length).toBeGreaterThan(0);
+    expect(JSON.stringify(stored[0].request)).toContain(PII.mobile); // unmasked where it is kept
   });
 });

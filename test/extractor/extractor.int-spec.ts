@@ -484,7 +484,11 @@ describe('extractor: WDT sandbox over HTTP → real Kafka raw topic, cursor in r
       [['BULK-1', 'BULK-2', 'BULK-3', 'BULK-4']],
     );
     await admin(sandbox, 'POST', '/stats/reset');
-    expect(await service(scheme).processResyncRequests()).toBe(4);
+    // Re-push reads queue behind the polls on the shared WDT limiter: background priority.
+    const c = client();
+    const reads = jest.spyOn(c, 'queryAll');
+    expect(await service(scheme, c).processResyncRequests()).toBe(4);
+    expect(reads.mock.calls.map(([, options]) => options?.priority)).toEqual(['background', 'background']);
     const rows = await t.ds.query(
       `SELECT order_no, state, result FROM resync_requests WHERE scheme_id = 'bulk'`,
     );

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import pino from 'pino';
 import { formatShanghai } from '@libs/common';
 import { decodeEvent, DeadLetterEnvelopeSchema, RawStockoutEvent } from '@libs/contracts';
 import { LeaderLease } from '@libs/extraction';
@@ -48,6 +49,26 @@ function sum(text: string, name: string, labels: Record<string, string>): number
     if (Object.entries(labels).every(([k, v]) => m[2].includes(`${k}="${v}"`))) total += Number(m[3]);
   }
   return total;
+}
+
+/**
+ * Info lines of every pino logger in this process (services run in-process here), kept for
+ * assertions and not printed; warnings and errors are written as usual. pino's write method sits on
+ * a prototype all its loggers share.
+ */
+function captureInfoLogs(): { lines: Array<Record<string, unknown>>; restore: () => void } {
+  const write = pino.symbols.writeSym;
+  let proto: object | null = pino({ enabled: false });
+  while (proto && !Object.prototype.hasOwnProperty.call(proto, write)) proto = Object.getPrototypeOf(proto);
+  if (!proto) throw new Error('pino write method not found');
+  const shared = proto as Record<symbol, (obj: unknown, msg: unknown, num: number) => void>;
+  const original = shared[write];
+  const lines: Array<Record<string, unknown>> = [];
+  shared[write] = function (this: unknown, obj: unknown, msg: unknown, num: number) {
+    if (num >= 40) return original.call(this, obj, msg, num);
+    lines.push({ ...(typeof obj === 'object' && obj !== null ? obj : {}), msg });
+  };
+  return { lines, restore: () => void (shared[write] = original) };
 }
 
 interface App {
@@ -182,29 +203,41 @@ describe('operations: leadership, credentials, attempts, pause and lag', () => {
     // Another replica of deployment A holds the scheme's lease.
     const other = new LeaderLease(a.ds, `extractor:${SCHEME}`);
     expect(await other.tryAcquire()).toBe(true);
-    extractorA = await start(() => ExtractorModule.create(), extractorEnv(a));
-    const standby = await eventually('standby in /api/schemes', async () => {
-      const item = await schemeItem(operatorA);
-      return item?.extractor?.role === 'standby' ? item : undefined;
-    });
-    expect(standby.extractor.since).toEqual(expect.any(String));
-    const metrics = (await get(extractorA.base, '/metrics')).body;
-    expect(sample(metrics, 'extractor_leader', { scheme: SCHEME })).toBe(0);
-    const ready = await get(extractorA.base, '/ready');
-    expect([ready.status, JSON.parse(ready.body).status]).toEqual([200, 'ready']);
-    expect(await a.topicSize(a.topics.rawStockout)).toBe(0);
+    const logs = captureInfoLogs();
+    const roleLines = (role: string) => logs.lines.filter((l) => l.scheme === SCHEME && l.role === role);
+    try {
+      extractorA = await start(() => ExtractorModule.create(), { ...extractorEnv(a), LOG_LEVEL: 'info' });
+      const standby = await eventually('standby in /api/schemes', async () => {
+        const item = await schemeItem(operatorA);
+        return item?.extractor?.role === 'standby' ? item : undefined;
+      });
+      expect(standby.extractor.since).toEqual(expect.any(String));
+      const metrics = (await get(extractorA.base, '/metrics')).body;
+      expect(sample(metrics, 'extractor_leader', { scheme: SCHEME })).toBe(0);
+      const ready = await get(extractorA.base, '/ready');
+      expect([ready.status, JSON.parse(ready.body).status]).toEqual([200, 'ready']);
+      expect(await a.topicSize(a.topics.rawStockout)).toBe(0);
 
-    // The other replica goes: this one takes over and says so.
-    await other.release();
-    await eventually(
-      'leader in /api/schemes',
-      async () => (await schemeItem(operatorA))?.extractor?.role === 'leader',
-    );
-    await eventually(
-      'extractor_leader 1',
-      async () =>
-        sample((await get(extractorA.base, '/metrics')).body, 'extractor_leader', { scheme: SCHEME }) === 1,
-    );
+      // The other replica goes: this one takes over and says so.
+      await other.release();
+      await eventually(
+        'leader in /api/schemes',
+        async () => (await schemeItem(operatorA))?.extractor?.role === 'leader',
+      );
+      await eventually(
+        'extractor_leader 1',
+        async () =>
+          sample((await get(extractorA.base, '/metrics')).body, 'extractor_leader', { scheme: SCHEME }) === 1,
+      );
+      // The log says so, once per transition.
+      expect(roleLines('standby').map((l) => l.msg)).toEqual([
+        'extractor stands by: another replica of this deployment leads the scheme',
+      ]);
+      await eventually('the leader log line', async () => roleLines('leader').length > 0);
+      expect(roleLines('leader').map((l) => l.msg)).toEqual(['extractor leads the scheme: polling WDT']);
+    } finally {
+      logs.restore();
+    }
   });
 
   it('two deployments in two schemas of one database both poll', async () => {

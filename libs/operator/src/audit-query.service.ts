@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AUDIT_STATUSES } from '@libs/contracts';
 import { DATA_SOURCE } from '@libs/runtime';
-import { piiTargetFields } from '@libs/scheme';
+import { piiSourceFields, piiTargetFields } from '@libs/scheme';
 import { OperatorActionsService } from './operator-actions.service';
 import { SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
 import { Page, SqlFilter, toPage } from './paging.util';
@@ -76,11 +76,12 @@ export class AuditQueryService {
     @Inject(SCHEME_CATALOG) private readonly catalog: SchemeCatalog,
   ) {}
 
-  /** Target fields any scheme maps personal data into (masked in request bodies). */
+  /** Target fields any scheme maps personal data into, and the source fields pii-flagged mappings read. */
   piiKeys(): Set<string> {
     const keys = new Set<string>();
     try {
-      for (const scheme of this.catalog.list()) for (const k of piiTargetFields(scheme)) keys.add(k);
+      for (const scheme of this.catalog.list())
+        for (const k of [...piiTargetFields(scheme), ...piiSourceFields(scheme)]) keys.add(k);
     } catch {
       /* broken scheme files are reported by /api/schemes; receiver fields are masked anyway */
     }
