@@ -162,4 +162,25 @@ describe('WDT sandbox: a lazy 100k-order set over HTTP (sandbox as a process)', 
     const rss = rssOf(proc.pid!);
     expect(rss.peakMb).toBeLessThan(RSS_LIMIT_MB);
   });
+
+  it('seed takes `lazy: true` (same answer as generate); stored seeding stays capped at 200,000', async () => {
+    const tooMany = await admin<{ error: string }>(sandbox, 'POST', '/orders/seed', { count: 300_000 });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error).toContain('lazy: true');
+    const lazy = await admin(sandbox, 'POST', '/orders/seed', {
+      count: 300_000,
+      seed: 5,
+      from: FROM,
+      to: TO,
+      lazy: true,
+    });
+    expect(lazy.status).toBe(200);
+    // Replaces the 100k set; the edited order stays stored.
+    expect(lazy.body).toMatchObject({ lazy: true, count: 300_000, seed: 5, total: 300_001 });
+    const noWeights = await admin(sandbox, 'POST', '/orders/generate', {
+      count: 10,
+      statusWeights: { '95': 0 },
+    });
+    expect(noWeights.status).toBe(400);
+  });
 });
