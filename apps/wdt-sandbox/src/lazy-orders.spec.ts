@@ -121,9 +121,9 @@ describe('OrderStore with a lazy set', () => {
   });
 
   /** The same orders, stored: what every lazy answer must equal. */
-  function twins(count: number) {
+  function twins(count: number, spanMs = 3_600_000) {
     const lazy = new OrderStore();
-    const set = lazy.defineLazy(definition({ count }));
+    const set = lazy.defineLazy(definition({ count, toMs: FROM + spanMs }));
     const eager = new OrderStore();
     for (let i = 0; i < count; i++) eager.upsert(set.order(i));
     return { lazy, eager, set };
@@ -202,6 +202,23 @@ describe('OrderStore with a lazy set', () => {
     expect(listAll(lazy)).toEqual(listAll(eager));
     expect(listAll(lazy, 110)).toEqual(listAll(eager, 110));
     expect(lazy.list({ pageNo: 2, pageSize: 50 })).toEqual(eager.list({ pageNo: 2, pageSize: 50 }));
+  });
+
+  it('merges a stored order among lazy ones of the same second by stockout_id', () => {
+    // 1,000 orders over 50 s: ~20 per second, so (time, id) ties are broken by id.
+    const { lazy, eager, set } = twins(1000, 50_000);
+    const shipped = Array.from({ length: 1000 }, (_, i) => i).filter((i) => set.shipped(i));
+    for (const store of [lazy, eager]) {
+      const order = store.get(String(set.baseId + shipped[100]))!;
+      // Into the middle of a later, crowded second; and a brand-new order there with a higher id.
+      store.upsert({ ...order, consign_time: formatShanghai(set.timeOf(shipped[450])), remark: 'moved' });
+      store.upsert({ ...set.order(shipped[451]), stockout_id: String(set.lastId + 1), order_no: 'CTNEW' });
+    }
+    const filter = windowFilter('2026-11-01 00:00:00', '2026-11-01 00:00:50');
+    const expected = eager.page(filter, 0, 10_000);
+    expect(expected.total).toBeGreaterThan(500);
+    for (let page = 0; page * 97 <= expected.total; page++)
+      expect(lazy.page(filter, page, 97)).toEqual(eager.page(filter, page, 97));
   });
 
   it('keeps new ids after the lazy range and reset forgets the set', () => {
