@@ -22,6 +22,7 @@
  *
  * Every option also reads an environment variable (BENCH_ORDERS, …; see --help).
  */
+import { loadavg } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigResourceTypes } from 'kafkajs';
 import { formatShanghai, silentLogger, systemClock } from '@libs/common';
@@ -44,6 +45,7 @@ interface Options {
   budgetMb: number;
   growthMb: number;
   maxPolls: number;
+  heapMb?: number;
   scheme: string;
   child?: boolean;
 }
@@ -230,7 +232,8 @@ async function main(opts: Options): Promise<number> {
     `extract-scale bench: ${n} orders (lazy sandbox), shipped scheme ${opts.scheme} except client limit ` +
       `${opts.clientCpm} calls/min, WDT latency ${opts.latencyMs} ms/call, sandbox limit off, raw topic ` +
       `${opts.partitions} partitions with retention.bytes ${opts.retentionMb} MB per partition, ` +
-      `no heap cap, node ${process.version}`,
+      `${opts.heapMb ? `child --max-old-space-size=${opts.heapMb}` : 'no heap cap'}, node ${process.version}; ` +
+      `load average ${loadavg()[0].toFixed(2)}`,
   );
 
   // Loaded here, not at the top: the child must not carry the sandbox (and faker) in its RSS.
@@ -271,25 +274,29 @@ async function main(opts: Options): Promise<number> {
     if (!res.ok) throw new Error(`generate failed: ${res.status} ${await res.text()}`);
     console.log(`lazy set: ${n} orders ${from} – ${to}`);
 
-    const r = await runChild<ChildResult>(__filename, {
-      orders: n,
-      milestones,
-      schemeFile: opts.scheme,
-      schemeId: `bench-extract-scale-${isolated.suffix}`,
-      initialCursor: from,
-      clientCpm: opts.clientCpm,
-      maxPolls: opts.maxPolls,
-      wdt: {
-        url: sandbox.url,
-        sid: sandbox.account.sid,
-        appkey: sandbox.account.appkey,
-        appsecret: sandbox.account.appsecret,
-      },
-      brokers: isolated.brokers,
-      databaseUrl: isolated.databaseUrl,
-      schema: isolated.schema,
-      topics: isolated.topics,
-    } satisfies ChildConfig);
+    const r = await runChild<ChildResult>(
+      __filename,
+      {
+        orders: n,
+        milestones,
+        schemeFile: opts.scheme,
+        schemeId: `bench-extract-scale-${isolated.suffix}`,
+        initialCursor: from,
+        clientCpm: opts.clientCpm,
+        maxPolls: opts.maxPolls,
+        wdt: {
+          url: sandbox.url,
+          sid: sandbox.account.sid,
+          appkey: sandbox.account.appkey,
+          appsecret: sandbox.account.appsecret,
+        },
+        brokers: isolated.brokers,
+        databaseUrl: isolated.databaseUrl,
+        schema: isolated.schema,
+        topics: isolated.topics,
+      } satisfies ChildConfig,
+      opts.heapMb ? [`--max-old-space-size=${opts.heapMb}`] : [],
+    );
     const offsets = await isolated.admin.fetchTopicOffsets(isolated.topics.rawStockout);
     const written = offsets.reduce((sum, p) => sum + Number(p.high), 0);
     const calls = sandbox.state.stats.snapshot().calls.native;
@@ -323,7 +330,8 @@ async function main(opts: Options): Promise<number> {
         `peak growth ${first?.orders ?? 0} → ${last?.orders ?? 0} orders: ${mb(growth)} MB ` +
         `(goal ≤ ${opts.growthMb} MB) ${growthOk ? 'PASS' : 'FAIL'}, RSS-now growth ` +
         `${mb(first && last ? last.rssNowBytes - first.rssNowBytes : 0)} MB; ` +
-        `sandbox + harness (parent) peak ${mb(process.resourceUsage().maxRSS * 1024)} MB`,
+        `sandbox + harness (parent) peak ${mb(process.resourceUsage().maxRSS * 1024)} MB; ` +
+        `load average ${loadavg()[0].toFixed(2)}`,
     );
     if (r.emitted !== n || written !== n) {
       console.error(`expected ${n} orders emitted and written to the topic`);
@@ -367,6 +375,7 @@ const program = new Command()
   )
   .option('-b, --budget-mb <n>', 'peak RSS goal, MB', int, 150)
   .option('--growth-mb <n>', 'goal for peak growth from the first to the last milestone, MB', int, 20)
+  .option('--heap-mb <n>', "child's --max-old-space-size (default: none — the goal is without a cap)", int)
   .option('--max-polls <n>', 'polls at most (the first normally reads everything)', int, 20)
   .option('-s, --scheme <file>', 'scheme file', 'schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml')
   .option('--child', '(internal) run as the measured child', false)
