@@ -202,6 +202,16 @@ describe('OrderStore with a lazy set', () => {
     expect(listAll(lazy)).toEqual(listAll(eager));
     expect(listAll(lazy, 110)).toEqual(listAll(eager, 110));
     expect(lazy.list({ pageNo: 2, pageSize: 50 })).toEqual(eager.list({ pageNo: 2, pageSize: 50 }));
+
+    // A new set replaces this one: nothing of the old one's edits and deletions hides any of its orders.
+    const next = lazy.defineLazy(definition({ count: 300, seed: 99 }));
+    const whole = windowFilter('2026-11-01 00:00:00', '2026-11-01 01:00:00');
+    const nextShipped = Array.from({ length: 300 }, (_, i) => i).filter((i) => next.shipped(i));
+    const page = lazy.page(whole, 0, 1000);
+    expect(page.total).toBe(nextShipped.length + 2); // + the two edited orders, now plain stored ones
+    expect(page.orders.filter((o) => Number(o.stockout_id) >= next.baseId).map((o) => o.stockout_id)).toEqual(
+      nextShipped.map((i) => String(next.baseId + i)),
+    );
   });
 
   it('merges a stored order among lazy ones of the same second by stockout_id', () => {

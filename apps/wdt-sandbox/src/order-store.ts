@@ -151,6 +151,7 @@ export class OrderStore implements IdSource {
     const set = new LazyOrderSet(definition, this.stockoutSeq + 1, this.recSeq + 1);
     this.lazy = set;
     this.lazyHidden.clear();
+    this.hiddenSorted = undefined;
     this.stockoutSeq += definition.count;
     this.recSeq += definition.count * LAZY_RECS_PER_ORDER;
     this.touch();
