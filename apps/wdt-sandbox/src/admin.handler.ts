@@ -20,8 +20,13 @@ export interface AdminReply {
 
 const wallClock = z.string().refine((v) => parseShanghai(v) !== undefined, 'must be "yyyy-MM-dd HH:mm:ss"');
 
+/** Lazily generated sets hold nothing per order: up to 10 million. */
+export const MAX_LAZY_ORDERS = 10_000_000;
+
 const seedSchema = z.object({
-  count: z.number().int().min(0).max(200_000),
+  count: z.number().int().min(0).max(MAX_LAZY_ORDERS),
+  /** Define the orders lazily (generated from (seed, index) when read) instead of storing them. */
+  lazy: z.boolean().optional(),
   seed: z.number().int().optional(),
   from: wallClock.optional(),
   to: wallClock.optional(),
@@ -89,12 +94,18 @@ export class AdminHandler {
     const path = url.pathname.replace(/\/+$/, '');
     const segments = path.split('/').slice(2).map(decodeURIComponent);
     if (segments.length > 2) throw new HttpError(404, `no admin route ${method} ${path}`);
-    const route = `${method} /${segments[0] ?? ''}${segments.length > 1 ? `/${segments[1] === 'seed' || segments[1] === 'reset' ? segments[1] : ':key'}` : ''}`;
+    const fixed = ['seed', 'reset', 'generate'];
+    const route = `${method} /${segments[0] ?? ''}${segments.length > 1 ? `/${fixed.includes(segments[1]) ? segments[1] : ':key'}` : ''}`;
     const store = this.state.store;
 
     switch (route) {
       case 'GET /health':
-        return ok({ ok: true, orders: store.size, now: formatShanghai(this.state.clock.now()) });
+        return ok({
+          ok: true,
+          orders: store.size,
+          lazy: store.lazySet ? this.describeLazy() : undefined,
+          now: formatShanghai(this.state.clock.now()),
+        });
       case 'GET /config': {
         const { appsecret: _a, qimenSecret: _q, ...account } = this.state.account;
         return ok({
@@ -110,8 +121,12 @@ export class AdminHandler {
           unknownCodes: SANDBOX_UNKNOWN_CODES,
           statuses: SANDBOX_STATUSES,
         });
-      case 'POST /orders/seed':
-        return ok(this.seed(parse(seedSchema, body)));
+      case 'POST /orders/seed': {
+        const request = parse(seedSchema, body);
+        return ok(request.lazy ? this.generate(request) : this.seed(request));
+      }
+      case 'POST /orders/generate':
+        return ok(this.generate(parse(seedSchema, body)));
       case 'POST /orders':
         return ok(this.upsert(parse(upsertSchema, Array.isArray(body) ? { orders: body } : body)));
       case 'GET /orders': {
@@ -175,11 +190,50 @@ export class AdminHandler {
     }
   }
 
-  private seed(request: z.infer<typeof seedSchema>): Record<string, unknown> {
+  private range(request: z.infer<typeof seedSchema>): { fromMs: number; toMs: number } {
     const fallback = defaultSeedRange(this.state.clock.now());
     const fromMs = request.from ? (parseShanghai(request.from) as number) : fallback.fromMs;
     const toMs = request.to ? (parseShanghai(request.to) as number) : fallback.toMs;
     if (toMs < fromMs) throw new HttpError(400, 'invalid body: to is before from');
+    return { fromMs, toMs };
+  }
+
+  /** Defines (replaces) the lazy set: nothing is generated until a query or a read asks for it. */
+  private generate(request: z.infer<typeof seedSchema>): Record<string, unknown> {
+    const { fromMs, toMs } = this.range(request);
+    const weights = request.statusWeights;
+    if (weights && Object.keys(weights).length > 0 && !Object.values(weights).some((w) => (w ?? 0) > 0))
+      throw new HttpError(400, 'invalid body: statusWeights: at least one weight must be > 0');
+    this.state.store.defineLazy({
+      count: request.count,
+      seed: request.seed ?? this.defaultSeed,
+      fromMs,
+      toMs,
+      unknownCodeRate: request.unknownCodeRate,
+      statusWeights: request.statusWeights,
+    });
+    return { ...this.describeLazy(), total: this.state.store.size };
+  }
+
+  private describeLazy(): Record<string, unknown> {
+    const set = this.state.store.lazySet;
+    if (!set) return {};
+    const d = set.describe();
+    return {
+      lazy: true,
+      count: d.count,
+      seed: d.seed,
+      from: formatShanghai(set.fromMs),
+      to: formatShanghai(set.toMs),
+      firstStockoutId: d.firstStockoutId,
+      lastStockoutId: d.lastStockoutId,
+    };
+  }
+
+  private seed(request: z.infer<typeof seedSchema>): Record<string, unknown> {
+    if (request.count > 200_000)
+      throw new HttpError(400, 'invalid body: count: at most 200000 stored orders (use lazy: true for more)');
+    const { fromMs, toMs } = this.range(request);
     const orders = new OrderGenerator(request.seed ?? this.defaultSeed).generate(
       {
         count: request.count,

@@ -1,5 +1,6 @@
 export * from './call-stats';
 export * from './knobs';
+export * from './lazy-orders';
 export * from './order-generator';
 export * from './order-store';
 export * from './reference-data';

@@ -5,7 +5,8 @@ import { startWdtSandbox } from './wdt-sandbox.server';
  * Runs the WDT sandbox as a process: `node dist/apps/wdt-sandbox/src/main.js`.
  * Env: WDT_SANDBOX_PORT (18081), WDT_SANDBOX_HOST (127.0.0.1), WDT_SANDBOX_SID, WDT_SANDBOX_APPKEY,
  * WDT_SANDBOX_APPSECRET, WDT_SANDBOX_QIMEN_APPKEY, WDT_SANDBOX_QIMEN_SECRET,
- * WDT_SANDBOX_QIMEN_TARGET_APPKEY, WDT_SANDBOX_SEED_COUNT (0), WDT_SANDBOX_SEED (1),
+ * WDT_SANDBOX_QIMEN_TARGET_APPKEY, WDT_SANDBOX_SEED_COUNT (0), WDT_SANDBOX_SEED_LAZY (0; 1 = generate
+ * the seeded orders on demand), WDT_SANDBOX_SEED (1),
  * WDT_SANDBOX_CALLS_PER_MINUTE (60), WDT_SANDBOX_LATENCY_MS (0).
  */
 function intEnv(name: string, fallback: number): number {
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
     qimenSecret: str('WDT_SANDBOX_QIMEN_SECRET'),
     qimenTargetAppKey: str('WDT_SANDBOX_QIMEN_TARGET_APPKEY'),
     seedCount: intEnv('WDT_SANDBOX_SEED_COUNT', 0),
+    seedLazy: intEnv('WDT_SANDBOX_SEED_LAZY', 0) === 1,
     seed: intEnv('WDT_SANDBOX_SEED', 1),
     knobs: {
       callsPerMinute: intEnv('WDT_SANDBOX_CALLS_PER_MINUTE', 60),

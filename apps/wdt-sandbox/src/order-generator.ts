@@ -35,6 +35,23 @@ export interface GenerateOptions {
   statusWeights?: Partial<Record<'5' | '50' | '55' | '95' | '110', number>>;
 }
 
+/**
+ * Shape fixed by the caller instead of drawn at random (lazily generated sets: the store must know an
+ * order's status, warehouse and times without generating it). Only used when given, so seeded eager
+ * generation draws exactly as before.
+ */
+export interface FixedShape {
+  status: number;
+  /** Index into SANDBOX_WAREHOUSES (never replaced by the unknown warehouse code). */
+  warehouseIndex: number;
+  /** consign_time of a shipped order, modified of an unshipped one (epoch ms, whole seconds). */
+  axisMs: number;
+  /** modified − consign_time of a shipped order. */
+  modifiedLagMs: number;
+  /** Digits of the sequence in order_no / src_order_no (unique up to 10^digits ids). */
+  seqDigits: number;
+}
+
 export interface IdSource {
   nextStockoutId(): number;
   nextRecId(): number;
@@ -106,9 +123,15 @@ const DEFAULT_STATUS_WEIGHTS = { '5': 10, '50': 10, '55': 10, '95': 30, '110': 4
 export class OrderGenerator {
   private readonly faker: Faker;
 
-  constructor(seed: number) {
+  constructor(seed: number | number[]) {
     this.faker = new Faker({ locale: [zh_CN, en, base] });
     this.faker.seed(seed);
+  }
+
+  /** Re-seeds the PRNG (one generator reused for many independently seeded orders). */
+  reseed(seed: number | number[]): this {
+    this.faker.seed(seed);
+    return this;
   }
 
   generate(options: GenerateOptions, ids: IdSource): WdtOrderRecord[] {
@@ -116,28 +139,37 @@ export class OrderGenerator {
   }
 
   /** One complete order. */
-  one(options: Omit<GenerateOptions, 'count' | 'seed'>, ids: IdSource): WdtOrderRecord {
+  one(options: Omit<GenerateOptions, 'count' | 'seed'>, ids: IdSource, fixed?: FixedShape): WdtOrderRecord {
     const f = this.faker;
     const stockoutId = ids.nextStockoutId();
-    const status = this.pickStatus(options.statusWeights);
+    const status = fixed?.status ?? this.pickStatus(options.statusWeights);
     const shipped = status >= 95;
     const unknown =
       (options.unknownCodeRate ?? 0) > 0 &&
       f.number.float({ min: 0, max: 1 }) < (options.unknownCodeRate ?? 0);
     const unknownField = unknown
-      ? f.helpers.arrayElement(['warehouse_no', 'provider_no', 'spec_no'] as const)
+      ? f.helpers.arrayElement(
+          fixed
+            ? (['provider_no', 'spec_no'] as const)
+            : (['warehouse_no', 'provider_no', 'spec_no'] as const),
+        )
       : undefined;
 
-    const warehouse = f.helpers.arrayElement(SANDBOX_WAREHOUSES);
+    const warehouse = fixed
+      ? SANDBOX_WAREHOUSES[fixed.warehouseIndex % SANDBOX_WAREHOUSES.length]
+      : f.helpers.arrayElement(SANDBOX_WAREHOUSES);
     const provider = f.helpers.arrayElement(SANDBOX_PROVIDERS);
     const span = Math.max(0, options.toMs - options.fromMs);
-    const axisMs = options.fromMs + f.number.int({ min: 0, max: Math.floor(span / 1000) }) * 1000;
+    const axisMs =
+      fixed?.axisMs ?? options.fromMs + f.number.int({ min: 0, max: Math.floor(span / 1000) }) * 1000;
     const createdMs = axisMs - f.number.int({ min: 600, max: 2 * 86_400 }) * 1000;
     const checkMs = createdMs + f.number.int({ min: 60, max: 3_600 }) * 1000;
     const consignMs = shipped ? axisMs : undefined;
-    const modifiedMs = shipped ? axisMs + f.number.int({ min: 5, max: 600 }) * 1000 : axisMs;
+    const lagMs = fixed ? fixed.modifiedLagMs : shipped ? f.number.int({ min: 5, max: 600 }) * 1000 : 0;
+    const modifiedMs = shipped ? axisMs + lagMs : axisMs;
     const created = formatShanghai(createdMs);
-    const seq = String(stockoutId % 100_000).padStart(5, '0');
+    const digits = fixed?.seqDigits ?? 5;
+    const seq = String(stockoutId % 10 ** digits).padStart(digits, '0');
     const dateTag = formatShanghai(createdMs).slice(0, 10).replace(/-/g, '');
     const returnNo = `CGTH${dateTag}${seq}`;
     const orderNo = `CT${dateTag}${seq}`;

@@ -20,6 +20,8 @@ export interface WdtSandboxOptions extends Partial<SandboxAccount> {
   host?: string;
   /** Orders generated at start (default 0). */
   seedCount?: number;
+  /** Define the `seedCount` orders lazily (generated on demand, see `OrderStore.defineLazy`). */
+  seedLazy?: boolean;
   /** Generator seed (default 1). */
   seed?: number;
   /** Range of generated times (epoch ms); default the 7 days before start. */
@@ -59,7 +61,15 @@ export async function startWdtSandbox(options: WdtSandboxOptions = {}): Promise<
   const seed = options.seed ?? 1;
   const admin = new AdminHandler(state, seed);
 
-  if (options.seedCount && options.seedCount > 0) {
+  if (options.seedCount && options.seedCount > 0 && options.seedLazy) {
+    const range = defaultSeedRange(clock.now());
+    state.store.defineLazy({
+      count: options.seedCount,
+      seed,
+      fromMs: options.seedFromMs ?? range.fromMs,
+      toMs: options.seedToMs ?? range.toMs,
+    });
+  } else if (options.seedCount && options.seedCount > 0) {
     const range = defaultSeedRange(clock.now());
     const orders = new OrderGenerator(seed).generate(
       {
