@@ -137,8 +137,8 @@ export const loaderEnv = {
    */
   LOADER_MAX_UNCOMMITTED: positiveInt.max(100000).default(500),
   /**
-   * On a rebalance (or stop): how long Kingdee calls in flight may finish before they are abandoned
-   * (their bills go to settling). No new write starts once the rebalance is seen.
+   * On a stop: how long Kingdee calls in flight may finish before they are abandoned (their bills go
+   * to settling). On a rebalance no new write starts; calls in flight finish without holding it up.
    */
   LOADER_REVOKE_MS: positiveInt.max(60000).default(2000),
   /** How often codes waited for (orders refused only for base data) are looked up again in Kingdee. */

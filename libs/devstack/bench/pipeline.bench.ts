@@ -27,7 +27,9 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatShanghai } from '@libs/common';
 import { loadSchemeFile, pageSizeOf } from '@libs/scheme';
-import { median, ManagedProcess, StackRunner, StackService } from '@libs/devstack';
+import { AssignerProtocol } from 'kafkajs';
+import { createKafka } from '@libs/kafka';
+import { median, ManagedProcess, StackRunner } from '@libs/devstack';
 
 interface Options {
   orders: number;
@@ -39,6 +41,7 @@ interface Options {
   sessions?: number;
   joinAt?: number;
   steady?: number;
+  prefill?: boolean;
   minutes: number;
   runs: number;
   partitions: number;
@@ -49,10 +52,13 @@ interface Options {
 
 interface RunResult {
   ordersPerS?: number;
+  /** Burst: orders/s from the first bill to the last (start-up excluded). */
+  fromFirstBillPerS?: number;
   elapsedMs?: number;
   latencies?: { p50: number; p95: number; p99: number; perMinuteP99: number[] };
   joinMs?: number;
   peakRssMb: Record<string, number>;
+  cpuS: Record<string, number>;
   load: { max1m: number; mean1m: number };
   wdtCalls: number;
   kingdeeCalls: number;
@@ -85,6 +91,19 @@ function peakRssMb(pid: number | undefined): number {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds a process has used (user + system, from /proc); NaN when it is gone. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return NaN;
   }
@@ -159,6 +178,40 @@ async function waitFor(what: string, timeoutMs: number, check: () => Promise<boo
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+/** Waits until the loaders' consumer group is stable with `members` members holding every partition. */
+async function groupSettled(stack: StackRunner, brokers: string[], members: number): Promise<void> {
+  const admin = createKafka({ brokers, clientId: 'bench-pipeline' }).admin();
+  await admin.connect();
+  try {
+    const groupId = `run.${stack.runId}.loader`;
+    await waitFor(`${members} loaders in a stable group`, 120_000, async () => {
+      const [group] = (await admin.describeGroups([groupId])).groups;
+      if (group?.state !== 'Stable' || group.members.length !== members) return false;
+      const held = group.members.reduce((n, m) => {
+        const a = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
+        return n + Object.values(a?.assignment ?? {}).reduce((k, ps) => k + ps.length, 0);
+      }, 0);
+      return held > 0;
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Waits until the transformer has put `count` documents on the document topic. */
+async function documentsWaiting(stack: StackRunner, brokers: string[], count: number): Promise<void> {
+  const admin = createKafka({ brokers, clientId: 'bench-pipeline' }).admin();
+  await admin.connect();
+  try {
+    await waitFor(`${count} documents on ${stack.topics.kingdeeDocument}`, 600_000, async () => {
+      const offsets = await admin.fetchTopicOffsets(stack.topics.kingdeeDocument);
+      return offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0) >= count;
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Loaded records counted by one loader's /metrics. */
 async function loadedBy(stack: StackRunner, name: string): Promise<number> {
   const text = await (await fetch(`${stack.url(name)}/metrics`)).text();
@@ -179,9 +232,10 @@ async function run(opts: Options, round: number): Promise<RunResult> {
   const heapEnv: Record<string, string> = opts.heapMb
     ? { NODE_OPTIONS: `--max-old-space-size=${opts.heapMb}` }
     : {};
+  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
   const stack = new StackRunner({
     root: ROOT,
-    brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+    brokers,
     databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/wdt_kingdee',
     shippedDefaults: true,
     partitions: opts.partitions,
@@ -216,23 +270,38 @@ async function run(opts: Options, round: number): Promise<RunResult> {
     }
     await stack.wdtAdmin('POST', '/stats/reset');
     await stack.kingdeeAdmin('POST', '/stats/reset');
-    // Everyone but the loaders first (they are what scales), then K loaders at once.
-    const services: StackService[] = ['audit-writer', 'transformer', 'extractor'];
-    const firstCall = (async () => {
+    const loaders = ['loader', ...Array.from({ length: opts.loaders - 1 }, (_, i) => `loader-${i + 2}`)];
+    const startLoaders = () =>
+      Promise.all([
+        stack.startServices(['loader']),
+        ...loaders.slice(1).map((n) => stack.startReplica('loader', n)),
+      ]);
+    const firstCall = async () => {
       await waitFor('the first WDT call', 120_000, async () => {
         const s = (await stack.wdtAdmin('GET', '/stats')) as { calls: Record<string, number> };
         return s.calls.native + s.calls.qimen > 0;
       });
       return Date.now();
-    })();
-    const loaders = ['loader', ...Array.from({ length: opts.loaders - 1 }, (_, i) => `loader-${i + 2}`)];
-    await Promise.all([
-      stack.startServices(services),
-      stack.startServices(['loader']),
-      ...loaders.slice(1).map((n) => stack.startReplica('loader', n)),
-    ]);
-    watcher.start();
-    const t0 = await firstCall;
+    };
+    let t0: number;
+    if (opts.prefill) {
+      // The loading stage alone: every document waits on its topic, then K loaders start at once
+      // (their joins and rebalances count); the clock starts as they are started.
+      await stack.startServices(['audit-writer', 'transformer', 'extractor']);
+      await documentsWaiting(stack, brokers, opts.orders);
+      watcher.start();
+      t0 = Date.now();
+      await startLoaders();
+    } else {
+      // The loaders are long-running replicas: they are up and their group is settled (K members,
+      // every partition assigned) before the extractor makes its first call, which starts the clock.
+      await Promise.all([stack.startServices(['audit-writer', 'transformer']), startLoaders()]);
+      await groupSettled(stack, brokers, opts.loaders);
+      const first = firstCall();
+      await stack.startServices(['extractor']);
+      watcher.start();
+      t0 = await first;
+    }
 
     if (opts.steady) {
       const shippedAt = new Map<string, number>();
@@ -302,9 +371,11 @@ async function run(opts: Options, round: number): Promise<RunResult> {
       await join?.catch((e: Error) => console.error(`  join: ${e.message}`));
       await sleep(2000); // a duplicate written late would show now
       await watcher.stop();
+      const firstBill = Math.min(...watcher.firstSeen.values());
       result = {
         elapsedMs: t1 - t0,
         ordersPerS: expected / ((t1 - t0) / 1000),
+        fromFirstBillPerS: (expected - 1) / ((t1 - firstBill) / 1000),
         joinMs,
         ...(await finish()),
       };
@@ -313,12 +384,17 @@ async function run(opts: Options, round: number): Promise<RunResult> {
 
     async function finish() {
       for (const [name, proc] of stack.processes) procs.push([name, proc]);
-      for (const [name, proc] of procs) rss[name] = peakRssMb(proc.pid);
+      const cpu: Record<string, number> = {};
+      for (const [name, proc] of procs) {
+        rss[name] = peakRssMb(proc.pid);
+        cpu[name] = cpuSeconds(proc.pid);
+      }
       const wdt = (await stack.wdtAdmin('GET', '/stats')) as { calls: Record<string, number> };
       const kd = (await stack.kingdeeAdmin('GET', '/stats')) as { requests: number };
       const bills = watcher.firstSeen.size;
       return {
         peakRssMb: { ...rss },
+        cpuS: cpu,
         load: load.stop(),
         wdtCalls: wdt.calls.native + wdt.calls.qimen,
         kingdeeCalls: kd.requests,
@@ -365,7 +441,8 @@ function bounds(opts: Options) {
   const n = opts.orders;
   const wdtS = wdtSeconds(Math.ceil(n / pageSize), opts.wdtCpm, opts.latencyWdtMs / 1000);
   const kdS = Math.ceil(Math.ceil(n / batch) / sessions) * kdCallS;
-  const run = n / Math.max(wdtS + kdCallS, kdS);
+  // With --prefill only the loading stage is timed.
+  const run = opts.prefill ? n / kdS : n / Math.max(wdtS + kdCallS, kdS);
   return { pageSize, batch, sessions, wdt, kingdee, tighter: Math.min(wdt, kingdee), run };
 }
 
@@ -379,6 +456,10 @@ async function main(): Promise<void> {
     .option('--loaders <k>', 'loader replicas from the start', int, 1)
     .option('--sessions <n>', 'KINGDEE_SESSIONS per loader (default: shipped)', int)
     .option('--join-at <bills>', 'start one more loader once this many bills exist', int)
+    .option(
+      '--prefill',
+      'every document waits on its topic before the loaders start (the loading stage alone)',
+    )
     .option('--steady <perSecond>', 'ship this many orders per second instead of a burst', positive)
     .option('--minutes <m>', 'steady mode: how long', int, 10)
     .option('--runs <n>', 'repeat and print the median', int, 1)
@@ -416,7 +497,7 @@ async function main(): Promise<void> {
       .map(([n, v]) => `${n} ${v.toFixed(1)}`)
       .join(', ');
     const head = r.ordersPerS
-      ? `${r.ordersPerS.toFixed(1)} orders/s (${(r.elapsedMs! / 1000).toFixed(1)} s; ${((r.ordersPerS / b.tighter) * 100).toFixed(0)} % of the sustained bound, ${((r.ordersPerS / b.run) * 100).toFixed(0)} % of the run's bound)`
+      ? `${r.ordersPerS.toFixed(1)} orders/s (${(r.elapsedMs! / 1000).toFixed(1)} s; ${((r.ordersPerS / b.tighter) * 100).toFixed(0)} % of the sustained bound, ${((r.ordersPerS / b.run) * 100).toFixed(0)} % of the run's bound; first bill → last ${r.fromFirstBillPerS!.toFixed(1)}/s)`
       : `shipment → bill p50 ${r.latencies!.p50} ms, p95 ${r.latencies!.p95} ms, p99 ${r.latencies!.p99} ms; p99 per minute ${r.latencies!.perMinuteP99.join(' ')}`;
     console.log(
       `run ${round}: ${head}${r.joinMs !== undefined ? `; new loader's first bill ${(r.joinMs / 1000).toFixed(1)} s after its start` : ''}`,
@@ -424,6 +505,11 @@ async function main(): Promise<void> {
     console.log(
       `  bills ${r.bills}, missing ${r.missing}, duplicated ${r.duplicated}; WDT calls ${r.wdtCalls}, Kingdee calls ${r.kingdeeCalls}; ` +
         `peak RSS MB (budget 200): ${rss}; load avg 1m max ${r.load.max1m.toFixed(2)} mean ${r.load.mean1m.toFixed(2)}`,
+    );
+    console.log(
+      `  CPU s: ${Object.entries(r.cpuS)
+        .map(([n, v]) => `${n} ${v.toFixed(1)}`)
+        .join(', ')}`,
     );
     if (r.missing > 0 || r.duplicated > 0) failed = true;
   }

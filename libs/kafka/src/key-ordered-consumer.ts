@@ -26,8 +26,8 @@ export interface KeyOrderedConsumerOptions extends BatchConsumerOptions {
   /** Records per partition taken and not finished, above which the partition is paused. */
   maxUncommitted: number;
   /**
-   * On a rebalance or stop: calls in flight get this long to finish (no new ones start), then their
-   * signal aborts (the handler hands their work over, e.g. to settling).
+   * On stop: calls in flight get this long to finish (no new ones start), then their signal aborts
+   * (the handler hands their work over, e.g. to settling). On a rebalance nothing waits for them.
    */
   revokeMs: number;
 }
@@ -83,7 +83,7 @@ function isRebalanceError(error: unknown): boolean {
  * position moves on; the committed offset does not), so the group never waits on a handler. On a
  * rebalance signal (the consumer's `REBALANCING` event, a heartbeat answering REBALANCE_IN_PROGRESS,
  * a new `GROUP_JOIN`) the generation is revoked: its queued records are dropped, no new call starts
- * for it, calls in flight get `revokeMs` before their signal aborts, and it never commits again. What
+ * for it, calls in flight finish (they do not hold up the rejoin), and it never commits again. What
  * it did not finish is fetched again from the committed offset by whoever holds the partition next.
  * Dead-lettering and retries (`maxAttempts`, `deadLetter`, `isTransient`) work per call as in
  * {@link BatchConsumer}; a call that fails for the infrastructure is tried again after a backoff.
@@ -271,8 +271,8 @@ export class KeyOrderedConsumer extends BatchConsumer {
   }
 
   /**
-   * Revokes the current generation: queued records dropped, no new calls, calls in flight abort
-   * after `revokeMs`; its partitions are resumed (kafkajs keeps pauses across assignments).
+   * Revokes the current generation: queued records dropped, no new calls, calls in flight finish
+   * uncommitted; its partitions are resumed (kafkajs keeps pauses across assignments).
    */
   private revoke(why: string): void {
     const gen = this.gen;
@@ -282,11 +282,13 @@ export class KeyOrderedConsumer extends BatchConsumer {
     const dropped = this.scheduler.dropQueued((i) => i.gen === gen);
     for (const part of gen.partitions.values())
       if (part.paused) this.consumer.resume([{ topic: part.topic, partitions: [part.partition] }]);
-    this.abortLater(gen, why, this.ko.revokeMs);
+    // Calls in flight are not aborted: `eachBatch` never waits for them, so they do not hold up the
+    // rejoin, and a write already sent cannot be taken back — abandoning it would only leave its bill to
+    // the settle window. It finishes and records its outcome; the offset is left to the next owner.
     if (gen.partitions.size > 0 || gen.inFlight > 0)
       this.logger.info(
-        { groupId: this.ko.groupId, why, inFlight: gen.inFlight, dropped, revokeMs: this.ko.revokeMs },
-        'revoking what this member holds: no new calls; calls in flight end within the revoke time',
+        { groupId: this.ko.groupId, why, inFlight: gen.inFlight, dropped },
+        'revoking what this member holds: no new calls; calls in flight finish and record their outcome, uncommitted',
       );
   }
 
