@@ -27,12 +27,18 @@ const TOKEN = 'audit-trail-operator-token-0123';
 const PII = { name: '欧阳明华', mobile: '13912345678', address: '广东省深圳市南山区科技园路1号' };
 const PII_REMARK = 'PII-REMARK-4471 leave at the back door';
 
-/** The shipped scheme, plus two target fields holding personal data (FDELIVERYNO reads a receiver field). */
+/**
+ * The shipped scheme, plus two target fields holding personal data (FDELIVERYNO reads a receiver field),
+ * and a short lookback cadence.
+ */
 function schemesWithPii(): string {
   const dir = mkdtempSync(join(tmpdir(), 'audit-trail-schemes-'));
   const scheme = parse(readFileSync(resolve(root, 'schemes', `${SCHEME}.yaml`), 'utf8'));
   scheme.mapping.header.FDELIVERYNO = { template: '{{receiver_mobile}}' };
   scheme.mapping.header.FCARRYNO = { template: '{{remark}}', pii: true };
+  // Orders are edited in WDT after their consign time (which is the cursor's axis): the lookback
+  // re-read finds such edits; run it every few seconds instead of every minute so waits stay short.
+  scheme.source.cursor.lookbackInterval = '3s';
   writeFileSync(join(dir, `${SCHEME}.yaml`), stringify(scheme));
   return dir;
 }

@@ -486,7 +486,7 @@ describe('extractor: WDT sandbox over HTTP → real Kafka raw topic, cursor in r
     await admin(sandbox, 'POST', '/stats/reset');
     // Re-push reads queue behind the polls on the shared WDT limiter: background priority.
     const c = client();
-    const reads = jest.spyOn(c, 'queryAll');
+    const reads = jest.spyOn(c, 'queryPages');
     expect(await service(scheme, c).processResyncRequests()).toBe(4);
     expect(reads.mock.calls.map(([, options]) => options?.priority)).toEqual(['background', 'background']);
     const rows = await t.ds.query(

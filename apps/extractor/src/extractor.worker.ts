@@ -30,7 +30,6 @@ import {
   Readiness,
   TOPICS,
 } from '@libs/runtime';
-import { evaluatePreview, parseDraftScheme } from '@libs/operator';
 import { Scheme, SchemeChange, SchemeWatcher } from '@libs/scheme';
 import { createWdtClient, WdtStockoutReturnClient } from '@libs/wdt-client';
 
@@ -103,8 +102,10 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
       clock: systemClock,
       serviceFor: (id) => this.services.get(id),
       leading: () => [...this.status].filter(([, v]) => v.role === 'leader').map(([id]) => id),
-      evaluate: evaluatePreview,
-      parseDraft: (yaml, id) => parseDraftScheme(yaml, `${id}.yaml`),
+      // The preview code (mapping engine, Kingdee references, the operator lib with its Excel export)
+      // is loaded on the first preview, not at boot: most of a service's memory is the code it loads.
+      evaluate: async (scheme, record) => (await import('@libs/operator')).evaluatePreview(scheme, record),
+      parseDraft: async (yaml, id) => (await import('@libs/operator')).parseDraftScheme(yaml, `${id}.yaml`),
       owner: this.instance,
       pollMs: this.config.WORK_REQUEST_POLL_MS,
       logger: this.logger,

@@ -25,7 +25,7 @@ export interface ExtractorRequestsDeps {
   /** Maps a fetched record (pure; masks personal data): libs/operator's evaluatePreview. */
   evaluate: (scheme: Scheme, record: unknown) => Promise<PreviewMapping>;
   /** Parses a draft scheme of a preview request. */
-  parseDraft: (yaml: string, schemeId: string) => Scheme;
+  parseDraft: (yaml: string, schemeId: string) => Promise<Scheme>;
   owner: string;
   pollMs: number;
   logger?: AppLogger;
@@ -88,7 +88,7 @@ export class ExtractorRequests {
         try {
           const held = deps.serviceFor(row.schemeId);
           if (!held) throw new Error(`scheme ${row.schemeId} is not run by this extractor`);
-          const scheme = row.schemeYaml ? deps.parseDraft(row.schemeYaml, row.schemeId) : held.scheme;
+          const scheme = row.schemeYaml ? await deps.parseDraft(row.schemeYaml, row.schemeId) : held.scheme;
           const orderNo = row.orderNo ?? '';
           const record = await fetchOrder(
             { source: deps.source, store: deps.store, clock: deps.clock },
