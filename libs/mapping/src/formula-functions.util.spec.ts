@@ -1,8 +1,10 @@
 import { FORMULA_HELPER_NAMES } from '@libs/scheme';
-import { compileFormula, FORMULA_FUNCTIONS } from './formula-functions.util';
+import { compileFormula, DEFAULT_FORMULA_LIMITS, FORMULA_FUNCTIONS } from './formula-functions.util';
 
+// The evaluation time guard is wall-clock (jsonata's `timeout`); these tests are about the helpers'
+// results, so a GC pause of a busy CI machine must not fail them: a generous guard here.
 const run = (expr: string, input: unknown = {}, bindings?: Record<string, unknown>) =>
-  compileFormula(expr).evaluate(input, bindings);
+  compileFormula(expr, { ...DEFAULT_FORMULA_LIMITS, timeoutMs: 10_000 }).evaluate(input, bindings);
 
 describe('formula helpers', () => {
   it('implements exactly the helpers the scheme validator knows', () => {

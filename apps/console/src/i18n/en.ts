@@ -247,6 +247,7 @@ const en: Shape<typeof zhCN> = {
     paramValue: 'Value',
     statusFilter: 'Status filter',
     pageSize: 'Page size',
+    pageSizeDefault: 'Default: native 100, Qimen 30',
     pageOrder: 'Page order',
     cursorAxis: 'Cursor axis',
     lookback: 'Lookback',

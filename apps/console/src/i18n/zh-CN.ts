@@ -230,6 +230,7 @@ const zhCN = {
     paramValue: '参数值',
     statusFilter: '状态过滤',
     pageSize: '每页条数',
+    pageSizeDefault: '默认：原生 100，奇门 30',
     pageOrder: '翻页顺序',
     cursorAxis: '游标字段',
     lookback: '回看',

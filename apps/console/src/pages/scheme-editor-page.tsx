@@ -291,7 +291,12 @@ export function SchemeEditorPage() {
         </Col>
         <Col span={6}>
           <Form.Item name={['source', 'pageSize']} label={t('schemes.pageSize')}>
-            <InputNumber min={1} max={100} style={{ width: '100%' }} />
+            <InputNumber
+              min={1}
+              max={100}
+              style={{ width: '100%' }}
+              placeholder={t('schemes.pageSizeDefault')}
+            />
           </Form.Item>
         </Col>
         <Col span={6}>
