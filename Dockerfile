@@ -17,4 +17,4 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/schemes ./schemes
 COPY --from=build /app/package.json ./package.json
 USER node
-CMD ["node", "dist/apps/extractor/src/main.js"]
+CMD ["node", "--optimize-for-size", "dist/apps/extractor/src/main.js"]

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
+import { serviceNodeFlags } from '@libs/common';
 import { TOPIC_CATALOGUE, TopicRole } from '@libs/contracts';
 import { commonEnv, SECRET_ENV_VARS, SERVICE_ENV, ServiceName } from './env.schema';
 import { loadServiceConfig } from './load-config';
@@ -295,7 +296,8 @@ function deploymentProblems(service: ServiceName, m: Manifests): string[] {
   const c = pod.spec.containers[0];
   if (c.image !== IMAGE) p(`image ${c.image}, expected ${IMAGE}`);
   const command = [...(c.command ?? []), ...(c.args ?? [])].join(' ');
-  if (command !== `node dist/apps/${service}/src/main.js`) p(`command "${command}"`);
+  const expected = ['node', ...serviceNodeFlags(service), `dist/apps/${service}/src/main.js`].join(' ');
+  if (command !== expected) p(`command "${command}", expected "${expected}" (SERVICE_NODE_FLAGS)`);
 
   // Environment: names the schema knows, secrets only from the Secret, and it validates.
   const resolved = resolveEnv(c, m);

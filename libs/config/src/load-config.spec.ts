@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { SERVICE_ENV, ServiceName } from './env.schema';
 import { ConfigValidationError, loadServiceConfig } from './load-config';
+import { serviceNodeFlags } from '@libs/common';
 
 const root = join(__dirname, '../../..');
 const base = {
@@ -115,7 +116,8 @@ describe('documentation and deployment files agree with the schema', () => {
         expect([service, key, Object.hasOwn(SERVICE_ENV[service], key)]).toEqual([service, key, true]);
       const cfg = loadServiceConfig(service, env) as { HTTP_PORT: number };
       expect(def.ports).toContain(`${cfg.HTTP_PORT}:${cfg.HTTP_PORT}`);
-      expect(def.command?.join(' ')).toContain(`dist/apps/${service}/src/main.js`);
+      // The image's command carries the service's Node flags (SERVICE_NODE_FLAGS), as the dev stack does.
+      expect(def.command).toEqual(['node', ...serviceNodeFlags(service), `dist/apps/${service}/src/main.js`]);
     }
   });
 });

@@ -47,6 +47,7 @@ interface Options {
   partitions: number;
   heapMb?: number;
   env: string[];
+  nodeFlags: string[];
   scheme: string;
 }
 
@@ -56,6 +57,8 @@ interface RunResult {
   fromFirstBillPerS?: number;
   elapsedMs?: number;
   latencies?: { p50: number; p95: number; p99: number; perMinuteP99: number[] };
+  /** Bills each loader replica wrote (its /metrics), when there is more than one. */
+  perLoader?: Record<string, number>;
   joinMs?: number;
   peakRssMb: Record<string, number>;
   cpuS: Record<string, number>;
@@ -238,6 +241,7 @@ async function run(opts: Options, round: number): Promise<RunResult> {
     brokers,
     databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/wdt_kingdee',
     shippedDefaults: true,
+    nodeFlags: opts.nodeFlags,
     partitions: opts.partitions,
     env: { LOG_LEVEL: 'warn', ...heapEnv, ...extraEnv },
     serviceEnv: { loader: loaderEnv },
@@ -392,7 +396,12 @@ async function run(opts: Options, round: number): Promise<RunResult> {
       const wdt = (await stack.wdtAdmin('GET', '/stats')) as { calls: Record<string, number> };
       const kd = (await stack.kingdeeAdmin('GET', '/stats')) as { requests: number };
       const bills = watcher.firstSeen.size;
+      const loaderNames = [...stack.processes.keys()].filter((n) => /^loader(-\d+)?$/.test(n));
+      const perLoader: Record<string, number> = {};
+      if (loaderNames.length > 1)
+        for (const n of loaderNames) perLoader[n] = await loadedBy(stack, n).catch(() => NaN);
       return {
+        perLoader: loaderNames.length > 1 ? perLoader : undefined,
         peakRssMb: { ...rss },
         cpuS: cpu,
         load: load.stop(),
@@ -467,6 +476,12 @@ async function main(): Promise<void> {
     .option('--heap-mb <mb>', 'heap cap of every service, as the image sets it (0 = none)', int, 96)
     .option('--env <NAME=value...>', 'extra env for every service', [])
     .option(
+      '--node-flags <flag...>',
+      'extra Node flags for every service (e.g. --node-flags=--cpu-prof --node-flags=--cpu-prof-dir=/tmp/prof)',
+      (v: string, prev: string[]) => [...prev, v],
+      [],
+    )
+    .option(
       '--scheme <file>',
       'scheme (the stack loads schemes/)',
       'schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml',
@@ -511,6 +526,12 @@ async function main(): Promise<void> {
         .map(([n, v]) => `${n} ${v.toFixed(1)}`)
         .join(', ')}`,
     );
+    if (r.perLoader)
+      console.log(
+        `  records loaded per replica: ${Object.entries(r.perLoader)
+          .map(([n, v]) => `${n} ${v}`)
+          .join(', ')}`,
+      );
     if (r.missing > 0 || r.duplicated > 0) failed = true;
   }
   if (opts.runs > 1) {
@@ -518,14 +539,16 @@ async function main(): Promise<void> {
       median(results.map(f).filter((x): x is number => x !== undefined));
     if (results[0].ordersPerS !== undefined)
       console.log(
-        `median of ${opts.runs}: ${pick((r) => r.ordersPerS).toFixed(1)} orders/s (sustained bound ${b.tighter.toFixed(1)}, run's bound ${b.run.toFixed(1)})` +
+        `median of ${opts.runs}: ${pick((r) => r.ordersPerS).toFixed(1)} orders/s (sustained bound ${b.tighter.toFixed(1)}, run's bound ${b.run.toFixed(1)}); ` +
+          `first bill → last ${pick((r) => r.fromFirstBillPerS).toFixed(1)}/s` +
           (opts.joinAt !== undefined
             ? `; join → first bill ${(pick((r) => r.joinMs) / 1000).toFixed(1)} s`
             : ''),
       );
     else
       console.log(
-        `median of ${opts.runs}: p50 ${pick((r) => r.latencies?.p50)} ms, p95 ${pick((r) => r.latencies?.p95)} ms, p99 ${pick((r) => r.latencies?.p99)} ms`,
+        `median of ${opts.runs}: p50 ${pick((r) => r.latencies?.p50)} ms, p95 ${pick((r) => r.latencies?.p95)} ms, p99 ${pick((r) => r.latencies?.p99)} ms; ` +
+          `p99 per minute ${results[0].latencies!.perMinuteP99.map((_, m) => pick((r) => r.latencies?.perMinuteP99[m])).join(' ')}`,
       );
     const services = Object.keys(results[0].peakRssMb).filter((n) => !n.endsWith('sandbox'));
     console.log(

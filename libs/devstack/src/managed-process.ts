@@ -6,6 +6,8 @@ export interface ProcessSpec {
   name: string;
   /** Script run with the current Node binary. */
   script: string;
+  /** Node flags before the script (as the image's command gives them). */
+  nodeFlags?: string[];
   env: Record<string, string>;
   logFile: string;
   /** URL that answers 2xx once the process is ready. */
@@ -34,7 +36,7 @@ export class ManagedProcess {
   start(): void {
     mkdirSync(dirname(this.spec.logFile), { recursive: true });
     this.log = createWriteStream(this.spec.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [this.spec.script], {
+    const child = spawn(process.execPath, [...(this.spec.nodeFlags ?? []), this.spec.script], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

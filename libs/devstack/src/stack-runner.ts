@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { serviceNodeFlags } from '@libs/common';
 import { TOPIC_CATALOGUE, TopicNames, TopicRole } from '@libs/contracts';
 import { createDataSource, initializeDataSource, migrate } from '@libs/database';
 import { createKafka, provisionTopics } from '@libs/kafka';
@@ -36,6 +37,8 @@ export interface StackOptions {
    * WDT client limit, loader sessions and linger, short consumer session timeout). Benchmarks use it.
    */
   shippedDefaults?: boolean;
+  /** Extra Node flags for every service, after its own (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeFlags?: string[];
   kingdee?: { switches?: Record<string, unknown>; knobs?: Record<string, unknown> };
 }
 
@@ -198,10 +201,21 @@ export class StackRunner {
     return { ...common, ...(this.options.serviceEnv?.[service] ?? {}) };
   }
 
-  private add(name: string, script: string, env: Record<string, string>, readyPath: string): ManagedProcess {
+  private nodeFlags(service: StackService): string[] {
+    return [...serviceNodeFlags(service), ...(this.options.nodeFlags ?? [])];
+  }
+
+  private add(
+    name: string,
+    script: string,
+    env: Record<string, string>,
+    readyPath: string,
+    nodeFlags: string[] = [],
+  ): ManagedProcess {
     const proc = new ManagedProcess({
       name,
       script: join(this.options.root, script),
+      nodeFlags,
       env,
       logFile: join(this.logDir, `${name}.log`),
       readyUrl: `${this.url(name)}${readyPath}`,
@@ -257,7 +271,7 @@ export class StackRunner {
   async startServices(services: StackService[] = this.options.services ?? PIPELINE_SERVICES): Promise<void> {
     for (const s of services) if (!this.ports.has(s)) this.ports.set(s, await freePort());
     const procs = services.map((s) =>
-      this.add(s, `dist/apps/${s}/src/main.js`, this.serviceEnv(s), '/ready'),
+      this.add(s, `dist/apps/${s}/src/main.js`, this.serviceEnv(s), '/ready', this.nodeFlags(s)),
     );
     for (const p of procs) p.start();
     await Promise.all(procs.map((p) => p.waitReady(90_000)));
@@ -274,6 +288,7 @@ export class StackRunner {
         HTTP_PORT: String(this.ports.get(name)),
       },
       '/ready',
+      this.nodeFlags(service),
     );
     proc.start();
     await proc.waitReady(90_000);

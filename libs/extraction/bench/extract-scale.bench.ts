@@ -25,14 +25,14 @@
 import { loadavg } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigResourceTypes } from 'kafkajs';
-import { formatShanghai, silentLogger, systemClock } from '@libs/common';
+import { formatShanghai, serviceNodeFlags, silentLogger, systemClock } from '@libs/common';
 import { loadServiceConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
 import { PostgresPayloadStore, createDataSource, initializeDataSource } from '@libs/database';
 import { answerParent, createIsolatedEnv, mb, RssSampler, runChild, settle } from '@libs/devstack';
 import { ExtractionService, KafkaRawEventSink, PostgresExtractionStore } from '@libs/extraction';
 import { DeadLetterPublisher, EventProducer, createKafka } from '@libs/kafka';
-import { Scheme, loadSchemeFile } from '@libs/scheme';
+import { Scheme, loadSchemeFile, pageSizeOf } from '@libs/scheme';
 import { createWdtClient } from '@libs/wdt-client';
 
 interface Options {
@@ -208,7 +208,7 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
   }
   const elapsedMs = performance.now() - t0;
   return {
-    pageSize: scheme.source.pageSize ?? 0,
+    pageSize: pageSizeOf(scheme, 'native'),
     elapsedMs,
     emitted,
     fetched,
@@ -232,7 +232,7 @@ async function main(opts: Options): Promise<number> {
     `extract-scale bench: ${n} orders (lazy sandbox), shipped scheme ${opts.scheme} except client limit ` +
       `${opts.clientCpm} calls/min, WDT latency ${opts.latencyMs} ms/call, sandbox limit off, raw topic ` +
       `${opts.partitions} partitions with retention.bytes ${opts.retentionMb} MB per partition, ` +
-      `${opts.heapMb ? `child --max-old-space-size=${opts.heapMb}` : 'no heap cap'}, node ${process.version}; ` +
+      `child node ${[...serviceNodeFlags('extractor'), ...(opts.heapMb ? [`--max-old-space-size=${opts.heapMb}`] : [])].join(' ') || '(no flags)'}${opts.heapMb ? '' : ' (no heap cap)'}, node ${process.version}; ` +
       `load average ${loadavg()[0].toFixed(2)}`,
   );
 
@@ -295,7 +295,7 @@ async function main(opts: Options): Promise<number> {
         schema: isolated.schema,
         topics: isolated.topics,
       } satisfies ChildConfig,
-      opts.heapMb ? [`--max-old-space-size=${opts.heapMb}`] : [],
+      [...serviceNodeFlags('extractor'), ...(opts.heapMb ? [`--max-old-space-size=${opts.heapMb}`] : [])],
     );
     const offsets = await isolated.admin.fetchTopicOffsets(isolated.topics.rawStockout);
     const written = offsets.reduce((sum, p) => sum + Number(p.high), 0);

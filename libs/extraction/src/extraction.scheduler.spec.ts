@@ -100,4 +100,45 @@ describe('ExtractionScheduler', () => {
     // The lookback follows a poll: the call before each lookback is a poll.
     for (const [i, c] of calls.entries()) if (c.startsWith('lookback')) expect(calls[i - 1]).toMatch(/^poll/);
   });
+
+  it('keeps polling while a lookback runs: the lookback runs beside the poll loop, one at a time', async () => {
+    const scheme: Scheme = {
+      ...shipped,
+      schedule: { ...shipped.schedule, pollInterval: '5ms', transferTime: undefined },
+      source: { ...shipped.source, cursor: { ...shipped.source.cursor, lookbackInterval: '60s' } },
+    };
+    const clock = new ManualClock(parseShanghai('2026-11-28 12:00:00')!);
+    const { calls, service, lease } = fakes(clock);
+    let release!: () => void;
+    let running = 0;
+    let started = 0;
+    (service as { lookback: () => Promise<undefined> }).lookback = async () => {
+      started += 1;
+      running += 1;
+      calls.push('lookback-start');
+      await new Promise<void>((r) => (release = r));
+      running -= 1;
+      return undefined;
+    };
+    const scheduler = new ExtractionScheduler(scheme, service, lease, clock, silentLogger);
+    const polls = () => calls.filter((c) => c.startsWith('poll')).length;
+    scheduler.start();
+    clock.advance(60_000);
+    await until(() => started === 1);
+    const before = polls();
+    // The lookback has not finished; polls go on (inline, it would hold them until it ended).
+    await until(() => polls() >= before + 10);
+    expect(polls()).toBeGreaterThanOrEqual(before + 10);
+    // Another interval passes while it still runs: no second lookback beside the first.
+    clock.advance(60_000);
+    const later = polls();
+    await until(() => polls() >= later + 5);
+    expect([started, running]).toEqual([1, 1]);
+    release();
+    await until(() => started === 2);
+    expect(started).toBe(2); // the due one starts after the running one ended
+    release();
+    await scheduler.stop();
+    expect(running).toBe(0);
+  });
 });

@@ -38,9 +38,15 @@ function nextCron(expr: string, tz: string, afterMs: number): number {
 
 /**
  * Runs one scheme: holds the leader lease, polls every `pollInterval` (or, with a 传递时间 cron, at
- * each cron time), runs the lookback re-read every `source.cursor.lookbackInterval` after a poll (at
- * background priority), runs the reconciliation sweep at its cron, backs off on errors. Errors never
- * stop the loop; a permanent WDT auth error is logged loudly once per failure streak.
+ * each cron time), starts the lookback re-read every `source.cursor.lookbackInterval` and the
+ * reconciliation sweep at its cron, backs off on errors. Errors never stop the loop; a permanent WDT
+ * auth error is logged loudly once per failure streak.
+ *
+ * The lookback and the sweep run beside the poll loop, one at a time, never in it: awaited inline, a
+ * lookback of a 10-minute window (up to 6 pages at a steady 1 order/s) held the next poll back by its
+ * whole duration, and shipment → bill p99 crept up with it. Their WDT calls wait in the same limiter at
+ * background priority. They read windows behind the poll's (cursor − lookback … cursor − overlap), and a
+ * record both read is an identical event (same id), so running them side by side costs at most a re-emit.
  */
 export class ExtractionScheduler {
   private running = false;
@@ -48,6 +54,8 @@ export class ExtractionScheduler {
   private loop?: Promise<void>;
   private failures = 0;
   private role?: ExtractorRole;
+  /** The lookback or sweep running beside the poll loop, if any. */
+  private background?: Promise<void>;
 
   constructor(
     private readonly scheme: Scheme,
@@ -68,6 +76,7 @@ export class ExtractionScheduler {
     this.running = false;
     this.wake?.();
     await this.loop;
+    await this.background;
     await this.lease.release();
   }
 
@@ -85,6 +94,22 @@ export class ExtractionScheduler {
         resolve();
       };
     });
+  }
+
+  /** Starts a background task beside the poll loop; its failure is reported, never thrown into the loop. */
+  private runBeside(task: 'lookback' | 'sweep', work: () => Promise<unknown>): void {
+    this.background = work()
+      .then(() => undefined)
+      .catch((err: Error & { kind?: string }) => {
+        this.hooks.onError?.(this.scheme.id, err);
+        this.logger[err.kind === 'auth' ? 'error' : 'warn'](
+          { scheme: this.scheme.id, task, kind: err.kind, err: err.message },
+          `${task} failed; it runs again at its next time`,
+        );
+      })
+      .finally(() => {
+        this.background = undefined;
+      });
   }
 
   private async run(): Promise<void> {
@@ -113,19 +138,22 @@ export class ExtractionScheduler {
         await this.service.processResyncRequests();
         this.failures = 0;
         this.hooks.onPoll?.(this.scheme.id, stats);
-        if (lookback.due(this.clock.now())) {
-          // Marked first: a failing lookback waits its interval too instead of running after every poll.
-          lookback.ran(this.clock.now());
-          await this.service.lookback();
-        }
-        if (this.clock.now() >= nextSweep) {
+        // One background task at a time; a due one waits for the next poll after the running one ends.
+        if (!this.background && this.clock.now() >= nextSweep) {
           nextSweep = nextCron(sweepCron!, tz, this.clock.now());
-          const swept = await this.service.sweep();
-          if (swept)
-            this.logger.info(
-              { scheme: this.scheme.id, emitted: swept.emitted, fetched: swept.fetched },
-              'reconciliation sweep done',
-            );
+          this.runBeside('sweep', async () => {
+            const swept = await this.service.sweep();
+            if (swept)
+              this.logger.info(
+                { scheme: this.scheme.id, emitted: swept.emitted, fetched: swept.fetched },
+                'reconciliation sweep done',
+              );
+          });
+        }
+        if (!this.background && lookback.due(this.clock.now())) {
+          // Marked at the start: a failing lookback waits its interval too instead of running again at once.
+          lookback.ran(this.clock.now());
+          this.runBeside('lookback', () => this.service.lookback());
         }
       } catch (err) {
         this.failures += 1;

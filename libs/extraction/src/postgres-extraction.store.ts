@@ -38,13 +38,18 @@ export class PostgresExtractionStore implements ExtractionStore {
     sweepValue?: string,
   ): Promise<void> {
     await this.ds.transaction(async (tx) => {
+      // Rows in key order (the poll and a lookback beside it may commit at once: no lock-order deadlock);
+      // an older version read by one never replaces the newer one the other wrote.
       if (emitted.length > 0) {
         await tx.query(
           `INSERT INTO stockout_fingerprints (scheme_id, order_no, fingerprint, modified, consign_time, last_emitted_at)
            SELECT $1, u.order_no, u.fingerprint, u.modified, u.consign_time, now()
              FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(order_no, fingerprint, modified, consign_time)
+            ORDER BY u.order_no
            ON CONFLICT (scheme_id, order_no) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,
-             modified = EXCLUDED.modified, consign_time = EXCLUDED.consign_time, last_emitted_at = now()`,
+             modified = EXCLUDED.modified, consign_time = EXCLUDED.consign_time, last_emitted_at = now()
+           WHERE stockout_fingerprints.modified IS NULL OR EXCLUDED.modified IS NULL
+              OR EXCLUDED.modified >= stockout_fingerprints.modified`,
           [
             schemeId,
             emitted.map((e) => e.orderNo),
