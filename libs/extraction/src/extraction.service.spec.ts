@@ -186,6 +186,23 @@ describe('ExtractionService (streaming)', () => {
     expect(source.log.at(-1)).toBe('commit CT0,CT1,CT2,CT3,CT4,CT5 cursor 2026-11-20 11:59:59');
   });
 
+  it('keeps a bounded sample of emitted keys over many windows, and every key of a targeted read', async () => {
+    // 45 orders, one a minute, in 5-minute windows: a long backfill must not hold every order number.
+    const records = Array.from({ length: 45 }, (_, i) => record(i, at(1 + i)));
+    const { service } = setup(records, {
+      pageSize: 4,
+      cursor: { ...shipped.source.cursor, initial: '2026-11-20 11:00:00', maxWindow: '5m' },
+    });
+    const stats = (await service.poll())!;
+    expect(stats.emitted).toBe(45);
+    expect(stats.windows.length).toBeGreaterThan(5);
+    expect(stats.emittedKeys).toEqual(Array.from({ length: 20 }, (_, i) => `CT${i}`));
+    expect(stats.windows.every((w) => w.emittedKeys === undefined)).toBe(true);
+    const only = new Set(Array.from({ length: 30 }, (_, i) => `CT${i + 10}`));
+    const targeted = await service.backfill(at(0), at(50), { force: true, trigger: 'resync', only });
+    expect(new Set(targeted.emittedKeys)).toEqual(only);
+  });
+
   it('a crash before the window ends re-emits it (cursor and fingerprints untouched), never loses it', async () => {
     const records = Array.from({ length: 4 }, (_, i) => record(i, at(10 + i)));
     const { source, service, store, sink } = setup(records, { pageSize: 2, pageOrder: 'first_to_last' });

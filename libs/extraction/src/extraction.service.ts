@@ -45,12 +45,18 @@ export interface RunStats {
   windows: WindowStats[];
   fetched: number;
   emitted: number;
-  /** Order numbers emitted. */
+  /**
+   * Order numbers emitted: every one for a targeted read (`only`: resync, re-push), else the first
+   * `EMITTED_KEYS_SAMPLE` (for logs). A backfill of a million orders must not hold a million keys.
+   */
   emittedKeys?: string[];
   unchanged: number;
   parked: number;
   httpCalls: number;
 }
+
+/** Emitted order numbers a run keeps when it is not a targeted read (a sample for logs). */
+const EMITTED_KEYS_SAMPLE = 20;
 
 export interface ExtractionContext {
   sid: string;
@@ -359,10 +365,13 @@ export class ExtractionService {
         queue.unshift(...stats.split);
         continue;
       }
-      total.windows.push(stats);
+      // The window's own keys are not kept in the run's stats (bounded memory over many windows).
+      const { emittedKeys: keys = [], ...summary } = stats;
+      total.windows.push(summary);
       total.fetched += stats.fetched;
       total.emitted += stats.emitted;
-      total.emittedKeys?.push(...(stats.emittedKeys ?? []));
+      const room = options.only !== undefined ? keys.length : EMITTED_KEYS_SAMPLE - total.emittedKeys!.length;
+      for (const key of keys.slice(0, Math.max(0, room))) total.emittedKeys!.push(key);
       total.unchanged += stats.unchanged;
       total.parked += stats.parked;
       done += 1;
