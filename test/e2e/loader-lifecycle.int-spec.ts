@@ -1,72 +1,23 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { KingdeeDocumentSchema } from '@libs/contracts';
-import { createDataSource, initializeDataSource } from '@libs/database';
 import { StackRunner } from '@libs/devstack';
-import { createKafka, EventProducer } from '@libs/kafka';
-import { DataSource } from 'typeorm';
+import { stackFixtures } from '../support/stack-fixtures';
 import { eventually } from '../support/test-env';
 import { docs, SHIPPED } from '../loader/loader-harness';
 
-const root = resolve(__dirname, '../..');
-
 /** The loader as a process: SIGTERM during a Kingdee outage, and SIGKILL with the shipped timeouts. */
 describe('loader process lifecycle', () => {
-  const brokers = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
-  const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/wdt_kingdee';
+  const fx = stackFixtures('lifecycle');
+  const { states, billCount } = fx;
   let stack: StackRunner;
-  let ds: DataSource;
-  let producer: EventProducer;
 
-  const publish = async (prefix: string, n: number) => {
-    const list = docs(SHIPPED, prefix, n);
-    await producer.publish(
-      list.map((d) => ({
-        topic: stack.topics.kingdeeDocument,
-        key: d.sourceKey,
-        value: d,
-        schema: KingdeeDocumentSchema,
-        eventType: 'kingdee.document',
-        correlationId: d.sourceKey,
-      })),
-    );
-    return list.map((d) => d.billKey);
-  };
-  const states = async (keys: string[]) =>
-    new Map(
-      (
-        (await ds.query(`SELECT bill_key, state, owner FROM bill_claims WHERE bill_key = ANY($1::text[])`, [
-          keys,
-        ])) as Array<{ bill_key: string; state: string; owner: string | null }>
-      ).map((r) => [r.bill_key, r]),
-    );
-  const billCount = async (key: string): Promise<number> =>
-    (await stack.kingdeeAdmin('GET', `/bills/count?billNo=${encodeURIComponent(key)}`)).count;
-
-  afterEach(async () => {
-    await producer?.disconnect();
-    await stack?.stop();
-    await ds?.destroy();
-    await stack?.cleanup();
-  });
+  const publish = (prefix: string, n: number) => fx.publish(docs(SHIPPED, prefix, n));
 
   const start = async (loaderEnv: Record<string, string>) => {
-    stack = new StackRunner({
-      root,
-      brokers,
-      databaseUrl,
+    stack = await fx.start({
       services: ['audit-writer', 'loader'],
       env: { LOG_LEVEL: 'info' },
       serviceEnv: { loader: loaderEnv },
     });
-    await stack.prepare();
-    await stack.startSandboxes();
-    ds = await initializeDataSource(
-      createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
-      databaseUrl,
-    );
-    producer = new EventProducer(createKafka({ brokers, clientId: `lifecycle-${stack.runId}` }), 1_048_576);
-    await producer.connect();
     await stack.startServices();
   };
 

@@ -1,13 +1,8 @@
-import { resolve } from 'node:path';
-import { KingdeeDocument, KingdeeDocumentSchema } from '@libs/contracts';
-import { createDataSource, initializeDataSource } from '@libs/database';
 import { StackRunner } from '@libs/devstack';
-import { createKafka, EventProducer } from '@libs/kafka';
-import { DataSource } from 'typeorm';
+import { stackFixtures } from '../support/stack-fixtures';
 import { eventually } from '../support/test-env';
 import { docs, documentFor, SHIPPED, TEST_TIMINGS, wdtRecord } from '../loader/loader-harness';
 
-const root = resolve(__dirname, '../..');
 const BATCH_SAVE = 'DynamicFormService.BatchSave';
 
 /**
@@ -16,40 +11,14 @@ const BATCH_SAVE = 'DynamicFormService.BatchSave';
  * order), committed offsets that never pass an unfinished record, and a member joining mid-run.
  */
 describe('loader: key-ordered parallel loading', () => {
-  const brokers = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
-  const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/wdt_kingdee';
+  const fx = stackFixtures('parallel');
+  const { publish, states, billCount } = fx;
   let stack: StackRunner;
-  let ds: DataSource;
-  let producer: EventProducer;
 
-  const publish = async (list: KingdeeDocument[]) => {
-    await producer.publish(
-      list.map((d) => ({
-        topic: stack.topics.kingdeeDocument,
-        key: d.sourceKey,
-        value: d,
-        schema: KingdeeDocumentSchema,
-        eventType: 'kingdee.document',
-        correlationId: d.sourceKey,
-      })),
-    );
-    return list.map((d) => d.billKey);
-  };
-  const states = async (keys: string[]) =>
-    new Map(
-      (
-        (await ds.query(
-          `SELECT bill_key, state, owner, last_write_at FROM bill_claims WHERE bill_key = ANY($1::text[])`,
-          [keys],
-        )) as Array<{ bill_key: string; state: string; owner: string | null; last_write_at: Date | null }>
-      ).map((r) => [r.bill_key, r]),
-    );
   const allLoaded = async (keys: string[]) => {
     const s = await states(keys);
     return keys.every((k) => s.get(k)?.state === 'loaded');
   };
-  const billCount = async (key: string): Promise<number> =>
-    (await stack.kingdeeAdmin('GET', `/bills/count?billNo=${encodeURIComponent(key)}`)).count;
   const expectOneBillEach = async (keys: string[]) => {
     const counts = await Promise.all(keys.map(async (k) => [k, await billCount(k)]));
     expect(counts).toEqual(keys.map((k) => [k, 1]));
@@ -61,32 +30,14 @@ describe('loader: key-ordered parallel loading', () => {
     knobs?: Record<string, unknown>;
     services?: boolean;
   }) => {
-    stack = new StackRunner({
-      root,
-      brokers,
-      databaseUrl,
+    stack = await fx.start({
       services: ['loader'],
       partitions: opts.partitions,
       env: { LOG_LEVEL: 'info' },
       serviceEnv: { loader: { ...TEST_TIMINGS, LOADER_SETTLE_POLL_MS: '500', ...opts.loader } },
       kingdee: { knobs: opts.knobs },
     });
-    await stack.prepare();
-    await stack.startSandboxes();
-    ds = await initializeDataSource(
-      createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
-      databaseUrl,
-    );
-    producer = new EventProducer(createKafka({ brokers, clientId: `parallel-${stack.runId}` }), 1_048_576);
-    await producer.connect();
   };
-
-  afterEach(async () => {
-    await producer?.disconnect();
-    await stack?.stop();
-    await ds?.destroy();
-    await stack?.cleanup();
-  });
 
   it('one partition, four sessions: several BatchSaves at once, and one order’s versions end with the newest', async () => {
     await start({

@@ -1,50 +1,22 @@
-import { ManualClock, parseShanghai, silentLogger } from '@libs/common';
-import {
-  AuditEventSchema,
-  decodeEvent,
-  DeadLetterEnvelope,
-  DeadLetterEnvelopeSchema,
-  RawStockoutEventSchema,
-} from '@libs/contracts';
-import { ExtractionService, KafkaRawEventSink, PostgresExtractionStore } from '@libs/extraction';
-import { DeadLetterPublisher, EventProducer } from '@libs/kafka';
-import { PostgresPayloadStore } from '@libs/database';
+import { ManualClock, parseShanghai } from '@libs/common';
+import { AuditEventSchema, decodeEvent, DeadLetterEnvelope, DeadLetterEnvelopeSchema } from '@libs/contracts';
+import { PostgresExtractionStore } from '@libs/extraction';
 import { pipelineErrors } from '@libs/metrics';
-import { loadSchemeFile, Scheme } from '@libs/scheme';
-import { WdtLimiterRegistry, WdtStockoutReturnClient } from '@libs/wdt-client';
-import { startWdtSandbox, WdtSandbox } from '../../apps/wdt-sandbox/src';
-import { createTestEnv, readAll, TestEnv } from '../support/test-env';
+import { Scheme } from '@libs/scheme';
+import { WdtSandbox } from '../../apps/wdt-sandbox/src';
+import { admin, extractorFixtures, schemeWith as patchedScheme } from '../support/extractor-fixtures';
+import { readAll, TestEnv } from '../support/test-env';
 
 /**
  * Bad WDT pages (issue 10, finding 7): corrupted records and pages from the sandbox's `corruptions`
  * knob, read over HTTP by the real client, emitted to the real broker, cursor in real Postgres.
  */
-const SHIPPED = loadSchemeFile('schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml');
 const MAX_ATTEMPTS = 3;
 /** Longest a poll of these tests may take: every page's retries at the maximum backoff, twice (re-read). */
 const POLL_BOUND_MS = 2 * MAX_ATTEMPTS * 200 + 2000;
 
 function schemeWith(id: string, initial: string): Scheme {
-  return {
-    ...SHIPPED,
-    id,
-    source: {
-      ...SHIPPED.source,
-      cursor: { ...SHIPPED.source.cursor, initial, lookback: '0s', safetyLag: '0s' },
-    },
-  };
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- admin replies are read field by field in assertions
-async function admin(sandbox: WdtSandbox, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${sandbox.url}/admin${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
+  return patchedScheme(id, { cursor: { initial, lookback: '0s', safetyLag: '0s' } });
 }
 
 const order = (orderNo: string, consignTime: string) => ({
@@ -57,43 +29,25 @@ const order = (orderNo: string, consignTime: string) => ({
 });
 
 describe('extractor: bad WDT pages never stall and never hide an order', () => {
+  const clock = new ManualClock(parseShanghai('2026-11-20 12:00:00')!);
+  const fx = extractorFixtures('bad-pages', { partitions: 1, clock });
+  // Set once the fixtures' own beforeAll (registered first) has run.
   let t: TestEnv;
   let sandbox: WdtSandbox;
-  let producer: EventProducer;
   let store: PostgresExtractionStore;
-  let sink: KafkaRawEventSink;
-  const clock = new ManualClock(parseShanghai('2026-11-20 12:00:00')!);
+  beforeAll(() => {
+    ({ t, sandbox, store } = fx);
+  });
 
   function service(scheme: Scheme) {
-    const client = new WdtStockoutReturnClient(
-      {
-        gateway: 'native',
-        sid: sandbox.account.sid,
-        baseUrl: sandbox.url,
-        appkey: sandbox.account.appkey,
-        appsecret: sandbox.account.appsecret,
-        callsPerMinute: 100_000,
-        maxAttempts: MAX_ATTEMPTS,
-        backoff: { initialDelayMs: 20, rateLimitedInitialDelayMs: 50, maxDelayMs: 200 },
-      },
-      { limiterRegistry: new WdtLimiterRegistry() },
-    );
-    return new ExtractionService(
-      scheme,
-      client,
-      store,
-      sink,
-      clock,
-      { sid: sandbox.account.sid, method: scheme.source.method },
-      silentLogger,
-    );
+    const client = fx.client({
+      maxAttempts: MAX_ATTEMPTS,
+      backoff: { initialDelayMs: 20, rateLimitedInitialDelayMs: 50, maxDelayMs: 200 },
+    });
+    return fx.service(scheme, client);
   }
 
-  async function rawEvents(schemeId: string, expectAtLeast = 1) {
-    return (await readAll(t, t.topics.rawStockout, expectAtLeast))
-      .map((m) => decodeEvent(RawStockoutEventSchema, m.value, 'raw'))
-      .filter((e) => e.schemeId === schemeId);
-  }
+  const rawEvents = fx.rawEvents;
 
   async function deadLetters(schemeId: string, expectAtLeast = 0): Promise<DeadLetterEnvelope[]> {
     return (await readAll(t, t.topics.deadLetter, expectAtLeast, expectAtLeast === 0 ? 3000 : 30000))
@@ -101,28 +55,7 @@ describe('extractor: bad WDT pages never stall and never hide an order', () => {
       .filter((e) => e.schemeId === schemeId);
   }
 
-  beforeAll(async () => {
-    t = await createTestEnv('bad-pages', { partitions: 1 });
-    sandbox = await startWdtSandbox({ port: 0, knobs: { callsPerMinute: 0 } });
-    producer = new EventProducer(t.kafka, 1_048_576);
-    await producer.connect();
-    store = new PostgresExtractionStore(t.ds);
-    sink = new KafkaRawEventSink(
-      producer,
-      new DeadLetterPublisher(producer, t.topics, new PostgresPayloadStore(t.ds), 1_048_576),
-      t.topics,
-    );
-  });
-
-  afterAll(async () => {
-    await producer.disconnect();
-    await sandbox.close();
-    await t.cleanup();
-  });
-
-  beforeEach(async () => {
-    await admin(sandbox, 'POST', '/reset', { keepKnobs: false });
-    await admin(sandbox, 'PATCH', '/knobs', { callsPerMinute: 0 });
+  beforeEach(() => {
     clock.set(parseShanghai('2026-11-20 12:00:00')!);
   });
 

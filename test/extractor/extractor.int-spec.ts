@@ -1,85 +1,36 @@
-import { ManualClock, parseShanghai, silentLogger } from '@libs/common';
+import { ManualClock, parseShanghai } from '@libs/common';
 import { decodeEvent, RawStockoutEventSchema } from '@libs/contracts';
-import {
-  ExtractionService,
-  ExtractionStore,
-  KafkaRawEventSink,
-  LeaderLease,
-  PostgresExtractionStore,
-} from '@libs/extraction';
-import { DeadLetterPublisher, EventProducer } from '@libs/kafka';
-import { PostgresPayloadStore } from '@libs/database';
-import { loadSchemeFile, Scheme } from '@libs/scheme';
-import {
-  FetchHttpTransport,
-  HttpTransport,
-  WdtLimiterRegistry,
-  WdtStockoutReturnClient,
-} from '@libs/wdt-client';
-import { startWdtSandbox, WdtSandbox } from '../../apps/wdt-sandbox/src';
-import { createTestEnv, readAll, TestEnv } from '../support/test-env';
-
-const SHIPPED = loadSchemeFile('schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml');
-
-type SourcePatch = Partial<Omit<Scheme['source'], 'cursor'>> & {
-  cursor?: Partial<Scheme['source']['cursor']>;
-};
-
-function schemeWith(id: string, source: SourcePatch): Scheme {
-  return {
-    ...SHIPPED,
-    id,
-    source: { ...SHIPPED.source, ...source, cursor: { ...SHIPPED.source.cursor, ...(source.cursor ?? {}) } },
-  };
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- admin replies are read field by field in assertions
-async function admin(sandbox: WdtSandbox, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${sandbox.url}/admin${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+import { ExtractionStore, LeaderLease, PostgresExtractionStore } from '@libs/extraction';
+import { Scheme } from '@libs/scheme';
+import { FetchHttpTransport, HttpTransport } from '@libs/wdt-client';
+import { WdtSandbox } from '../../apps/wdt-sandbox/src';
+import { admin, extractorFixtures, schemeWith } from '../support/extractor-fixtures';
+import { readAll, TestEnv } from '../support/test-env';
 
 describe('extractor: WDT sandbox over HTTP → real Kafka raw topic, cursor in real Postgres', () => {
+  const clock = new ManualClock(parseShanghai('2026-11-20 12:00:00')!);
+  const fx = extractorFixtures('extractor', { partitions: 3, clock });
+  // Set once the fixtures' own beforeAll (registered first) has run.
   let t: TestEnv;
   let sandbox: WdtSandbox;
-  let producer: EventProducer;
   let store: PostgresExtractionStore;
-  let sink: KafkaRawEventSink;
-  const clock = new ManualClock(parseShanghai('2026-11-20 12:00:00')!);
+  beforeAll(() => {
+    ({ t, sandbox, store } = fx);
+  });
 
-  function client(opts: { secret?: string; transport?: HttpTransport; pageSize?: number } = {}) {
-    return new WdtStockoutReturnClient(
+  function client(opts: { secret?: string; transport?: HttpTransport } = {}) {
+    return fx.client(
       {
-        gateway: 'native',
-        sid: sandbox.account.sid,
-        baseUrl: sandbox.url,
-        appkey: sandbox.account.appkey,
         appsecret: opts.secret ?? sandbox.account.appsecret,
-        callsPerMinute: 100_000,
         maxAttempts: 6,
         backoff: { initialDelayMs: 20, rateLimitedInitialDelayMs: 200, maxDelayMs: 1000 },
       },
-      { limiterRegistry: new WdtLimiterRegistry(), transport: opts.transport },
+      { transport: opts.transport },
     );
   }
 
   function service(scheme: Scheme, c = client(), s: ExtractionStore = store, maxRecordsPerWindow?: number) {
-    return new ExtractionService(
-      scheme,
-      c,
-      s,
-      sink,
-      clock,
-      { sid: sandbox.account.sid, method: scheme.source.method },
-      silentLogger,
-      maxRecordsPerWindow,
-    );
+    return fx.service(scheme, c, { store: s, maxRecordsPerWindow });
   }
 
   async function rawOrders(expectAtLeast: number): Promise<Map<string, number>> {
@@ -91,30 +42,6 @@ describe('extractor: WDT sandbox over HTTP → real Kafka raw topic, cursor in r
     }
     return counts;
   }
-
-  beforeAll(async () => {
-    t = await createTestEnv('extractor', { partitions: 3 });
-    sandbox = await startWdtSandbox({ port: 0, knobs: { callsPerMinute: 0 } });
-    producer = new EventProducer(t.kafka, 1_048_576);
-    await producer.connect();
-    store = new PostgresExtractionStore(t.ds);
-    sink = new KafkaRawEventSink(
-      producer,
-      new DeadLetterPublisher(producer, t.topics, new PostgresPayloadStore(t.ds), 1_048_576),
-      t.topics,
-    );
-  });
-
-  afterAll(async () => {
-    await producer.disconnect();
-    await sandbox.close();
-    await t.cleanup();
-  });
-
-  beforeEach(async () => {
-    await admin(sandbox, 'POST', '/reset', { keepKnobs: false });
-    await admin(sandbox, 'PATCH', '/knobs', { callsPerMinute: 0 });
-  });
 
   it('pages a multi-page window completely (last page first), keys events by order number and stores the cursor', async () => {
     const seeded = await admin(sandbox, 'POST', '/orders/seed', {
@@ -283,9 +210,7 @@ describe('extractor: WDT sandbox over HTTP → real Kafka raw topic, cursor in r
     // published as they arrive: MOD-0 went out from page 0 before its edit, and again (changed) from the
     // re-read; nothing else twice.
     expect(stats!.emitted).toBe(11);
-    const events = (await readAll(t, t.topics.rawStockout, 1))
-      .map((m) => decodeEvent(RawStockoutEventSchema, m.value, 'raw'))
-      .filter((e) => e.schemeId === 'modified-mid-page');
+    const events = await fx.rawEvents('modified-mid-page', 1);
     expect(new Set(events.map((e) => e.orderNo)).size).toBe(10);
     expect(events.filter((e) => e.orderNo !== 'MOD-0')).toHaveLength(9);
     expect(events.filter((e) => e.orderNo === 'MOD-0').at(-1)!.record.remark).toBe('分页期间修改');

@@ -1,13 +1,10 @@
 import { AppLogger, formatShanghai, ManualClock, parseShanghai, silentLogger } from '@libs/common';
-import { decodeEvent, RawStockoutEventSchema } from '@libs/contracts';
-import { ExtractionService, KafkaRawEventSink, PostgresExtractionStore } from '@libs/extraction';
-import { DeadLetterPublisher, EventProducer } from '@libs/kafka';
-import { PostgresPayloadStore } from '@libs/database';
-import { loadSchemeFile, Scheme } from '@libs/scheme';
+import { PostgresExtractionStore } from '@libs/extraction';
+import { Scheme } from '@libs/scheme';
 import { WdtLimiterRegistry, WdtStockoutReturnClient } from '@libs/wdt-client';
 import { register } from 'prom-client';
-import { startWdtSandbox, WdtSandbox } from '../../apps/wdt-sandbox/src';
-import { createTestEnv, readAll, TestEnv } from '../support/test-env';
+import { WdtSandbox } from '../../apps/wdt-sandbox/src';
+import { admin, extractorFixtures, schemeWith } from '../support/extractor-fixtures';
 import { nativeClientOptions } from '../wdt/wdt-test-helpers';
 
 /**
@@ -15,32 +12,6 @@ import { nativeClientOptions } from '../wdt/wdt-test-helpers';
  * server that cuts the page size, the lookback re-read on its own, and the client's sliding-window
  * limit against the sandbox's.
  */
-const SHIPPED = loadSchemeFile('schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml');
-
-type SourcePatch = Partial<Omit<Scheme['source'], 'cursor'>> & {
-  cursor?: Partial<Scheme['source']['cursor']>;
-};
-
-function schemeWith(id: string, source: SourcePatch): Scheme {
-  return {
-    ...SHIPPED,
-    id,
-    source: { ...SHIPPED.source, ...source, cursor: { ...SHIPPED.source.cursor, ...(source.cursor ?? {}) } },
-  };
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- admin replies are read field by field
-async function admin(sandbox: WdtSandbox, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${sandbox.url}/admin${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
 /** A logger that keeps warnings (messages only) and drops everything else. */
 function warningsLogger(): { logger: AppLogger; warnings: string[] } {
   const warnings: string[] = [];
@@ -59,70 +30,43 @@ async function lateCount(scheme: string): Promise<number> {
 }
 
 describe('extractor: capped pages, lookback cadence, sliding-window limit (sandbox over HTTP, Kafka, Postgres)', () => {
-  let t: TestEnv;
-  let sandbox: WdtSandbox;
-  let producer: EventProducer;
-  let store: PostgresExtractionStore;
-  let sink: KafkaRawEventSink;
-  let registry: WdtLimiterRegistry;
   const clock = new ManualClock(parseShanghai('2026-11-20 12:00:00')!);
+  const fx = extractorFixtures('streaming-lookback', { partitions: 2, clock });
+  // Set once the fixtures' own beforeAll (registered first) has run.
+  let sandbox: WdtSandbox;
+  let store: PostgresExtractionStore;
+  let registry: WdtLimiterRegistry;
+  beforeAll(() => {
+    ({ sandbox, store } = fx);
+  });
 
   function service(scheme: Scheme, logger: AppLogger = silentLogger) {
     const client = new WdtStockoutReturnClient(nativeClientOptions(sandbox, { callsPerMinute: 100_000 }), {
       limiterRegistry: registry,
       logger,
     });
-    return new ExtractionService(
-      scheme,
-      client,
-      store,
-      sink,
-      clock,
-      { sid: sandbox.account.sid, method: scheme.source.method },
-      logger,
-    );
+    return fx.service(scheme, client, { logger });
   }
 
-  async function rawEvents(schemeId: string, expectAtLeast: number) {
-    return (await readAll(t, t.topics.rawStockout, expectAtLeast))
-      .map((m) => decodeEvent(RawStockoutEventSchema, m.value, 'raw'))
-      .filter((e) => e.schemeId === schemeId);
-  }
+  const rawEvents = fx.rawEvents;
 
-  beforeAll(async () => {
-    t = await createTestEnv('streaming-lookback', { partitions: 2 });
-    sandbox = await startWdtSandbox({ port: 0, knobs: { callsPerMinute: 0 } });
-    producer = new EventProducer(t.kafka, 1_048_576);
-    await producer.connect();
-    store = new PostgresExtractionStore(t.ds);
-    sink = new KafkaRawEventSink(
-      producer,
-      new DeadLetterPublisher(producer, t.topics, new PostgresPayloadStore(t.ds), 1_048_576),
-      t.topics,
-    );
-  });
-
-  afterAll(async () => {
-    await producer.disconnect();
-    await sandbox.close();
-    await t.cleanup();
-  });
-
-  beforeEach(async () => {
-    registry = new WdtLimiterRegistry();
-    await admin(sandbox, 'POST', '/reset', { keepKnobs: false });
-    await admin(sandbox, 'PATCH', '/knobs', { callsPerMinute: 0 });
-  });
-  afterEach(() => registry.stopAll());
-
-  it('a server capping page_size at 40 (asked 100): every order extracted exactly once, with a warning', async () => {
-    await admin(sandbox, 'POST', '/orders/seed', {
-      count: 150,
-      seed: 21,
+  /** Shipped (status 110) orders consigned 08:00–11:00 on the test day, from the sandbox's generator. */
+  const seedShipped = (count: number, seed: number) =>
+    admin(sandbox, 'POST', '/orders/seed', {
+      count,
+      seed,
       from: '2026-11-20 08:00:00',
       to: '2026-11-20 11:00:00',
       statusWeights: { '110': 1 },
     });
+
+  beforeEach(() => {
+    registry = new WdtLimiterRegistry();
+  });
+  afterEach(() => registry.stopAll());
+
+  it('a server capping page_size at 40 (asked 100): every order extracted exactly once, with a warning', async () => {
+    await seedShipped(150, 21);
     await admin(sandbox, 'PATCH', '/knobs', { maxPageSize: 40 });
     const expected = (
       (await admin(sandbox, 'GET', '/orders?page_size=1000')) as { orders: Array<{ order_no: string }> }
@@ -182,13 +126,7 @@ describe('extractor: capped pages, lookback cadence, sliding-window limit (sandb
   });
 
   it('a client at the sandbox\'s L per sliding window never gets "too frequent"', async () => {
-    await admin(sandbox, 'POST', '/orders/seed', {
-      count: 60,
-      seed: 5,
-      from: '2026-11-20 08:00:00',
-      to: '2026-11-20 11:00:00',
-      statusWeights: { '110': 1 },
-    });
+    await seedShipped(60, 5);
     // 5 calls in every sliding 2 s on both sides; 12+ pages need at least 3 windows.
     await admin(sandbox, 'PATCH', '/knobs', { callsPerMinute: 5, rateLimitWindowMs: 2000, latencyMs: 20 });
     sandbox.state.stats.reset();

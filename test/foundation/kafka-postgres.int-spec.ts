@@ -19,7 +19,7 @@ import {
   EventProducer,
   MessageTooLargeError,
 } from '@libs/kafka';
-import { createTestEnv, eventually, readAll, TestEnv } from '../support/test-env';
+import { createTestEnv, eventually, publishKeyed, readAll, TestEnv } from '../support/test-env';
 
 function rawEvent(orderNo: string): RawStockoutEvent {
   return {
@@ -59,16 +59,7 @@ describe('foundation: real Kafka broker and real Postgres', () => {
 
   it('produces keyed, validated events with headers and consumes them with manual commits', async () => {
     const events = ['CT001', 'CT002', 'CT001'].map(rawEvent);
-    await producer.publish(
-      events.map((e) => ({
-        topic: t.topics.rawStockout,
-        key: e.orderNo,
-        value: e,
-        schema: RawStockoutEventSchema,
-        eventType: e.eventType,
-        correlationId: e.orderNo,
-      })),
-    );
+    await publishKeyed(producer, t.topics.rawStockout, RawStockoutEventSchema, events, (e) => e.orderNo);
     const groupId = `g-${t.suffix}`;
     const seen: ConsumedMessage[] = [];
     const consumer = new BatchConsumer(t.kafka, {
@@ -135,16 +126,7 @@ describe('foundation: real Kafka broker and real Postgres', () => {
       e.record.remark = '备注'.repeat(1500);
       return e;
     });
-    await producer.publish(
-      events.map((e) => ({
-        topic: t.topics.rawStockout,
-        key: e.orderNo,
-        value: e,
-        schema: RawStockoutEventSchema,
-        eventType: e.eventType,
-        correlationId: e.orderNo,
-      })),
-    );
+    await publishKeyed(producer, t.topics.rawStockout, RawStockoutEventSchema, events, (e) => e.orderNo);
     const offsets = await t.admin.fetchTopicOffsets(t.topics.rawStockout);
     expect(offsets.reduce((n, p) => n + Number(p.high), 0)).toBeGreaterThanOrEqual(120 + 3);
   });

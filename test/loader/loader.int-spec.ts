@@ -2,7 +2,7 @@ import { KingdeeDocumentSchema } from '@libs/contracts';
 import { BatchConsumer, EventProducer } from '@libs/kafka';
 import { ClaimStore, PostgresClaimStore } from '@libs/loading';
 import { KingdeeSandbox } from '../../apps/kingdee-sandbox/src';
-import { eventually, TestEnv } from '../support/test-env';
+import { eventually, publishKeyed, TestEnv } from '../support/test-env';
 import {
   allIn,
   asMessages,
@@ -199,16 +199,7 @@ describe('loader: Kingdee sandbox over HTTP, claims in real Postgres, audit on r
     sandbox.setKnobs({ latencyMs: 100 });
     const scheme = schemeVariant('rebalance');
     const docs = Array.from({ length: 40 }, (_, i) => documentFor(scheme, wdtRecord(`REB-${i}`)));
-    await producer.publish(
-      docs.map((d) => ({
-        topic: t.topics.kingdeeDocument,
-        key: d.sourceKey,
-        value: d,
-        schema: KingdeeDocumentSchema,
-        eventType: 'kingdee.document',
-        correlationId: d.sourceKey,
-      })),
-    );
+    await publishKeyed(producer, t.topics.kingdeeDocument, KingdeeDocumentSchema, docs, (d) => d.sourceKey);
     const groupId = `loader-${t.suffix}`;
     const replica = async (owner: string) => {
       const r = await rig([scheme], { owner });

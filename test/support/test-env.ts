@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createIsolatedEnv, IsolatedEnv } from '@libs/devstack';
-import { createKafka } from '@libs/kafka';
+import { createKafka, EventProducer } from '@libs/kafka';
+import { z } from 'zod';
 
 /** Isolated real topics and Postgres schema for one test file (see `createIsolatedEnv`). */
 export type TestEnv = IsolatedEnv;
@@ -10,6 +11,26 @@ export function createTestEnv(
   options: { partitions?: number; maxMessageBytes?: number } = {},
 ): Promise<TestEnv> {
   return createIsolatedEnv(label, { prefix: 'test', ...options });
+}
+
+/** Publishes `events` on `topic`, each keyed (and correlated) by `key(event)`, under its own event type. */
+export async function publishKeyed<T extends { eventType: string }>(
+  producer: EventProducer,
+  topic: string,
+  schema: z.ZodType<T>,
+  events: T[],
+  key: (event: T) => string,
+): Promise<void> {
+  await producer.publish(
+    events.map((e) => ({
+      topic,
+      key: key(e),
+      value: e,
+      schema,
+      eventType: e.eventType,
+      correlationId: key(e),
+    })),
+  );
 }
 
 /** Polls `probe` until it returns a truthy value; fails with `what` after `timeoutMs`. */

@@ -3,7 +3,7 @@ import { formatShanghai, parseShanghai } from '@libs/common';
 import { HttpError } from './http-util';
 import { KnobValidationError } from './knobs';
 import { OrderEditor } from './order-editor';
-import { OrderGenerator, WdtOrderRecord, defaultSeedRange } from './order-generator';
+import { GenerateOptions, OrderGenerator, WdtOrderRecord, defaultSeedRange } from './order-generator';
 import {
   SANDBOX_MATERIALS,
   SANDBOX_PROVIDERS,
@@ -190,28 +190,29 @@ export class AdminHandler {
     }
   }
 
-  private range(request: z.infer<typeof seedSchema>): { fromMs: number; toMs: number } {
+  /** The order set a seed or generate request asks for (its range checked; the default seed unless given). */
+  private orderSet(request: z.infer<typeof seedSchema>): GenerateOptions {
     const fallback = defaultSeedRange(this.state.clock.now());
     const fromMs = request.from ? (parseShanghai(request.from) as number) : fallback.fromMs;
     const toMs = request.to ? (parseShanghai(request.to) as number) : fallback.toMs;
     if (toMs < fromMs) throw new HttpError(400, 'invalid body: to is before from');
-    return { fromMs, toMs };
-  }
-
-  /** Defines (replaces) the lazy set: nothing is generated until a query or a read asks for it. */
-  private generate(request: z.infer<typeof seedSchema>): Record<string, unknown> {
-    const { fromMs, toMs } = this.range(request);
-    const weights = request.statusWeights;
-    if (weights && Object.keys(weights).length > 0 && !Object.values(weights).some((w) => (w ?? 0) > 0))
-      throw new HttpError(400, 'invalid body: statusWeights: at least one weight must be > 0');
-    this.state.store.defineLazy({
+    return {
       count: request.count,
       seed: request.seed ?? this.defaultSeed,
       fromMs,
       toMs,
       unknownCodeRate: request.unknownCodeRate,
       statusWeights: request.statusWeights,
-    });
+    };
+  }
+
+  /** Defines (replaces) the lazy set: nothing is generated until a query or a read asks for it. */
+  private generate(request: z.infer<typeof seedSchema>): Record<string, unknown> {
+    const spec = this.orderSet(request);
+    const weights = request.statusWeights;
+    if (weights && Object.keys(weights).length > 0 && !Object.values(weights).some((w) => (w ?? 0) > 0))
+      throw new HttpError(400, 'invalid body: statusWeights: at least one weight must be > 0');
+    this.state.store.defineLazy(spec);
     return { ...this.describeLazy(), total: this.state.store.size };
   }
 
@@ -233,25 +234,15 @@ export class AdminHandler {
   private seed(request: z.infer<typeof seedSchema>): Record<string, unknown> {
     if (request.count > 200_000)
       throw new HttpError(400, 'invalid body: count: at most 200000 stored orders (use lazy: true for more)');
-    const { fromMs, toMs } = this.range(request);
-    const orders = new OrderGenerator(request.seed ?? this.defaultSeed).generate(
-      {
-        count: request.count,
-        seed: request.seed ?? this.defaultSeed,
-        fromMs,
-        toMs,
-        unknownCodeRate: request.unknownCodeRate,
-        statusWeights: request.statusWeights,
-      },
-      this.state.store,
-    );
+    const spec = this.orderSet(request);
+    const orders = new OrderGenerator(spec.seed).generate(spec, this.state.store);
     for (const order of orders) this.state.store.upsert(order);
     return {
       inserted: orders.length,
       firstStockoutId: orders[0]?.stockout_id,
       lastStockoutId: orders[orders.length - 1]?.stockout_id,
-      from: formatShanghai(fromMs),
-      to: formatShanghai(toMs),
+      from: formatShanghai(spec.fromMs),
+      to: formatShanghai(spec.toMs),
       total: this.state.store.size,
     };
   }

@@ -1,4 +1,5 @@
 import { ChildProcess, fork } from 'node:child_process';
+import { InvalidArgumentError } from 'commander';
 
 // Measuring helpers shared by the benchmarks (throw-away topics and schema: `createIsolatedEnv`).
 
@@ -85,3 +86,13 @@ export function settle(rss: RssSampler): number {
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 export const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
 export const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+
+/** A `commander` option parser: a non-negative integer. */
+export const intArg = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a non-negative integer');
+  return n;
+};
+/** An option's default from the environment variable `name` (a non-negative integer), else `fallback`. */
+export const envInt = (name: string, fallback: number): number =>
+  process.env[name] !== undefined && process.env[name] !== '' ? intArg(process.env[name]!) : fallback;

@@ -26,14 +26,19 @@ import { loadavg } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigResourceTypes } from 'kafkajs';
 import { formatShanghai, serviceNodeFlags, silentLogger, systemClock } from '@libs/common';
-import { loadServiceConfig } from '@libs/config';
-import { TopicNames } from '@libs/contracts';
-import { PostgresPayloadStore, createDataSource, initializeDataSource } from '@libs/database';
-import { answerParent, createIsolatedEnv, mb, RssSampler, runChild, settle } from '@libs/devstack';
+import {
+  answerParent,
+  createIsolatedEnv,
+  envInt,
+  intArg,
+  mb,
+  RssSampler,
+  runChild,
+  settle,
+} from '@libs/devstack';
 import { ExtractionService, KafkaRawEventSink, PostgresExtractionStore } from '@libs/extraction';
-import { DeadLetterPublisher, EventProducer, createKafka } from '@libs/kafka';
 import { Scheme, loadSchemeFile, pageSizeOf } from '@libs/scheme';
-import { createWdtClient } from '@libs/wdt-client';
+import { connectExtractor, ExtractorTargets, extractorTargets, postOrderSet } from './extractor-bench.util';
 
 interface Options {
   orders: number;
@@ -50,19 +55,13 @@ interface Options {
   child?: boolean;
 }
 
-interface ChildConfig {
+interface ChildConfig extends ExtractorTargets {
   orders: number;
   milestones: number[];
   schemeFile: string;
   schemeId: string;
   initialCursor: string;
-  clientCpm: number;
   maxPolls: number;
-  wdt: { url: string; sid: string; appkey: string; appsecret: string };
-  brokers: string[];
-  databaseUrl: string;
-  schema: string;
-  topics: TopicNames;
 }
 
 interface Milestone {
@@ -87,14 +86,6 @@ interface ChildResult {
   milestones: Milestone[];
 }
 
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a non-negative integer');
-  return n;
-};
-const env = (name: string, fallback: number): number =>
-  process.env[name] !== undefined && process.env[name] !== '' ? int(process.env[name]!) : fallback;
-
 const MILESTONES = [10_000, 100_000, 1_000_000];
 
 // ---------------------------------------------------------------------------------------------
@@ -109,26 +100,7 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
     id: cfg.schemeId,
     source: { ...shipped.source, cursor: { ...shipped.source.cursor, initial: cfg.initialCursor } },
   };
-  const config = loadServiceConfig('extractor', {
-    APP_MODE: 'sandbox',
-    KAFKA_BROKERS: cfg.brokers.join(','),
-    DATABASE_URL: cfg.databaseUrl,
-    DATABASE_SCHEMA: cfg.schema,
-    WDT_GATEWAY: 'native',
-    WDT_BASE_URL: cfg.wdt.url,
-    WDT_SID: cfg.wdt.sid,
-    WDT_APPKEY: cfg.wdt.appkey,
-    WDT_APPSECRET: cfg.wdt.appsecret,
-    WDT_CALLS_PER_MINUTE: String(cfg.clientCpm),
-  });
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'bench-extractor-scale' });
-  const producer = new EventProducer(kafka, config.KAFKA_MAX_MESSAGE_BYTES);
-  await producer.connect();
-  const ds = await initializeDataSource(
-    createDataSource({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }),
-    config.DATABASE_URL,
-  );
-  const client = createWdtClient(config, silentLogger);
+  const { config, producer, ds, client, rawEventSink } = await connectExtractor(cfg, 'bench-extractor-scale');
 
   const milestones: Milestone[] = [];
   const pending = [...cfg.milestones];
@@ -156,16 +128,7 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
       mark();
     }
   }
-  const sink = new CountingSink(
-    producer,
-    new DeadLetterPublisher(
-      producer,
-      cfg.topics,
-      new PostgresPayloadStore(ds),
-      config.KAFKA_MAX_MESSAGE_BYTES,
-    ),
-    cfg.topics,
-  );
+  const sink = rawEventSink(CountingSink);
   const service = new ExtractionService(
     scheme,
     client,
@@ -266,12 +229,12 @@ async function main(opts: Options): Promise<number> {
     const now = Date.now();
     const from = formatShanghai(now - opts.days * 86_400_000);
     const to = formatShanghai(now - 10 * 60_000);
-    const res = await fetch(`${sandbox.url}/admin/orders/generate`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ count: n, seed: 20261204, from, to, statusWeights: { '95': 3, '110': 4 } }),
-    });
-    if (!res.ok) throw new Error(`generate failed: ${res.status} ${await res.text()}`);
+    await postOrderSet(
+      sandbox.url,
+      'generate',
+      { count: n, seed: 20261204, from, to, statusWeights: { '95': 3, '110': 4 } },
+      'generate',
+    );
     console.log(`lazy set: ${n} orders ${from} – ${to}`);
 
     const r = await runChild<ChildResult>(
@@ -282,18 +245,8 @@ async function main(opts: Options): Promise<number> {
         schemeFile: opts.scheme,
         schemeId: `bench-extract-scale-${isolated.suffix}`,
         initialCursor: from,
-        clientCpm: opts.clientCpm,
         maxPolls: opts.maxPolls,
-        wdt: {
-          url: sandbox.url,
-          sid: sandbox.account.sid,
-          appkey: sandbox.account.appkey,
-          appsecret: sandbox.account.appsecret,
-        },
-        brokers: isolated.brokers,
-        databaseUrl: isolated.databaseUrl,
-        schema: isolated.schema,
-        topics: isolated.topics,
+        ...extractorTargets(sandbox, isolated, opts.clientCpm),
       } satisfies ChildConfig,
       [...serviceNodeFlags('extractor'), ...(opts.heapMb ? [`--max-old-space-size=${opts.heapMb}`] : [])],
     );
@@ -350,33 +303,38 @@ const program = new Command()
   .option(
     '-n, --orders <n>',
     'orders generated and extracted (BENCH_ORDERS)',
-    int,
-    env('BENCH_ORDERS', 100_000),
+    intArg,
+    envInt('BENCH_ORDERS', 100_000),
   )
   .option(
     '-l, --latency-ms <n>',
     'sandbox latency per call (BENCH_LATENCY_MS)',
-    int,
-    env('BENCH_LATENCY_MS', 0),
+    intArg,
+    envInt('BENCH_LATENCY_MS', 0),
   )
   .option(
     '--client-cpm <n>',
     'client rate limit, calls/min — raised from the shipped 50–60 (BENCH_CLIENT_CPM)',
-    int,
-    env('BENCH_CLIENT_CPM', 100_000),
+    intArg,
+    envInt('BENCH_CLIENT_CPM', 100_000),
   )
-  .option('--days <n>', 'generated span in days before now (BENCH_DAYS)', int, env('BENCH_DAYS', 7))
-  .option('--partitions <n>', 'raw topic partitions (BENCH_PARTITIONS)', int, env('BENCH_PARTITIONS', 6))
+  .option('--days <n>', 'generated span in days before now (BENCH_DAYS)', intArg, envInt('BENCH_DAYS', 7))
+  .option(
+    '--partitions <n>',
+    'raw topic partitions (BENCH_PARTITIONS)',
+    intArg,
+    envInt('BENCH_PARTITIONS', 6),
+  )
   .option(
     '--retention-mb <n>',
     'raw topic retention.bytes per partition, MB (segments a quarter of it) (BENCH_RETENTION_MB)',
-    int,
-    env('BENCH_RETENTION_MB', 64),
+    intArg,
+    envInt('BENCH_RETENTION_MB', 64),
   )
-  .option('-b, --budget-mb <n>', 'peak RSS goal, MB', int, 150)
-  .option('--growth-mb <n>', 'goal for peak growth from the first to the last milestone, MB', int, 20)
-  .option('--heap-mb <n>', "child's --max-old-space-size (default: none — the goal is without a cap)", int)
-  .option('--max-polls <n>', 'polls at most (the first normally reads everything)', int, 20)
+  .option('-b, --budget-mb <n>', 'peak RSS goal, MB', intArg, 150)
+  .option('--growth-mb <n>', 'goal for peak growth from the first to the last milestone, MB', intArg, 20)
+  .option('--heap-mb <n>', "child's --max-old-space-size (default: none — the goal is without a cap)", intArg)
+  .option('--max-polls <n>', 'polls at most (the first normally reads everything)', intArg, 20)
   .option('-s, --scheme <file>', 'scheme file', 'schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml')
   .option('--child', '(internal) run as the measured child', false)
   .action(async (opts: Options) => {

@@ -21,10 +21,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { formatShanghai, silentLogger, systemClock } from '@libs/common';
-import { loadServiceConfig } from '@libs/config';
-import { TopicNames } from '@libs/contracts';
 import { createIsolatedEnv } from '@libs/devstack';
-import { PostgresPayloadStore, createDataSource, initializeDataSource } from '@libs/database';
 import {
   ExtractionService,
   KafkaRawEventSink,
@@ -32,10 +29,9 @@ import {
   RunStats,
   StockoutSource,
 } from '@libs/extraction';
-import { DeadLetterPublisher, EventProducer, createKafka } from '@libs/kafka';
 import { Scheme, loadSchemeFile } from '@libs/scheme';
-import { createWdtClient } from '@libs/wdt-client';
-import { answerParent, RssSampler, mb, median, pct, runChild, settle } from '@libs/devstack';
+import { answerParent, envInt, intArg, RssSampler, mb, median, pct, runChild, settle } from '@libs/devstack';
+import { connectExtractor, ExtractorTargets, extractorTargets, postOrderSet } from './extractor-bench.util';
 
 interface Options {
   orders: number;
@@ -56,19 +52,13 @@ interface Options {
 }
 
 /** What the parent hands a child (JSON through the environment). */
-interface ChildConfig {
+interface ChildConfig extends ExtractorTargets {
   round: number;
   schemeFile: string;
   schemeId: string;
   pageSize: number;
   maxWindow: string;
   initialCursor: string;
-  clientCpm: number;
-  wdt: { url: string; sid: string; appkey: string; appsecret: string };
-  brokers: string[];
-  databaseUrl: string;
-  schema: string;
-  topics: TopicNames;
 }
 
 interface ChildResult {
@@ -82,14 +72,6 @@ interface ChildResult {
   parts: { heapUsed: number; heapTotal: number; external: number };
   rssByPhase: Record<string, number>;
 }
-
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a non-negative integer');
-  return n;
-};
-const env = (name: string, fallback: number): number =>
-  process.env[name] !== undefined && process.env[name] !== '' ? int(process.env[name]!) : fallback;
 
 // ---------------------------------------------------------------------------------------------
 // Child: the extractor under test.
@@ -108,26 +90,10 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
     },
   };
   // The extractor's own configuration path: env → validated config → client.
-  const config = loadServiceConfig('extractor', {
-    APP_MODE: 'sandbox',
-    KAFKA_BROKERS: cfg.brokers.join(','),
-    DATABASE_URL: cfg.databaseUrl,
-    DATABASE_SCHEMA: cfg.schema,
-    WDT_GATEWAY: 'native',
-    WDT_BASE_URL: cfg.wdt.url,
-    WDT_SID: cfg.wdt.sid,
-    WDT_APPKEY: cfg.wdt.appkey,
-    WDT_APPSECRET: cfg.wdt.appsecret,
-    WDT_CALLS_PER_MINUTE: String(cfg.clientCpm),
-  });
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `bench-extractor-${cfg.round}` });
-  const producer = new EventProducer(kafka, config.KAFKA_MAX_MESSAGE_BYTES);
-  await producer.connect();
-  const ds = await initializeDataSource(
-    createDataSource({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }),
-    config.DATABASE_URL,
+  const { config, producer, ds, client, rawEventSink } = await connectExtractor(
+    cfg,
+    `bench-extractor-${cfg.round}`,
   );
-  const client = createWdtClient(config, silentLogger);
 
   // Thin timing wrappers around the real implementations (they only add clock reads).
   const phase = { pagingMs: 0, publishMs: 0, storeMs: 0 };
@@ -168,16 +134,7 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
       return timed('storeMs', () => super.commitWindow(...args));
     }
   }
-  const sink = new TimedSink(
-    producer,
-    new DeadLetterPublisher(
-      producer,
-      cfg.topics,
-      new PostgresPayloadStore(ds),
-      config.KAFKA_MAX_MESSAGE_BYTES,
-    ),
-    cfg.topics,
-  );
+  const sink = rawEventSink(TimedSink);
   const service = new ExtractionService(
     scheme,
     source,
@@ -259,12 +216,12 @@ async function main(opts: Options): Promise<number> {
     const from = formatShanghai(now - opts.days * 86_400_000);
     const to = formatShanghai(now - 10 * 60_000);
     const seedStarted = performance.now();
-    const res = await fetch(`${sandbox.url}/admin/orders/seed`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ count: n, seed: 20261128, from, to, statusWeights: { '95': 3, '110': 4 } }),
-    });
-    if (!res.ok) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
+    const res = await postOrderSet(
+      sandbox.url,
+      'seed',
+      { count: n, seed: 20261128, from, to, statusWeights: { '95': 3, '110': 4 } },
+      'seeding',
+    );
     const seeded = (await res.json()) as { inserted: number };
     console.log(
       `seeded ${seeded.inserted} orders (${from} – ${to}) in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`,
@@ -288,17 +245,7 @@ async function main(opts: Options): Promise<number> {
           pageSize: opts.pageSize,
           maxWindow: opts.maxWindow,
           initialCursor: from,
-          clientCpm: opts.clientCpm,
-          wdt: {
-            url: sandbox.url,
-            sid: sandbox.account.sid,
-            appkey: sandbox.account.appkey,
-            appsecret: sandbox.account.appsecret,
-          },
-          brokers: env.brokers,
-          databaseUrl: env.databaseUrl,
-          schema: env.schema,
-          topics: env.topics,
+          ...extractorTargets(sandbox, env, opts.clientCpm),
         } satisfies ChildConfig,
         execArgv,
       );
@@ -374,33 +321,38 @@ async function main(opts: Options): Promise<number> {
 const program = new Command()
   .name('extract-bench')
   .description('Benchmark one extractor poll against the WDT sandbox, the real broker and Postgres.')
-  .option('-n, --orders <n>', 'orders seeded and extracted (BENCH_ORDERS)', int, env('BENCH_ORDERS', 10_000))
-  .option('--page-size <n>', 'page size (BENCH_PAGE_SIZE)', int, env('BENCH_PAGE_SIZE', 100))
+  .option(
+    '-n, --orders <n>',
+    'orders seeded and extracted (BENCH_ORDERS)',
+    intArg,
+    envInt('BENCH_ORDERS', 10_000),
+  )
+  .option('--page-size <n>', 'page size (BENCH_PAGE_SIZE)', intArg, envInt('BENCH_PAGE_SIZE', 100))
   .option(
     '-l, --latency-ms <n>',
     'sandbox latency per call (BENCH_LATENCY_MS)',
-    int,
-    env('BENCH_LATENCY_MS', 50),
+    intArg,
+    envInt('BENCH_LATENCY_MS', 50),
   )
   .option(
     '--client-cpm <n>',
     'client rate limit, calls/min (BENCH_CLIENT_CPM)',
-    int,
-    env('BENCH_CLIENT_CPM', 600),
+    intArg,
+    envInt('BENCH_CLIENT_CPM', 600),
   )
   .option(
     '--sandbox-cpm <n>',
     'sandbox rate limit per window, 0 = off (BENCH_SANDBOX_CPM)',
-    int,
-    env('BENCH_SANDBOX_CPM', 0),
+    intArg,
+    envInt('BENCH_SANDBOX_CPM', 0),
   )
   .option(
     '--sandbox-window-ms <n>',
     'sandbox rate-limit window (BENCH_SANDBOX_WINDOW_MS)',
-    int,
-    env('BENCH_SANDBOX_WINDOW_MS', 60_000),
+    intArg,
+    envInt('BENCH_SANDBOX_WINDOW_MS', 60_000),
   )
-  .option('--days <n>', 'seeded span in days before now (BENCH_DAYS)', int, env('BENCH_DAYS', 7))
+  .option('--days <n>', 'seeded span in days before now (BENCH_DAYS)', intArg, envInt('BENCH_DAYS', 7))
   .option(
     '--max-window <duration>',
     'scheme cursor.maxWindow: one window holds all its records in memory (BENCH_MAX_WINDOW)',
@@ -409,17 +361,17 @@ const program = new Command()
   .option(
     '--partitions <n>',
     'partitions of the throw-away raw topic (the catalogue has 6) (BENCH_PARTITIONS)',
-    int,
-    env('BENCH_PARTITIONS', 6),
+    intArg,
+    envInt('BENCH_PARTITIONS', 6),
   )
   .option(
     '-r, --rounds <n>',
     'rounds, each in a fresh child (median reported) (BENCH_ROUNDS)',
-    int,
-    env('BENCH_ROUNDS', 1),
+    intArg,
+    envInt('BENCH_ROUNDS', 1),
   )
-  .option('-b, --budget-mb <n>', 'peak RSS budget in MB', int, 200)
-  .option('--heap-mb <n>', "child's --max-old-space-size (default: Node's own, as the services run)", int)
+  .option('-b, --budget-mb <n>', 'peak RSS budget in MB', intArg, 200)
+  .option('--heap-mb <n>', "child's --max-old-space-size (default: Node's own, as the services run)", intArg)
   .option('--child-node-args <flags>', "extra node flags for the child, e.g. '--cpu-prof'")
   .option('-s, --scheme <file>', 'scheme file', 'schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml')
   .option('--child', '(internal) run as the measured child', false)

@@ -1,4 +1,5 @@
 import { RawStockoutEvent } from '@libs/contracts';
+import type { WdtSourcePage } from '@libs/wdt-client';
 import { RecordSizeLimit } from './record-inspector';
 
 /** The query the extractor sends to WDT. */
@@ -18,23 +19,11 @@ export interface SourceQueryOptions {
   maxTotalCount?: number;
 }
 
-/** One page of a window as it arrives (the WDT client's `queryPages`). */
-export interface SourcePage {
-  items: Array<{ record: unknown; pageNo: number; position: number }>;
-  pageNo: number;
-  /** The size in use (after a server cap: the size the server used). */
-  pageSize: number;
-  totalCount: number;
-  /** Calls spent for this page (retries included). */
-  httpCalls: number;
-  /** First page after a re-page: items already yielded may come again. */
-  restarted?: boolean;
-  /** Set on the last page when total_count moved while paging. */
-  totalCountChanged?: boolean;
-  /** total_count > maxTotalCount: nothing more is yielded. */
-  tooLarge?: boolean;
-  last: boolean;
-}
+/**
+ * One page of a window as it arrives. Declared once, by the WDT client that makes the pages
+ * (`queryPages`): it cannot name this lib's types (the dependency runs from here to it).
+ */
+export type SourcePage = WdtSourcePage;
 
 /** The query the extractor needs from WDT (the WDT client implements it). */
 export interface StockoutSource {

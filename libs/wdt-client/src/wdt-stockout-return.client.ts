@@ -113,7 +113,7 @@ export interface WdtStockoutWindow {
   tooLarge?: boolean;
 }
 
-/** One page of a window as `queryPages` yields it (the extractor's `SourcePage`). */
+/** One page of a window as `queryPages` yields it (the extractor's `SourcePage` is this type). */
 export interface WdtSourcePage {
   items: WdtWindowItem[];
   pageNo: number;
