@@ -20,7 +20,7 @@
  * Every option also reads an environment variable (BENCH_ORDERS, BENCH_LATENCY_MS, …; see --help).
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { formatShanghai, silentLogger, systemClock } from '@libs/common';
+import { formatShanghai, serviceNodeFlags, silentLogger, systemClock } from '@libs/common';
 import { createIsolatedEnv } from '@libs/devstack';
 import {
   ExtractionService,
@@ -192,7 +192,7 @@ async function main(opts: Options): Promise<number> {
     `extract bench: ${n} orders, page size ${opts.pageSize}, WDT latency ${opts.latencyMs} ms/call, ` +
       `client limit ${opts.clientCpm} calls/min, sandbox limit ${opts.sandboxCpm > 0 ? `${opts.sandboxCpm} calls/${opts.sandboxWindowMs} ms` : 'off'}, ` +
       `max window ${opts.maxWindow}, raw topic ${opts.partitions} partitions, ${opts.rounds} round(s), node ${process.version}` +
-      (opts.heapMb ? `, child --max-old-space-size=${opts.heapMb}` : ''),
+      `, child node ${[...serviceNodeFlags('extractor'), ...(opts.heapMb ? [`--max-old-space-size=${opts.heapMb}`] : [])].join(' ')}`,
   );
 
   // Loaded here, not at the top: the child must not carry the sandbox (and faker) in its RSS.
@@ -228,7 +228,9 @@ async function main(opts: Options): Promise<number> {
     );
 
     const results: ChildResult[] = [];
+    // The extractor's own flags first (as the image runs it), then the bench's.
     const execArgv = [
+      ...serviceNodeFlags('extractor'),
       ...(opts.heapMb ? [`--max-old-space-size=${opts.heapMb}`] : []),
       ...(opts.childNodeArgs?.split(/\s+/).filter(Boolean) ?? []),
     ];
