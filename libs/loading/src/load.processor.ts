@@ -314,8 +314,17 @@ export class LoadProcessor {
         this.logger.warn({ err: err.message }, 'could not record outcomes; the settler will find the bills'),
       );
       for (const p of decided.keys()) open.delete(p);
+      // Claims this process never sent a request under (a revoked batch's next chunk, fenced ahead
+      // while the call before it ran) are free at once: the fence alone marks them as possibly
+      // written, and given back as such they waited out the whole settle window (~2 minutes) before
+      // the new owner of their partition could write them.
+      const unsent = [...open].filter((p) => !this.writer.sent(p.claim));
+      const sent = [...open].filter((p) => this.writer.sent(p.claim));
       if (open.size > 0)
-        await this.giveBack([...open], window(), { keepDocument }).catch((err: Error) =>
+        await Promise.all([
+          this.giveBack(unsent, window(), { notApplied: true, keepDocument }),
+          this.giveBack(sent, window(), { keepDocument }),
+        ]).catch((err: Error) =>
           this.logger.warn(
             { err: err.message, bills: open.size },
             'could not give claims back; their leases will expire',

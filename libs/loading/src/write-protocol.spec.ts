@@ -405,4 +405,24 @@ describe('write protocol (issue 9 findings, one unit test each)', () => {
     expect(l.claims.state(b.id, 'F10-B1')).toBe('loaded');
     expect(saves(down)).toBe(0);
   });
+
+  it('11. a revoked batch frees at once the next chunk it fenced ahead but never sent (no settle window to wait out)', async () => {
+    const kingdee = new FakeKingdee();
+    const s = scheme('f11'); // batch size 5: two chunks of 5
+    const l = loader([s], () => fakeConnection(kingdee));
+    let running = true;
+    kingdee.script.push((models, k) => {
+      running = false; // a rebalance arrives while the first call is in flight
+      return k.saveAll(models);
+    });
+    const docs = Array.from({ length: 10 }, (_, i) => doc(s, `F11-${i}`));
+    const ctx = { isRunning: () => running, signal: new AbortController().signal };
+    await l.processor.handle(messages(docs), ctx).catch(() => undefined);
+    expect(saves(kingdee)).toBe(1);
+    const states = docs.map((d) => l.claims.state(s.id, d.billKey));
+    expect(states.slice(0, 5)).toEqual(Array(5).fill('loaded'));
+    // The second chunk was fenced while the first call ran, then never sent: the partition's next
+    // owner may claim it now, instead of after the settle window (a look-up after the deadline).
+    expect(states.slice(5)).toEqual(Array(5).fill('free'));
+  });
 });
