@@ -29,7 +29,7 @@ import { formatShanghai } from '@libs/common';
 import { loadSchemeFile, pageSizeOf } from '@libs/scheme';
 import { AssignerProtocol } from 'kafkajs';
 import { createKafka } from '@libs/kafka';
-import { median, ManagedProcess, StackRunner } from '@libs/devstack';
+import { median, ManagedProcess, slidingWindowSeconds, StackRunner } from '@libs/devstack';
 
 interface Options {
   orders: number;
@@ -420,20 +420,6 @@ async function run(opts: Options, round: number): Promise<RunResult> {
 }
 
 /**
- * The fewest seconds WDT needs for `calls` pages: paging is sequential (each call `latencyS`), and a
- * call may start only 60 s after the end of the call `limit` places before it (the sliding window).
- */
-function wdtSeconds(calls: number, limit: number, latencyS: number): number {
-  const ends: number[] = [];
-  let t = 0;
-  for (let i = 0; i < calls; i++) {
-    t = Math.max(t, i >= limit ? ends[i - limit] + 60 : 0) + latencyS;
-    ends.push(t);
-  }
-  return t;
-}
-
-/**
  * Bounds the figures cannot beat. Sustained rates (what the APIs allow over a long run) and, for a
  * burst of N orders, the run's own bound: WDT must hand over every page (the burst the sliding window
  * allows included) and Kingdee must take every batch, and the last page's orders still need a call.
@@ -448,7 +434,7 @@ function bounds(opts: Options) {
   const wdt = (opts.wdtCpm / 60) * pageSize;
   const kingdee = (sessions * batch) / kdCallS;
   const n = opts.orders;
-  const wdtS = wdtSeconds(Math.ceil(n / pageSize), opts.wdtCpm, opts.latencyWdtMs / 1000);
+  const wdtS = slidingWindowSeconds(Math.ceil(n / pageSize), opts.wdtCpm, opts.latencyWdtMs / 1000);
   const kdS = Math.ceil(Math.ceil(n / batch) / sessions) * kdCallS;
   // With --prefill only the loading stage is timed.
   const run = opts.prefill ? n / kdS : n / Math.max(wdtS + kdCallS, kdS);

@@ -96,3 +96,19 @@ export const intArg = (v: string): number => {
 /** An option's default from the environment variable `name` (a non-negative integer), else `fallback`. */
 export const envInt = (name: string, fallback: number): number =>
   process.env[name] !== undefined && process.env[name] !== '' ? intArg(process.env[name]!) : fallback;
+
+/**
+ * The fewest seconds `calls` sequential API calls need under a sliding-window limit of `limit` calls
+ * per `windowS` seconds (WDT's: at most L calls in every sliding 60 s): each call takes `latencyS`, and
+ * call i may start only `windowS` after call i − limit ended. For a burst this beats the sustained rate
+ * (L calls go at once), so it is the bound a burst is measured against.
+ */
+export function slidingWindowSeconds(calls: number, limit: number, latencyS: number, windowS = 60): number {
+  const ends: number[] = [];
+  let t = 0;
+  for (let i = 0; i < calls; i++) {
+    t = Math.max(t, i >= limit ? ends[i - limit] + windowS : 0) + latencyS;
+    ends.push(t);
+  }
+  return t;
+}

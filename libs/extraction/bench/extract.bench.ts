@@ -30,7 +30,18 @@ import {
   StockoutSource,
 } from '@libs/extraction';
 import { Scheme, loadSchemeFile } from '@libs/scheme';
-import { answerParent, envInt, intArg, RssSampler, mb, median, pct, runChild, settle } from '@libs/devstack';
+import {
+  answerParent,
+  envInt,
+  intArg,
+  RssSampler,
+  mb,
+  median,
+  pct,
+  runChild,
+  settle,
+  slidingWindowSeconds,
+} from '@libs/devstack';
 import { connectExtractor, ExtractorTargets, extractorTargets, postOrderSet } from './extractor-bench.util';
 
 interface Options {
@@ -186,8 +197,19 @@ async function main(opts: Options): Promise<number> {
   const latencyBound = opts.latencyMs > 0 ? opts.pageSize / (opts.latencyMs / 1000) : Infinity;
   const sandboxBound =
     opts.sandboxCpm > 0 ? (opts.sandboxCpm * opts.pageSize) / (opts.sandboxWindowMs / 1000) : Infinity;
-  const bound = Math.min(limitBound, latencyBound, sandboxBound);
   const minCalls = Math.ceil(n / opts.pageSize);
+  // A burst of N orders: the sliding window lets L calls go at once, so the sustained limit is not a
+  // bound for it; this run's bound is the fewest seconds its minimum calls need under both limits.
+  const latencyS = opts.latencyMs / 1000;
+  const burstSeconds = Math.max(
+    slidingWindowSeconds(minCalls, opts.clientCpm, latencyS),
+    opts.sandboxCpm > 0
+      ? slidingWindowSeconds(minCalls, opts.sandboxCpm, latencyS, opts.sandboxWindowMs / 1000)
+      : 0,
+  );
+  const runBound = burstSeconds > 0 ? n / burstSeconds : Infinity;
+  // Sequential latency is inside runBound; the sustained limits are not bounds for a burst.
+  const bound = Number.isFinite(runBound) ? runBound : Math.min(limitBound, latencyBound, sandboxBound);
   console.log(
     `extract bench: ${n} orders, page size ${opts.pageSize}, WDT latency ${opts.latencyMs} ms/call, ` +
       `client limit ${opts.clientCpm} calls/min, sandbox limit ${opts.sandboxCpm > 0 ? `${opts.sandboxCpm} calls/${opts.sandboxWindowMs} ms` : 'off'}, ` +
@@ -284,15 +306,22 @@ async function main(opts: Options): Promise<number> {
     const peakRss = Math.max(...results.map((r) => r.peakRssBytes));
     const rssOk = peakRss / 1024 / 1024 <= opts.budgetMb;
     const tighter =
-      bound === sandboxBound ? 'sandbox rate limit' : bound === limitBound ? 'client rate limit' : 'latency';
-    const perCall = Math.max(opts.latencyMs, opts.clientCpm > 0 ? Math.ceil(60_000 / opts.clientCpm) : 0);
+      bound === runBound
+        ? "this run's: limits and latency"
+        : bound === sandboxBound
+          ? 'sandbox rate limit'
+          : bound === limitBound
+            ? 'client rate limit'
+            : 'latency';
+    // Under the sliding window the average floor per call is the run's bound spread over its calls.
+    const perCall = ((burstSeconds * 1000) / minCalls).toFixed(1);
     const label = opts.rounds > 1 ? ` (median of ${opts.rounds})` : '';
     console.log(
       `throughput: ${Math.round(rate)} orders/s${label}, ${(elapsed / 1000).toFixed(2)} s for ${n}`,
     );
     console.log(
       `API calls: ${calls} (minimum ceil(${n}/${opts.pageSize}) = ${minCalls}); ` +
-        `paging ${(paging / calls).toFixed(1)} ms/call vs ${perCall} ms/call floor (max of latency and the limiter's average 60 s / L)`,
+        `paging ${(paging / calls).toFixed(1)} ms/call vs ${perCall} ms/call floor (this run's bound over its minimum calls)`,
     );
     console.log(
       `bound by rate limit: ${opts.clientCpm} calls/min × ${opts.pageSize} / 60 = ${Math.round(limitBound)} orders/s`,
@@ -302,6 +331,11 @@ async function main(opts: Options): Promise<number> {
     );
     if (Number.isFinite(sandboxBound))
       console.log(`bound by sandbox limit: ${Math.round(sandboxBound)} orders/s`);
+    console.log(
+      `bound for this run: ${minCalls} calls under the sliding windows (L at once, then each ${60} s after ` +
+        `the call L before it), ${opts.latencyMs} ms each = ${burstSeconds.toFixed(2)} s → ${Math.round(runBound)} orders/s` +
+        (runBound > Math.min(limitBound, sandboxBound) ? ' (a burst beats the sustained limit)' : ''),
+    );
     console.log(
       `ratio: ${pct(rate / bound)} of the tighter bound (${tighter}, ${Math.round(bound)} orders/s)`,
     );
