@@ -314,19 +314,15 @@ export class LoadProcessor {
         this.logger.warn({ err: err.message }, 'could not record outcomes; the settler will find the bills'),
       );
       for (const p of decided.keys()) open.delete(p);
-      // Claims this process never sent a request under (a revoked batch's next chunk, fenced ahead
-      // while the call before it ran) are free at once: the fence alone marks them as possibly
-      // written, and given back as such they waited out the whole settle window (~2 minutes) before
-      // the new owner of their partition could write them.
-      const unsent = [...open].filter((p) => !this.writer.sent(p.claim));
-      const sent = [...open].filter((p) => this.writer.sent(p.claim));
-      if (open.size > 0)
-        await Promise.all([
-          this.giveBack(unsent, window(), { notApplied: true, keepDocument }),
-          this.giveBack(sent, window(), { keepDocument }),
-        ]).catch((err: Error) =>
+      // As everywhere else, what this process never sent a request under (a revoked batch's next
+      // chunk, fenced ahead while the call before it ran) is freed at once: given back as possibly
+      // written, it waited out the whole settle window (~2 minutes) before the partition's new owner
+      // could write it.
+      const left = open.size;
+      if (left > 0)
+        await giveBackRest([...open], new Set()).catch((err: Error) =>
           this.logger.warn(
-            { err: err.message, bills: open.size },
+            { err: err.message, bills: left },
             'could not give claims back; their leases will expire',
           ),
         );
