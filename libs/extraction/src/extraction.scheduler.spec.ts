@@ -1,6 +1,6 @@
 import { ManualClock, parseShanghai, silentLogger } from '@libs/common';
 import { loadSchemeFile, Scheme } from '@libs/scheme';
-import { ExtractionScheduler } from './extraction.scheduler';
+import { ExtractionScheduler, idlePollMs } from './extraction.scheduler';
 import { ExtractionService } from './extraction.service';
 import { LeaderLease } from './leader-lease';
 
@@ -33,7 +33,54 @@ async function until(pred: () => boolean, ms = 5000): Promise<void> {
   while (!pred() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
 }
 
+describe('idlePollMs', () => {
+  it('is max(pollInterval, 120·N/L s): idle polls of N schemes take at most half of L calls a minute', () => {
+    expect(idlePollMs(2000, 1, 60)).toBe(2000);
+    expect(idlePollMs(2000, 3, 60)).toBe(6000);
+    expect(idlePollMs(2000, 10, 600)).toBe(2000);
+    expect(idlePollMs(1000, 4, 30)).toBe(16000);
+    // N schemes each polling every 120·N/L s make N·L/(120·N) = L/120 calls a second: L/2 a minute.
+    const n = 5;
+    const l = 40;
+    expect((n * 60_000) / idlePollMs(1, n, l)).toBeCloseTo(l / 2, 6);
+  });
+});
+
 describe('ExtractionScheduler', () => {
+  it('follows a paging poll at pollInterval and waits idlePollMs after an idle one', async () => {
+    const scheme: Scheme = {
+      ...shipped,
+      schedule: { ...shipped.schedule, pollInterval: '5ms', transferTime: undefined },
+    };
+    const clock = new ManualClock(Date.now());
+    const calls: number[] = [];
+    const service = {
+      // Three polls page through a backlog (3 calls each), then one finds nothing new (1 call).
+      poll: async () => {
+        calls.push(calls.length);
+        return { httpCalls: calls.length <= 3 ? 3 : 1 };
+      },
+      processResyncRequests: async () => 0,
+      sweep: async () => undefined,
+      lookback: async () => undefined,
+    } as unknown as ExtractionService;
+    const { lease } = fakes(clock);
+    const asked: string[] = [];
+    const scheduler = new ExtractionScheduler(scheme, service, lease, clock, silentLogger, {
+      idlePollMs: (id) => {
+        asked.push(id);
+        return 60 * 60_000;
+      },
+    });
+    scheduler.start();
+    await until(() => calls.length >= 4);
+    // The fourth poll was idle: the next one is an hour away, not 5 ms.
+    await new Promise((r) => setTimeout(r, 200));
+    await scheduler.stop();
+    expect(calls).toEqual([0, 1, 2, 3]);
+    expect(asked).toEqual([scheme.id]);
+  });
+
   it('polls only at the 传递时间 cron times when one is configured', async () => {
     const scheme: Scheme = {
       ...shipped,

@@ -11,6 +11,18 @@ export interface SchedulerHooks {
   onError?(schemeId: string, error: Error): void;
   /** Told once per transition: this replica leads the scheme, or another replica does. */
   onRole?(schemeId: string, role: ExtractorRole): void;
+  /**
+   * How long to wait after a poll that found nothing to page through (at most one WDT call): with N
+   * schemes on one WDT app key of L calls a minute, max(pollInterval, 120·N/L s), so idle polling
+   * takes at most half the key's budget and a backlog always has the other half. Read at every poll
+   * (N changes as schemes come and go). Absent: `pollInterval`.
+   */
+  idlePollMs?(schemeId: string): number;
+}
+
+/** The pause after an idle poll for N schemes sharing L calls a minute: max(pollInterval, 120·N/L s). */
+export function idlePollMs(pollIntervalMs: number, schemesOnKey: number, callsPerMinute: number): number {
+  return Math.max(pollIntervalMs, Math.ceil((120_000 * Math.max(1, schemesOnKey)) / callsPerMinute));
 }
 
 /** A cadence on the scheduler's clock: due once `intervalMs` passed since it last ran (or started). */
@@ -112,12 +124,19 @@ export class ExtractionScheduler {
       });
   }
 
+  /** A poll that paged (more than one call) is followed at `pollInterval`; an idle one may wait longer. */
+  private pauseAfter(calls: number, interval: number): number {
+    if (calls > 1 || !this.hooks.idlePollMs) return interval;
+    return Math.max(interval, this.hooks.idlePollMs(this.scheme.id));
+  }
+
   private async run(): Promise<void> {
     const interval = durationMs(this.scheme.schedule.pollInterval);
     const tz = this.scheme.schedule.timezone;
     const sweepCron = this.scheme.source.reconciliation?.cron;
     let nextSweep = sweepCron ? nextCron(sweepCron, tz, this.clock.now()) : Infinity;
     const lookback = new Cadence(durationMs(this.scheme.source.cursor.lookbackInterval), this.clock.now());
+    let lastCalls = 0;
     while (this.running) {
       if (!(await this.lease.tryAcquire().catch(() => false)) || !(await this.lease.stillHeld())) {
         this.setRole('standby');
@@ -135,6 +154,7 @@ export class ExtractionScheduler {
       }
       try {
         const stats = await this.service.poll();
+        lastCalls = stats?.httpCalls ?? 0;
         await this.service.processResyncRequests();
         this.failures = 0;
         this.hooks.onPoll?.(this.scheme.id, stats);
@@ -167,7 +187,7 @@ export class ExtractionScheduler {
         await this.sleep(Math.min(interval * 2 ** Math.min(this.failures, 6), 5 * 60_000));
         continue;
       }
-      await this.sleep(transfer ? 1000 : interval);
+      await this.sleep(transfer ? 1000 : this.pauseAfter(lastCalls, interval));
     }
   }
 }
