@@ -292,7 +292,7 @@ export class TransformProcessor {
     if (!mapping)
       throw new UnknownSchemeError(`no scheme "${raw.schemeId}" is loaded (order ${raw.orderNo})`);
     // `{{$sid}}` / `$sid`: the sid of the shop the record was read from.
-    const context = { sid: raw.sid };
+    const context = { sid: raw.source.sid };
     const result = mapping.usesFormulas
       ? await mapping.map(raw.record, context)
       : mapping.mapSync(raw.record, context);
