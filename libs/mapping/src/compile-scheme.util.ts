@@ -23,13 +23,7 @@ import {
 import type jsonata from 'jsonata';
 import { compileFormula, DEFAULT_FORMULA_LIMITS, type FormulaLimits } from './formula-functions.util';
 import { MappingError, type MappingErrorCode } from './mapping.errors';
-import {
-  compilePathGetter,
-  isRecordObject,
-  ownFirst,
-  previewValue,
-  type Rec,
-} from './record-access.util';
+import { compilePathGetter, isRecordObject, ownFirst, previewValue, type Rec } from './record-access.util';
 
 /**
  * The mapping engine. `compileScheme` turns a validated scheme into closures once; `map` then runs
