@@ -23,14 +23,7 @@ import {
 import type jsonata from 'jsonata';
 import { compileFormula, DEFAULT_FORMULA_LIMITS, type FormulaLimits } from './formula-functions.util';
 import { MappingError, type MappingErrorCode } from './mapping.errors';
-import {
-  compilePathGetter,
-  isRecordObject,
-  ownFirst,
-  previewValue,
-  type Getter,
-  type Rec,
-} from './record-access.util';
+import { compilePathGetter, isRecordObject, ownFirst, previewValue, type Rec } from './record-access.util';
 
 /**
  * The mapping engine. `compileScheme` turns a validated scheme into closures once; `map` then runs
@@ -49,13 +42,22 @@ export type MapResult =
   | { outcome: 'document'; billKey: string; model: Record<string, unknown> }
   | { outcome: 'skipped'; billKey: string; reason: string; precondition: string };
 
+/**
+ * What one evaluation knows besides the record: `sid`, the sid of the record's source (WDT)
+ * connection, read by `{{$sid}}` in templates and `$sid` in formulas. Without it `{{$sid}}` fails
+ * the field that uses it.
+ */
+export interface MappingContext {
+  sid?: string;
+}
+
 export interface CompiledMapping {
   readonly scheme: Scheme;
   /** True when some field or precondition is a JSONata formula (then only `map` is available). */
   readonly usesFormulas: boolean;
-  map(record: unknown): Promise<MapResult>;
+  map(record: unknown, context?: MappingContext): Promise<MapResult>;
   /** Synchronous `map` for schemes without formulas; throws if `usesFormulas`. */
-  mapSync(record: unknown): MapResult;
+  mapSync(record: unknown, context?: MappingContext): MapResult;
 }
 
 export interface CompileOptions {
@@ -78,7 +80,7 @@ interface FieldPlan {
   /** const: makes the converted output (base-data objects are rebuilt per record). */
   readonly constValue?: () => unknown;
   /** template: reads the raw value. */
-  readonly read?: (record: Rec, line: Rec | undefined, lineIndex: number) => unknown;
+  readonly read?: (record: Rec, line: Rec | undefined, lineIndex: number, sid: string | undefined) => unknown;
   /** formula: index into the scope's formula results. */
   readonly formulaIndex?: number;
 }
@@ -105,10 +107,28 @@ interface CompiledFormula {
 
 type PreconditionPlan = {
   readonly name: string;
-  readonly reason: (record: Rec) => string;
+  readonly reason: (record: Rec, sid: string | undefined) => string;
 } & ({ readonly test: (record: Rec) => boolean } | { readonly formula: CompiledFormula });
 
 const hasOwn = Object.hasOwn;
+
+/** A template part's read: the record, the current line (entries), the source sid. */
+type PartGetter = (record: Rec, line: Rec | undefined, sid: string | undefined) => unknown;
+
+/** `{{$sid}}`: the evaluation's sid, or a `missing_required` error the caller labels with its field. */
+const readSid: PartGetter = (_r, _line, sid) => {
+  if (sid === undefined) throw missingSid(UNLABELLED);
+  return sid;
+};
+
+function missingSid(field: string): MappingError {
+  return new MappingError(
+    'missing_required',
+    field,
+    "{{$sid}} needs the sid of the record's source connection, which this evaluation was not given",
+    '$sid',
+  );
+}
 /** Field name placeholder of errors raised below the field loop; `relabel` sets the real one. */
 const UNLABELLED = '';
 
@@ -172,37 +192,38 @@ class Compiler {
     entry: EntrySpec | undefined,
   ): { read: NonNullable<FieldPlan['read']>; sourceText: string } {
     const own = entry ? new Set(entrySourceNames(entry)) : undefined;
-    const parts = tpl.parts.map((p) => {
+    const parts = tpl.parts.map((p): { text: string } | { get: PartGetter; source: string } => {
       if (p.kind === 'text') return { text: p.text };
+      if (p.kind === 'sid') return { get: readSid, source: '$sid' };
       if (own?.has(p.path[0])) {
         const get = compilePathGetter(p.path.slice(1));
         const rest = p.path.slice(1).join('.');
         return {
-          get: ((_r, line) => (line ? get(line) : undefined)) as Getter,
+          get: (_r, line) => (line ? get(line) : undefined),
           source: `${entry!.source}[].${rest}`,
         };
       }
       const get = this.recordGetter(p.path);
-      return { get: ((r) => get(r)) as Getter, source: p.path.join('.') };
+      return { get: (r) => get(r), source: p.path.join('.') };
     });
     const sourceText = parts
       .map((p) => ('source' in p ? p.source : ''))
       .filter(Boolean)
       .join(', ');
     if (tpl.single) {
-      const get = (parts[0] as { get: Getter }).get;
-      return { read: (r, line) => get(r, line), sourceText };
+      const get = (parts[0] as { get: PartGetter }).get;
+      return { read: (r, line, _i, sid) => get(r, line, sid), sourceText };
     }
     return {
       sourceText,
-      read: (r, line, lineIndex) => {
+      read: (r, line, lineIndex, sid) => {
         let out = '';
         for (const p of parts) {
           if ('text' in p) {
             out += p.text;
             continue;
           }
-          const v = p.get(r, line);
+          const v = p.get(r, line, sid);
           if (isEmptyValue(v)) return undefined;
           try {
             out += toText(v);
@@ -254,8 +275,14 @@ class Compiler {
   precondition(pc: Precondition, index: number): PreconditionPlan {
     const reasonText = pc.reason ?? `precondition ${pc.name} is not met`;
     const tpl = parseTemplate(reasonText);
-    const readers = tpl.parts.map((p) => (p.kind === 'text' ? p.text : this.recordGetter(p.path)));
-    const reason = (r: Rec) => readers.map((x) => (typeof x === 'string' ? x : reasonValue(x(r)))).join('');
+    const readers = tpl.parts.map((p): string | ((r: Rec, sid: string | undefined) => unknown) => {
+      if (p.kind === 'text') return p.text;
+      if (p.kind === 'sid') return (_r, sid) => sid ?? '(no sid)';
+      const get = this.recordGetter(p.path);
+      return (r) => get(r);
+    });
+    const reason = (r: Rec, sid: string | undefined) =>
+      readers.map((x) => (typeof x === 'string' ? x : reasonValue(x(r, sid)))).join('');
     if (pc.formula !== undefined) {
       return {
         name: pc.name,
@@ -389,8 +416,13 @@ export function compileScheme(scheme: Scheme, options: CompileOptions = {}): Com
     ([name, spec]) => fieldTargetPath(name, spec).join('.') === keyField,
   )?.[1];
   const keyMaxLength = keySpec?.maxLength ?? DEFAULT_MAX_TEXT_LENGTH;
-  const keyParts = parseTemplate(scheme.target.idempotencyKey.source).parts.map((p) =>
-    p.kind === 'text' ? p.text : { get: c.recordGetter(p.path), source: p.path.join('.') },
+  const keyParts = parseTemplate(scheme.target.idempotencyKey.source).parts.map(
+    (p): string | { get: (r: Rec) => unknown; source: string } | null =>
+      p.kind === 'text'
+        ? p.text
+        : p.kind === 'sid'
+          ? null
+          : { get: c.recordGetter(p.path), source: p.path.join('.') },
   );
 
   const usesFormulas =
@@ -442,11 +474,16 @@ export function compileScheme(scheme: Scheme, options: CompileOptions = {}): Com
   };
 
   /** Step 2: the idempotency key, from string values only. */
-  const billKeyOf = (rec: Rec): string => {
+  const billKeyOf = (rec: Rec, sid: string | undefined): string => {
     let key = '';
     for (const p of keyParts) {
       if (typeof p === 'string') {
         key += p;
+        continue;
+      }
+      if (p === null) {
+        if (sid === undefined) throw missingSid(keyField);
+        key += sid;
         continue;
       }
       const v = p.get(rec);
@@ -472,16 +509,16 @@ export function compileScheme(scheme: Scheme, options: CompileOptions = {}): Com
       return checkText(key, keyMaxLength);
     } catch (e) {
       const src = keyParts.find(
-        (p): p is { get: (r: Rec) => unknown; source: string } => typeof p !== 'string',
+        (p): p is { get: (r: Rec) => unknown; source: string } => typeof p !== 'string' && p !== null,
       );
       throw conversionToMapping(e, keyField, src?.source ?? '', key);
     }
   };
 
-  const skipped = (pc: PreconditionPlan, rec: Rec, billKey: string): MapResult => ({
+  const skipped = (pc: PreconditionPlan, rec: Rec, billKey: string, sid: string | undefined): MapResult => ({
     outcome: 'skipped',
     billKey,
-    reason: pc.reason(rec),
+    reason: pc.reason(rec, sid),
     precondition: pc.name,
   });
 
@@ -548,13 +585,14 @@ export function compileScheme(scheme: Scheme, options: CompileOptions = {}): Com
     billKey: string,
     headerValues: unknown[] | undefined,
     lineValues: unknown[][][] | undefined,
+    sid: string | undefined,
   ): MapResult => {
     const model: Record<string, unknown> = {};
     for (const plan of header) {
       let v: unknown;
       try {
         const raw =
-          plan.kind === 'template' ? plan.read!(rec, undefined, -1) : headerValues?.[plan.formulaIndex!];
+          plan.kind === 'template' ? plan.read!(rec, undefined, -1, sid) : headerValues?.[plan.formulaIndex!];
         v = fieldValue(plan, raw, plan.sourceText);
       } catch (err) {
         throw relabel(err, plan.targetText);
@@ -574,7 +612,9 @@ export function compileScheme(scheme: Scheme, options: CompileOptions = {}): Com
           let v: unknown;
           try {
             const raw =
-              plan.kind === 'template' ? plan.read!(rec, line, i) : lineValues?.[e][i][plan.formulaIndex!];
+              plan.kind === 'template'
+                ? plan.read!(rec, line, i, sid)
+                : lineValues?.[e][i][plan.formulaIndex!];
             v = fieldValue(plan, raw, plan.sourceText);
           } catch (err) {
             throw relabel(err, `${entry.path}[${i}].${plan.targetText}`, i);
@@ -599,15 +639,16 @@ export function compileScheme(scheme: Scheme, options: CompileOptions = {}): Com
     return { outcome: 'document', billKey, model };
   };
 
-  const mapSync = (record: unknown): MapResult => {
+  const mapSync = (record: unknown, context?: MappingContext): MapResult => {
     if (usesFormulas) throw new Error(`scheme ${scheme.id} uses formulas; use map()`);
+    const sid = context?.sid;
     const { rec, lines } = shape(record);
-    const billKey = billKeyOf(rec);
+    const billKey = billKeyOf(rec, sid);
     try {
       for (const pc of preconditions) {
-        if (!(pc as { test: (r: Rec) => boolean }).test(rec)) return skipped(pc, rec, billKey);
+        if (!(pc as { test: (r: Rec) => boolean }).test(rec)) return skipped(pc, rec, billKey, sid);
       }
-      return assemble(rec, lines, billKey, undefined, undefined);
+      return assemble(rec, lines, billKey, undefined, undefined, sid);
     } catch (e) {
       throw e instanceof MappingError ? e.withBillKey(billKey) : e;
     }
@@ -625,10 +666,13 @@ export function compileScheme(scheme: Scheme, options: CompileOptions = {}): Com
     }
   };
 
-  const map = async (record: unknown): Promise<MapResult> => {
-    if (!usesFormulas) return mapSync(record);
+  const map = async (record: unknown, context?: MappingContext): Promise<MapResult> => {
+    if (!usesFormulas) return mapSync(record, context);
+    const sid = context?.sid;
     const { rec, lines } = shape(record);
-    const billKey = billKeyOf(rec);
+    const billKey = billKeyOf(rec, sid);
+    // `$sid` in formulas; unbound (undefined) when the evaluation has no sid.
+    const bindings = sid === undefined ? undefined : { sid };
     try {
       // Formulas see the line arrays under their canonical names even when sent under an alias.
       let input: Rec = rec;
@@ -640,10 +684,10 @@ export function compileScheme(scheme: Scheme, options: CompileOptions = {}): Com
       });
       for (const pc of preconditions) {
         if ('test' in pc) {
-          if (!pc.test(rec)) return skipped(pc, rec, billKey);
+          if (!pc.test(rec)) return skipped(pc, rec, billKey, sid);
           continue;
         }
-        const ok = await evaluate(pc.formula, input, undefined);
+        const ok = await evaluate(pc.formula, input, bindings);
         if (ok !== true && ok !== false && ok !== undefined) {
           throw new MappingError(
             'formula_error',
@@ -651,9 +695,9 @@ export function compileScheme(scheme: Scheme, options: CompileOptions = {}): Com
             `a precondition formula must give true or false, got ${previewValue(ok)}`,
           );
         }
-        if (ok !== true) return skipped(pc, rec, billKey);
+        if (ok !== true) return skipped(pc, rec, billKey, sid);
       }
-      const headerValues = await Promise.all(headerFormulas.map((f) => evaluate(f, input, undefined)));
+      const headerValues = await Promise.all(headerFormulas.map((f) => evaluate(f, input, bindings)));
       const lineValues = await Promise.all(
         entries.map((entry, e) =>
           Promise.all(
@@ -662,7 +706,7 @@ export function compileScheme(scheme: Scheme, options: CompileOptions = {}): Com
                 ? Promise.resolve([])
                 : Promise.all(
                     entry.formulas.map((f) =>
-                      evaluate(f, input, { line, lineIndex: i }).catch((err: unknown) => {
+                      evaluate(f, input, { line, lineIndex: i, sid }).catch((err: unknown) => {
                         throw relabel(err, f.field.replace('[]', `[${i}]`), i);
                       }),
                     ),
@@ -671,7 +715,7 @@ export function compileScheme(scheme: Scheme, options: CompileOptions = {}): Com
           ),
         ),
       );
-      return assemble(rec, lines, billKey, headerValues, lineValues);
+      return assemble(rec, lines, billKey, headerValues, lineValues, sid);
     } catch (e) {
       throw e instanceof MappingError ? e.withBillKey(billKey) : e;
     }

@@ -1,17 +1,19 @@
-import { parseScheme, Scheme, SchemeError, SchemeIssue } from '@libs/scheme';
+import { parseScheme, ParseSchemeOptions, Scheme, SchemeError, SchemeIssue } from '@libs/scheme';
 import { compileScheme } from './compile-scheme.util';
 
 /**
  * The checks of `scheme:check` on one scheme text: syntax, shape (zod), semantics, and compiling
  * with the mapping engine. Used by the CLI and by the operator API (validate, save), so both say the
- * same thing about the same text.
+ * same thing about the same text. `extends` is followed from `fileName`'s directory (or
+ * `options.schemesDir`).
  */
 export function checkSchemeText(
   text: string,
   fileName: string,
+  options: ParseSchemeOptions = {},
 ): { scheme: Scheme; usesFormulas: boolean; issues: [] } | { scheme: null; issues: SchemeIssue[] } {
   try {
-    const scheme = parseScheme(text, fileName);
+    const scheme = parseScheme(text, fileName, options);
     const compiled = compileScheme(scheme);
     return { scheme, usesFormulas: compiled.usesFormulas, issues: [] };
   } catch (e) {

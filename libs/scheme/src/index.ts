@@ -10,3 +10,4 @@ export * from './duration.util';
 export * from './pii-fields.util';
 export * from './scheme-lookup.util';
 export * from './scheme-watcher.service';
+export * from './scheme-connections.util';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -161,7 +162,10 @@ function editDistance(a: string, b: string): number {
   return dp[b.length];
 }
 
-function zodIssues(file: string, doc: YamlDoc, lc: LineCounter, error: z.ZodError): SchemeIssue[] {
+/** Places an issue at a path of the (merged) scheme: `preferKey` points at the key, not the value. */
+type IssueAt = (segs: SchemePath, message: string, preferKey?: boolean) => SchemeIssue;
+
+function zodIssues(error: z.ZodError, at: IssueAt): SchemeIssue[] {
   const out: SchemeIssue[] = [];
   for (const issue of error.issues) {
     const segs = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
@@ -174,7 +178,7 @@ function zodIssues(file: string, doc: YamlDoc, lc: LineCounter, error: z.ZodErro
           : allowed.length
             ? ` (allowed: ${allowed.join(', ')})`
             : '';
-        out.push(issueAt(file, doc, lc, [...segs, key], `unknown key "${key}"${hint}`, true));
+        out.push(at([...segs, key], `unknown key "${key}"${hint}`, true));
       }
       continue;
     }
@@ -185,17 +189,24 @@ function zodIssues(file: string, doc: YamlDoc, lc: LineCounter, error: z.ZodErro
       const inner = (issue.issues ?? []).map((i) => i.message).join('; ');
       message = `key "${String(segs[segs.length - 1])}" ${inner || 'is not allowed'}`;
     }
-    out.push(issueAt(file, doc, lc, segs, message, issue.code === 'invalid_key'));
+    out.push(at(segs, message, issue.code === 'invalid_key'));
   }
   return out;
 }
 
+/** One file of a scheme: the scheme file itself or a base it extends. */
+interface Layer {
+  file: string;
+  doc: YamlDoc;
+  lc: LineCounter;
+  data: Record<string, unknown>;
+}
+
 /**
- * Parses and validates scheme text (YAML, or JSON when the name ends in .json). Throws
- * `SchemeError` listing every problem with file, line:col and path.
+ * Syntax, JSON strictness, lint and "the root is a map" of one file. Returns the layer and the
+ * non-fatal issues (lint); throws `SchemeError` when the file cannot be read as a map at all.
  */
-export function parseScheme(text: string, fileName: string): Scheme {
-  const file = fileName;
+function readLayer(text: string, file: string): { layer: Layer; issues: SchemeIssue[] } {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const lc = new LineCounter();
   const docs = parseAllDocuments(body, {
@@ -230,7 +241,7 @@ export function parseScheme(text: string, fileName: string): Scheme {
     });
   }
   if (doc.errors.length > 0) throw new SchemeError(issues);
-  if (/\.json$/i.test(fileName)) {
+  if (/\.json$/i.test(file)) {
     // YAML accepts more than JSON (trailing commas, comments, bare words): hold .json files to JSON.
     try {
       JSON.parse(body);
@@ -260,16 +271,210 @@ export function parseScheme(text: string, fileName: string): Scheme {
     });
     throw new SchemeError(issues);
   }
+  return { layer: { file, doc, lc, data: data as Record<string, unknown> }, issues };
+}
+
+/** What `parseScheme` read besides the scheme text: each base file and its content hash. */
+export interface SchemeBaseRead {
+  /** The base file's path (resolved against the scheme file's directory). */
+  file: string;
+  /** sha256 of the bytes read, or null when the file could not be read. */
+  sha256: string | null;
+}
+
+export interface ParseSchemeOptions {
+  /**
+   * The directory `extends` paths must stay inside (SCHEMES_DIR). Default: the scheme file's own
+   * directory (schemes sit at the top of SCHEMES_DIR, bases in subfolders).
+   */
+  schemesDir?: string;
+  /**
+   * Filled with the base files read, nearest first — also when the scheme does not validate, so a
+   * watcher can read the scheme again once one of them changes.
+   */
+  basesRead?: SchemeBaseRead[];
+}
+
+/** Longest `extends` chain (a scheme, its base, the base's base, …). */
+const MAX_EXTENDS_DEPTH = 8;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Deep merge: objects merged key by key, arrays and scalars from `over` replace; `over` wins. */
+export function mergeSchemeData(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(base)) if (!FORBIDDEN_KEYS.has(k)) out[k] = v;
+  for (const [k, v] of Object.entries(over)) {
+    if (FORBIDDEN_KEYS.has(k)) continue; // reported by the lint; never written into an object
+    const b = out[k];
+    out[k] = isPlainObject(v) && isPlainObject(b) ? mergeSchemeData(b, v) : v;
+  }
+  return out;
+}
+
+function getAt(data: unknown, segs: SchemePath): { found: boolean; value: unknown } {
+  let cur = data;
+  for (const seg of segs) {
+    if (Array.isArray(cur) && typeof seg === 'number' && seg < cur.length) cur = cur[seg];
+    else if (isPlainObject(cur) && Object.hasOwn(cur, String(seg))) cur = cur[String(seg)];
+    else return { found: false, value: undefined };
+  }
+  return { found: true, value: cur };
+}
+
+/**
+ * The file the merged value at `segs` comes from: walking down, the highest-priority layer holding
+ * each prefix; an array or scalar there belongs to that layer whole (it replaced the others').
+ */
+function ownerOf(layers: readonly Layer[], segs: SchemePath): Layer {
+  let candidates = layers;
+  for (let i = 0; i < segs.length; i++) {
+    const prefix = segs.slice(0, i + 1);
+    const having = candidates.filter((l) => getAt(l.data, prefix).found);
+    if (having.length === 0) return candidates[0];
+    if (!isPlainObject(getAt(having[0].data, prefix).value)) return having[0];
+    candidates = having;
+  }
+  return candidates[0];
+}
+
+/**
+ * A problem found in a base file, reported on the scheme file (at its `extends` key, so editors of
+ * the scheme point at the right line) with the base file's own place in the message.
+ */
+function throughBase(issue: SchemeIssue, scheme: Layer): SchemeIssue {
+  const pos = locate(scheme.doc, scheme.lc, ['extends'], true);
+  const where = issue.line !== undefined ? `${issue.file}:${issue.line}:${issue.col ?? 1}` : issue.file;
+  return {
+    ...issue,
+    file: scheme.file,
+    line: pos?.line,
+    col: pos?.col,
+    message: `${issue.message} (in base ${where})`,
+    base: { file: issue.file, line: issue.line, col: issue.col },
+  };
+}
+
+/**
+ * Follows `extends` from the scheme file: returns the layers, scheme first then each base, and the
+ * issues found on the way (reported on the scheme file). Stops at the first broken link.
+ */
+function resolveBases(
+  scheme: Layer,
+  root: string,
+  basesRead: SchemeBaseRead[],
+): { layers: Layer[]; issues: SchemeIssue[]; broken: boolean } {
+  const layers: Layer[] = [scheme];
+  let broken = false;
+  const issues: SchemeIssue[] = [];
+  const rootAbs = path.resolve(root);
+  const chain: string[] = [path.resolve(scheme.file)];
+  const shown: string[] = [scheme.file];
+  let current = scheme;
+  const fail = (message: string) => {
+    broken = true;
+    const issue = issueAt(current.file, current.doc, current.lc, ['extends'], message);
+    issues.push(current === scheme ? issue : throughBase(issue, scheme));
+  };
+  while (current.data.extends !== undefined) {
+    const ext = current.data.extends;
+    if (typeof ext !== 'string' || ext.trim() === '') {
+      fail('extends must be a relative path of a base file, like bases/pur-mrb.base.yaml');
+      break;
+    }
+    if (path.isAbsolute(ext)) {
+      fail(`extends "${ext}" must be relative to this file (like bases/pur-mrb.base.yaml)`);
+      break;
+    }
+    const display = path.join(path.dirname(current.file), ext);
+    const abs = path.resolve(display);
+    const rel = path.relative(rootAbs, abs);
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
+      fail(`extends "${ext}" leaves the schemes directory ${root}; bases live in a subfolder of it`);
+      break;
+    }
+    if (!SCHEME_FILE.test(abs)) {
+      fail(`extends "${ext}" must name a .yaml, .yml or .json file`);
+      break;
+    }
+    if (chain.includes(abs)) {
+      fail(`extends cycle: ${[...shown, display].join(' → ')}`);
+      break;
+    }
+    if (layers.length > MAX_EXTENDS_DEPTH) {
+      fail(`extends chain longer than ${MAX_EXTENDS_DEPTH}: ${[...shown, display].join(' → ')}`);
+      break;
+    }
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(abs);
+    } catch (e) {
+      basesRead.push({ file: display, sha256: null });
+      fail(`extends "${ext}": cannot read ${display}: ${(e as Error).message}`);
+      break;
+    }
+    basesRead.push({ file: display, sha256: createHash('sha256').update(bytes).digest('hex') });
+    let read: { layer: Layer; issues: SchemeIssue[] };
+    try {
+      read = readLayer(bytes.toString('utf8'), display);
+    } catch (e) {
+      if (!(e instanceof SchemeError)) throw e;
+      issues.push(...e.issues.map((i) => throughBase(i, scheme)));
+      broken = true;
+      break;
+    }
+    issues.push(...read.issues.map((i) => throughBase(i, scheme)));
+    layers.push(read.layer);
+    chain.push(abs);
+    shown.push(display);
+    current = read.layer;
+  }
+  return { layers, issues, broken };
+}
+
+/**
+ * Parses and validates scheme text (YAML, or JSON when the name ends in .json). `extends` is
+ * followed (relative to `fileName`, inside `options.schemesDir`) and the merged result validated.
+ * Throws `SchemeError` listing every problem with file, line:col and path; a problem in a base is
+ * reported on the scheme file's `extends` line and names the base file and its line.
+ */
+export function parseScheme(text: string, fileName: string, options: ParseSchemeOptions = {}): Scheme {
+  const file = fileName;
+  const { layer: own, issues } = readLayer(text, file);
+  let layers: Layer[] = [own];
+  let data: Record<string, unknown> = own.data;
+  if (own.data.extends !== undefined) {
+    const resolved = resolveBases(own, options.schemesDir ?? path.dirname(file), options.basesRead ?? []);
+    issues.push(...resolved.issues);
+    if (resolved.broken) throw new SchemeError(sortIssues(issues));
+    layers = resolved.layers;
+    data = {};
+    for (let i = layers.length - 1; i >= 0; i--) {
+      const { extends: _ignored, ...rest } = layers[i].data;
+      data = mergeSchemeData(data, rest);
+    }
+    data.extends = own.data.extends;
+  }
+  const at: IssueAt = (segs, message, preferKey = false) => {
+    const owner = layers.length === 1 ? own : ownerOf(layers, segs);
+    const issue = issueAt(owner.file, owner.doc, owner.lc, segs, message, preferKey);
+    return owner === own ? issue : throughBase(issue, own);
+  };
   let parsed = SchemeSchema.safeParse(data);
   if (!parsed.success) {
-    issues.push(...zodIssues(file, doc, lc, parsed.error));
+    issues.push(...zodIssues(parsed.error, at));
     // Unknown keys only (typos): drop them and go on, so one run reports the semantic problems too.
     const onlyUnknownKeys = parsed.error.issues.every((i) => i.code === 'unrecognized_keys');
     if (!onlyUnknownKeys) throw new SchemeError(sortIssues(issues));
     parsed = SchemeSchema.safeParse(withoutUnknownKeys(data, parsed.error));
     if (!parsed.success) throw new SchemeError(sortIssues(issues));
   }
-  for (const s of checkSchemeSemantics(parsed.data)) issues.push(issueAt(file, doc, lc, s.path, s.message));
+  for (const s of checkSchemeSemantics(parsed.data)) issues.push(at(s.path, s.message));
   if (issues.length > 0) throw new SchemeError(sortIssues(issues));
   return parsed.data;
 }
@@ -312,8 +517,8 @@ function positionOf(text: string, offset: number): { line: number; col: number }
   return { line, col: offset - before.lastIndexOf('\n') };
 }
 
-/** Reads and validates one scheme file. */
-export function loadSchemeFile(filePath: string): Scheme {
+/** Reads and validates one scheme file (following `extends`, see `parseScheme`). */
+export function loadSchemeFile(filePath: string, options: ParseSchemeOptions = {}): Scheme {
   let text: string;
   try {
     text = fs.readFileSync(filePath, 'utf8');
@@ -322,7 +527,7 @@ export function loadSchemeFile(filePath: string): Scheme {
       { file: filePath, path: '(file)', message: `cannot read: ${(e as Error).message}` },
     ]);
   }
-  return parseScheme(text, filePath);
+  return parseScheme(text, filePath, options);
 }
 
 function isRegularFile(dir: string, e: fs.Dirent): boolean {
@@ -347,14 +552,25 @@ export function listSchemeFiles(dir: string): string[] {
   );
 }
 
-/** Loads every scheme of a directory; all problems of all files in one `SchemeError`; ids must be unique. */
-export function loadSchemesFromDir(dir: string): Scheme[] {
+/** One scheme of a directory: its file, the scheme, and the base files it was merged from. */
+export interface SchemeDirEntry {
+  file: string;
+  scheme: Scheme;
+  bases: SchemeBaseRead[];
+}
+
+/**
+ * Reads every scheme file at the top of `dir` (subfolders hold bases and are never read as
+ * schemes); all problems of all files in one `SchemeError`; ids must be unique.
+ */
+export function readSchemesDir(dir: string): SchemeDirEntry[] {
   const issues: SchemeIssue[] = [];
-  const schemes: Scheme[] = [];
+  const entries: SchemeDirEntry[] = [];
   const ids = new Map<string, string>();
   for (const file of listSchemeFiles(dir)) {
     try {
-      const scheme = loadSchemeFile(file);
+      const bases: SchemeBaseRead[] = [];
+      const scheme = loadSchemeFile(file, { schemesDir: dir, basesRead: bases });
       const other = ids.get(scheme.id);
       if (other) {
         const text = fs.readFileSync(file, 'utf8');
@@ -369,7 +585,7 @@ export function loadSchemesFromDir(dir: string): Scheme[] {
         });
       } else {
         ids.set(scheme.id, file);
-        schemes.push(scheme);
+        entries.push({ file, scheme, bases });
       }
     } catch (e) {
       if (e instanceof SchemeError) issues.push(...e.issues);
@@ -377,5 +593,10 @@ export function loadSchemesFromDir(dir: string): Scheme[] {
     }
   }
   if (issues.length > 0) throw new SchemeError(issues);
-  return schemes;
+  return entries;
+}
+
+/** Loads every scheme of a directory; all problems of all files in one `SchemeError`; ids must be unique. */
+export function loadSchemesFromDir(dir: string): Scheme[] {
+  return readSchemesDir(dir).map((e) => e.scheme);
 }

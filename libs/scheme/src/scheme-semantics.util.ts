@@ -266,7 +266,7 @@ export function checkSchemeSemantics(scheme: Scheme): SemanticIssue[] {
     if (!keyTpl.parts.some((p) => p.kind === 'var')) {
       add(
         ['target', 'idempotencyKey', 'source'],
-        'the key template needs a placeholder such as {{order_no}}',
+        'the key template needs a record placeholder such as {{order_no}} ({{$sid}} alone is the same for every record)',
       );
     }
     checkTemplateScope(keyTpl, ['target', 'idempotencyKey', 'source'], { kind: 'header' });
@@ -352,7 +352,10 @@ export function checkSchemeSemantics(scheme: Scheme): SemanticIssue[] {
     const tpl = parseTpl(value, path);
     if (!tpl) continue;
     for (const part of tpl.parts) {
-      if (part.kind === 'var' && (part.path.length !== 1 || !SOURCE_PARAM_VARIABLES.has(part.path[0]))) {
+      if (
+        part.kind === 'sid' ||
+        (part.kind === 'var' && (part.path.length !== 1 || !SOURCE_PARAM_VARIABLES.has(part.path[0])))
+      ) {
         add(
           path,
           `{{${part.raw}}} is not a source variable (known: ${[...SOURCE_PARAM_VARIABLES].join(', ')})`,

@@ -139,3 +139,90 @@ describe('idempotencyKeyRefusal', () => {
     expect(idempotencyKeyRefusal(base, changed, 5)).toMatch(/changed .* 5 bill claim/);
   });
 });
+
+describe('SchemeWatcher and extends', () => {
+  let dir: string;
+  let problems: Array<{ file: string; problem: SchemeFileProblem | null }>;
+  const base = (pollInterval: string) => {
+    const { id: _id, name: _name, ...rest } = validSchemeInput();
+    return stringify({ ...rest, schedule: { pollInterval } });
+  };
+  const shop = (id: string) => stringify({ extends: 'bases/base.yaml', id, name: id });
+  const write = (name: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), text);
+  };
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scheme-watcher-extends-'));
+    problems = [];
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('never reads the bases subfolder as schemes, and reloads every scheme extending a changed base', async () => {
+    write('bases/base.yaml', base('2s'));
+    write('a.yaml', shop('scheme-a'));
+    write('b.yaml', shop('scheme-b'));
+    write('c.yaml', stringify({ ...validSchemeInput(), id: 'scheme-c' }));
+    const w = new SchemeWatcher({
+      dir,
+      intervalMs: 60_000,
+      onProblem: (file, problem) => {
+        problems.push({ file: path.basename(file), problem });
+      },
+    });
+    expect(w.load().map((s) => [s.id, s.schedule.pollInterval])).toEqual([
+      ['scheme-a', '2s'],
+      ['scheme-b', '2s'],
+      ['scheme-c', '2s'],
+    ]);
+    expect(await w.check()).toEqual([]);
+
+    // Same bytes written again: nothing to reload.
+    write('bases/base.yaml', base('2s'));
+    expect(await w.check()).toEqual([]);
+
+    write('bases/base.yaml', base('7s'));
+    const changes = await w.check();
+    expect(changes.map((c) => [c.kind, c.id])).toEqual([
+      ['changed', 'scheme-a'],
+      ['changed', 'scheme-b'],
+    ]);
+    expect(w.get('scheme-a')?.schedule.pollInterval).toBe('7s');
+    expect(w.get('scheme-c')?.schedule.pollInterval).toBe('2s');
+    expect(await w.check()).toEqual([]);
+
+    // A broken base keeps the last good versions and reports a problem on each scheme file …
+    write('bases/base.yaml', base('7s').replace('formId: PUR_MRB', 'formId: 1bad'));
+    expect(await w.check()).toEqual([]);
+    expect(problems.map((p) => [p.file, p.problem?.error])).toEqual([
+      ['a.yaml', expect.stringMatching(/a\.yaml:1:\d+ target\.formId: .*\(in base .*base\.yaml:\d+:\d+\)/)],
+      ['b.yaml', expect.stringMatching(/b\.yaml:1:\d+ target\.formId: .*\(in base .*base\.yaml/)],
+    ]);
+    expect(w.get('scheme-a')?.schedule.pollInterval).toBe('7s');
+
+    // … until it is fixed.
+    problems = [];
+    write('bases/base.yaml', base('9s'));
+    expect((await w.check()).map((c) => [c.kind, c.id])).toEqual([
+      ['changed', 'scheme-a'],
+      ['changed', 'scheme-b'],
+    ]);
+    expect(problems).toEqual([
+      { file: 'a.yaml', problem: null },
+      { file: 'b.yaml', problem: null },
+    ]);
+  });
+
+  it('loads a scheme once its missing base appears', async () => {
+    write('c.yaml', stringify({ ...validSchemeInput(), id: 'scheme-c' }));
+    const w = new SchemeWatcher({ dir, intervalMs: 60_000 });
+    w.load();
+    write('a.yaml', shop('scheme-a'));
+    expect(await w.check()).toEqual([]);
+    expect(w.problems()[0].error).toMatch(/cannot read/);
+    write('bases/base.yaml', base('3s'));
+    expect((await w.check()).map((c) => [c.kind, c.id])).toEqual([['added', 'scheme-a']]);
+    expect(w.problems()).toEqual([]);
+  });
+});

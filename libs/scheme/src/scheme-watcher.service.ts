@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AppLogger, silentLogger } from '@libs/common';
 import { SchemeError, formatSchemeIssue } from './scheme.errors';
-import { listSchemeFiles, loadSchemesFromDir, parseScheme } from './scheme-file.util';
+import { listSchemeFiles, parseScheme, readSchemesDir, type SchemeBaseRead } from './scheme-file.util';
 import type { Scheme } from './scheme.schema';
 
 /** What changed in SCHEMES_DIR since the last check, per scheme id. */
@@ -49,6 +49,17 @@ interface Known {
   /** The version in use (the last good one), if any. */
   scheme?: Scheme;
   problem?: SchemeFileProblem;
+  /** The base files (`extends`) the last read of this file merged, with the content it saw. */
+  bases: SchemeBaseRead[];
+}
+
+/** sha256 of a base file now, or null when it cannot be read. */
+function baseHash(file: string): string | null {
+  try {
+    return schemeContentHash(fs.readFileSync(file));
+  } catch {
+    return null;
+  }
 }
 
 function signatureOf(stat: fs.Stats): string {
@@ -81,17 +92,13 @@ export class SchemeWatcher {
   /** First load: an invalid file or a duplicate id is an error (configuration is validated at boot). */
   load(): Scheme[] {
     this.files.clear();
-    const schemes = loadSchemesFromDir(this.options.dir);
-    const byFile = new Map(listSchemeFiles(this.options.dir).map((f, i) => [f, i]));
-    // loadSchemesFromDir keeps file order: pair them up again with their files.
-    const files = [...byFile.keys()];
-    schemes.forEach((scheme, i) => {
-      const file = files[i];
+    const entries = readSchemesDir(this.options.dir);
+    for (const { file, scheme, bases } of entries) {
       const stat = fs.statSync(file);
       const sha256 = schemeContentHash(fs.readFileSync(file));
-      this.files.set(file, { signature: signatureOf(stat), sha256, scheme });
-    });
-    return schemes;
+      this.files.set(file, { signature: signatureOf(stat), sha256, scheme, bases });
+    }
+    return entries.map((e) => e.scheme);
   }
 
   /** The schemes in use, in file order. */
@@ -154,6 +161,13 @@ export class SchemeWatcher {
       return [];
     }
     const changes: SchemeChange[] = [];
+    // A base file shared by several schemes is read once per check.
+    const baseHashes = new Map<string, string | null>();
+    const baseChanged = (known: Known | undefined) =>
+      known?.bases.some((b) => {
+        if (!baseHashes.has(b.file)) baseHashes.set(b.file, baseHash(b.file));
+        return baseHashes.get(b.file) !== b.sha256;
+      }) ?? false;
     for (const [file, known] of [...this.files]) {
       if (present.includes(file)) continue;
       this.files.delete(file);
@@ -172,7 +186,9 @@ export class SchemeWatcher {
       }
       const signature = signatureOf(stat);
       const known = this.files.get(file);
-      if (known?.signature === signature) continue;
+      // A scheme is read again when its file or one of the bases it extends changed.
+      const basesChanged = baseChanged(known);
+      if (known?.signature === signature && !basesChanged) continue;
       let bytes: Buffer;
       try {
         bytes = fs.readFileSync(file);
@@ -180,16 +196,18 @@ export class SchemeWatcher {
         continue;
       }
       const sha256 = schemeContentHash(bytes);
-      const entry: Known = known ?? { signature, sha256 };
+      const entry: Known = known ?? { signature, sha256, bases: [] };
       entry.signature = signature;
       // Touched but not changed (an editor saving the same text): nothing to apply or report.
-      if (known && known.sha256 === sha256) continue;
+      if (known && known.sha256 === sha256 && !basesChanged) continue;
       entry.sha256 = sha256;
       this.files.set(file, entry);
       const previous = entry.scheme;
       let next: Scheme;
       try {
-        next = parseScheme(bytes.toString('utf8'), file);
+        const bases: SchemeBaseRead[] = [];
+        entry.bases = bases; // kept even when the file does not validate: fixing a base retries it
+        next = parseScheme(bytes.toString('utf8'), file, { schemesDir: dir, basesRead: bases });
         const clash = this.schemes().find((s) => s.id === next.id && s !== previous);
         if (clash)
           throw new Error(

@@ -8,6 +8,11 @@ export interface SchemeIssue {
   /** The same path as segments (`['mapping', 'entries', 0, 'fields']`); `[]` for file-level problems. */
   segments?: SchemePath;
   message: string;
+  /**
+   * Set when the problem sits in a base file the scheme extends: where in the base. `file`/`line`
+   * then point at the scheme's `extends` key, and `message` names the base file and line too.
+   */
+  base?: { file: string; line?: number; col?: number };
 }
 
 export type SchemePath = ReadonlyArray<string | number>;

@@ -137,8 +137,18 @@ export const PRECONDITION_OPERATORS = [
 
 export const WDT_STATUSES = ['5', '50', '55', '95', '110'] as const;
 
+/** A connection's name (connections file or the implicit `default` from the environment). */
+export const CONNECTION_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const connectionName = z.string().regex(CONNECTION_NAME_PATTERN, {
+  error: 'must be a connection name (a-z, 0-9, -; 1–63 chars, not starting with -)',
+});
+
 export const SourceSchema = z.strictObject({
   system: z.literal('wdt'),
+  /** The WDT connection (shop / sid) read; `default` is the one from the WDT_* environment variables. */
+  connection: connectionName
+    .describe('Name of the WDT connection (sid) read; default: the WDT_* environment variables.')
+    .default('default'),
   /** Omitted: the deployment's default gateway (environment). */
   gateway: z.enum(['qimen', 'native']).optional(),
   method: z
@@ -201,6 +211,12 @@ export type RequestOptions = z.output<typeof RequestOptionsSchema>;
 
 export const TargetSchema = z.strictObject({
   system: z.literal('kingdee'),
+  /** The Kingdee connection (account set) written; `default` is the one from the KINGDEE_* variables. */
+  connection: connectionName
+    .describe(
+      'Name of the Kingdee connection (account set) written; default: the KINGDEE_* environment variables.',
+    )
+    .default('default'),
   formId: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { error: 'must be a Kingdee form id like PUR_MRB' }),
   operation: z.enum(['BatchSave', 'Save']).default('BatchSave'),
   requestOptions: RequestOptionsSchema.default({}),
@@ -245,6 +261,16 @@ export type SchemeTarget = z.output<typeof TargetSchema>;
 export const SchemeSchema = z.strictObject({
   /** JSON files may point editors at `scheme.schema.json`. */
   $schema: z.string().optional(),
+  /**
+   * A base file this scheme is merged onto (relative to this file, inside SCHEMES_DIR, e.g.
+   * `bases/pur-mrb.base.yaml`): objects deep-merged, arrays and scalars replaced, this file's keys win.
+   */
+  extends: z
+    .string()
+    .describe(
+      'Base file merged under this scheme (relative path inside the schemes directory, e.g. bases/pur-mrb.base.yaml): objects merged, arrays and scalars replaced, this file wins.',
+    )
+    .optional(),
   version: z.literal(1).default(1),
   id: z
     .string()

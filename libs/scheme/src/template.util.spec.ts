@@ -1,5 +1,10 @@
 import { parseDuration } from './duration.util';
-import { parseTemplate, templateVariables, TemplateSyntaxError } from './template.util';
+import {
+  parseTemplate,
+  templateLiteralPrefix,
+  templateVariables,
+  TemplateSyntaxError,
+} from './template.util';
 
 describe('parseTemplate', () => {
   it('a single placeholder keeps the raw value', () => {
@@ -46,4 +51,26 @@ describe('parseDuration', () => {
   it.each(['', '5', '5 s', '-5s', '1.5h', 'soon'])('rejects %j', (text) =>
     expect(parseDuration(text)).toBeUndefined(),
   );
+});
+
+describe('{{$sid}}', () => {
+  it('is its own placeholder kind, not a record path', () => {
+    const t = parseTemplate('{{ $sid }}-{{order_no}}');
+    expect(t.parts).toEqual([
+      { kind: 'sid', raw: '$sid' },
+      { kind: 'text', text: '-' },
+      { kind: 'var', path: ['order_no'], raw: 'order_no' },
+    ]);
+    expect(templateVariables(t)).toEqual([['order_no']]);
+    expect(parseTemplate('{{$sid}}').single).toBe(true);
+    expect(() => parseTemplate('{{$other}}')).toThrow(TemplateSyntaxError);
+    expect(() => parseTemplate('{{$sid.x}}')).toThrow(TemplateSyntaxError);
+  });
+  it('literal prefix: text up to the first record placeholder, {{$sid}} substituted', () => {
+    expect(templateLiteralPrefix(parseTemplate('{{$sid}}-{{order_no}}'), 'S1')).toBe('S1-');
+    expect(templateLiteralPrefix(parseTemplate('WDT-{{$sid}}/{{order_no}}-{{$sid}}'), 'S1')).toBe('WDT-S1/');
+    expect(templateLiteralPrefix(parseTemplate('{{order_no}}'), 'S1')).toBe('');
+    expect(templateLiteralPrefix(parseTemplate('A-{{$sid}}-{{order_no}}'))).toBe('A-');
+    expect(templateLiteralPrefix(parseTemplate('fixed'), 'S1')).toBe('fixed');
+  });
 });

@@ -6,7 +6,13 @@ import { FORBIDDEN_KEYS } from './scheme.schema';
  * use a `formula` for logic. Placeholders never name `__proto__`, `constructor` or `prototype`.
  */
 export type TemplatePart =
-  { kind: 'text'; text: string } | { kind: 'var'; path: readonly string[]; raw: string };
+  | { kind: 'text'; text: string }
+  | { kind: 'var'; path: readonly string[]; raw: string }
+  /** `{{$sid}}`: the sid of the record's source connection (given per evaluation, not read from the record). */
+  | { kind: 'sid'; raw: typeof SID_PLACEHOLDER };
+
+/** The one `$` variable templates know: `{{$sid}}`, the sid of the record's source (WDT) connection. */
+export const SID_PLACEHOLDER = '$sid';
 
 export interface ParsedTemplate {
   readonly source: string;
@@ -42,6 +48,11 @@ export function parseTemplate(source: string): ParsedTemplate {
     if (close < 0) throw new TemplateSyntaxError(`unclosed "{{" at character ${open + 1}`, open);
     const raw = source.slice(open + 2, close).trim();
     if (raw === '') throw new TemplateSyntaxError(`empty placeholder "{{}}" at character ${open + 1}`, open);
+    if (raw === SID_PLACEHOLDER) {
+      parts.push({ kind: 'sid', raw: SID_PLACEHOLDER });
+      pos = close + 2;
+      continue;
+    }
     const path = raw.split('.');
     for (const seg of path) {
       if (!SEGMENT.test(seg)) {
@@ -57,11 +68,26 @@ export function parseTemplate(source: string): ParsedTemplate {
     parts.push({ kind: 'var', path, raw });
     pos = close + 2;
   }
-  const single = parts.length === 1 && parts[0].kind === 'var';
+  const single = parts.length === 1 && parts[0].kind !== 'text';
   return { source, parts, single };
 }
 
-/** The placeholders of a parsed template. */
+/**
+ * The literal text before the first placeholder other than `{{$sid}}`, with `{{$sid}}` replaced by
+ * `sid` (undefined: `{{$sid}}` ends the prefix too). Two keys whose prefixes are equal or one a
+ * prefix of the other can collide.
+ */
+export function templateLiteralPrefix(t: ParsedTemplate, sid?: string): string {
+  let out = '';
+  for (const p of t.parts) {
+    if (p.kind === 'text') out += p.text;
+    else if (p.kind === 'sid' && sid !== undefined) out += sid;
+    else break;
+  }
+  return out;
+}
+
+/** The record placeholders of a parsed template (`{{$sid}}` is not one). */
 export function templateVariables(t: ParsedTemplate): Array<readonly string[]> {
   const out: Array<readonly string[]> = [];
   for (const p of t.parts) if (p.kind === 'var') out.push(p.path);

@@ -291,7 +291,11 @@ export class TransformProcessor {
     const mapping = this.registry.get(raw.schemeId);
     if (!mapping)
       throw new UnknownSchemeError(`no scheme "${raw.schemeId}" is loaded (order ${raw.orderNo})`);
-    const result = mapping.usesFormulas ? await mapping.map(raw.record) : mapping.mapSync(raw.record);
+    // `{{$sid}}` / `$sid`: the sid of the shop the record was read from.
+    const context = { sid: raw.source.sid };
+    const result = mapping.usesFormulas
+      ? await mapping.map(raw.record, context)
+      : mapping.mapSync(raw.record, context);
     return result.outcome === 'skipped'
       ? { kind: 'skipped', result }
       : {

@@ -1,7 +1,9 @@
 import { checkSchemeText } from '@libs/mapping';
 import * as fs from 'node:fs';
-import { SchemeError, formatSchemeIssue, type SchemeIssue } from '../scheme.errors';
-import { listSchemeFiles, loadSchemesFromDir } from '../scheme-file.util';
+import * as path from 'node:path';
+import { formatSchemeIssue, type SchemeIssue } from '../scheme.errors';
+import { checkSchemeConnections, type ConnectionsOutline } from '../scheme-connections.util';
+import { listSchemeFiles } from '../scheme-file.util';
 import type { Scheme } from '../scheme.schema';
 import type { CliIo } from './cli-io.util';
 
@@ -31,15 +33,30 @@ export function idempotencyNote(s: Scheme): string {
   );
 }
 
+export interface SchemeCheckOptions {
+  /**
+   * The deployment's connections (no secrets). Given: connection names are checked and schemes are
+   * checked against each other (keys that can collide in one Kingdee account). Absent: shape only.
+   */
+  outline?: ConnectionsOutline;
+  /** Where the outline came from, for the summary line (e.g. `config/connections.yaml`). */
+  outlineSource?: string;
+}
+
 /**
- * `scheme:check <file|dir>...`: validates scheme files (syntax, shape, semantics) and compiles them
- * with the mapping engine. Prints `file:line:col path: message` per problem. Returns the exit code:
- * 0 all valid, 1 any problem.
+ * `scheme:check <file|dir>...`: validates scheme files (syntax, shape, semantics, `extends`) and
+ * compiles them with the mapping engine; then checks all of them together: ids unique and, with an
+ * outline of the connections, connection names and idempotency keys that could collide. Prints
+ * `file:line:col path: message` per problem. Returns the exit code: 0 all valid, 1 any problem.
  */
-export function runSchemeCheck(paths: readonly string[], io: CliIo): number {
+export function runSchemeCheck(
+  paths: readonly string[],
+  io: CliIo,
+  options: SchemeCheckOptions = {},
+): number {
   let failed = false;
   const report = (issues: readonly SchemeIssue[]) => {
-    failed = true;
+    if (issues.length > 0) failed = true;
     for (const issue of issues) io.err(formatSchemeIssue(issue));
   };
   const summary = (file: string, s: Scheme, usesFormulas: boolean) => {
@@ -51,7 +68,15 @@ export function runSchemeCheck(paths: readonly string[], io: CliIo): number {
     );
     io.out(`  note: ${idempotencyNote(s)}`);
   };
-  const checkOne = (file: string) => {
+  /** Every valid scheme seen, once per file (a file named and also inside a named directory). */
+  const checked = new Map<string, { file: string; scheme: Scheme; text: string; usesFormulas: boolean }>();
+  const checkOne = (file: string, schemesDir?: string) => {
+    const key = path.resolve(file);
+    const seen = checked.get(key);
+    if (seen) {
+      summary(file, seen.scheme, seen.usesFormulas);
+      return;
+    }
     let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');
@@ -59,9 +84,11 @@ export function runSchemeCheck(paths: readonly string[], io: CliIo): number {
       report([{ file, path: '(file)', message: `cannot read: ${(e as Error).message}` }]);
       return;
     }
-    const checked = checkSchemeText(text, file);
-    if (checked.scheme) summary(file, checked.scheme, checked.usesFormulas);
-    else report(checked.issues);
+    const result = checkSchemeText(text, file, schemesDir ? { schemesDir } : {});
+    if (result.scheme) {
+      checked.set(key, { file, scheme: result.scheme, text, usesFormulas: result.usesFormulas });
+      summary(file, result.scheme, result.usesFormulas);
+    } else report(result.issues);
   };
   if (paths.length === 0) {
     io.err('scheme:check: give one or more scheme files or directories');
@@ -82,15 +109,97 @@ export function runSchemeCheck(paths: readonly string[], io: CliIo): number {
     const files = listSchemeFiles(p);
     if (files.length === 0)
       report([{ file: p, path: '(dir)', message: 'no scheme files (*.yaml, *.yml, *.json)' }]);
-    for (const f of files) checkOne(f);
-    if (!failed) {
-      try {
-        loadSchemesFromDir(p); // duplicate ids across files
-      } catch (e) {
-        if (e instanceof SchemeError) report(e.issues);
-        else throw e;
-      }
+    for (const f of files) checkOne(f, p);
+  }
+
+  // Across files: one id per scheme.
+  const all = [...checked.values()];
+  const byId = new Map<string, string>();
+  for (const c of all) {
+    const other = byId.get(c.scheme.id);
+    if (other === undefined) {
+      byId.set(c.scheme.id, c.file);
+      continue;
     }
+    const m = /^\s*"?id"?\s*:/m.exec(c.text);
+    const line = m ? c.text.slice(0, m.index + m[0].indexOf('id')).split('\n').length : undefined;
+    report([
+      {
+        file: c.file,
+        ...(line !== undefined ? { line, col: 1 } : {}),
+        path: 'id',
+        segments: ['id'],
+        message: `scheme id "${c.scheme.id}" is already used by ${other}`,
+      },
+    ]);
+  }
+  // Across schemes: connections and keys that could collide in one Kingdee account.
+  if (options.outline) {
+    const fileOf = new Map(all.map((c) => [c.scheme, c.file]));
+    const issues = checkSchemeConnections(
+      all.map((c) => c.scheme),
+      options.outline,
+      { fileOf: (s) => fileOf.get(s) },
+    );
+    report(issues);
+    if (issues.length === 0 && all.length > 0)
+      io.out(
+        `ok connections: ${all.length} scheme(s) checked against ${options.outlineSource ?? 'the connections given'} ` +
+          `(WDT: ${knownList(Object.keys(options.outline.wdt))}; Kingdee: ${knownList(Object.keys(options.outline.kingdee))})`,
+      );
   }
   return failed ? 1 : 0;
+}
+
+function knownList(names: string[]): string {
+  return names.length ? [...names].sort().join(', ') : 'none';
+}
+
+/** Reads the deployment's connections without secrets; `readConnectionsOutline` of `@libs/connections` fits. */
+export type ConnectionsOutlineReader = (opts: {
+  env: Record<string, string | undefined>;
+  file?: string;
+}) => ConnectionsOutline;
+
+export interface SchemeCheckCliDeps {
+  env: Record<string, string | undefined>;
+  /**
+   * The outline reader (the seam to `@libs/connections`). Absent: shape only, and `--connections`
+   * is refused rather than ignored.
+   */
+  readOutline?: ConnectionsOutlineReader;
+}
+
+/**
+ * The `scheme:check` command line: `--connections <file>` (default CONNECTIONS_FILE, then the
+ * reader's own default) gives the outline the schemes are checked against.
+ */
+export function runSchemeCheckCli(
+  paths: readonly string[],
+  opts: { connections?: string },
+  io: CliIo,
+  deps: SchemeCheckCliDeps,
+): number {
+  if (!deps.readOutline) {
+    if (opts.connections !== undefined) {
+      io.err(
+        `scheme:check: --connections ${opts.connections}: this build cannot read connections files; ` +
+          `run without --connections to check the schemes' shape only`,
+      );
+      return 1;
+    }
+    return runSchemeCheck(paths, io);
+  }
+  const file = opts.connections ?? (deps.env.CONNECTIONS_FILE || undefined);
+  let outline: ConnectionsOutline;
+  try {
+    outline = deps.readOutline({ env: deps.env, ...(file !== undefined ? { file } : {}) });
+  } catch (e) {
+    io.err(`scheme:check: connections: ${(e as Error).message}`);
+    return 1;
+  }
+  return runSchemeCheck(paths, io, {
+    outline,
+    outlineSource: file ?? 'the default connections (config/connections.yaml, environment)',
+  });
 }

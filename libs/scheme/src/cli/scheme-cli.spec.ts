@@ -9,7 +9,8 @@ import {
   schemeYaml,
 } from '../testing/scheme-fixtures.util';
 import type { CliIo } from './cli-io.util';
-import { idempotencyNote, runSchemeCheck } from './scheme-check.command';
+import { idempotencyNote, runSchemeCheck, runSchemeCheckCli } from './scheme-check.command';
+import type { ConnectionsOutline } from '../scheme-connections.util';
 import { loadSchemeFile } from '../scheme-file.util';
 import { pickRecord, runSchemePreview } from './scheme-preview.command';
 
@@ -154,5 +155,124 @@ describe('scheme:preview', () => {
     expect(pickRecord([r], 0)).toBe(r);
     expect(pickRecord({ stockout_list: [r] }, 0)).toBe(r);
     expect(pickRecord({ response: { stockout_list: [r] } }, 0)).toBe(r);
+  });
+});
+
+describe('scheme:check with connections', () => {
+  const MULTI = path.join(REPO_ROOT, 'examples/schemes-multi-shop');
+  const OUTLINE: ConnectionsOutline = {
+    wdt: {
+      'shop-a': { sid: 'shop-a-sid', gateway: 'native', budgetKey: 'native:a' },
+      'shop-b': { sid: 'shop-b-sid', gateway: 'native', budgetKey: 'native:b' },
+      'shop-c': { sid: 'shop-c-sid', gateway: 'qimen', budgetKey: 'qimen:q' },
+    },
+    kingdee: { 'acct-main': { account: 'erp/#main' }, 'acct-second': { account: 'erp/#second' } },
+  };
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scheme-check-conn-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('checks the multi-shop example against the connections (exit 0)', () => {
+    const io = collect();
+    expect(runSchemeCheck([MULTI], io, { outline: OUTLINE, outlineSource: 'connections.yaml' })).toBe(0);
+    expect(io.stderr).toEqual([]);
+    expect(io.stdout.filter((l) => l.startsWith('ok '))).toEqual([
+      expect.stringMatching(
+        /^ok .*shop-a\.yaml: shop-a-pur-mrb \(enabled; PUR_MRB BatchSave; 9 header fields/,
+      ),
+      expect.stringMatching(/^ok .*shop-b\.yaml: shop-b-pur-mrb/),
+      expect.stringMatching(/^ok .*shop-c\.yaml: shop-c-pur-mrb/),
+      'ok connections: 3 scheme(s) checked against connections.yaml (WDT: shop-a, shop-b, shop-c; Kingdee: acct-main, acct-second)',
+    ]);
+    // Without an outline: the shape only (connection names are not known).
+    const shapeOnly = collect();
+    expect(runSchemeCheck([MULTI], shapeOnly)).toBe(0);
+    expect(shapeOnly.stdout.some((l) => l.startsWith('ok connections'))).toBe(false);
+  });
+
+  it('refuses unknown connections and colliding keys across the files given, naming file and field', () => {
+    const a = path.join(dir, 'a.yaml');
+    const b = path.join(dir, 'b.yaml');
+    const keyed = (id: string, src: string) =>
+      schemeYaml()
+        .replace('id: test-scheme', `id: ${id}`)
+        .replace('  system: wdt', `  system: wdt\n  connection: ${src}`);
+    fs.writeFileSync(a, keyed('scheme-a', 'shop-a'));
+    fs.writeFileSync(b, keyed('scheme-b', 'shop-z'));
+    const outline = { ...OUTLINE, kingdee: { default: { account: 'erp/#main' } } };
+    const io = collect();
+    expect(runSchemeCheck([a, b], io, { outline })).toBe(1);
+    expect(io.stderr).toEqual([
+      `${b} source.connection: scheme scheme-b: source.connection "shop-z" is not a WDT connection (known: shop-a, shop-b, shop-c)`,
+    ]);
+    fs.writeFileSync(b, keyed('scheme-b', 'shop-b'));
+    const io2 = collect();
+    expect(runSchemeCheck([dir], io2, { outline })).toBe(1);
+    expect(io2.stderr).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^${b} target\\.idempotencyKey\\.source: schemes scheme-a and scheme-b write Kingdee account erp/#main .*"\\{\\{order_no\\}\\}".*\\{\\{\\$sid\\}\\}-\\{\\{order_no\\}\\}`,
+        ),
+      ),
+    ]);
+    // Duplicate ids across the files given together.
+    fs.writeFileSync(b, keyed('scheme-a', 'shop-b'));
+    const io3 = collect();
+    expect(runSchemeCheck([a, b], io3)).toBe(1);
+    expect(io3.stderr).toEqual([`${b}:1:1 id: scheme id "scheme-a" is already used by ${a}`]);
+  });
+
+  it('--connections goes through the outline reader; without one it is refused, not ignored', () => {
+    const calls: Array<{ file?: string }> = [];
+    const io = collect();
+    const code = runSchemeCheckCli([MULTI], { connections: 'conn.yaml' }, io, {
+      env: { CONNECTIONS_FILE: 'other.yaml' },
+      readOutline: (opts) => {
+        calls.push({ file: opts.file });
+        return OUTLINE;
+      },
+    });
+    expect(code).toBe(0);
+    expect(calls).toEqual([{ file: 'conn.yaml' }]);
+    expect(io.stdout.at(-1)).toMatch(/^ok connections: 3 scheme\(s\) checked against conn\.yaml/);
+    runSchemeCheckCli([MULTI], {}, collect(), {
+      env: { CONNECTIONS_FILE: 'other.yaml' },
+      readOutline: (opts) => {
+        calls.push({ file: opts.file });
+        return OUTLINE;
+      },
+    });
+    expect(calls[1]).toEqual({ file: 'other.yaml' });
+    const broken = collect();
+    expect(
+      runSchemeCheckCli([MULTI], {}, broken, {
+        env: {},
+        readOutline: () => {
+          throw new Error('wdt.shop-a.sid: required');
+        },
+      }),
+    ).toBe(1);
+    expect(broken.stderr).toEqual(['scheme:check: connections: wdt.shop-a.sid: required']);
+    const unwired = collect();
+    expect(runSchemeCheckCli([MULTI], { connections: 'conn.yaml' }, unwired, { env: {} })).toBe(1);
+    expect(unwired.stderr[0]).toMatch(/--connections conn\.yaml: this build cannot read connections files/);
+    expect(runSchemeCheckCli([MULTI], {}, collect(), { env: {} })).toBe(0);
+  });
+
+  it('scheme:preview --sid fills {{$sid}}', async () => {
+    const io = collect();
+    const record = path.join(dir, 'r.json');
+    fs.writeFileSync(record, readFixture('golden-record.verbatim.txt'));
+    expect(await runSchemePreview(path.join(MULTI, 'shop-b.yaml'), record, { sid: 'shop-b-sid' }, io)).toBe(
+      0,
+    );
+    expect(io.stderr).toEqual(['# shop-b-pur-mrb: bill shop-b-sid-CT2026112800012']);
+    const noSid = collect();
+    expect(await runSchemePreview(path.join(MULTI, 'shop-b.yaml'), record, {}, noSid)).toBe(2);
+    expect(noSid.stdout[0]).toMatch(
+      /^mapping error \[missing_required\] FBillNo: \{\{\$sid\}\} needs the sid/,
+    );
   });
 });

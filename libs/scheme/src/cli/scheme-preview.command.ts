@@ -36,7 +36,8 @@ export function pickRecord(doc: unknown, index: number): unknown {
 export async function runSchemePreview(
   schemeFile: string,
   recordFile: string,
-  options: { index?: number },
+  /** `sid`: the value of `{{$sid}}` / `$sid` (the sid of the shop the record comes from). */
+  options: { index?: number; sid?: string },
   io: CliIo,
 ): Promise<number> {
   let compiled;
@@ -57,7 +58,7 @@ export async function runSchemePreview(
     return PREVIEW_EXIT.schemeOrInput;
   }
   try {
-    const result = await compiled.map(record);
+    const result = await compiled.map(record, options.sid !== undefined ? { sid: options.sid } : {});
     if (result.outcome === 'skipped') {
       io.out(`skipped ${result.billKey} by precondition ${result.precondition}: ${result.reason}`);
       return PREVIEW_EXIT.skipped;

@@ -16,7 +16,8 @@ const program = new Command()
     if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a non-negative integer');
     return n;
   })
-  .action(async (scheme: string, record: string, opts: { index?: number }) => {
+  .option('--sid <sid>', 'the sid {{$sid}} / $sid stand for (the shop the record comes from)')
+  .action(async (scheme: string, record: string, opts: { index?: number; sid?: string }) => {
     process.exitCode = await runSchemePreview(scheme, record, opts, processIo);
   });
 program.parseAsync().catch((e: unknown) => {
