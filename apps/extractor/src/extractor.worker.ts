@@ -30,7 +30,7 @@ import {
   Readiness,
   TOPICS,
 } from '@libs/runtime';
-import { Scheme, SchemeChange, SchemeWatcher } from '@libs/scheme';
+import { draftSchemePath, Scheme, SchemeChange, SchemeWatcher } from '@libs/scheme';
 import { createWdtClient, WdtStockoutReturnClient } from '@libs/wdt-client';
 
 /** What this replica reports per scheme in service_status (key `scheme:<id>`), read by the operator. */
@@ -105,7 +105,8 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
       // The preview code (mapping engine, Kingdee references, the operator lib with its Excel export)
       // is loaded on the first preview, not at boot: most of a service's memory is the code it loads.
       evaluate: async (scheme, record) => (await import('@libs/operator')).evaluatePreview(scheme, record),
-      parseDraft: async (yaml, id) => (await import('@libs/operator')).parseDraftScheme(yaml, `${id}.yaml`),
+      parseDraft: async (yaml, id) =>
+        (await import('@libs/operator')).parseDraftScheme(yaml, draftSchemePath(id)),
       owner: this.instance,
       pollMs: this.config.WORK_REQUEST_POLL_MS,
       logger: this.logger,

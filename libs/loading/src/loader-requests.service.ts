@@ -1,7 +1,7 @@
 import { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { AppLogger, silentLogger } from '@libs/common';
-import { parseScheme, Scheme } from '@libs/scheme';
+import { draftSchemePath, parseScheme, Scheme } from '@libs/scheme';
 import {
   PreviewRequestStore,
   RangeRequestStore,
@@ -63,7 +63,7 @@ export class LoaderRequests {
         const unchecked = row.codes;
         try {
           const scheme = row.schemeYaml
-            ? parseScheme(row.schemeYaml, `${row.schemeId}.yaml`)
+            ? parseScheme(row.schemeYaml, draftSchemePath(row.schemeId))
             : deps.schemes(row.schemeId);
           if (!scheme) throw new Error(`scheme ${row.schemeId} is not loaded by this loader`);
           const refs = row.refs as unknown as BaseDataRef[];

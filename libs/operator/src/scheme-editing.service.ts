@@ -50,7 +50,7 @@ export class SchemeEditingService {
 
   /** `scheme:check` on a text: issues with the path of each field. */
   validate(yaml: string, fileName = 'scheme.yaml') {
-    const checked = checkSchemeText(yaml, fileName);
+    const checked = checkSchemeText(yaml, fileName, { schemesDir: this.dir });
     return {
       valid: checked.scheme !== null,
       issues: checked.issues.map(issueView),

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DATA_SOURCE } from '@libs/runtime';
-import { Scheme, unknownSchemeMessage } from '@libs/scheme';
+import { draftSchemePath, Scheme, unknownSchemeMessage } from '@libs/scheme';
 import { OperatorActionsService } from './operator-actions.service';
 import { SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
 import { Page, SqlFilter, toPage } from './paging.util';
@@ -144,7 +144,7 @@ export class WorkRequestsService {
     let draft: Scheme | undefined;
     if (input.schemeYaml !== undefined) {
       try {
-        draft = parseDraftScheme(input.schemeYaml, `${input.schemeId}.yaml`);
+        draft = parseDraftScheme(input.schemeYaml, draftSchemePath(input.schemeId));
       } catch (e) {
         if (!(e instanceof DraftSchemeError)) throw e;
         throw new BadRequestException({

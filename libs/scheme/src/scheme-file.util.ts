@@ -600,3 +600,13 @@ export function readSchemesDir(dir: string): SchemeDirEntry[] {
 export function loadSchemesFromDir(dir: string): Scheme[] {
   return readSchemesDir(dir).map((e) => e.scheme);
 }
+
+/**
+ * Where a scheme text that is not (yet) a file — an operator's draft, a preview request's copy — would
+ * live: `<SCHEMES_DIR>/<id>.yaml`, so its `extends` resolves against the schemes folder as the saved
+ * file's would. Every service validates SCHEMES_DIR at boot and it is in `process.env` by then (the
+ * config loader copies `.env` values there); the default is the config's.
+ */
+export function draftSchemePath(schemeId: string, schemesDir = process.env.SCHEMES_DIR || 'schemes'): string {
+  return path.resolve(schemesDir, `${schemeId}.yaml`);
+}
