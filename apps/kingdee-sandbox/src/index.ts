@@ -3,6 +3,8 @@ export * from './sandbox.options';
 export * from './sandbox.server';
 export * from './sandbox.store';
 export * from './sandbox-admin.controller';
+export * from './sandbox-accounts.errors';
+export { SandboxAccount, SandboxAccounts } from './sandbox-accounts.service';
 export * from './sandbox-stats.service';
 export * from './sandbox-filter.parser';
 export { PUR_MRB_FORM_ID, DEFAULT_REQUIRED_HEADER, DEFAULT_REQUIRED_ENTRY } from './pur-mrb.form';

@@ -1,11 +1,13 @@
 /**
  * Runs the Kingdee sandbox as a process: `node dist/apps/kingdee-sandbox/src/main.js`.
- * Environment: see README.md (KINGDEE_SANDBOX_PORT default 18082, credentials, materials, switches).
+ * Environment: see README.md (KINGDEE_SANDBOX_PORT default 18082, credentials, materials, switches;
+ * KINGDEE_SANDBOX_ACCOUNTS = a JSON array of more account sets).
  */
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { startKingdeeSandbox } from './sandbox.server';
 import type { KingdeeSandboxOptions } from './sandbox.options';
+import { accountSpecSchema } from './sandbox-settings.schema';
 
 function list(value: string | undefined): string[] | undefined {
   if (!value) return undefined;
@@ -40,9 +42,30 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): KingdeeSandboxOptions {
   const switches = json(env.KINGDEE_SANDBOX_SWITCHES, 'KINGDEE_SANDBOX_SWITCHES') ?? {};
   if (env.KINGDEE_SANDBOX_SESSION_IDLE_MS)
     switches.sessionIdleMs = Number(env.KINGDEE_SANDBOX_SESSION_IDLE_MS);
+  let accounts: KingdeeSandboxOptions['accounts'];
+  if (env.KINGDEE_SANDBOX_ACCOUNTS) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(env.KINGDEE_SANDBOX_ACCOUNTS);
+    } catch {
+      throw new Error('KINGDEE_SANDBOX_ACCOUNTS is not valid JSON');
+    }
+    if (!Array.isArray(parsed)) throw new Error('KINGDEE_SANDBOX_ACCOUNTS must be a JSON array of accounts');
+    accounts = parsed.map((entry, index) => {
+      const result = accountSpecSchema.safeParse(entry);
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        throw new Error(
+          `KINGDEE_SANDBOX_ACCOUNTS[${index}].${issue.path.join('.') || '(entry)'}: ${issue.message}`,
+        );
+      }
+      return result.data;
+    });
+  }
   return {
     port,
     host: env.KINGDEE_SANDBOX_HOST ?? '127.0.0.1',
+    accounts,
     pathPrefix: env.KINGDEE_SANDBOX_PATH_PREFIX ?? '/k3cloud/',
     credentials,
     materials: list(env.KINGDEE_SANDBOX_MATERIALS),

@@ -3,13 +3,16 @@ import type { KingdeeSandboxKnobs, KingdeeSandboxSwitches } from './sandbox.opti
 import { renderBill } from './sandbox-bill.handler';
 import type { SandboxFaultLog, SandboxFaultsSnapshot } from './sandbox-fault-log.service';
 import type { SandboxSettings } from './sandbox-faults.service';
-import {
-  ManualBillError,
-  type ManualBillTarget,
-  type SandboxManualBills,
-} from './sandbox-manual-bills.service';
+import { AccountConflictError, UnknownAccountError } from './sandbox-accounts.errors';
+import type { SandboxAccount, SandboxAccounts } from './sandbox-accounts.service';
+import { ManualBillError, type ManualBillTarget } from './sandbox-manual-bills.service';
 import type { SandboxSessions } from './sandbox-session.service';
-import { baseDataPatchSchema, baseDataSeedSchema, resetSchema } from './sandbox-settings.schema';
+import {
+  accountSpecSchema,
+  baseDataPatchSchema,
+  baseDataSeedSchema,
+  resetSchema,
+} from './sandbox-settings.schema';
 import { BASE_DATA_KINDS, type BaseDataKind } from './sandbox.options';
 import type { SandboxStats } from './sandbox-stats.service';
 import type { SandboxBill, SandboxStore } from './sandbox.store';
@@ -75,15 +78,13 @@ function intParam(v: string | null, fallback: number): number {
   return Number.isInteger(n) && n > 0 ? n : fallback;
 }
 
-/** JSON admin API under `/admin` (see README.md). */
+/**
+ * JSON admin API under `/admin` (see README.md). Everything acts on the account set `?acctId=` names
+ * (absent: the first), except `POST /admin/reset` and `POST /admin/sessions/drop`, which without
+ * `?acctId=` act on every account, and `/admin/accounts`.
+ */
 export class SandboxAdmin {
-  constructor(
-    private readonly store: SandboxStore,
-    private readonly sessions: SandboxSessions,
-    private readonly stats: SandboxStats,
-    private readonly control: SandboxControl,
-    private readonly manual: SandboxManualBills,
-  ) {}
+  constructor(private readonly accounts: SandboxAccounts) {}
 
   handle(method: string, path: string, query: URLSearchParams, body: unknown): AdminReply {
     try {
@@ -94,6 +95,8 @@ export class SandboxAdmin {
       if (err instanceof SyntaxError) return { status: 400, body: { error: 'invalid JSON body' } };
       if (err instanceof ManualBillError)
         return { status: err.status, body: { error: err.message, ...(err.details ?? {}) } };
+      if (err instanceof UnknownAccountError) return { status: 404, body: { error: err.message } };
+      if (err instanceof AccountConflictError) return { status: 409, body: { error: err.message } };
       throw err;
     }
   }
@@ -102,14 +105,26 @@ export class SandboxAdmin {
     const ok = (b: unknown): AdminReply => ({ status: 200, body: b });
     const get = method === 'GET';
     const write = method === 'POST' || method === 'PUT' || method === 'PATCH';
+    const named = query.get('acctId');
+    const account: SandboxAccount = this.accounts.require(named);
+    const { store, sessions, stats, control } = account;
+    /** The accounts a reset or a session drop acts on: the one named, or every one. */
+    const scope = (): readonly SandboxAccount[] => (named ? [account] : this.accounts.all());
     if (get && path === '/admin/health') return ok({ ok: true });
+    if (path === '/admin/accounts') {
+      if (get) return ok({ accounts: this.accounts.all().map((a) => a.describe()) });
+      if (method === 'POST') {
+        const added = this.accounts.add(accountSpecSchema.parse(body ?? {}));
+        return { status: 201, body: added.describe() };
+      }
+    }
     if (path === '/admin/base-data') {
-      if (get) return ok(this.store.listBaseData());
+      if (get) return ok(store.listBaseData());
       if (write) {
         const seed = baseDataSeedSchema.parse(body ?? {});
         const { mode, ...kinds } = seed;
-        this.store.seedBaseData(kinds, mode ?? 'merge');
-        return ok(this.store.listBaseData());
+        store.seedBaseData(kinds, mode ?? 'merge');
+        return ok(store.listBaseData());
       }
     }
     const item = /^\/admin\/base-data\/([a-z]+)\/(.+)$/.exec(path);
@@ -119,20 +134,20 @@ export class SandboxAdmin {
         return { status: 404, body: { error: `no base-data kind ${item[1]}` } };
       const number = decodeURIComponent(item[2]);
       const found = get
-        ? this.store.findBaseData(kind, number)
-        : this.store.patchBaseData(kind, number, baseDataPatchSchema.parse(body ?? {}));
+        ? store.findBaseData(kind, number)
+        : store.patchBaseData(kind, number, baseDataPatchSchema.parse(body ?? {}));
       return found ? ok(found) : { status: 404, body: { error: `no ${kind} ${number}` } };
     }
     if (get && path === '/admin/bills/count') {
       return ok({
-        count: this.store.count({
+        count: store.count({
           billNo: query.get('billNo') ?? undefined,
           status: query.get('status') ?? undefined,
         }),
       });
     }
     if (get && path === '/admin/bills') {
-      const page = this.store.list({
+      const page = store.list({
         billNo: query.get('billNo') ?? undefined,
         status: query.get('status') ?? undefined,
         page: intParam(query.get('page'), 1),
@@ -140,62 +155,69 @@ export class SandboxAdmin {
       });
       return ok({ ...page, items: page.items.map(renderBill) });
     }
-    const manual = this.manualRoute(method, path, body);
+    const manual = this.manualRoute(account, method, path, body);
     if (manual) return manual;
     const byNumber = /^\/admin\/bills\/by-number\/(.+)$/.exec(path);
     if (get && byNumber) {
-      const bills = this.store.findByNumber('PUR_MRB', decodeURIComponent(byNumber[1]));
+      const bills = store.findByNumber('PUR_MRB', decodeURIComponent(byNumber[1]));
       return ok({ items: bills.map(renderBill) });
     }
     const byId = /^\/admin\/bills\/(\d+)$/.exec(path);
     if (get && byId) {
-      const bill = this.store.get(Number(byId[1]));
+      const bill = store.get(Number(byId[1]));
       return bill
         ? ok({ ...renderBill(bill), suppliedBillNo: bill.suppliedBillNo })
         : { status: 404, body: { error: 'bill not found' } };
     }
     if (path === '/admin/knobs') {
-      if (get) return ok(this.control.knobs());
-      if (write) return ok(this.control.setKnobs((body ?? {}) as never));
+      if (get) return ok(control.knobs());
+      if (write) return ok(control.setKnobs((body ?? {}) as never));
     }
     if (path === '/admin/switches') {
-      if (get) return ok(this.control.switches());
-      if (write) return ok(this.control.setSwitches((body ?? {}) as never));
+      if (get) return ok(control.switches());
+      if (write) return ok(control.setSwitches((body ?? {}) as never));
     }
-    if (get && path === '/admin/stats') return ok(this.stats.snapshot());
+    if (get && path === '/admin/stats') return ok(stats.snapshot());
     if (write && path === '/admin/stats/reset') {
-      this.control.reset({ stats: true });
-      return ok(this.stats.snapshot());
+      control.reset({ stats: true });
+      return ok(stats.snapshot());
     }
-    if (get && path === '/admin/faults') return ok(this.control.faults());
-    if (get && path === '/admin/sessions') return ok({ count: this.sessions.count() });
-    if (write && path === '/admin/sessions/drop') return ok({ dropped: this.control.dropSessions() });
+    if (get && path === '/admin/faults') return ok(control.faults());
+    if (get && path === '/admin/sessions') return ok({ count: sessions.count() });
+    if (write && path === '/admin/sessions/drop')
+      return ok({ dropped: scope().reduce((n, a) => n + a.control.dropSessions(), 0) });
     if (write && path === '/admin/reset') {
-      this.control.reset(resetSchema.parse(body ?? {}));
+      const what = resetSchema.parse(body ?? {});
+      for (const a of scope()) a.control.reset(what);
       return ok({ ok: true });
     }
     return { status: 404, body: { error: `no admin route ${method} ${path}` } };
   }
 
   /** A person's actions on bills (POST /admin/bills, DELETE, unaudit, line quantity); null: not one. */
-  private manualRoute(method: string, path: string, body: unknown): AdminReply | null {
+  private manualRoute(
+    account: SandboxAccount,
+    method: string,
+    path: string,
+    body: unknown,
+  ): AdminReply | null {
+    const manual = account.manual;
     const shown = (bill: SandboxBill): Record<string, unknown> => ({
       ...renderBill(bill),
       suppliedBillNo: bill.suppliedBillNo,
     });
     if (method === 'POST' && path === '/admin/bills')
-      return { status: 201, body: shown(this.manual.create(body)) };
+      return { status: 201, body: shown(manual.create(body)) };
     if (method === 'POST' && path === '/admin/bills/import')
-      return { status: 201, body: this.manual.importMany(body) };
+      return { status: 201, body: manual.importMany(body) };
     const m = /^\/admin\/bills\/(?:(\d+)|by-number\/([^/]+))(\/unaudit|\/entries\/(\d+))?$/.exec(path);
     if (!m) return null;
     const target: ManualBillTarget = m[1] ? { fid: Number(m[1]) } : { billNo: decodeURIComponent(m[2]) };
-    if (method === 'DELETE' && !m[3])
-      return { status: 200, body: { deleted: shown(this.manual.delete(target)) } };
+    if (method === 'DELETE' && !m[3]) return { status: 200, body: { deleted: shown(manual.delete(target)) } };
     if (method === 'POST' && m[3] === '/unaudit')
-      return { status: 200, body: shown(this.manual.unaudit(target, body)) };
+      return { status: 200, body: shown(manual.unaudit(target, body)) };
     if (method === 'PATCH' && m[4] !== undefined)
-      return { status: 200, body: shown(this.manual.editQuantity(target, Number(m[4]), body)) };
+      return { status: 200, body: shown(manual.editQuantity(target, Number(m[4]), body)) };
     return null;
   }
 }

@@ -79,6 +79,13 @@ export class SandboxAuth {
     return { body: this.success(session, acctId, username), session };
   }
 
+  /** The acctId a signed request names in `X-KD-AppData` (`acctId,username,…` base64), if any. */
+  static signedAcctId(headers: IncomingHttpHeaders): string | undefined {
+    const appData = Buffer.from(header(headers, 'x-kd-appdata'), 'base64').toString('utf8');
+    const acctId = appData.split(',')[0];
+    return acctId === '' ? undefined : acctId;
+  }
+
   /** True when the request carries the SDK's signature headers (api_signature mode). */
   isSigned(headers: IncomingHttpHeaders): boolean {
     return header(headers, 'x-api-signature') !== '' || header(headers, 'x-kd-appkey') !== '';

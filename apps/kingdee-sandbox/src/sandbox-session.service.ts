@@ -47,6 +47,11 @@ export class SandboxSessions {
     return session;
   }
 
+  /** Whether the id is one of these sessions (expired or not; nothing is touched). */
+  has(id: string | undefined): boolean {
+    return id !== undefined && this.sessions.has(id);
+  }
+
   /** Still known (not dropped): a request queued behind a drop must not run on a dead session. */
   isLive(id: string): boolean {
     return this.sessions.has(id);

@@ -139,3 +139,23 @@ export const entryQuantitySchema = z
       .refine((v) => /[1-9]/.test(v), 'FRMREALQTY must be greater than 0'),
   })
   .strict();
+
+/**
+ * One more account set (option `accounts`, env `KINGDEE_SANDBOX_ACCOUNTS`, `POST /admin/accounts`).
+ * Credentials not given are the first account's; base data, switches and knobs not given are the
+ * sandbox's start-up ones (switches and knobs given are merged over them).
+ */
+export const accountSpecSchema = z
+  .object({
+    acctId: z.string().min(1),
+    username: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
+    appId: z.string().min(1).optional(),
+    appSecret: z.string().min(1).optional(),
+    baseData: baseDataSeedSchema.omit({ mode: true }).optional(),
+    materials: z.array(z.string().min(1)).optional(),
+    switches: switchesPatchSchema.optional(),
+    knobs: knobsPatchSchema.optional(),
+    seed: z.number().int().optional(),
+  })
+  .strict();

@@ -21,6 +21,8 @@ export interface SandboxStatsSnapshot {
   maxInFlight: number;
   /** Highest number of requests of one session handled at the same time (1 when serialised). */
   maxInFlightPerSession: number;
+  /** Highest number of distinct sessions with a business call in progress at the same time. */
+  maxSessionsInUse: number;
   /** Highest number of requests of each service (e.g. `DynamicFormService.BatchSave`) at the same time. */
   maxInFlightByService: Record<string, number>;
 }
@@ -39,6 +41,7 @@ export class SandboxStats {
       inFlight: 0,
       maxInFlight: 0,
       maxInFlightPerSession: 0,
+      maxSessionsInUse: 0,
       maxInFlightByService: {},
     };
   }
@@ -68,6 +71,7 @@ export class SandboxStats {
     const n = (this.perSession.get(sid) ?? 0) + 1;
     this.perSession.set(sid, n);
     this.data.maxInFlightPerSession = Math.max(this.data.maxInFlightPerSession, n);
+    this.data.maxSessionsInUse = Math.max(this.data.maxSessionsInUse, this.perSession.size);
   }
 
   leaveSession(sid: string): void {

@@ -123,7 +123,32 @@ export const BASE_DATA_KINDS: readonly BaseDataKind[] = ['orgs', 'stocks', 'supp
 
 export type BaseDataSeed = Partial<Record<BaseDataKind, Array<string | BaseDataItemInput>>>;
 
+/**
+ * One more account set (账套) served by the same sandbox: its own base data, bills, sessions, knobs,
+ * switches and stats. Credentials not given are the first account's; `baseData`/`materials` not given are
+ * the sandbox's start-up ones; `switches`/`knobs` are merged over the sandbox's start-up ones.
+ */
+export interface KingdeeSandboxAccountOptions {
+  acctId: string;
+  username?: string;
+  password?: string;
+  appId?: string;
+  appSecret?: string;
+  baseData?: BaseDataSeed;
+  materials?: string[];
+  switches?: Partial<KingdeeSandboxSwitches>;
+  knobs?: Partial<KingdeeSandboxKnobs>;
+  /** PRNG seed for this account's rate knobs (default: the sandbox's `seed`). */
+  seed?: number;
+}
+
+/**
+ * The sandbox's options. `credentials`, `switches`, `knobs`, `baseData`, `materials` and `seed` define the
+ * first (default) account; `accounts` adds more.
+ */
 export interface KingdeeSandboxOptions {
+  /** More account sets after the first (validated like `POST /admin/accounts`). */
+  accounts?: KingdeeSandboxAccountOptions[];
   /** 0 = any free port. */
   port?: number;
   host?: string;

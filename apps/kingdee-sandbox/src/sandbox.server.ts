@@ -1,44 +1,44 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type AppLogger, type Clock, silentLogger, systemClock } from '@libs/common';
+import { type AppLogger, silentLogger, systemClock } from '@libs/common';
 import {
   DEFAULT_SANDBOX_CREDENTIALS,
-  DEFAULT_SANDBOX_KNOBS,
-  DEFAULT_SANDBOX_SWITCHES,
+  type KingdeeSandboxAccountOptions,
   type KingdeeSandboxCredentials,
-  type KingdeeSandboxKnobs,
   type KingdeeSandboxOptions,
-  type KingdeeSandboxSwitches,
   SANDBOX_WRITE_METHODS,
   type SandboxWriteMethod,
 } from './sandbox.options';
-import {
-  createSandboxControl,
-  type ResetRequest,
-  SandboxAdmin,
-  type SandboxControl,
-} from './sandbox-admin.controller';
+import { type ResetRequest, SandboxAdmin, type SandboxControl } from './sandbox-admin.controller';
+import { SandboxAccount, SandboxAccounts } from './sandbox-accounts.service';
 import { SandboxAuth } from './sandbox-auth.handler';
-import { SandboxBills } from './sandbox-bill.handler';
-import { SandboxManualBills } from './sandbox-manual-bills.service';
 import { BodyError, dataParam, type ParsedEnvelope, param, parseEnvelope } from './sandbox-body.util';
-import { SandboxFaultLog } from './sandbox-fault-log.service';
-import { SandboxSettings } from './sandbox-faults.service';
 import { sendJson } from './sandbox-http.util';
-import { SandboxQuery } from './sandbox-query.handler';
 import { errorReply, lostSessionReply, throttledReply, wrapQueryError } from './sandbox-reply.util';
-import { type SandboxSession, SandboxSessions } from './sandbox-session.service';
-import { knobsPatchSchema, switchesPatchSchema } from './sandbox-settings.schema';
-import { type SandboxOutcome, SandboxStats } from './sandbox-stats.service';
-import { SandboxWriteFaults } from './sandbox-write-faults.service';
-import { SandboxStore } from './sandbox.store';
+import type { SandboxSession, SandboxSessions } from './sandbox-session.service';
+import type { SandboxOutcome, SandboxStats } from './sandbox-stats.service';
+import type { SandboxStore } from './sandbox.store';
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const WRITE_METHODS = new Set<string>(SANDBOX_WRITE_METHODS);
 const FORM_METHODS = new Set([...WRITE_METHODS, 'View', 'ExecuteBillQuery']);
 const LOGIN_METHODS = new Set(['ValidateUser', 'LoginByAppSecret', 'LoginBySign']);
 
-/** A running sandbox (in-process handle). */
+/** One account set of a running sandbox (in-process handle): its data, sessions, stats and controls. */
+export interface KingdeeSandboxAccount extends SandboxControl {
+  acctId: string;
+  /** Read live: changing a secret here changes what logins accept. */
+  credentials: KingdeeSandboxCredentials;
+  store: SandboxStore;
+  stats: SandboxStats;
+  sessions: SandboxSessions;
+}
+
+/**
+ * A running sandbox (in-process handle). `store`, `stats`, `sessions`, `credentials`, `knobs()`,
+ * `setKnobs()`, `switches()`, `setSwitches()` and `faults()` are the first account's; `reset()` and
+ * `dropSessions()` act on every account.
+ */
 export interface KingdeeSandbox extends SandboxControl {
   /** Base URL for the client's `serverUrl`, e.g. `http://127.0.0.1:40123/k3cloud/`. */
   url: string;
@@ -47,6 +47,12 @@ export interface KingdeeSandbox extends SandboxControl {
   stats: SandboxStats;
   sessions: SandboxSessions;
   credentials: KingdeeSandboxCredentials;
+  /** The account set `acctId` names (absent: the first); throws `UnknownAccountError`. */
+  account(acctId?: string): KingdeeSandboxAccount;
+  /** Every account set, the first one first. */
+  accounts(): KingdeeSandboxAccount[];
+  /** Adds an account set (as `POST /admin/accounts`); throws on a bad spec or a taken acctId. */
+  addAccount(spec: KingdeeSandboxAccountOptions): KingdeeSandboxAccount;
   close(): Promise<void>;
 }
 
@@ -94,52 +100,30 @@ const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /** The HTTP server: Kingdee services under any prefix (`…/{ServiceName}.common.kdsvc`) and `/admin/...`. */
 class SandboxServer {
-  readonly store: SandboxStore;
-  readonly settings: SandboxSettings;
-  readonly sessions: SandboxSessions;
-  readonly stats = new SandboxStats();
-  readonly faults: SandboxFaultLog;
-  readonly control: SandboxControl;
-  private readonly auth: SandboxAuth;
-  private readonly bills: SandboxBills;
-  private readonly query: SandboxQuery;
+  readonly accounts: SandboxAccounts;
   private readonly admin: SandboxAdmin;
-  private readonly writes: SandboxWriteFaults;
-  private readonly clock: Clock;
   private readonly logger: AppLogger;
 
-  constructor(
-    readonly credentials: KingdeeSandboxCredentials,
-    options: KingdeeSandboxOptions,
-  ) {
-    this.clock = options.clock ?? systemClock;
+  constructor(credentials: KingdeeSandboxCredentials, options: KingdeeSandboxOptions) {
     this.logger = options.logger ?? silentLogger;
-    const knobs: KingdeeSandboxKnobs = {
-      ...DEFAULT_SANDBOX_KNOBS,
-      ...knobsPatchSchema.parse(options.knobs ?? {}),
-    };
-    const switches: KingdeeSandboxSwitches = {
-      ...DEFAULT_SANDBOX_SWITCHES,
-      ...switchesPatchSchema.parse(options.switches ?? {}),
-    };
-    this.settings = new SandboxSettings(knobs, switches, options.seed ?? 42);
-    this.faults = new SandboxFaultLog(this.settings);
-    const seed = { ...(options.baseData ?? {}) };
-    if (options.materials) seed.materials = options.materials;
-    this.store = new SandboxStore(seed);
-    this.sessions = new SandboxSessions(this.clock, () => this.settings.switches.sessionIdleMs);
-    this.auth = new SandboxAuth(credentials, this.sessions, this.settings, this.clock);
-    this.bills = new SandboxBills(this.store, this.settings, this.stats, this.clock);
-    this.query = new SandboxQuery(this.store, this.settings);
-    this.writes = new SandboxWriteFaults(this.settings, this.faults, this.stats, this.logger);
-    this.control = createSandboxControl(this.store, this.settings, this.sessions, this.stats, this.faults);
-    const manual = new SandboxManualBills(this.store, this.settings, this.bills);
-    this.admin = new SandboxAdmin(this.store, this.sessions, this.stats, this.control, manual);
+    const baseData = { ...(options.baseData ?? {}) };
+    if (options.materials) baseData.materials = options.materials;
+    this.accounts = new SandboxAccounts({
+      credentials,
+      knobs: options.knobs,
+      switches: options.switches,
+      baseData,
+      seed: options.seed ?? 42,
+      clock: options.clock ?? systemClock,
+      logger: this.logger,
+    });
+    for (const spec of options.accounts ?? []) this.accounts.add(spec);
+    this.admin = new SandboxAdmin(this.accounts);
   }
 
   /** Ends held replies and cancels pending late commits, so `close()` does not wait for them. */
   releaseHeld(): void {
-    this.writes.close();
+    for (const account of this.accounts.all()) account.writes.close();
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -169,21 +153,21 @@ class SandboxServer {
     const method = parts[parts.length - 1];
     const group = parts[parts.length - 2] ?? '';
     const service = `${group}.${method}`;
-    this.stats.begin(service);
+    if (group === 'AuthService' && LOGIN_METHODS.has(method))
+      return this.handleLogin(req, res, method, service);
+    if (group === 'DynamicFormService' && FORM_METHODS.has(method))
+      return this.handleForm(req, res, method, service);
+    const account = this.accounts.first;
+    account.stats.begin(service);
     try {
-      if (group === 'AuthService' && LOGIN_METHODS.has(method))
-        await this.handleLogin(req, res, method, service);
-      else if (group === 'DynamicFormService' && FORM_METHODS.has(method))
-        await this.handleForm(req, res, method, service);
-      else {
-        await readBody(req);
-        sendJson(res, 404, { error: `unknown service ${match[1]}` });
-      }
+      await readBody(req);
+      sendJson(res, 404, { error: `unknown service ${match[1]}` });
     } finally {
-      this.stats.end(service);
+      account.stats.end(service);
     }
   }
 
+  /** A login goes to the account its acctId names (unknown: the first, which refuses it). */
   private async handleLogin(
     req: IncomingMessage,
     res: ServerResponse,
@@ -191,28 +175,41 @@ class SandboxServer {
     service: string,
   ): Promise<void> {
     const text = await readBody(req);
-    const knobs = this.settings.knobs;
-    if (knobs.faultsOnAuth) {
-      if (knobs.latencyMs > 0) await delay(knobs.latencyMs);
-      if (this.faults.fire('http5xxBefore')) return this.send5xx(res, service);
-    }
-    let envelope: ParsedEnvelope;
+    let envelope: ParsedEnvelope | undefined;
+    let bodyError: unknown;
     try {
       envelope = parseEnvelope(text);
     } catch (err) {
-      this.stats.record(service, 'bad_request');
-      sendJson(res, 200, errorReply(8, err instanceof BodyError ? err.message : '参数错误'));
-      return;
+      bodyError = err;
     }
-    const outcome = this.auth.login(method, envelope);
-    this.stats.record(service, outcome.session ? 'ok' : outcome.unbound ? 'bad_request' : 'auth_failed');
-    if (outcome.session) this.stats.login();
-    sendJson(res, 200, outcome.body, outcome.session ? sessionCookies(outcome.session) : []);
+    const acctId = envelope ? param(envelope, 0, 'acctID', 'acctId') : undefined;
+    const account = this.accounts.forLogin(
+      acctId === undefined || acctId === null ? undefined : String(acctId),
+    );
+    account.stats.begin(service);
+    try {
+      const knobs = account.settings.knobs;
+      if (knobs.faultsOnAuth) {
+        if (knobs.latencyMs > 0) await delay(knobs.latencyMs);
+        if (account.faults.fire('http5xxBefore')) return this.send5xx(account, res, service);
+      }
+      if (!envelope) {
+        account.stats.record(service, 'bad_request');
+        sendJson(res, 200, errorReply(8, bodyError instanceof BodyError ? bodyError.message : '参数错误'));
+        return;
+      }
+      const outcome = account.auth.login(method, envelope);
+      account.stats.record(service, outcome.session ? 'ok' : outcome.unbound ? 'bad_request' : 'auth_failed');
+      if (outcome.session) account.stats.login();
+      sendJson(res, 200, outcome.body, outcome.session ? sessionCookies(outcome.session) : []);
+    } finally {
+      account.stats.end(service);
+    }
   }
 
-  private send5xx(res: ServerResponse, service: string): void {
-    this.stats.record(service, 'http_5xx');
-    const status = this.settings.knobs.http5xxStatus;
+  private send5xx(account: SandboxAccount, res: ServerResponse, service: string): void {
+    account.stats.record(service, 'http_5xx');
+    const status = account.settings.knobs.http5xxStatus;
     const text = `<html><head><title>Runtime Error</title></head><body><h1>Server Error (${status})</h1></body></html>`;
     res.writeHead(status, {
       'Content-Type': 'text/html; charset=utf-8',
@@ -221,47 +218,74 @@ class SandboxServer {
     res.end(text);
   }
 
+  /**
+   * A business call acts on one account: a signed request's (`X-KD-AppData` names the acctId; unknown:
+   * the first, whose checks refuse it), else the account holding the session (none: the first, which
+   * answers "session lost").
+   */
   private async handleForm(
     req: IncomingMessage,
     res: ServerResponse,
     method: string,
     service: string,
   ): Promise<void> {
-    const text = await readBody(req);
-    const isQuery = method === 'ExecuteBillQuery';
-    const wrap = (reply: unknown): unknown => (isQuery ? wrapQueryError(reply) : reply);
-
-    // Who is calling: signed request (api_signature) or a session cookie/header.
     const sid =
       cookieValue(req, 'kdservice-sessionid') ??
       headerValue(req, 'kdservice-sessionid') ??
       headerValue(req, 'sid');
-    let session = this.sessions.get(sid);
+    const signed = this.accounts.first.auth.isSigned(req.headers);
+    const account = signed
+      ? this.accounts.forLogin(SandboxAuth.signedAcctId(req.headers))
+      : (this.accounts.owningSession(sid) ?? this.accounts.first);
+    account.stats.begin(service);
+    try {
+      await this.handleAccountForm(account, req, res, method, service, sid);
+    } finally {
+      account.stats.end(service);
+    }
+  }
+
+  private async handleAccountForm(
+    account: SandboxAccount,
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    service: string,
+    sid: string | undefined,
+  ): Promise<void> {
+    const text = await readBody(req);
+    const isQuery = method === 'ExecuteBillQuery';
+    const wrap = (reply: unknown): unknown => (isQuery ? wrapQueryError(reply) : reply);
+
+    // Who is calling: signed request (api_signature) or a session cookie/header of this account.
+    let session = account.sessions.get(sid);
     let issued: string[] = [];
-    if (this.auth.isSigned(req.headers)) {
-      const check = this.auth.verifySignature(req.headers, req.url ?? '/');
+    if (account.auth.isSigned(req.headers)) {
+      const check = account.auth.verifySignature(req.headers, req.url ?? '/');
       if (!check.ok) {
-        this.stats.record(service, 'auth_failed');
+        account.stats.record(service, 'auth_failed');
         sendJson(res, 200, wrap(errorReply(1, check.message)));
         return;
       }
       if (!session || session.username !== check.username) {
-        session = this.sessions.create(check.username);
+        session = account.sessions.create(check.username);
         issued = sessionCookies(session);
       }
     }
     if (!session) {
-      this.stats.record(service, 'lost_session');
+      account.stats.record(service, 'lost_session');
       sendJson(res, 200, wrap(lostSessionReply()));
       return;
     }
     const current = session;
-    const run = (): Promise<void> => this.runForm(req, res, method, service, text, current, issued, wrap);
-    if (this.settings.switches.serialisePerSession) await this.sessions.serialise(current, run);
+    const run = (): Promise<void> =>
+      this.runForm(account, req, res, method, service, text, current, issued, wrap);
+    if (account.settings.switches.serialisePerSession) await account.sessions.serialise(current, run);
     else await run();
   }
 
   private async runForm(
+    account: SandboxAccount,
     req: IncomingMessage,
     res: ServerResponse,
     method: string,
@@ -271,60 +295,61 @@ class SandboxServer {
     cookies: string[],
     wrap: (reply: unknown) => unknown,
   ): Promise<void> {
-    this.stats.enterSession(session.id);
+    const { stats, sessions, faults } = account;
+    stats.enterSession(session.id);
     try {
-      const knobs = this.settings.knobs;
+      const knobs = account.settings.knobs;
       const lost = (): void => {
-        this.stats.record(service, 'lost_session');
+        stats.record(service, 'lost_session');
         sendJson(res, 200, wrap(lostSessionReply()));
       };
       // Dropped while this request waited for the session (a drop or the call limit just before it).
-      if (!this.sessions.isLive(session.id)) return lost();
+      if (!sessions.isLive(session.id)) return lost();
       if (knobs.sessionCallLimit > 0 && session.calls >= knobs.sessionCallLimit) {
-        this.sessions.drop(session.id);
-        this.faults.count('sessionCallLimit');
+        sessions.drop(session.id);
+        faults.count('sessionCallLimit');
         return lost();
       }
       session.calls += 1;
       if (knobs.latencyMs > 0) await delay(knobs.latencyMs);
-      if (this.faults.fire('http5xxBefore')) return this.send5xx(res, service);
-      if (this.faults.fire('sessionDrop')) {
-        this.sessions.drop(session.id);
+      if (faults.fire('http5xxBefore')) return this.send5xx(account, res, service);
+      if (faults.fire('sessionDrop')) {
+        sessions.drop(session.id);
         return lost();
       }
-      if (this.faults.fire('throttled')) {
-        this.stats.record(service, 'throttled');
+      if (faults.fire('throttled')) {
+        stats.record(service, 'throttled');
         sendJson(res, 200, wrap(throttledReply()));
         return;
       }
       if (WRITE_METHODS.has(method)) {
         // Envelope errors surface inside `apply`/`refuse`, where the write faults see them.
         const envelope = (): ParsedEnvelope => parseEnvelope(text);
-        await this.writes.run({
+        await account.writes.run({
           req,
           res,
           method: method as SandboxWriteMethod,
           service,
           cookies,
-          apply: (options) => this.dispatch(method, envelope(), options),
-          refuse: () => this.refuse(method, envelope()),
+          apply: (options) => this.dispatch(account, method, envelope(), options),
+          refuse: () => this.refuse(account, method, envelope()),
         });
         return;
       }
       let reply: unknown;
       let outcome: SandboxOutcome;
       try {
-        reply = this.dispatch(method, parseEnvelope(text));
+        reply = this.dispatch(account, method, parseEnvelope(text));
         outcome = this.isFailure(reply) ? 'business_error' : 'ok';
       } catch (err) {
         if (!(err instanceof BodyError)) throw err;
         reply = wrap(errorReply(8, err.message));
         outcome = 'bad_request';
       }
-      this.stats.record(service, outcome);
+      stats.record(service, outcome);
       sendJson(res, 200, reply, cookies);
     } finally {
-      this.stats.leaveSession(session.id);
+      stats.leaveSession(session.id);
     }
   }
 
@@ -339,39 +364,52 @@ class SandboxServer {
   }
 
   private dispatch(
+    account: SandboxAccount,
     method: string,
     envelope: ParsedEnvelope,
     options: { autoAuditFails?: boolean } = {},
   ): unknown {
-    if (method === 'ExecuteBillQuery') return this.query.execute(dataParam(param(envelope, 0, 'data')));
+    if (method === 'ExecuteBillQuery') return account.query.execute(dataParam(param(envelope, 0, 'data')));
     const formId = param(envelope, 0, 'formid', 'formId');
     const data = dataParam(param(envelope, 1, 'data'));
     switch (method) {
       case 'Save':
-        return this.bills.save(formId, data, false, options);
+        return account.bills.save(formId, data, false, options);
       case 'BatchSave':
-        return this.bills.save(formId, data, true, options);
+        return account.bills.save(formId, data, true, options);
       case 'View':
-        return this.bills.view(formId, data);
+        return account.bills.view(formId, data);
       case 'Submit':
       case 'Audit':
       case 'UnAudit':
       case 'Delete':
-        return this.bills.transition(method, formId, data);
+        return account.bills.transition(method, formId, data);
       default:
         throw new BodyError(`不支持的操作 ${method}`);
     }
   }
 
   /** The refusal of a Submit/Audit (fault `submitAuditFailure`). */
-  private refuse(method: string, envelope: ParsedEnvelope): unknown {
+  private refuse(account: SandboxAccount, method: string, envelope: ParsedEnvelope): unknown {
     if (method !== 'Submit' && method !== 'Audit') throw new Error(`cannot refuse ${method}`);
-    return this.bills.refuseTransition(
+    return account.bills.refuseTransition(
       method,
       param(envelope, 0, 'formid', 'formId'),
       dataParam(param(envelope, 1, 'data')),
     );
   }
+}
+
+function accountHandle(account: SandboxAccount): KingdeeSandboxAccount & { control: SandboxControl } {
+  return {
+    acctId: account.acctId,
+    credentials: account.credentials,
+    store: account.store,
+    stats: account.stats,
+    sessions: account.sessions,
+    control: account.control,
+    ...account.control,
+  };
 }
 
 /**
@@ -404,15 +442,23 @@ export async function startKingdeeSandbox(options: KingdeeSandboxOptions = {}): 
   const port = (server.address() as AddressInfo).port;
   const prefix = `/${(options.pathPrefix ?? '/k3cloud/').replace(/^\/+|\/+$/g, '')}/`.replace('//', '/');
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const accounts = sandbox.accounts;
+  const first = accountHandle(accounts.first);
   return {
     url: `http://${urlHost}:${port}${prefix}`,
     port,
-    store: sandbox.store,
-    stats: sandbox.stats,
-    sessions: sandbox.sessions,
-    credentials,
-    ...sandbox.control,
-    reset: (what?: ResetRequest) => sandbox.control.reset(what),
+    store: first.store,
+    stats: first.stats,
+    sessions: first.sessions,
+    credentials: first.credentials,
+    ...first.control,
+    dropSessions: () => accounts.all().reduce((n, a) => n + a.control.dropSessions(), 0),
+    reset: (what?: ResetRequest) => {
+      for (const account of accounts.all()) account.control.reset(what);
+    },
+    account: (acctId?: string) => accountHandle(accounts.require(acctId)),
+    accounts: () => accounts.all().map(accountHandle),
+    addAccount: (spec: KingdeeSandboxAccountOptions) => accountHandle(accounts.add(spec)),
     close: () =>
       new Promise<void>((resolve, reject) => {
         sandbox.releaseHeld();

@@ -11,7 +11,13 @@ import {
   SANDBOX_UNKNOWN_CODES,
   SANDBOX_WAREHOUSES,
 } from './reference-data';
-import { SandboxState } from './sandbox-state';
+import {
+  AccountConflictError,
+  SandboxSeller,
+  accountSpecSchema,
+  SandboxState,
+  UnknownSidError,
+} from './sandbox-state';
 
 export interface AdminReply {
   status: number;
@@ -76,42 +82,59 @@ const intParam = (url: URL, key: string, fallback: number, max = Number.MAX_SAFE
 };
 
 /**
- * JSON admin API under `/admin` (see apps/wdt-sandbox/README.md): seed, upsert, modify, list, get,
- * delete orders; reset; knobs; call stats and recent requests; reference data.
+ * JSON admin API under `/admin` (see apps/wdt-sandbox/README.md): accounts; seed, upsert, modify, list,
+ * get, delete orders (of the account `?sid=` names, default the first); reset; knobs; call stats and
+ * recent requests; reference data.
  */
 export class AdminHandler {
-  private readonly editor: OrderEditor;
-
-  constructor(
-    private readonly state: SandboxState,
-    private readonly defaultSeed: number,
-  ) {
-    this.editor = new OrderEditor(state.store, () => state.clock.now());
-  }
+  constructor(private readonly state: SandboxState) {}
 
   handle(method: string, url: URL, body: unknown): AdminReply {
     this.state.stats.admin();
+    try {
+      return this.route(method, url, body);
+    } catch (error) {
+      if (error instanceof UnknownSidError) throw new HttpError(404, error.message);
+      if (error instanceof AccountConflictError) throw new HttpError(409, error.message);
+      throw error;
+    }
+  }
+
+  private route(method: string, url: URL, body: unknown): AdminReply {
     const path = url.pathname.replace(/\/+$/, '');
     const segments = path.split('/').slice(2).map(decodeURIComponent);
     if (segments.length > 2) throw new HttpError(404, `no admin route ${method} ${path}`);
     const fixed = ['seed', 'reset', 'generate'];
     const route = `${method} /${segments[0] ?? ''}${segments.length > 1 ? `/${fixed.includes(segments[1]) ? segments[1] : ':key'}` : ''}`;
-    const store = this.state.store;
+    const sid = url.searchParams.get('sid');
+    const seller = this.state.seller(sid);
+    const store = seller.store;
+    const editor = new OrderEditor(store, () => this.state.clock.now());
 
     switch (route) {
       case 'GET /health':
         return ok({
           ok: true,
           orders: store.size,
-          lazy: store.lazySet ? this.describeLazy() : undefined,
+          lazy: store.lazySet ? this.describeLazy(seller) : undefined,
+          accounts: this.state.sellers.all().length,
           now: formatShanghai(this.state.clock.now()),
         });
       case 'GET /config': {
-        const { appsecret: _a, qimenSecret: _q, ...account } = this.state.account;
+        const { appsecret: _a, qimenSecret: _q, ...account } = seller.account;
         return ok({
           ...account,
           gateways: { native: '/openapi2/stockout_order_query_return.php', qimen: '/router/qm' },
+          accounts: this.state.sellers.describe(),
         });
+      }
+      case 'GET /accounts':
+        return ok({ accounts: this.state.sellers.describe() });
+      case 'POST /accounts': {
+        const spec = parse(accountSpecSchema, body);
+        const added = this.state.addAccount(spec);
+        const described = this.state.sellers.describe().find((a) => a.sid === added.account.sid);
+        return { status: 201, body: described };
       }
       case 'GET /reference-data':
         return ok({
@@ -123,12 +146,14 @@ export class AdminHandler {
         });
       case 'POST /orders/seed': {
         const request = parse(seedSchema, body);
-        return ok(request.lazy ? this.generate(request) : this.seed(request));
+        return ok(request.lazy ? this.generate(seller, request) : this.seed(seller, request));
       }
       case 'POST /orders/generate':
-        return ok(this.generate(parse(seedSchema, body)));
+        return ok(this.generate(seller, parse(seedSchema, body)));
       case 'POST /orders':
-        return ok(this.upsert(parse(upsertSchema, Array.isArray(body) ? { orders: body } : body)));
+        return ok(
+          this.upsert(seller, editor, parse(upsertSchema, Array.isArray(body) ? { orders: body } : body)),
+        );
       case 'GET /orders': {
         const status = url.searchParams.get('status');
         return ok({
@@ -153,7 +178,7 @@ export class AdminHandler {
         if (!existing) throw new HttpError(404, `no order ${segments[1]}`);
         const patch = parse(modifySchema, body);
         const updated = this.withTypeErrors(() =>
-          this.editor.modify(existing, patch as Record<string, unknown>, patch.seed ?? this.defaultSeed),
+          editor.modify(existing, patch as Record<string, unknown>, patch.seed ?? seller.seed),
         );
         store.upsert(updated);
         return ok(updated);
@@ -164,6 +189,11 @@ export class AdminHandler {
       case 'POST /reset': {
         const keepKnobs =
           typeof body === 'object' && body !== null && (body as { keepKnobs?: unknown }).keepKnobs === true;
+        // With ?sid=: that account's orders only. Without: the whole sandbox (accounts stay).
+        if (sid) {
+          this.state.resetOrders(sid);
+          return ok({ reset: true, sid });
+        }
         this.state.reset(keepKnobs);
         return ok({ reset: true, keepKnobs });
       }
@@ -179,9 +209,10 @@ export class AdminHandler {
           throw error;
         }
       case 'GET /stats':
-        return ok(this.state.stats.snapshot());
+        return ok({ ...this.state.stats.snapshot(), byAppKey: this.state.appKeyReport() });
       case 'POST /stats/reset':
         this.state.stats.reset();
+        this.state.appKeyCalls.reset();
         return ok({ reset: true });
       case 'GET /requests':
         return ok(this.state.stats.recentRequests(intParam(url, 'limit', 50, 200)));
@@ -191,14 +222,14 @@ export class AdminHandler {
   }
 
   /** The order set a seed or generate request asks for (its range checked; the default seed unless given). */
-  private orderSet(request: z.infer<typeof seedSchema>): GenerateOptions {
+  private orderSet(seller: SandboxSeller, request: z.infer<typeof seedSchema>): GenerateOptions {
     const fallback = defaultSeedRange(this.state.clock.now());
     const fromMs = request.from ? (parseShanghai(request.from) as number) : fallback.fromMs;
     const toMs = request.to ? (parseShanghai(request.to) as number) : fallback.toMs;
     if (toMs < fromMs) throw new HttpError(400, 'invalid body: to is before from');
     return {
       count: request.count,
-      seed: request.seed ?? this.defaultSeed,
+      seed: request.seed ?? seller.seed,
       fromMs,
       toMs,
       unknownCodeRate: request.unknownCodeRate,
@@ -207,17 +238,17 @@ export class AdminHandler {
   }
 
   /** Defines (replaces) the lazy set: nothing is generated until a query or a read asks for it. */
-  private generate(request: z.infer<typeof seedSchema>): Record<string, unknown> {
-    const spec = this.orderSet(request);
+  private generate(seller: SandboxSeller, request: z.infer<typeof seedSchema>): Record<string, unknown> {
+    const spec = this.orderSet(seller, request);
     const weights = request.statusWeights;
     if (weights && Object.keys(weights).length > 0 && !Object.values(weights).some((w) => (w ?? 0) > 0))
       throw new HttpError(400, 'invalid body: statusWeights: at least one weight must be > 0');
-    this.state.store.defineLazy(spec);
-    return { ...this.describeLazy(), total: this.state.store.size };
+    seller.store.defineLazy(spec);
+    return { ...this.describeLazy(seller), total: seller.store.size };
   }
 
-  private describeLazy(): Record<string, unknown> {
-    const set = this.state.store.lazySet;
+  private describeLazy(seller: SandboxSeller): Record<string, unknown> {
+    const set = seller.store.lazySet;
     if (!set) return {};
     const d = set.describe();
     return {
@@ -231,23 +262,27 @@ export class AdminHandler {
     };
   }
 
-  private seed(request: z.infer<typeof seedSchema>): Record<string, unknown> {
+  private seed(seller: SandboxSeller, request: z.infer<typeof seedSchema>): Record<string, unknown> {
     if (request.count > 200_000)
       throw new HttpError(400, 'invalid body: count: at most 200000 stored orders (use lazy: true for more)');
-    const spec = this.orderSet(request);
-    const orders = new OrderGenerator(spec.seed).generate(spec, this.state.store);
-    for (const order of orders) this.state.store.upsert(order);
+    const spec = this.orderSet(seller, request);
+    const orders = new OrderGenerator(spec.seed).generate(spec, seller.store);
+    for (const order of orders) seller.store.upsert(order);
     return {
       inserted: orders.length,
       firstStockoutId: orders[0]?.stockout_id,
       lastStockoutId: orders[orders.length - 1]?.stockout_id,
       from: formatShanghai(spec.fromMs),
       to: formatShanghai(spec.toMs),
-      total: this.state.store.size,
+      total: seller.store.size,
     };
   }
 
-  private upsert(request: z.infer<typeof upsertSchema>): Record<string, unknown> {
+  private upsert(
+    seller: SandboxSeller,
+    editor: OrderEditor,
+    request: z.infer<typeof upsertSchema>,
+  ): Record<string, unknown> {
     const results = request.orders.map((partial, index) => {
       let order: WdtOrderRecord;
       if (request.raw) {
@@ -256,11 +291,9 @@ export class AdminHandler {
         }
         order = partial as WdtOrderRecord;
       } else {
-        order = this.withTypeErrors(() =>
-          this.editor.build(partial, (request.seed ?? this.defaultSeed) + index),
-        );
+        order = this.withTypeErrors(() => editor.build(partial, (request.seed ?? seller.seed) + index));
       }
-      const { created } = this.state.store.upsert(order);
+      const { created } = seller.store.upsert(order);
       return { stockout_id: order.stockout_id, order_no: order.order_no, created };
     });
     return { upserted: results };

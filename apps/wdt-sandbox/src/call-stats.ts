@@ -14,6 +14,8 @@ export interface CallStatsSnapshot {
   rejections: Record<SandboxGatewayName, Record<string, number>>;
   faults: Record<'http_5xx' | 'timeout' | 'malformed' | 'corrupted', number>;
   adminCalls: number;
+  /** Per sid: gateway calls naming it (known sids only) and accepted pages. */
+  bySid: Record<string, { calls: number; accepted: number }>;
 }
 
 /** Counters per gateway: calls, accepted pages, rejections by reason, injected faults. */
@@ -30,6 +32,7 @@ export class CallStats {
       rejections: { native: {}, qimen: {} },
       faults: { http_5xx: 0, timeout: 0, malformed: 0, corrupted: 0 },
       adminCalls: 0,
+      bySid: {},
     };
   }
 
@@ -37,8 +40,18 @@ export class CallStats {
     this.data.calls[gateway] += 1;
   }
 
-  accepted(gateway: SandboxGatewayName): void {
+  accepted(gateway: SandboxGatewayName, sid?: string): void {
     this.data.accepted[gateway] += 1;
+    if (sid !== undefined) this.sid(sid).accepted += 1;
+  }
+
+  /** A gateway call naming a known sid. */
+  sidCall(sid: string): void {
+    this.sid(sid).calls += 1;
+  }
+
+  private sid(sid: string): { calls: number; accepted: number } {
+    return (this.data.bySid[sid] ??= { calls: 0, accepted: 0 });
   }
 
   rejected(gateway: SandboxGatewayName, reason: string): void {

@@ -7,3 +7,4 @@ export * from './reference-data';
 export * from './sandbox-state';
 export * from './wdt-sandbox.server';
 export * from './page-corruptor';
+export * from './app-key-calls';

@@ -63,6 +63,13 @@ export const knobsSchema = z.object({
   /** Calls per sid and gateway in every sliding `rateLimitWindowMs`; 0 = unlimited. */
   callsPerMinute: count,
   rateLimitWindowMs: z.number().int().min(1),
+  /**
+   * Calls per app key (a native appkey, or a Qimen app key across all its sids) in every sliding
+   * `rateLimitWindowMs`, for app keys without an entry in `appKeyLimits`; 0 = unlimited.
+   */
+  appKeyCallsPerMinute: count,
+  /** Limit per app key (overrides `appKeyCallsPerMinute`; 0 = unlimited). A patch replaces the whole map. */
+  appKeyLimits: z.record(z.string().min(1), count),
   /** Allowed clock skew of `timestamp`, seconds. */
   nativeMaxSkewSeconds: count,
   qimenMaxSkewSeconds: count,
@@ -95,6 +102,8 @@ export const DEFAULT_KNOBS: Readonly<SandboxKnobs> = Object.freeze({
   maxPageSize: 0,
   callsPerMinute: 60,
   rateLimitWindowMs: 60_000,
+  appKeyCallsPerMinute: 0,
+  appKeyLimits: {},
   nativeMaxSkewSeconds: 300,
   qimenMaxSkewSeconds: 600,
   maxWindowDays: 30,

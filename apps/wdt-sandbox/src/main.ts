@@ -1,4 +1,5 @@
 import { AppLogger } from '@libs/common';
+import { WdtSandboxAccountSpec, accountSpecSchema } from './sandbox-state';
 import { startWdtSandbox } from './wdt-sandbox.server';
 
 /**
@@ -7,7 +8,10 @@ import { startWdtSandbox } from './wdt-sandbox.server';
  * WDT_SANDBOX_APPSECRET, WDT_SANDBOX_QIMEN_APPKEY, WDT_SANDBOX_QIMEN_SECRET,
  * WDT_SANDBOX_QIMEN_TARGET_APPKEY, WDT_SANDBOX_SEED_COUNT (0), WDT_SANDBOX_SEED_LAZY (0; 1 = generate
  * the seeded orders on demand), WDT_SANDBOX_SEED (1),
- * WDT_SANDBOX_CALLS_PER_MINUTE (60), WDT_SANDBOX_LATENCY_MS (0).
+ * WDT_SANDBOX_CALLS_PER_MINUTE (60, per sid), WDT_SANDBOX_APPKEY_CALLS_PER_MINUTE (0 = off, per app key),
+ * WDT_SANDBOX_APPKEY_LIMITS (JSON `{"<appKey>": n}`), WDT_SANDBOX_RATE_LIMIT_WINDOW_MS (60000),
+ * WDT_SANDBOX_LATENCY_MS (0), WDT_SANDBOX_ACCOUNTS (JSON array of more accounts, see README).
+ * The single-account variables define the first account.
  */
 function intEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -17,6 +21,33 @@ function intEnv(name: string, fallback: number): number {
 }
 
 const str = (name: string): string | undefined => process.env[name] || undefined;
+
+function jsonEnv(name: string): unknown {
+  const raw = str(name);
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new Error(`${name} is not valid JSON`);
+  }
+}
+
+/** `WDT_SANDBOX_ACCOUNTS`: a JSON array of account specs (validated when the sandbox adds them). */
+function accountsEnv(): WdtSandboxAccountSpec[] | undefined {
+  const value = jsonEnv('WDT_SANDBOX_ACCOUNTS');
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) throw new Error('WDT_SANDBOX_ACCOUNTS must be a JSON array of accounts');
+  return value.map((entry, index) => {
+    const parsed = accountSpecSchema.safeParse(entry);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(
+        `WDT_SANDBOX_ACCOUNTS[${index}].${issue.path.join('.') || '(entry)'}: ${issue.message}`,
+      );
+    }
+    return parsed.data;
+  });
+}
 
 /** One JSON line per event on stdout; fields are ids and counts only. */
 const log = (level: string) =>
@@ -44,14 +75,22 @@ async function main(): Promise<void> {
     seedCount: intEnv('WDT_SANDBOX_SEED_COUNT', 0),
     seedLazy: intEnv('WDT_SANDBOX_SEED_LAZY', 0) === 1,
     seed: intEnv('WDT_SANDBOX_SEED', 1),
+    accounts: accountsEnv(),
     knobs: {
       callsPerMinute: intEnv('WDT_SANDBOX_CALLS_PER_MINUTE', 60),
+      rateLimitWindowMs: intEnv('WDT_SANDBOX_RATE_LIMIT_WINDOW_MS', 60_000),
+      appKeyCallsPerMinute: intEnv('WDT_SANDBOX_APPKEY_CALLS_PER_MINUTE', 0),
+      appKeyLimits: (jsonEnv('WDT_SANDBOX_APPKEY_LIMITS') ?? {}) as Record<string, number>,
       latencyMs: intEnv('WDT_SANDBOX_LATENCY_MS', 0),
     },
     logger,
   });
   logger.info(
-    { url: sandbox.url, sid: sandbox.account.sid, orders: sandbox.store.size },
+    {
+      url: sandbox.url,
+      sids: sandbox.sellers().map((s) => s.account.sid),
+      orders: sandbox.store.size,
+    },
     'wdt-sandbox started',
   );
   const stop = (signal: string) => {

@@ -32,19 +32,24 @@ const wdtError = (reason: string, errorcode: number, message: string): GatewayRe
 
 /**
  * Qimen (TOP router) gateway, WDT 企业版 custom scene: `POST /router/qm`. TOP checks (method, app_key,
- * timestamp ±10 min in GMT+8, v, sign_method md5|hmac, TOP signature, flow control → code 7) answer
+ * timestamp ±10 min in GMT+8, v, sign_method md5|hmac, TOP signature, flow control per app key and per
+ * app+sid → code 7) answer
  * `{error_response:{code, msg, sub_code?, sub_msg?}}`; WDT's own checks answer `{response:{errorcode, message}}`.
  */
 export function handleQimenCall(
   params: Readonly<Record<string, string>>,
   state: SandboxState,
 ): GatewayResult {
-  const { account, knobs } = state;
+  const { knobs } = state;
   const has = (key: string) => params[key] !== undefined && params[key] !== '';
   if (!has('method')) return topError('missing_param', 21, 'Missing method');
   if (params.method !== WDT_METHOD_STOCKOUT_QUERY_RETURN) return topError('bad_method', 22, 'Invalid method');
   if (!has('app_key')) return topError('missing_param', 28, 'Missing app key');
-  if (params.app_key !== account.qimenAppKey) return topError('unknown_appkey', 29, 'Invalid app Key');
+  // One Qimen app may serve several sids (with one secret); the sid picks the account further down.
+  const served = state.sellers.withQimenAppKey(params.app_key);
+  if (served.length === 0) return topError('unknown_appkey', 29, 'Invalid app Key');
+  const seller = served.find((s) => s.account.sid === params.sid);
+  const app = (seller ?? served[0]).account;
   if (!has('sign')) return topError('missing_param', 24, 'Missing signature');
   if (!has('timestamp')) return topError('missing_param', 30, 'Missing timestamp');
   if (!has('v')) return topError('missing_param', 32, 'Missing version');
@@ -58,7 +63,7 @@ export function handleQimenCall(
     });
   }
   const { sign, ...signed } = params;
-  if (!signaturesEqual(sign, topSign(signed, account.qimenSecret, method))) {
+  if (!signaturesEqual(sign, topSign(signed, app.qimenSecret, method))) {
     return topError('bad_sign', 25, 'Invalid signature');
   }
   const sentAt = TOP_TIME.test(params.timestamp) ? parseShanghai(params.timestamp) : undefined;
@@ -72,7 +77,7 @@ export function handleQimenCall(
       sub_code: 'isv.missing-parameter:target_app_key',
     });
   }
-  if (params.target_app_key !== account.qimenTargetAppKey) {
+  if (!served.some((s) => s.account.qimenTargetAppKey === params.target_app_key)) {
     return topError('bad_target_app_key', 41, 'Invalid arguments:target_app_key', {
       sub_code: 'isv.invalid-parameter:target_app_key',
       sub_msg: 'unknown target_app_key',
@@ -83,20 +88,21 @@ export function handleQimenCall(
       sub_code: 'isv.missing-parameter:sid',
     });
   }
-  const admitted = state.limiter.tryAcquire(
-    `qimen:${params.app_key}:${params.sid}`,
-    state.clock.now(),
-    knobs.callsPerMinute,
-    knobs.rateLimitWindowMs,
-  );
+  const admitted = state.admit('qimen', params.app_key, `qimen:${params.app_key}:${params.sid}`);
   if (!admitted.ok) {
     return topError('rate_limited', 7, 'App Call Limited', {
       sub_code: 'accesscontrol.limited-by-app-access-count',
       sub_msg: `This ban will last for ${Math.ceil(admitted.retryAfterMs / 1000)} more seconds`,
     });
   }
-  if (params.sid !== account.sid)
-    return wdtError('unknown_sid', WDT_NATIVE_CODES.SID_INVALID, '卖家账号不存在');
+  if (!seller) {
+    const elsewhere = state.sellers.bySid(params.sid) !== undefined;
+    return wdtError(
+      'unknown_sid',
+      WDT_NATIVE_CODES.SID_INVALID,
+      elsewhere ? '卖家账号未授权该应用' : '卖家账号不存在',
+    );
+  }
 
   const query = parseStockoutQuery(params, {
     maxPageSize: knobs.qimenMaxPageSize,
@@ -108,7 +114,7 @@ export function handleQimenCall(
 
   // A server-side cap is silent: the page is cut at it (the client sees a short page that is not the last).
   const pageSize = knobs.maxPageSize > 0 ? Math.min(query.pageSize, knobs.maxPageSize) : query.pageSize;
-  const page = state.store.page(query.filter, query.pageNo, pageSize);
+  const page = seller.store.page(query.filter, query.pageNo, pageSize);
   return {
     outcome: 'ok',
     returned: page.orders.length,

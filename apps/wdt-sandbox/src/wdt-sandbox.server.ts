@@ -8,12 +8,23 @@ import { HttpError, parseJsonBody, readBody, readFormParams, send, sendJson, sle
 import { DEFAULT_KNOBS, SandboxKnobs, mergeKnobs } from './knobs';
 import { RawReply, htmlErrorPage, malformPage } from './malformed-page';
 import { NATIVE_PATH, handleNativeCall } from './native-gateway.handler';
-import { OrderGenerator, defaultSeedRange } from './order-generator';
 import { OrderStore } from './order-store';
 import { QIMEN_PATH, handleQimenCall } from './qimen-gateway.handler';
-import { DEFAULT_SANDBOX_ACCOUNT, SandboxAccount, SandboxState } from './sandbox-state';
+import {
+  DEFAULT_SANDBOX_ACCOUNT,
+  SandboxAccount,
+  SandboxSeller,
+  SandboxState,
+  WdtSandboxAccountSpec,
+} from './sandbox-state';
 
+/**
+ * The sandbox's options. The account fields (`sid`, `appkey`, …) and the seeding fields define the first
+ * (default) account; `accounts` adds more, each with its own sid, keys and orders.
+ */
 export interface WdtSandboxOptions extends Partial<SandboxAccount> {
+  /** More accounts after the first (validated like `POST /admin/accounts`). */
+  accounts?: WdtSandboxAccountSpec[];
   /** 0 picks a free port (tests). Default 18081. */
   port?: number;
   /** Default 127.0.0.1. */
@@ -36,9 +47,17 @@ export interface WdtSandbox {
   /** Base URL, e.g. `http://127.0.0.1:40123` — the native base and the Qimen router base at once. */
   url: string;
   port: number;
+  /** The first account's orders. */
   store: OrderStore;
   state: SandboxState;
+  /** The first account (read live: changing a secret here changes what the gateways accept). */
   account: SandboxAccount;
+  /** Every account with its orders, the first one first. */
+  sellers(): readonly SandboxSeller[];
+  /** The account of `sid` (absent: the first); throws `UnknownSidError`. */
+  seller(sid?: string): SandboxSeller;
+  /** Adds an account (as `POST /admin/accounts`); throws on a bad spec or a conflict. */
+  addAccount(spec: WdtSandboxAccountSpec): SandboxSeller;
   /** Partial knob update (validated). */
   setKnobs(patch: Partial<SandboxKnobs>): SandboxKnobs;
   close(): Promise<void>;
@@ -57,31 +76,11 @@ export async function startWdtSandbox(options: WdtSandboxOptions = {}): Promise<
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const knobs = mergeKnobs({ ...DEFAULT_KNOBS }, options.knobs ?? {});
-  const state = new SandboxState(account, clock, knobs);
   const seed = options.seed ?? 1;
-  const admin = new AdminHandler(state, seed);
-
-  if (options.seedCount && options.seedCount > 0 && options.seedLazy) {
-    const range = defaultSeedRange(clock.now());
-    state.store.defineLazy({
-      count: options.seedCount,
-      seed,
-      fromMs: options.seedFromMs ?? range.fromMs,
-      toMs: options.seedToMs ?? range.toMs,
-    });
-  } else if (options.seedCount && options.seedCount > 0) {
-    const range = defaultSeedRange(clock.now());
-    const orders = new OrderGenerator(seed).generate(
-      {
-        count: options.seedCount,
-        seed,
-        fromMs: options.seedFromMs ?? range.fromMs,
-        toMs: options.seedToMs ?? range.toMs,
-      },
-      state.store,
-    );
-    for (const order of orders) state.store.upsert(order);
-  }
+  const state = new SandboxState(account, clock, knobs, seed);
+  const admin = new AdminHandler(state);
+  state.seedOrders(state.sellers.first, options);
+  for (const spec of options.accounts ?? []) state.addAccount(spec);
 
   const held = new Set<ServerResponse>();
   const server: Server = createServer((req, res) => {
@@ -119,6 +118,9 @@ export async function startWdtSandbox(options: WdtSandboxOptions = {}): Promise<
   ): Promise<void> {
     state.stats.call(gateway);
     const params = readFormParams(url, await readBody(req));
+    // Counted on arrival, whatever happens next: the client made the call on that app key.
+    state.noteAppKeyCall(gateway, gateway === 'native' ? params.appkey : params.app_key);
+    if (params.sid && state.sellers.bySid(params.sid)) state.stats.sidCall(params.sid);
     const remember = (outcome: string) =>
       state.stats.remember({ gateway, at: formatShanghai(clock.now()), params, outcome });
 
@@ -149,7 +151,7 @@ export async function startWdtSandbox(options: WdtSandboxOptions = {}): Promise<
       sendJson(res, 200, result.body);
       return;
     }
-    state.stats.accepted(gateway);
+    state.stats.accepted(gateway, params.sid);
     const malformed = state.faults.malformation(state.consume);
     if (malformed) {
       state.stats.fault('malformed');
@@ -178,7 +180,10 @@ export async function startWdtSandbox(options: WdtSandboxOptions = {}): Promise<
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  logger.info({ url, orders: state.store.size }, 'wdt-sandbox: listening');
+  logger.info(
+    { url, accounts: state.sellers.all().length, orders: state.store.size },
+    'wdt-sandbox: listening',
+  );
 
   return {
     url,
@@ -186,6 +191,9 @@ export async function startWdtSandbox(options: WdtSandboxOptions = {}): Promise<
     store: state.store,
     state,
     account,
+    sellers: () => state.sellers.all(),
+    seller: (sid) => state.seller(sid),
+    addAccount: (spec) => state.addAccount(spec),
     setKnobs: (patch) => state.setKnobs(patch),
     close: () =>
       new Promise<void>((resolve, reject) => {
