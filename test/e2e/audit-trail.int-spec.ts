@@ -1,10 +1,10 @@
+import { loadConnections } from '@libs/connections';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { formatShanghai, silentLogger } from '@libs/common';
-import { loadServiceConfig } from '@libs/config';
 import { AuditEventSchema, decodeEvent } from '@libs/contracts';
 import { createKafka } from '@libs/kafka';
 import { createKingdeePool } from '@libs/loading';
@@ -140,7 +140,9 @@ describe('audit trail operators can act on', () => {
     const mapped = compileScheme(scheme).mapSync(record);
     if (mapped.outcome !== 'document') throw new Error('AT-HAND does not map');
     kingdee = createKingdeePool(
-      loadServiceConfig('loader', { ...process.env, ...stack.serviceEnv('loader'), HTTP_PORT: '3999' }),
+      loadConnections({ env: stack.serviceEnv('loader'), kinds: ['kingdee'] }).kingdee('default')
+        .clientOptions,
+      1,
       silentLogger,
     );
     await kingdee.save('PUR_MRB', { ...mapped.model, FSupplierID: { FNumber: 'GYS002' } });

@@ -1,3 +1,4 @@
+import { loadConnections } from '@libs/connections';
 import { createHash, randomUUID } from 'node:crypto';
 import { AppLogger, silentLogger } from '@libs/common';
 import { createLogger } from '@libs/runtime';
@@ -152,7 +153,7 @@ export async function loaderRig(
   schemes: Scheme[],
   opts: RigOptions = {},
 ): Promise<LoaderRig> {
-  const config = loadServiceConfig('loader', {
+  const env = {
     APP_MODE: 'sandbox',
     KAFKA_BROKERS: t.brokers.join(','),
     DATABASE_URL: t.databaseUrl,
@@ -166,7 +167,9 @@ export async function loaderRig(
     KINGDEE_SESSIONS: String(opts.sessions ?? 2),
     ...TEST_TIMINGS,
     ...opts.env,
-  });
+  };
+  const config = loadServiceConfig('loader', env);
+  const registry = loadConnections({ env, kinds: ['kingdee'] });
   const circuitStates = new Map<string, CircuitStateName[]>();
   const connections = new Map<KingdeeSandbox, KingdeeConnection>();
   const connectionOf = (sb: KingdeeSandbox, id: string): KingdeeConnection => {
@@ -197,6 +200,7 @@ export async function loaderRig(
   };
   const engine = createLoaderEngine({
     config,
+    registry,
     ds: t.ds,
     producer,
     topics: t.topics,

@@ -8,7 +8,8 @@ import { PostgresPayloadStore } from '@libs/database';
 import { ExtractionService, KafkaRawEventSink, PostgresExtractionStore, runBackfill } from '@libs/extraction';
 import { DeadLetterPublisher } from '@libs/kafka';
 import { createLogger } from '@libs/runtime';
-import { createWdtClient } from '@libs/wdt-client';
+import { loadConnections } from '@libs/connections';
+import { createWdtClient, WdtStockoutReturnClient } from '@libs/wdt-client';
 import { CliProgress } from './cli-progress.util';
 import {
   assertOrderedRange,
@@ -41,7 +42,13 @@ async function main(): Promise<void> {
   const logger = createLogger('backfill', process.env.LOG_LEVEL || 'warn');
   const topics = topicNamesFromEnv();
   const rt = await openCliRuntime(config, 'backfill-cli');
-  const client = createWdtClient(config, logger);
+  const connections = loadConnections({ env: process.env, kinds: ['wdt'] });
+  for (const scheme of schemes) connections.wdt(scheme.source.connection); // unknown names refused before connecting
+  const clients = new Map<string, WdtStockoutReturnClient>();
+  const clientOf = (name: string): WdtStockoutReturnClient => {
+    if (!clients.has(name)) clients.set(name, createWdtClient(connections.wdt(name).clientOptions, logger));
+    return clients.get(name)!;
+  };
   const sink = new KafkaRawEventSink(
     rt.producer,
     new DeadLetterPublisher(
@@ -54,13 +61,14 @@ async function main(): Promise<void> {
   );
   try {
     for (const scheme of schemes) {
+      const connection = connections.wdt(scheme.source.connection);
       const service = new ExtractionService(
         scheme,
-        client,
+        clientOf(connection.name),
         new PostgresExtractionStore(rt.ds),
         sink,
         systemClock,
-        { sid: config.WDT_SID, method: scheme.source.method },
+        { sid: connection.sid, method: scheme.source.method, connection: connection.name },
         logger,
         undefined,
         config.EXTRACTOR_RECORD_REREADS,

@@ -3,6 +3,7 @@
 // Kingdee credentials of the environment (as the reconciler service has them), and records the run
 // like any other (trigger `cli`), so the console and the API show it. Exit 0: every key matched;
 // 3: findings; 1: the run failed or could not start.
+import { loadConnections } from '@libs/connections';
 import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command } from 'commander';
@@ -52,7 +53,11 @@ async function main(): Promise<number> {
     throw new Error(`--export "${opts.export}": the file must end in .xlsx or .csv`);
   const logger = createLogger('reconcile', process.env.LOG_LEVEL || 'warn');
   const rt = await openCliRuntime(config, 'reconcile-cli');
-  const { wdt, kingdee } = createReconcileConnections(config, logger);
+  const { wdt, kingdee } = createReconcileConnections(
+    loadConnections({ env: process.env, kinds: ['wdt', 'kingdee'] }),
+    config.RECONCILE_KINGDEE_SESSIONS,
+    logger,
+  );
   const alerts = new AlertNotifier(alertChannelsFromConfig(config), {
     minIntervalMs: config.ALERT_MIN_INTERVAL_SECONDS * 1000,
     logger,

@@ -3,6 +3,7 @@
 // untouched): `transform` re-maps raw events from the raw topic and re-emits Kingdee documents (the
 // live loader then loads them, without duplicating a bill); `load` feeds stored documents straight
 // to the loader's logic. Reads the same environment as the transformer / loader services.
+import { loadConnections } from '@libs/connections';
 import { hostname } from 'node:os';
 import { Command } from 'commander';
 import { LoaderConfig } from '@libs/config';
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
       // what this parks and settle what it leaves.
       engine = createLoaderEngine({
         config: config as LoaderConfig,
+        registry: loadConnections({ env: process.env, kinds: ['kingdee'] }),
         ds: rt.ds,
         producer: rt.producer,
         topics,

@@ -4,6 +4,7 @@ import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { systemClock } from '@libs/common';
 import { ExtractorConfig } from '@libs/config';
+import { ConnectionRegistry, WdtConnection } from '@libs/connections';
 import { TopicNames } from '@libs/contracts';
 import {
   describeSourceError,
@@ -11,6 +12,7 @@ import {
   ExtractionService,
   ExtractorRequests,
   ExtractorRole,
+  idlePollMs,
   KafkaRawEventSink,
   LeaderLease,
   PostgresExtractionStore,
@@ -21,6 +23,7 @@ import {
   checkSchemeKeys,
   clearSchemeFileStatus,
   CONFIG,
+  CONNECTIONS,
   createSchemeWatcher,
   DATA_SOURCE,
   DEAD_LETTERS,
@@ -58,7 +61,8 @@ function extractionPart(s: Scheme): string {
 export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly schedulers = new Map<string, ExtractionScheduler>();
   private watcher?: SchemeWatcher;
-  private client?: WdtStockoutReturnClient;
+  /** One WDT client per connection in use (its limiter is the connection's app key's). */
+  private readonly clients = new Map<string, WdtStockoutReturnClient>();
   private store?: PostgresExtractionStore;
   private sink?: KafkaRawEventSink;
   private requests?: ExtractorRequests;
@@ -71,6 +75,7 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
 
   constructor(
     @Inject(CONFIG) private readonly config: ExtractorConfig,
+    @Inject(CONNECTIONS) private readonly connections: ConnectionRegistry,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(PRODUCER) private readonly producer: EventProducer,
@@ -88,7 +93,6 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
       instance: this.instance,
     });
     await checkSchemeKeys(this.ds, this.watcher);
-    this.client = createWdtClient(this.config, this.logger);
     this.store = new PostgresExtractionStore(this.ds);
     this.sink = new KafkaRawEventSink(this.producer, this.deadLetters, this.topics);
     for (const scheme of this.watcher.schemes()) this.startScheme(scheme);
@@ -97,7 +101,7 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
     // Operators' backfills and previews of the schemes this replica leads (it holds their WDT budget).
     this.requests = new ExtractorRequests({
       ds: this.ds,
-      source: this.client,
+      sourceFor: (scheme) => this.clientFor(this.connections.wdt(scheme.source.connection)),
       store: this.store,
       clock: systemClock,
       serviceFor: (id) => this.services.get(id),
@@ -113,7 +117,7 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
     });
     this.requests.start();
     this.logger.info(
-      { schemes: this.schedulers.size, gateway: this.config.WDT_GATEWAY, instance: this.instance },
+      { schemes: this.schedulers.size, connections: [...this.clients.keys()], instance: this.instance },
       'extractor scheduling',
     );
   }
@@ -132,18 +136,49 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
     }
   }
 
+  /** The client of a WDT connection, made on first use and shared by every scheme reading it. */
+  private clientFor(connection: WdtConnection): WdtStockoutReturnClient {
+    let client = this.clients.get(connection.name);
+    if (!client) {
+      client = createWdtClient(connection.clientOptions, this.logger.child({ connection: connection.name }));
+      this.clients.set(connection.name, client);
+    }
+    return client;
+  }
+
+  /**
+   * The pause after an idle poll: with N enabled schemes on this scheme's WDT app key of L calls a
+   * minute, max(pollInterval, 120·N/L s) — idle polling never takes more than half the key's budget.
+   */
+  private idlePause(schemeId: string): number {
+    const scheme = this.services.get(schemeId)?.scheme;
+    if (!scheme || !this.connections.hasWdt(scheme.source.connection)) return 0;
+    const connection = this.connections.wdt(scheme.source.connection);
+    const onKey = new Set(this.connections.wdtOnBudget(connection.budgetKey));
+    const n = this.watcher!.schemes().filter((s) => s.enabled && onKey.has(s.source.connection)).length;
+    return idlePollMs(0, n, connection.callsPerMinute);
+  }
+
   private startScheme(scheme: Scheme): void {
     if (!scheme.enabled) {
       this.logger.info({ scheme: scheme.id }, 'scheme disabled (enabled: false); not polling');
       return;
     }
+    if (!this.connections.hasWdt(scheme.source.connection)) {
+      // scheme:check says so before deploying; here the scheme waits (the others run) until it names one.
+      const error = `source.connection "${scheme.source.connection}" is not a WDT connection of this deployment (known: ${this.connections.wdtNames().join(', ') || 'none'})`;
+      this.logger.error({ scheme: scheme.id }, `${error}: not polling`);
+      this.report(scheme.id, { role: 'standby', since: new Date().toISOString(), lastError: error });
+      return;
+    }
+    const connection = this.connections.wdt(scheme.source.connection);
     const service = new ExtractionService(
       scheme,
-      this.client!,
+      this.clientFor(connection),
       this.store!,
       this.sink!,
       systemClock,
-      { sid: this.config.WDT_SID, method: scheme.source.method },
+      { sid: connection.sid, method: scheme.source.method, connection: connection.name },
       this.logger,
       undefined,
       this.config.EXTRACTOR_RECORD_REREADS,
@@ -158,6 +193,7 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
         onRole: (schemeId, role) => this.onRole(schemeId, role),
         onPoll: (schemeId) => this.onOutcome(schemeId),
         onError: (schemeId, error) => this.onOutcome(schemeId, error),
+        idlePollMs: (schemeId) => this.idlePause(schemeId),
       },
     );
     scheduler.start();

@@ -1,3 +1,4 @@
+import { ConnectionRegistry } from '@libs/connections';
 import { hostname } from 'node:os';
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
@@ -22,6 +23,7 @@ import {
   checkSchemeKeys,
   clearSchemeFileStatus,
   CONFIG,
+  CONNECTIONS,
   createSchemeWatcher,
   DATA_SOURCE,
   DEAD_LETTERS,
@@ -45,9 +47,12 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
   /** Re-login timer while Kingdee refuses the credentials. */
   private loginTimer?: NodeJS.Timeout;
   private loginCheck?: Promise<void>;
+  /** Connections whose last login check was refused. */
+  private lastRefused = new Set<string>();
 
   constructor(
     @Inject(CONFIG) private readonly config: LoaderConfig,
+    @Inject(CONNECTIONS) private readonly connections: ConnectionRegistry,
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(TOPICS) private readonly topics: TopicNames,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
@@ -67,6 +72,12 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
       logger: this.logger,
       service: 'loader',
       instance: this.instance,
+      // A scheme writing to a connection this deployment does not have is refused (the last good
+      // version, if any, stays); scheme:check says so before deploying.
+      accept: (next) =>
+        this.connections.hasKingdee(next.target.connection)
+          ? undefined
+          : `target.connection "${next.target.connection}" is not a Kingdee connection of this deployment (known: ${this.connections.kingdeeNames().join(', ') || 'none'})`,
     });
     await checkSchemeKeys(this.ds, this.watcher);
     const schemes = new Map<string, Scheme>(this.watcher.schemes().map((s) => [s.id, s]));
@@ -78,6 +89,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     });
     this.engine = createLoaderEngine({
       config: this.config,
+      registry: this.connections,
       ds: this.ds,
       producer: this.producer,
       topics: this.topics,
@@ -160,8 +172,9 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private async loginOnce(): Promise<void> {
-    let failure: string | undefined;
-    for (const connection of this.engine?.connections() ?? []) {
+    const refused = new Map<string, string>();
+    const connections = this.engine?.connections() ?? [];
+    for (const connection of connections) {
       try {
         await login(connection);
       } catch (err) {
@@ -172,37 +185,52 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
           );
           continue;
         }
-        failure = `Kingdee ${err.kind} error (code ${err.code}) on connection "${connection.id}": ${err.message}`;
-        break;
+        refused.set(
+          connection.id,
+          `Kingdee ${err.kind} error (code ${err.code}) on connection "${connection.id}": ${err.message}`,
+        );
       }
     }
+    // A refused connection holds only its own schemes (their documents park behind its circuit); the
+    // loader is unready only when every connection it writes to refuses it.
+    const failure = refused.size > 0 ? [...refused.values()].join('; ') : undefined;
+    const allRefused = connections.length > 0 && refused.size === connections.length;
     const failing = this.readiness.failures().kingdee !== undefined;
+    if ([...refused.keys()].some((id) => !this.lastRefused.has(id)))
+      this.logger.error(
+        { err: failure, connections: [...refused.keys()] },
+        'Kingdee refuses the credentials',
+      );
+    if (allRefused) this.readiness.fail('kingdee', failure!);
+    else this.readiness.ok('kingdee');
+    clearTimeout(this.loginTimer);
+    this.loginTimer = undefined;
     if (failure) {
-      if (!failing)
-        this.logger.error({ err: failure }, "Kingdee refuses the loader's credentials: not ready");
-      this.readiness.fail('kingdee', failure);
-      clearTimeout(this.loginTimer);
       this.loginTimer = setTimeout(
         () => void this.checkLogin(),
         Math.max(1000, this.config.LOADER_SETTLE_POLL_MS * 5),
       );
       this.loginTimer.unref();
-    } else {
-      clearTimeout(this.loginTimer);
-      this.loginTimer = undefined;
-      if (failing) this.logger.info("Kingdee accepts the loader's credentials again: ready");
-      this.readiness.ok('kingdee');
+    } else if (failing || this.lastRefused.size > 0)
+      this.logger.info('Kingdee accepts the credentials again');
+    for (const connection of connections) {
+      const error = refused.get(connection.id);
+      if (error !== undefined || this.lastRefused.has(connection.id))
+        await this.reportAuth(connection.id, error);
     }
-    if (failure || failing) await this.reportAuth(failure);
+    this.lastRefused = new Set(refused.keys());
   }
 
-  private async reportAuth(failure: string | undefined): Promise<void> {
+  private async reportAuth(connection: string, failure: string | undefined): Promise<void> {
+    // The default connection keeps the key operators already read.
+    const key = connection === 'default' ? 'kingdee_auth' : `kingdee_auth:${connection}`;
     await this.ds
       .query(
-        `INSERT INTO service_status (service, instance, key, value, updated_at) VALUES ('loader', $1, 'kingdee_auth', $2, now())
+        `INSERT INTO service_status (service, instance, key, value, updated_at) VALUES ('loader', $1, $2, $3, now())
          ON CONFLICT (service, instance, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
         [
           this.instance,
+          key,
           JSON.stringify({ ok: !failure, lastError: failure ?? null, since: new Date().toISOString() }),
         ],
       )

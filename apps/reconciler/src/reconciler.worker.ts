@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { alertChannelsFromConfig, AlertNotifier } from '@libs/alerts';
 import { systemClock } from '@libs/common';
 import { ReconcilerConfig } from '@libs/config';
+import { ConnectionRegistry } from '@libs/connections';
 import { TopicNames } from '@libs/contracts';
 import { EventProducer } from '@libs/kafka';
 import { isKingdeeError, KingdeeSessionPool } from '@libs/kingdee-client';
@@ -20,6 +21,7 @@ import {
   checkSchemeKeys,
   clearSchemeFileStatus,
   CONFIG,
+  CONNECTIONS,
   createSchemeWatcher,
   DATA_SOURCE,
   LOGGER,
@@ -40,7 +42,7 @@ import { Scheme, SchemeWatcher } from '@libs/scheme';
 export class ReconcilerWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly instance = `${hostname()}-${process.pid}`;
   private watcher?: SchemeWatcher;
-  private kingdee?: KingdeeSessionPool;
+  private kingdee?: (scheme: Scheme) => KingdeeSessionPool;
   private alerts?: AlertNotifier;
   private runs?: ReconcileRunPoller;
   private repushes?: ReconcileRepushPoller;
@@ -50,6 +52,7 @@ export class ReconcilerWorker implements OnApplicationBootstrap, BeforeApplicati
 
   constructor(
     @Inject(CONFIG) private readonly config: ReconcilerConfig,
+    @Inject(CONNECTIONS) private readonly connections: ConnectionRegistry,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(PRODUCER) private readonly producer: EventProducer,
@@ -73,7 +76,11 @@ export class ReconcilerWorker implements OnApplicationBootstrap, BeforeApplicati
         else this.schemes.set(change.id, change.scheme);
       }
     });
-    const { wdt, kingdee } = createReconcileConnections(this.config, this.logger);
+    const { wdt, kingdee } = createReconcileConnections(
+      this.connections,
+      this.config.RECONCILE_KINGDEE_SESSIONS,
+      this.logger,
+    );
     this.kingdee = kingdee;
     this.alerts = new AlertNotifier(alertChannelsFromConfig(this.config), {
       minIntervalMs: this.config.ALERT_MIN_INTERVAL_SECONDS * 1000,
@@ -141,7 +148,11 @@ export class ReconcilerWorker implements OnApplicationBootstrap, BeforeApplicati
   private async checkLogin(): Promise<void> {
     clearTimeout(this.loginTimer);
     try {
-      await this.kingdee?.withClient((client) => client.ensureSession());
+      // One login per Kingdee connection the loaded schemes write to.
+      const byConnection = new Map([...this.schemes.values()].map((s) => [s.target.connection, s]));
+      for (const scheme of byConnection.values())
+        if (this.connections.hasKingdee(scheme.target.connection))
+          await this.kingdee?.(scheme).withClient((client) => client.ensureSession());
       this.readiness.ok('kingdee');
     } catch (err) {
       if (isKingdeeError(err) && err.kind === 'auth') {

@@ -41,6 +41,8 @@ export const commonEnv = {
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
     .default('public'),
   SCHEMES_DIR: z.string().min(1).default('schemes'),
+  /** Named WDT and Kingdee connections (libs/connections); default config/connections.yaml when it exists. */
+  CONNECTIONS_FILE: z.string().min(1).optional(),
   /** How often scheme files are checked for changes (mtime); a change applies without a restart. */
   SCHEME_RELOAD_MS: positiveInt.min(100).default(2000),
   ...Object.fromEntries(Object.values(TOPIC_CATALOGUE).map((t) => [t.envVar, z.string().min(1).optional()])),
@@ -57,10 +59,11 @@ const consumerEnv = {
 const workRequestEnv = { WORK_REQUEST_POLL_MS: positiveInt.min(100).max(60_000).default(1000) };
 
 /** The WDT connection (extractor, reconciler). */
-const wdtEnv = {
+export const wdtEnv = {
   WDT_GATEWAY: z.enum(['native', 'qimen']).default('native'),
   WDT_BASE_URL: httpUrl.optional(),
-  WDT_SID: z.string().min(1),
+  /** The single-account setup: with WDT_SID set these variables define the connection `default`. */
+  WDT_SID: z.string().min(1).optional(),
   WDT_APPKEY: z.string().min(1).optional(),
   WDT_APPSECRET: z.string().min(1).optional(),
   WDT_QIMEN_URL: httpUrl.optional(),
@@ -100,11 +103,12 @@ export const transformerEnv = {
 };
 
 /** The Kingdee account and how to log in (loader, reconciler); sessions are per service. */
-const kingdeeConnectionEnv = {
-  KINGDEE_SERVER_URL: httpUrl,
+export const kingdeeConnectionEnv = {
+  /** The single-account setup: with KINGDEE_SERVER_URL set these variables define the connection `default`. */
+  KINGDEE_SERVER_URL: httpUrl.optional(),
   KINGDEE_AUTH_MODE: z.enum(['validate_user', 'app_secret', 'sign', 'api_signature']).default('sign'),
-  KINGDEE_ACCT_ID: z.string().min(1),
-  KINGDEE_USERNAME: z.string().min(1),
+  KINGDEE_ACCT_ID: z.string().min(1).optional(),
+  KINGDEE_USERNAME: z.string().min(1).optional(),
   KINGDEE_PASSWORD: z.string().min(1).optional(),
   KINGDEE_APP_ID: z.string().min(1).optional(),
   KINGDEE_APP_SECRET: z.string().min(1).optional(),
@@ -112,6 +116,11 @@ const kingdeeConnectionEnv = {
   KINGDEE_ORG_NUMBER: z.string().default(''),
   KINGDEE_TIMEOUT_MS: positiveInt.default(120000),
   KINGDEE_LOGIN_BODY: z.enum(['positional', 'named']).default('positional'),
+  /**
+   * The account's session cap shared by every process (leased slots) for the connection `default`;
+   * unset: each process keeps its own KINGDEE_SESSIONS, as before connections. File connections set `sessions`.
+   */
+  KINGDEE_SESSION_CAP: positiveInt.max(64).optional(),
 };
 
 export const loaderEnv = {

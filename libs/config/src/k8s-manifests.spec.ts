@@ -639,9 +639,9 @@ describe('the manifest checks catch mistakes', () => {
 
   it('a required variable missing, or one that does not validate', () => {
     const m = mutated((c) => {
-      delete c.configMaps.get('wdt-kingdee-extractor')!.data.WDT_SID;
+      delete c.configMaps.get('wdt-kingdee-extractor')!.data.WDT_BASE_URL;
     });
-    expect(deploymentProblems('extractor', m).join('\n')).toMatch(/does not validate:[\s\S]*WDT_SID/);
+    expect(deploymentProblems('extractor', m).join('\n')).toMatch(/does not validate:[\s\S]*WDT_BASE_URL/);
     const n = mutated((c) => {
       c.configMaps.get('wdt-kingdee-loader')!.data.KINGDEE_SERVER_URL = 'http://127.0.0.1:18082/k3cloud/';
     });

@@ -32,16 +32,23 @@ describe('loadServiceConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigValidationError);
     const text = String((error as Error).message);
-    for (const name of [
-      'KAFKA_BROKERS',
-      'DATABASE_URL',
-      'HTTP_PORT',
-      'KINGDEE_SERVER_URL',
-      'KINGDEE_ACCT_ID',
-    ])
-      expect(text).toContain(name);
-    expect(text).toContain('required');
+    for (const name of ['KAFKA_BROKERS', 'DATABASE_URL', 'HTTP_PORT']) expect(text).toContain(name);
     expect(text).not.toContain('topsecret');
+  });
+
+  it('the single-account Kingdee variables are all or nothing (they define the connection `default`)', () => {
+    expect(() =>
+      loadServiceConfig('loader', {
+        KAFKA_BROKERS: 'k:9092',
+        DATABASE_URL: 'postgres://u@h/db',
+        KINGDEE_SERVER_URL: 'https://erp.example.com/k3cloud/',
+      }),
+    ).toThrow(/KINGDEE_ACCT_ID: required when KINGDEE_SERVER_URL is set[\s\S]*KINGDEE_APP_ID: required/);
+    // Without KINGDEE_SERVER_URL the connections come from CONNECTIONS_FILE (checked by libs/connections).
+    expect(
+      loadServiceConfig('loader', { KAFKA_BROKERS: 'k:9092', DATABASE_URL: 'postgres://u@h/db' })
+        .KINGDEE_ACCT_ID,
+    ).toBeUndefined();
   });
 
   it('requires the credentials of the chosen gateway and auth mode', () => {

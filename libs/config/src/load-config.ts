@@ -44,9 +44,12 @@ function requiredTogether(config: Record<string, unknown>): string[] {
   const need = (names: string[], why: string) =>
     names.filter((n) => config[n] === undefined).map((n) => `${n}: required when ${why} (not set)`);
   const out: string[] = [];
-  if (config.WDT_GATEWAY === 'native')
+  // The single-account variables are one way to define a connection (`default`): checked when used.
+  const wdtDefault = config.WDT_SID !== undefined;
+  const kingdeeDefault = config.KINGDEE_SERVER_URL !== undefined;
+  if (wdtDefault && config.WDT_GATEWAY === 'native')
     out.push(...need(['WDT_BASE_URL', 'WDT_APPKEY', 'WDT_APPSECRET'], 'WDT_GATEWAY=native'));
-  if (config.WDT_GATEWAY === 'qimen')
+  if (wdtDefault && config.WDT_GATEWAY === 'qimen')
     out.push(
       ...need(
         ['WDT_QIMEN_URL', 'WDT_QIMEN_APP_KEY', 'WDT_QIMEN_APP_SECRET', 'WDT_QIMEN_TARGET_APP_KEY'],
@@ -54,8 +57,10 @@ function requiredTogether(config: Record<string, unknown>): string[] {
       ),
     );
   const mode = config.KINGDEE_AUTH_MODE;
-  if (mode === 'validate_user') out.push(...need(['KINGDEE_PASSWORD'], 'KINGDEE_AUTH_MODE=validate_user'));
-  if (mode === 'app_secret' || mode === 'sign' || mode === 'api_signature')
+  if (kingdeeDefault && mode === 'validate_user')
+    out.push(...need(['KINGDEE_PASSWORD'], 'KINGDEE_AUTH_MODE=validate_user'));
+  if (kingdeeDefault) out.push(...need(['KINGDEE_ACCT_ID', 'KINGDEE_USERNAME'], 'KINGDEE_SERVER_URL is set'));
+  if (kingdeeDefault && (mode === 'app_secret' || mode === 'sign' || mode === 'api_signature'))
     out.push(...need(['KINGDEE_APP_ID', 'KINGDEE_APP_SECRET'], `KINGDEE_AUTH_MODE=${String(mode)}`));
   const lease = config.LOADER_LEASE_MS;
   const skew = config.LOADER_LEASE_SKEW_MS;

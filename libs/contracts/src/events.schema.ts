@@ -23,8 +23,10 @@ export const RawStockoutEventSchema = z.strictObject({
     sid: nonEmpty,
     gateway: z.enum(['native', 'qimen']),
     method: nonEmpty,
+    /** The scheme's WDT connection (several shops per deployment); `sid` + `orderNo` is an order's global identity. */
+    connection: nonEmpty.optional(),
   }),
-  /** WDT `order_no`, also the Kafka message key. */
+  /** WDT `order_no`, also the Kafka message key (unique within one `source.sid`). */
   orderNo: nonEmpty,
   extractedAt: isoTime,
   sourceWindow: z.strictObject({

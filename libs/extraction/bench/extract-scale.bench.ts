@@ -100,7 +100,10 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
     id: cfg.schemeId,
     source: { ...shipped.source, cursor: { ...shipped.source.cursor, initial: cfg.initialCursor } },
   };
-  const { config, producer, ds, client, rawEventSink } = await connectExtractor(cfg, 'bench-extractor-scale');
+  const { config, producer, ds, client, sid, rawEventSink } = await connectExtractor(
+    cfg,
+    'bench-extractor-scale',
+  );
 
   const milestones: Milestone[] = [];
   const pending = [...cfg.milestones];
@@ -135,7 +138,7 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
     new PostgresExtractionStore(ds),
     sink,
     systemClock,
-    { sid: config.WDT_SID, method: scheme.source.method },
+    { sid, method: scheme.source.method },
     silentLogger,
     undefined,
     config.EXTRACTOR_RECORD_REREADS,

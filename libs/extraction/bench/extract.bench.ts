@@ -101,7 +101,7 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
     },
   };
   // The extractor's own configuration path: env → validated config → client.
-  const { config, producer, ds, client, rawEventSink } = await connectExtractor(
+  const { producer, ds, client, sid, rawEventSink } = await connectExtractor(
     cfg,
     `bench-extractor-${cfg.round}`,
   );
@@ -152,7 +152,7 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
     new TimedStore(ds),
     sink,
     systemClock,
-    { sid: config.WDT_SID, method: scheme.source.method },
+    { sid, method: scheme.source.method },
     silentLogger,
   );
 

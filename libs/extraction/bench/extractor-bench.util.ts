@@ -5,6 +5,7 @@ import { PostgresPayloadStore, createDataSource, initializeDataSource } from '@l
 import { IsolatedEnv } from '@libs/devstack';
 import { KafkaRawEventSink } from '@libs/extraction';
 import { DeadLetterPublisher, EventProducer, createKafka } from '@libs/kafka';
+import { DEFAULT_CONNECTION, loadConnections } from '@libs/connections';
 import { createWdtClient } from '@libs/wdt-client';
 
 // What the extraction benchmarks share: a parent with the WDT sandbox and throw-away topics and
@@ -65,7 +66,7 @@ export async function postOrderSet(
  * producer, a Postgres pool on the schema and the WDT client over HTTP.
  */
 export async function connectExtractor(targets: ExtractorTargets, clientId: string) {
-  const config = loadServiceConfig('extractor', {
+  const env = {
     APP_MODE: 'sandbox',
     KAFKA_BROKERS: targets.brokers.join(','),
     DATABASE_URL: targets.databaseUrl,
@@ -76,7 +77,9 @@ export async function connectExtractor(targets: ExtractorTargets, clientId: stri
     WDT_APPKEY: targets.wdt.appkey,
     WDT_APPSECRET: targets.wdt.appsecret,
     WDT_CALLS_PER_MINUTE: String(targets.clientCpm),
-  });
+  };
+  const config = loadServiceConfig('extractor', env);
+  const wdt = loadConnections({ env, kinds: ['wdt'] }).wdt(DEFAULT_CONNECTION);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId });
   const producer = new EventProducer(kafka, config.KAFKA_MAX_MESSAGE_BYTES);
   await producer.connect();
@@ -84,7 +87,7 @@ export async function connectExtractor(targets: ExtractorTargets, clientId: stri
     createDataSource({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }),
     config.DATABASE_URL,
   );
-  const client = createWdtClient(config, silentLogger);
+  const client = createWdtClient(wdt.clientOptions, silentLogger);
   /** A raw-event sink of class `Sink` (the real one or a measuring subclass), dead letters in Postgres. */
   const rawEventSink = <S extends KafkaRawEventSink>(
     Sink: new (...args: ConstructorParameters<typeof KafkaRawEventSink>) => S,
@@ -99,5 +102,5 @@ export async function connectExtractor(targets: ExtractorTargets, clientId: stri
       ),
       targets.topics,
     );
-  return { config, producer, ds, client, rawEventSink };
+  return { config, producer, ds, client, sid: wdt.sid, rawEventSink };
 }

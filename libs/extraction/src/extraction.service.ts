@@ -61,6 +61,8 @@ const EMITTED_KEYS_SAMPLE = 20;
 export interface ExtractionContext {
   sid: string;
   method: string;
+  /** The scheme's WDT connection (`source.connection`), named in every raw event. */
+  connection?: string;
 }
 
 const DEFAULT_INITIAL_LOOKBACK_MS = 7 * 86_400_000;
@@ -491,6 +493,7 @@ export class ExtractionService {
         sid: this.context.sid,
         gateway: this.source.gateway,
         method: this.context.method,
+        ...(this.context.connection ? { connection: this.context.connection } : {}),
       },
       orderNo: v.orderNo,
       extractedAt: state.extractedAt,

@@ -15,7 +15,8 @@ import { fetchOrder } from './order-fetcher';
 
 export interface ExtractorRequestsDeps {
   ds: DataSource;
-  source: StockoutSource;
+  /** The WDT client of a scheme's connection. */
+  sourceFor: (scheme: Scheme) => StockoutSource;
   store: ExtractionStore;
   clock: Clock;
   /** The scheme's extraction service, when this process runs the scheme. */
@@ -91,7 +92,7 @@ export class ExtractorRequests {
           const scheme = row.schemeYaml ? await deps.parseDraft(row.schemeYaml, row.schemeId) : held.scheme;
           const orderNo = row.orderNo ?? '';
           const record = await fetchOrder(
-            { source: deps.source, store: deps.store, clock: deps.clock },
+            { source: deps.sourceFor(scheme), store: deps.store, clock: deps.clock },
             scheme,
             orderNo,
             signal,

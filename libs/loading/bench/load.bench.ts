@@ -22,6 +22,7 @@
  *
  * Every option also reads an environment variable (BENCH_DOCS, BENCH_LATENCY_MS, …; see --help).
  */
+import { loadConnections } from '@libs/connections';
 import { randomUUID, createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -154,7 +155,7 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
     start = end + 1;
   }
 
-  const config = loadServiceConfig('loader', {
+  const env = {
     APP_MODE: 'sandbox',
     KAFKA_BROKERS: cfg.brokers.join(','),
     DATABASE_URL: cfg.databaseUrl,
@@ -167,7 +168,9 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
     KINGDEE_APP_SECRET: cfg.kingdee.appSecret,
     KINGDEE_SESSIONS: String(cfg.sessions),
     LOADER_BATCH_SIZE: String(cfg.batch),
-  });
+  };
+  const config = loadServiceConfig('loader', env);
+  const registry = loadConnections({ env, kinds: ['kingdee'] });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `bench-loader-${cfg.round}` });
   const producer = new EventProducer(kafka, config.KAFKA_MAX_MESSAGE_BYTES);
   await producer.connect();
@@ -228,6 +231,7 @@ async function child(cfg: ChildConfig): Promise<ChildResult> {
   // do on the fault-free path; its polling is part of the cost).
   const engine = createLoaderEngine({
     config,
+    registry,
     ds,
     producer,
     topics: cfg.topics,

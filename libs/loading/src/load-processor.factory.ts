@@ -6,6 +6,7 @@ import { TopicNames } from '@libs/contracts';
 import { PostgresPayloadStore } from '@libs/database';
 import { DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import { ParkedMessageStore, SchemeHolds } from '@libs/parking';
+import { ConnectionRegistry } from '@libs/connections';
 import { Scheme } from '@libs/scheme';
 import { BaseDataChecker } from './base-data/base-data-checker.service';
 import { BaseDataRef } from './base-data/base-data-diagnosis';
@@ -32,7 +33,9 @@ export interface LoaderEngineDeps {
   onCircuitState?: (connectionId: string, state: CircuitStateName, lastError?: string) => void;
   /** Whether this process drains parked documents (the loader service: yes; replay: no). */
   drain?: boolean;
-  /** Replaces the Kingdee connection built from config (tests: a sandbox per connection). */
+  /** The process's connections: each scheme writes through its `target.connection`. */
+  registry: ConnectionRegistry;
+  /** Replaces the Kingdee connections built from the registry (tests: a sandbox per connection). */
   connections?: (scheme: Scheme) => KingdeeConnection;
   /** Replaces the Postgres claim store (tests: one that fails mid-way, as a killed process would). */
   claims?: ClaimStore;
@@ -101,20 +104,31 @@ export function createLoaderEngine(deps: LoaderEngineDeps): LoaderEngine {
   });
   let connectionFor = deps.connections;
   if (!connectionFor) {
-    const connection: KingdeeConnection = {
-      id: 'default',
-      api: createKingdeePool(config, logger),
-      circuit: new ConnectionCircuit(
-        'default',
-        {
-          threshold: 3,
-          halfOpenAfterMs: 10_000,
-          onStateChange: (state, lastError) => deps.onCircuitState?.('default', state, lastError),
-        },
-        logger,
-      ),
+    const registry = deps.registry;
+    // One session pool and one circuit per Kingdee connection: a failing account (down, or refusing
+    // the credentials) holds only the schemes that write to it.
+    const built = new Map<string, KingdeeConnection>();
+    connectionFor = (scheme) => {
+      const name = scheme.target.connection;
+      let connection = built.get(name);
+      if (!connection) {
+        connection = {
+          id: name,
+          api: createKingdeePool(registry.kingdee(name).clientOptions, config.KINGDEE_SESSIONS, logger),
+          circuit: new ConnectionCircuit(
+            name,
+            {
+              threshold: 3,
+              halfOpenAfterMs: 10_000,
+              onStateChange: (state, lastError) => deps.onCircuitState?.(name, state, lastError),
+            },
+            logger,
+          ),
+        };
+        built.set(name, connection);
+      }
+      return connection;
     };
-    connectionFor = () => connection;
   }
   const maxWaitMs = Math.round(config.LOADER_BASE_DATA_MAX_WAIT_HOURS * 3600_000);
   const audit = new AuditPublisher(deps.producer, deps.topics);

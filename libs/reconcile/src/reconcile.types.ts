@@ -1,4 +1,4 @@
-import type { FieldType } from '@libs/scheme';
+import type { FieldType, Scheme } from '@libs/scheme';
 
 /**
  * The three sides of a reconciliation, for one key (the scheme's idempotency value, e.g. FBillNo):
@@ -176,4 +176,14 @@ export const FINDING_KINDS: readonly FindingKind[] = [
 export interface KeyReconciliation {
   key: string;
   findings: Finding[];
+}
+
+/**
+ * A connection the engine uses per scheme: one client for every scheme (a single-account deployment,
+ * tests) or the client of each scheme's own connection (`source.connection` / `target.connection`).
+ */
+export type PerScheme<T> = T | ((scheme: Scheme) => T);
+
+export function forScheme<T extends object>(value: PerScheme<T>, scheme: Scheme): T {
+  return typeof value === 'function' ? (value as (scheme: Scheme) => T)(scheme) : value;
 }

@@ -3,6 +3,7 @@ import { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { AuditPublisher } from '@libs/audit';
 import { CommonConfig, loadServiceEnvironment, ServiceName } from '@libs/config';
+import { ConnectionKind, loadConnections } from '@libs/connections';
 import { topicNamesFromEnv, TopicNames } from '@libs/contracts';
 import { createDataSource, initializeDataSource, migrate, PostgresPayloadStore } from '@libs/database';
 import {
@@ -18,6 +19,7 @@ import { Readiness } from './readiness';
 import {
   AUDIT_PUBLISHER,
   CONFIG,
+  CONNECTIONS,
   DATA_SOURCE,
   DEAD_LETTERS,
   KAFKA,
@@ -47,6 +49,17 @@ class InfrastructureLifecycle implements OnApplicationShutdown {
  * dead-letter and audit publishers, health endpoints. Boot fails fast with a message naming the bad
  * variable, the unreachable address or the missing topics (and `npm run topics:provision`).
  */
+/**
+ * The connections each service uses, whose secrets it reads at boot. The operator reads names, sids
+ * and accounts only (its connection tests run in the services that hold the secrets).
+ */
+export const SERVICE_CONNECTION_KINDS: Partial<Record<ServiceName, ConnectionKind[]>> = {
+  extractor: ['wdt'],
+  loader: ['kingdee'],
+  reconciler: ['wdt', 'kingdee'],
+  operator: [],
+};
+
 @Global()
 @Module({})
 export class InfrastructureModule {
@@ -59,6 +72,9 @@ export class InfrastructureModule {
     const logger = createLogger(service, config.LOG_LEVEL);
     // After loadServiceEnvironment: topic names from .env are in process.env by now.
     const topics = topicNamesFromEnv(env);
+    const kinds = SERVICE_CONNECTION_KINDS[service];
+    const connections = kinds ? loadConnections({ env, kinds }) : undefined;
+    if (connections) logger.info({ connections: connections.describe() }, 'connections');
     return {
       module: InfrastructureModule,
       imports: [environment.module],
@@ -66,6 +82,7 @@ export class InfrastructureModule {
       providers: [
         { provide: SERVICE_NAME, useValue: service },
         { provide: CONFIG, useValue: config },
+        { provide: CONNECTIONS, useValue: connections ?? null },
         { provide: LOGGER, useValue: logger },
         { provide: TOPICS, useValue: topics },
         { provide: READINESS, useValue: new Readiness() },
@@ -138,6 +155,7 @@ export class InfrastructureModule {
       exports: [
         SERVICE_NAME,
         CONFIG,
+        CONNECTIONS,
         LOGGER,
         TOPICS,
         KAFKA,

@@ -9,3 +9,5 @@ export const DEAD_LETTERS = Symbol('DEAD_LETTERS');
 export const AUDIT_PUBLISHER = Symbol('AUDIT_PUBLISHER');
 export const SERVICE_NAME = Symbol('SERVICE_NAME');
 export const READINESS = Symbol('READINESS');
+/** The process's `ConnectionRegistry` (@libs/connections): extractor, loader, reconciler, operator. */
+export const CONNECTIONS = Symbol('CONNECTIONS');

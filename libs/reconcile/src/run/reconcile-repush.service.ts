@@ -8,12 +8,20 @@ import type { Scheme } from '@libs/scheme';
 import { ResyncRequestStore } from '@libs/work-requests';
 import { billFromRows } from '../bill-rows.util';
 import { comparisonPlan } from '../comparison-plan.util';
-import type { ComparisonPlan, FieldDifference, Finding, QueryRow, TargetBill } from '../reconcile.types';
+import {
+  forScheme,
+  type ComparisonPlan,
+  type FieldDifference,
+  type Finding,
+  type PerScheme,
+  type QueryRow,
+  type TargetBill,
+} from '../reconcile.types';
 
 export interface ReconcileRepushDeps {
   ds: DataSource;
   schemes: (id: string) => Scheme | undefined;
-  kingdee: KingdeeApi;
+  kingdee: PerScheme<KingdeeApi>;
   logger?: AppLogger;
 }
 
@@ -135,7 +143,7 @@ export class ReconcileRepushService {
     const scheme = this.deps.schemes(c.schemeId);
     if (!scheme) return { state: 'failed', result: `scheme ${c.schemeId} is not loaded by this reconciler` };
     const plan = comparisonPlan(scheme);
-    const rows = await findBillsByField(this.deps.kingdee, {
+    const rows = await findBillsByField(forScheme(this.deps.kingdee, scheme), {
       formId: plan.formId,
       field: plan.keyQueryKey,
       values: [c.billKey],

@@ -6,7 +6,7 @@ import type { Scheme } from '@libs/scheme';
 import { groupBillsByKey } from '../bill-rows.util';
 import { comparisonPlan } from '../comparison-plan.util';
 import { reconcileStreams } from '../reconcile-merge';
-import type { TrailLookup, TrailView } from '../reconcile.types';
+import { forScheme, type PerScheme, type TrailLookup, type TrailView } from '../reconcile.types';
 import { KingdeeTargetReader } from './kingdee-target.reader';
 import { PostgresTrailLookup } from './postgres-trail.lookup';
 import { FindingRow, LeaseLostError, ReconcileRunStore } from './reconcile-run.store';
@@ -30,8 +30,8 @@ import { WdtSourceReader, type StockoutPageSource } from './wdt-source.reader';
 export interface ReconcileRunDeps {
   ds: DataSource;
   schemes: (id: string) => Scheme | undefined;
-  wdt: StockoutPageSource;
-  kingdee: KingdeeApi;
+  wdt: PerScheme<StockoutPageSource>;
+  kingdee: PerScheme<KingdeeApi>;
   summaries: ReconcileSummaryPublisher;
   alerts?: ReconcileAlertSink;
   clock?: Clock;
@@ -224,7 +224,7 @@ export class ReconcileRunService {
     await report(true);
 
     // Source: WDT, page by page into staging.
-    const source = await new WdtSourceReader(this.deps.wdt).read({
+    const source = await new WdtSourceReader(forScheme(this.deps.wdt, scheme)).read({
       scheme,
       from: view.periodFrom,
       to: view.periodTo,
@@ -258,7 +258,7 @@ export class ReconcileRunService {
     // Target: Kingdee, the period's bills, then bills of period orders dated elsewhere.
     progress.phase = 'target';
     await report(true);
-    const reader = new KingdeeTargetReader(this.deps.kingdee, this.deps.kingdeePageRows);
+    const reader = new KingdeeTargetReader(forScheme(this.deps.kingdee, scheme), this.deps.kingdeePageRows);
     const target = await reader.readPeriod({
       plan,
       from: view.periodFrom,

@@ -6,6 +6,7 @@ import { type EventProducer, KafkaReconcileSummaryPublisher } from '@libs/kafka'
 import type { KingdeeApi } from '@libs/kingdee-client';
 import type { Scheme } from '@libs/scheme';
 import type { WdtStockoutReturnClient } from '@libs/wdt-client';
+import type { PerScheme } from '../reconcile.types';
 import { ReconcileRepushService } from '../run/reconcile-repush.service';
 import { ReconcileRunService } from '../run/reconcile-run.service';
 import { ReconcileRunStore } from '../run/reconcile-run.store';
@@ -21,8 +22,8 @@ export interface ReconcileEngine {
 export function createReconcileEngine(deps: {
   ds: DataSource;
   schemes: (id: string) => Scheme | undefined;
-  wdt: WdtStockoutReturnClient;
-  kingdee: KingdeeApi;
+  wdt: PerScheme<WdtStockoutReturnClient>;
+  kingdee: PerScheme<KingdeeApi>;
   producer: EventProducer;
   topics: TopicNames;
   alerts?: { notify(alert: Alert): void };
