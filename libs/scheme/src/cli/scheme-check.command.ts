@@ -198,6 +198,13 @@ export function runSchemeCheckCli(
     io.err(`scheme:check: connections: ${(e as Error).message}`);
     return 1;
   }
+  if (file === undefined && Object.keys(outline.wdt).length + Object.keys(outline.kingdee).length === 0) {
+    // Nothing configured here (a laptop, CI on the scheme files alone): the names cannot be checked.
+    io.out(
+      'note: no connections configured (CONNECTIONS_FILE, config/connections.yaml, WDT_SID, KINGDEE_SERVER_URL): connection names not checked',
+    );
+    return runSchemeCheck(paths, io);
+  }
   return runSchemeCheck(paths, io, {
     outline,
     outlineSource: file ?? 'the default connections (config/connections.yaml, environment)',

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { readConnectionsOutline } from '@libs/connections';
 import { processIo } from './cli-io.util';
 import { runSchemeCheckCli } from './scheme-check.command';
 
@@ -15,6 +16,9 @@ const program = new Command()
     'connections file (default: CONNECTIONS_FILE, config/connections.yaml, or the environment default)',
   )
   .action((paths: string[], opts: { connections?: string }) => {
-    process.exitCode = runSchemeCheckCli(paths, opts, processIo, { env: process.env });
+    process.exitCode = runSchemeCheckCli(paths, opts, processIo, {
+      env: process.env,
+      readOutline: readConnectionsOutline,
+    });
   });
 program.parse();
