@@ -11,6 +11,7 @@ import { loadEnvFile } from '@libs/config';
 import { createDataSource, initializeDataSource } from '@libs/database';
 import { PIPELINE_SERVICES, StackRunner } from '@libs/devstack';
 import { loadSchemeFile } from '@libs/scheme';
+import { runShopsDemo } from './demo-shops';
 
 const root = resolve(__dirname, '../../../..');
 const program = new Command()
@@ -20,8 +21,20 @@ const program = new Command()
   .option('--seed <n>', 'generator seed', '20261128')
   .option('--keep', 'keep everything running after the summary (Ctrl-C stops)', false)
   .option('--timeout <s>', 'give up after this many seconds', '300')
+  .option(
+    '--shops <n>',
+    'several WDT shops (2–9, the last one through Qimen) into two Kingdee account sets',
+    '1',
+  )
   .parse();
-const opts = program.opts<{ orders: string; live: string; seed: string; keep: boolean; timeout: string }>();
+const opts = program.opts<{
+  orders: string;
+  live: string;
+  seed: string;
+  keep: boolean;
+  timeout: string;
+  shops: string;
+}>();
 
 const scheme = loadSchemeFile(resolve(root, 'schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml'));
 
@@ -47,6 +60,18 @@ async function main(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/wdt_kingdee';
   if (!process.env.KAFKA_BROKERS) {
     execFileSync(process.execPath, [resolve(root, 'scripts/infra.js'), 'up'], { stdio: 'inherit' });
+  }
+  if (Number(opts.shops) !== 1) {
+    await runShopsDemo({
+      root,
+      brokers,
+      databaseUrl,
+      shops: Number(opts.shops),
+      orders: Number(opts.orders),
+      seed: Number(opts.seed),
+      timeoutMs: Number(opts.timeout) * 1000,
+    });
+    return;
   }
   // Fresh tokens per run: the console of a kept stack is reachable from this machine.
   const stack = new StackRunner({

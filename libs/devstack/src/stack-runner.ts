@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serviceNodeFlags } from '@libs/common';
 import { TOPIC_CATALOGUE, TopicNames, TopicRole } from '@libs/contracts';
@@ -40,6 +41,97 @@ export interface StackOptions {
   /** Extra Node flags for every service, after its own (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
   nodeFlags?: string[];
   kingdee?: { switches?: Record<string, unknown>; knobs?: Record<string, unknown> };
+  /**
+   * Several shops and account sets (connections): the sandboxes serve each one, a connections file is
+   * written for the run and the services read it (with secrets from env), instead of the `default`
+   * connection. Schemes then name these connections (`schemesDir`).
+   */
+  connections?: StackConnections;
+}
+
+/** A WDT shop of the run: its own sid (and native app key, or the sandbox's shared Qimen app). */
+export interface StackShop {
+  connection: string;
+  sid: string;
+  gateway: 'native' | 'qimen';
+  /** Native app key; shops may share one (and then its limit). Default `<sid>-appkey`. */
+  appkey?: string;
+  seedCount?: number;
+  /** The secret the services are given, when it should differ from the sandbox's (a wrong secret). */
+  secretOverride?: string;
+}
+
+/** A Kingdee account set of the run. */
+export interface StackAccount {
+  connection: string;
+  acctId: string;
+  /** Session cap of the account, shared by every process (default 4). */
+  sessions?: number;
+  /** Organisation numbers of the account's base data (default the sandbox's, 101). */
+  orgs?: string[];
+  secretOverride?: string;
+}
+
+export interface StackConnections {
+  shops: StackShop[];
+  accounts: StackAccount[];
+  /** L of every WDT app key, enforced by the sandbox per app key too (default 60). */
+  callsPerMinute?: number;
+}
+
+/** The sandbox secrets of a shop's native app key (the sandbox's account spec uses the same). */
+export function shopCredentials(shop: Pick<StackShop, 'sid' | 'appkey'>): {
+  appkey: string;
+  appsecret: string;
+} {
+  const appkey = shop.appkey ?? `${shop.sid}-appkey`;
+  return { appkey, appsecret: `${appkey}-secret-0123456789` };
+}
+
+/** The connections file of a multi-shop run and the environment its secret references read. */
+export function stackConnectionsFile(
+  c: StackConnections,
+  urls: { wdt: string; kingdee: string },
+): { yaml: string; env: Record<string, string> } {
+  const env: Record<string, string> = {};
+  const secretVar = (kind: string, name: string) => `${kind}_SECRET_${name.toUpperCase().replace(/-/g, '_')}`;
+  const lines = ['wdt:'];
+  for (const shop of c.shops) {
+    const ref = secretVar('WDT', shop.connection);
+    lines.push(`  ${shop.connection}:`, `    gateway: ${shop.gateway}`, `    sid: ${shop.sid}`);
+    if (shop.gateway === 'native') {
+      const cred = shopCredentials(shop);
+      lines.push(`    baseUrl: ${urls.wdt}`, `    appKey: ${cred.appkey}`, `    appSecret: { env: ${ref} }`);
+      env[ref] = shop.secretOverride ?? cred.appsecret;
+    } else {
+      lines.push(
+        '    qimen:',
+        `      url: ${urls.wdt}/router/qm`,
+        `      appKey: '${SANDBOX_CREDENTIALS.wdt.qimenAppKey}'`,
+        `      appSecret: { env: ${ref} }`,
+        `      targetAppKey: ${SANDBOX_CREDENTIALS.wdt.qimenTargetAppKey}`,
+      );
+      env[ref] = shop.secretOverride ?? SANDBOX_CREDENTIALS.wdt.qimenSecret;
+    }
+    lines.push(`    callsPerMinute: ${c.callsPerMinute ?? 60}`);
+  }
+  lines.push('kingdee:');
+  for (const account of c.accounts) {
+    const ref = secretVar('KINGDEE', account.connection);
+    lines.push(
+      `  ${account.connection}:`,
+      `    serverUrl: ${urls.kingdee}/k3cloud/`,
+      `    acctId: '${account.acctId}'`,
+      `    username: ${SANDBOX_CREDENTIALS.kingdee.username}`,
+      '    authMode: sign',
+      `    appId: ${SANDBOX_CREDENTIALS.kingdee.appId}`,
+      `    appSecret: { env: ${ref} }`,
+      `    sessions: ${account.sessions ?? 4}`,
+      '    timeoutMs: 10000',
+    );
+    env[ref] = account.secretOverride ?? SANDBOX_CREDENTIALS.kingdee.appSecret;
+  }
+  return { yaml: `${lines.join('\n')}\n`, env };
 }
 
 export const SANDBOX_CREDENTIALS = {
@@ -161,7 +253,13 @@ export class StackRunner {
         NODE_OPTIONS: '--max-old-space-size=96',
         ...this.options.env,
       });
-    if (service === 'extractor' || service === 'reconciler') {
+    const multi = this.options.connections;
+    if (multi) {
+      const file = stackConnectionsFile(multi, { wdt: this.wdtUrl, kingdee: this.kingdeeUrl });
+      Object.assign(common, { CONNECTIONS_FILE: this.connectionsFile, ...file.env });
+      if (service === 'loader' && demo)
+        Object.assign(common, { LOADER_LINGER_MS: '100', ...this.options.env });
+    } else if (service === 'extractor' || service === 'reconciler') {
       Object.assign(common, {
         WDT_GATEWAY: this.options.wdt?.gateway ?? 'native',
         WDT_BASE_URL: this.wdtUrl,
@@ -180,7 +278,7 @@ export class StackRunner {
         ...this.options.env,
       });
     }
-    if (service === 'loader' || service === 'reconciler') {
+    if (!multi && (service === 'loader' || service === 'reconciler')) {
       Object.assign(common, {
         KINGDEE_SERVER_URL: `${this.kingdeeUrl}/k3cloud/`,
         KINGDEE_AUTH_MODE: 'sign',
@@ -199,6 +297,11 @@ export class StackRunner {
     if (service === 'operator')
       common.OPERATOR_TOKENS = `demo:admin:${this.adminToken},viewer:viewer:${this.viewerToken}`;
     return { ...common, ...(this.options.serviceEnv?.[service] ?? {}) };
+  }
+
+  /** The run's connections file (multi-shop runs), written when the sandboxes start. */
+  get connectionsFile(): string {
+    return join(this.logDir, 'connections.yaml');
   }
 
   private nodeFlags(service: StackService): string[] {
@@ -238,6 +341,17 @@ export class StackRunner {
         WDT_SANDBOX_QIMEN_SECRET: SANDBOX_CREDENTIALS.wdt.qimenSecret,
         WDT_SANDBOX_QIMEN_TARGET_APPKEY: SANDBOX_CREDENTIALS.wdt.qimenTargetAppKey,
         WDT_SANDBOX_SEED_COUNT: String(this.options.wdt?.seedCount ?? 0),
+        ...(this.options.connections
+          ? {
+              WDT_SANDBOX_ACCOUNTS: JSON.stringify(
+                this.options.connections.shops.map((shop) => ({
+                  sid: shop.sid,
+                  ...shopCredentials(shop),
+                  seedCount: shop.seedCount ?? 0,
+                })),
+              ),
+            }
+          : {}),
         LOG_LEVEL: 'warn',
       },
       '/admin/health',
@@ -257,6 +371,16 @@ export class StackRunner {
         ...(this.options.kingdee?.knobs
           ? { KINGDEE_SANDBOX_KNOBS: JSON.stringify(this.options.kingdee.knobs) }
           : {}),
+        ...(this.options.connections
+          ? {
+              KINGDEE_SANDBOX_ACCOUNTS: JSON.stringify(
+                this.options.connections.accounts.map((a) => ({
+                  acctId: a.acctId,
+                  ...(a.orgs ? { baseData: { orgs: a.orgs } } : {}),
+                })),
+              ),
+            }
+          : {}),
         LOG_LEVEL: 'warn',
       },
       '/admin/health',
@@ -264,6 +388,22 @@ export class StackRunner {
     wdt.start();
     kingdee.start();
     await Promise.all([wdt.waitReady(), kingdee.waitReady()]);
+    const multi = this.options.connections;
+    if (multi) {
+      // Each app key's limit is the real one here (the sandbox answers "too frequent" above it), so a
+      // client that overshoots shows in the sandbox's per-app-key counters.
+      await this.wdtAdmin('PATCH', '/knobs', {
+        callsPerMinute: 0,
+        appKeyCallsPerMinute: multi.callsPerMinute ?? 60,
+        ...(this.options.wdt?.knobs ?? {}),
+      });
+      mkdirSync(this.logDir, { recursive: true });
+      writeFileSync(
+        this.connectionsFile,
+        stackConnectionsFile(multi, { wdt: this.wdtUrl, kingdee: this.kingdeeUrl }).yaml,
+      );
+      return;
+    }
     // The extractor's own limiter (WDT_CALLS_PER_MINUTE below) is what paces calls in the demo.
     await this.wdtAdmin('PATCH', '/knobs', { callsPerMinute: 600, ...(this.options.wdt?.knobs ?? {}) });
   }
