@@ -62,6 +62,8 @@ export const KingdeeDocumentSchema = z.strictObject({
   schemeId: nonEmpty,
   /** The WDT order number: the source key every stage and the audit trail use. */
   sourceKey: nonEmpty,
+  /** The shop (WDT sid) the order was read from: `sid` + `sourceKey` identifies an order across shops. */
+  sid: nonEmpty.optional(),
   /** Value written into the scheme's idempotency key field (FBillNo by default). */
   billKey: nonEmpty,
   idempotencyField: nonEmpty,

@@ -344,6 +344,7 @@ export class TransformProcessor {
         eventId: deterministicUuid('doc', raw.schemeId, raw.orderNo, raw.fingerprint),
         schemeId: raw.schemeId,
         sourceKey: raw.orderNo,
+        sid: raw.source.sid,
         billKey: result.billKey,
         idempotencyField: mapped.idempotencyField,
         formId: mapped.formId,
