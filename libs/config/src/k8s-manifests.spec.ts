@@ -6,6 +6,7 @@ import { serviceNodeFlags } from '@libs/common';
 import { TOPIC_CATALOGUE, TopicRole } from '@libs/contracts';
 import { commonEnv, SECRET_ENV_VARS, SERVICE_ENV, ServiceName } from './env.schema';
 import { loadServiceConfig } from './load-config';
+import { readConnectionsOutline } from '@libs/connections';
 
 /**
  * deploy/k8s (kustomize base) and deploy/k8s/optional/keda (component) against the config schema,
@@ -32,6 +33,23 @@ const SCALED_CONSUMERS: Partial<Record<ServiceName, TopicRole>> = {
   loader: 'kingdeeDocument',
 };
 const SECRETS: ReadonlySet<string> = new Set(SECRET_ENV_VARS);
+/** Connections (libs/connections): the file, and the Secret whose keys its references name. */
+const CONNECTION_SECRET = 'wdt-kingdee-connection-secrets';
+const CONNECTIONS_MOUNT = '/app/config';
+const CONNECTION_SECRETS_MOUNT = '/var/run/secrets/wdt-kingdee';
+const CONNECTION_ENV_SECRETS = [
+  'WDT_APPSECRET',
+  'WDT_QIMEN_APP_SECRET',
+  'KINGDEE_APP_SECRET',
+  'KINGDEE_PASSWORD',
+];
+/** Which services read connections, and the kinds whose secrets they need (as libs/runtime wires them). */
+const SERVICE_CONNECTION_KINDS: Partial<Record<ServiceName, string[]>> = {
+  extractor: ['wdt'],
+  loader: ['kingdee'],
+  reconciler: ['wdt', 'kingdee'],
+  operator: [],
+};
 
 // --- minimal Kubernetes shapes ---------------------------------------------------------------------
 
@@ -79,7 +97,12 @@ interface PodTemplate {
     restartPolicy?: string;
     terminationGracePeriodSeconds?: number;
     securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
-    volumes?: Array<{ name: string; configMap?: { name: string }; emptyDir?: unknown }>;
+    volumes?: Array<{
+      name: string;
+      configMap?: { name: string };
+      secret?: { secretName: string };
+      emptyDir?: unknown;
+    }>;
   };
 }
 interface K8sObject {
@@ -428,11 +451,60 @@ describe('deploy/k8s (kustomize base)', () => {
   it('keeps every secret in the Secret, as a REPLACE_ME placeholder, and none in a ConfigMap', () => {
     const secret = manifests.secrets.get(SECRET_NAME);
     expect(secret).toBeDefined();
-    expect(Object.keys(secret!.data).sort()).toEqual([...SECRET_ENV_VARS].sort());
+    // The single-account variables' secrets belong to the connection `default`, which this deployment
+    // defines in the connections file (its secrets: the connection Secret, see below).
+    expect(Object.keys(secret!.data).sort()).toEqual(
+      [...SECRET_ENV_VARS].filter((n) => !CONNECTION_ENV_SECRETS.includes(n)).sort(),
+    );
     for (const [name, value] of Object.entries(secret!.data))
       expect([name, value === '' || value.includes('REPLACE_ME')]).toEqual([name, true]);
     for (const [cm, { data }] of manifests.configMaps)
       for (const name of Object.keys(data)) expect([cm, name, SECRETS.has(name)]).toEqual([cm, name, false]);
+  });
+
+  it('gives the services their connections: the file from a ConfigMap, every secret a file of the connection Secret', () => {
+    const common = manifests.configMaps.get('wdt-kingdee-common')!.data;
+    expect(common.CONNECTIONS_FILE).toBe(`${CONNECTIONS_MOUNT}/connections.yaml`);
+    const file = join(K8S, 'connections/connections.yaml');
+    expect(
+      manifests.kustomization.configMapGenerator?.find((g) => g.name === 'wdt-kingdee-connections')?.files,
+    ).toEqual(['connections/connections.yaml']);
+    // The shipped scheme reads and writes through `default`; the file defines both.
+    const outline = readConnectionsOutline({ env: { APP_MODE: 'production' }, file });
+    expect(Object.keys(outline.wdt)).toContain('default');
+    expect(Object.keys(outline.kingdee)).toContain('default');
+    const refs: string[] = [];
+    const walk = (v: unknown): void => {
+      if (!v || typeof v !== 'object') return;
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'file' && typeof x === 'string') refs.push(x);
+        else walk(x);
+      }
+    };
+    walk(parseAllDocuments(readFileSync(file, 'utf8'))[0].toJS());
+    const secret = manifests.secrets.get(CONNECTION_SECRET)!;
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of refs) {
+      expect(ref.startsWith(`${CONNECTION_SECRETS_MOUNT}/`)).toBe(true);
+      const key = ref.slice(CONNECTION_SECRETS_MOUNT.length + 1);
+      expect([key, secret.data[key]?.includes('REPLACE_ME')]).toEqual([key, true]);
+    }
+    for (const service of SERVICES) {
+      const pod = deployment(manifests, service)!.spec.template.spec;
+      const mounts = pod.containers[0].volumeMounts ?? [];
+      const volume = (path: string) =>
+        pod.volumes?.find((v) => v.name === mounts.find((m) => m.mountPath === path)?.name);
+      const kinds = SERVICE_CONNECTION_KINDS[service];
+      // Every service that reads connections has the file; only those using a kind get the secrets.
+      expect([service, volume(CONNECTIONS_MOUNT)?.configMap?.name]).toEqual([
+        service,
+        kinds ? 'wdt-kingdee-connections' : undefined,
+      ]);
+      expect([service, volume(CONNECTION_SECRETS_MOUNT)?.secret?.secretName]).toEqual([
+        service,
+        kinds && kinds.length > 0 ? CONNECTION_SECRET : undefined,
+      ]);
+    }
   });
 
   it('ships scheme copies identical to schemes/*.yaml', () => {
@@ -639,11 +711,15 @@ describe('the manifest checks catch mistakes', () => {
 
   it('a required variable missing, or one that does not validate', () => {
     const m = mutated((c) => {
-      delete c.configMaps.get('wdt-kingdee-extractor')!.data.WDT_BASE_URL;
+      delete c.configMaps.get('wdt-kingdee-common')!.data.KAFKA_BROKERS;
     });
-    expect(deploymentProblems('extractor', m).join('\n')).toMatch(/does not validate:[\s\S]*WDT_BASE_URL/);
+    expect(deploymentProblems('extractor', m).join('\n')).toMatch(/does not validate:[\s\S]*KAFKA_BROKERS/);
     const n = mutated((c) => {
       c.configMaps.get('wdt-kingdee-loader')!.data.KINGDEE_SERVER_URL = 'http://127.0.0.1:18082/k3cloud/';
+      c.configMaps.get('wdt-kingdee-loader')!.data.KINGDEE_ACCT_ID = 'a';
+      c.configMaps.get('wdt-kingdee-loader')!.data.KINGDEE_USERNAME = 'u';
+      c.configMaps.get('wdt-kingdee-loader')!.data.KINGDEE_APP_ID = 'x';
+      c.configMaps.get('wdt-kingdee-loader')!.data.KINGDEE_APP_SECRET = 'x';
     });
     expect(deploymentProblems('loader', n).join('\n')).toMatch(/APP_MODE=production/);
   });

@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { SERVICE_ENV, ServiceName } from './env.schema';
 import { ConfigValidationError, loadServiceConfig } from './load-config';
 import { serviceNodeFlags } from '@libs/common';
+import { loadConnections } from '@libs/connections';
 
 const root = join(__dirname, '../../..');
 const base = {
@@ -125,6 +127,43 @@ describe('documentation and deployment files agree with the schema', () => {
       expect(def.ports).toContain(`${cfg.HTTP_PORT}:${cfg.HTTP_PORT}`);
       // The image's command carries the service's Node flags (SERVICE_NODE_FLAGS), as the dev stack does.
       expect(def.command).toEqual(['node', ...serviceNodeFlags(service), `dist/apps/${service}/src/main.js`]);
+    }
+  });
+
+  it('docker-compose.yml gives the services the connections file and each its connection secrets', () => {
+    const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: Record<
+        string,
+        { environment?: Record<string, unknown>; volumes?: string[]; secrets?: string[] }
+      >;
+      secrets: Record<string, { file: string }>;
+    };
+    const text = readFileSync(join(root, 'deploy/compose/connections.yaml'), 'utf8');
+    // The references, pointed at the files Compose mounts at /run/secrets/<name>: they load with every secret.
+    const local = text.replace(/\/run\/secrets\/([a-z_]+)/g, (_, name: string) =>
+      join(root, compose.secrets[name].file),
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'compose-connections-'));
+    try {
+      writeFileSync(join(dir, 'connections.yaml'), local);
+      const registry = loadConnections({
+        env: { APP_MODE: 'sandbox' },
+        file: join(dir, 'connections.yaml'),
+        kinds: ['wdt', 'kingdee'],
+      });
+      expect(registry.wdtNames()).toEqual(['default', 'shop-b']);
+      expect(registry.kingdee('default').clientOptions.appSecret).toBe('demo-app-secret');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const needs: Record<string, RegExp> = { extractor: /^wdt_/, loader: /^kingdee_/, reconciler: /./ };
+    const referenced = [...text.matchAll(/\/run\/secrets\/([a-z_]+)/g)].map((m) => m[1]);
+    for (const service of ['extractor', 'loader', 'reconciler', 'operator']) {
+      const def = compose.services[service];
+      expect([service, def.environment?.CONNECTIONS_FILE]).toEqual([service, '/app/config/connections.yaml']);
+      expect(def.volumes).toContain('./deploy/compose/connections.yaml:/app/config/connections.yaml:ro');
+      const wanted = referenced.filter((name) => needs[service]?.test(name)).sort();
+      expect([service, [...(def.secrets ?? [])].sort()]).toEqual([service, wanted]);
     }
   });
 });
