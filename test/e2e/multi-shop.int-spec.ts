@@ -217,8 +217,8 @@ describe('connections end to end: several shops and account sets, shared limits,
     );
     expect(status.value.lastError).toMatch(/auth|sign|appkey|签名/i);
     expect(await audit('shop-e-pur-mrb')).toEqual([]);
-    // The loaders stay ready: acct-main and acct-second still accept them.
-    for (const name of ['loader', 'loader-2']) {
+    // Every replica stays ready: the other connections still accept them.
+    for (const name of ['loader', 'loader-2', 'extractor', 'extractor-2']) {
       const res = await fetch(`${stack.url(name)}/ready`);
       expect({ name, status: res.status }).toEqual({ name, status: 200 });
     }

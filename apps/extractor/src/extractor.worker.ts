@@ -70,6 +70,8 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
   private readonly services = new Map<string, { scheme: Scheme; service: ExtractionService }>();
   private readonly instance = `${hostname()}-${process.pid}`;
   private readonly status = new Map<string, SchemeStatus>();
+  /** Schemes whose last poll WDT refused for the credentials (auth), with the reason. */
+  private readonly refused = new Map<string, string>();
   /** Status writes, in order (a role change and an error must not overtake each other). */
   private writes: Promise<void> = Promise.resolve();
 
@@ -208,7 +210,8 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
     this.services.delete(schemeId);
     await scheduler?.stop();
     setExtractorLeader(schemeId, false);
-    this.readiness.ok(`wdt:${schemeId}`);
+    this.refused.delete(schemeId);
+    this.updateReadiness();
     this.status.delete(schemeId);
     this.writes = this.writes.then(() =>
       this.ds
@@ -234,14 +237,26 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
     this.report(schemeId, { role, since: new Date().toISOString(), lastError: previous?.lastError ?? null });
   }
 
-  /** A poll's outcome: a WDT credential failure makes the service unready until a poll succeeds. */
+  /**
+   * A poll's outcome. A WDT credential failure stops only the schemes of its connection (they keep
+   * retrying; the others poll on); the service is unready only while every connection in use refuses.
+   */
   private onOutcome(schemeId: string, error?: Error & { kind?: string }): void {
-    const check = `wdt:${schemeId}`;
-    if (error?.kind === 'auth') this.readiness.fail(check, describeSourceError(error));
-    else if (!error) this.readiness.ok(check);
+    if (error?.kind === 'auth') this.refused.set(schemeId, describeSourceError(error));
+    else if (!error) this.refused.delete(schemeId);
+    this.updateReadiness();
     const current = this.status.get(schemeId);
     const lastError = error ? describeSourceError(error) : null;
     if (current && current.lastError !== lastError) this.report(schemeId, { ...current, lastError });
+  }
+
+  private updateReadiness(): void {
+    const connectionOf = (id: string) => this.services.get(id)?.scheme.source.connection;
+    const inUse = new Set([...this.services.keys()].map(connectionOf));
+    const refused = new Set([...this.refused.keys()].map(connectionOf));
+    if (inUse.size > 0 && [...inUse].every((c) => refused.has(c)))
+      this.readiness.fail('wdt', [...new Set(this.refused.values())].join('; '));
+    else this.readiness.ok('wdt');
   }
 
   private report(schemeId: string, value: SchemeStatus): void {
