@@ -4,6 +4,7 @@ export * from './kingdee.options';
 export * from './kingdee.types';
 export * from './kingdee.client';
 export * from './kingdee-session-pool.client';
+export * from './kingdee-session-slots';
 export * from './kingdee-http.transport';
 export * from './kingdee-body.util';
 export * from './kingdee-filter.util';

@@ -6,6 +6,7 @@ export * from './wdt-client.options';
 export * from './wdt-envelope.util';
 export * from './wdt-error-codes';
 export * from './wdt-rate-limiter';
+export * from './wdt-call-gate';
 export * from './wdt-request.util';
 export * from './wdt-sign.util';
 export * from './wdt-stockout-return.client';

@@ -1,5 +1,6 @@
 import { AppLogger, Clock, silentLogger, systemClock } from '@libs/common';
 import { setWdtRateLimit } from '@libs/metrics';
+import { WDT_GATE_DEFAULT_SCHEME, type WdtCallGate } from './wdt-call-gate';
 
 /**
  * Client-side rate limiting. WDT publishes no limit (≈60 calls/min per sid is reported for the native
@@ -49,6 +50,28 @@ export interface WdtLimiterSettings {
   clock?: Clock;
   timers?: LimiterTimers;
   logger?: AppLogger;
+  /**
+   * A budget shared with other processes (`@libs/shared-limits`): each call, once this limiter lets it
+   * start, also waits for `gate.acquire` on `budgetKey` (holding its place here meanwhile) and counts
+   * from the moment the gate lets it go. Without it the limiter is process-local, as before.
+   */
+  gate?: WdtCallGate;
+  /** The gate's budget key (default: `key`). */
+  budgetKey?: string;
+}
+
+/** Per call: the priority lane and, with a gate, the scheme the call is for and a signal to stop waiting. */
+export interface WdtScheduleOptions {
+  priority?: number;
+  /** Fair share at the gate is per scheme (default `(none)`). */
+  scheme?: string;
+  /** Aborts the wait at the gate (the call then rejects and never starts). */
+  signal?: AbortSignal;
+}
+
+/** The gate's lane of a Bottleneck-style priority number. */
+export function wdtPriorityName(priority: number | undefined): WdtCallPriority {
+  return priority !== undefined && priority >= WDT_PRIORITY.background ? 'background' : 'normal';
 }
 
 interface Job {
@@ -84,6 +107,10 @@ export class WdtRateLimiter {
   /** Effective limit after the last halving (or L) and when that was. */
   private reduced: number;
   private reducedAt = -Infinity;
+  private readonly gate?: WdtCallGate;
+  private readonly budgetKey: string;
+  /** Waits at the gate in progress, aborted by `stop()`. */
+  private readonly gateWaits = new Set<AbortController>();
 
   constructor(settings: WdtLimiterSettings) {
     if (!(settings.callsPerMinute > 0)) throw new RangeError('callsPerMinute must be > 0');
@@ -96,6 +123,8 @@ export class WdtRateLimiter {
     this.logger = settings.logger ?? silentLogger;
     this.windowMs = settings.windowMs ?? WDT_RATE_WINDOW_MS;
     if (!(this.windowMs > 0)) throw new RangeError('windowMs must be > 0');
+    this.gate = settings.gate;
+    this.budgetKey = settings.budgetKey ?? this.key;
     setWdtRateLimit(this.key, this.limit);
   }
 
@@ -136,29 +165,21 @@ export class WdtRateLimiter {
     );
   }
 
-  /** Runs `fn` when a slot is free; `fn` receives the time it started (for `penalize`). */
-  schedule<T>(options: { priority?: number }, fn: (startedAt: number) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` when a slot is free (and, with a gate, the shared budget lets it go); `fn` receives the
+   * time it started (for `penalize`).
+   */
+  schedule<T>(options: WdtScheduleOptions, fn: (startedAt: number) => Promise<T>): Promise<T> {
     if (this.stopped) return Promise.reject(new Error('WDT rate limiter stopped'));
     return new Promise<T>((resolve, reject) => {
       const job: Job = {
         priority: options.priority ?? WDT_PRIORITY.normal,
         seq: this.seq++,
         run: () => {
-          const startedAt = this.clock.now();
-          const entry = { at: startedAt };
+          const entry = { at: this.clock.now() };
           this.starts.push(entry);
           this.running += 1;
-          let promise: Promise<T>;
-          try {
-            promise = fn(startedAt);
-          } catch (err) {
-            promise = Promise.reject(err);
-          }
-          promise.then(resolve, reject).finally(() => {
-            this.running -= 1;
-            this.ended(entry);
-            this.pump();
-          });
+          this.runJob(entry, options, fn).then(resolve, reject);
         },
         drop: reject,
       };
@@ -170,9 +191,59 @@ export class WdtRateLimiter {
     });
   }
 
-  /** Drops waiting calls (they reject) and refuses new ones. */
+  /** Without a gate `fn` is called synchronously (as the slot is taken), as before the gate existed. */
+  private async runJob<T>(
+    entry: { at: number },
+    options: WdtScheduleOptions,
+    fn: (startedAt: number) => Promise<T>,
+  ): Promise<T> {
+    if (this.gate) {
+      try {
+        await this.passGate(this.gate, options);
+      } catch (err) {
+        // Never started: it leaves the window and gives its place back.
+        const index = this.starts.indexOf(entry);
+        if (index >= 0) this.starts.splice(index, 1);
+        this.running -= 1;
+        this.pump();
+        throw err;
+      }
+      // The shared budget counts the call from now; so does this window.
+      this.restamp(entry, this.clock.now());
+    }
+    try {
+      return await fn(entry.at);
+    } finally {
+      this.running -= 1;
+      this.ended(entry);
+      this.pump();
+    }
+  }
+
+  private async passGate(gate: WdtCallGate, options: WdtScheduleOptions): Promise<void> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(options.signal?.reason);
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    this.gateWaits.add(controller);
+    try {
+      await gate.acquire({
+        budgetKey: this.budgetKey,
+        limit: this.limit,
+        scheme: options.scheme ?? WDT_GATE_DEFAULT_SCHEME,
+        priority: wdtPriorityName(options.priority),
+        signal: controller.signal,
+      });
+    } finally {
+      this.gateWaits.delete(controller);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Drops waiting calls (they reject, those waiting at the gate too) and refuses new ones. */
   stop(): Promise<void> {
     this.stopped = true;
+    for (const wait of this.gateWaits) wait.abort(new Error('WDT rate limiter stopped'));
     if (this.timer !== undefined) this.timers.clear(this.timer);
     this.timer = undefined;
     for (const job of this.queue.splice(0, this.queue.length))
@@ -186,9 +257,14 @@ export class WdtRateLimiter {
 
   /** A call ended: it counts from its end (the log stays sorted; an entry already expired comes back). */
   private ended(entry: { at: number }): void {
+    this.restamp(entry, this.clock.now());
+  }
+
+  /** Moves `entry` to `at`, keeping the log sorted. */
+  private restamp(entry: { at: number }, at: number): void {
     const index = this.starts.indexOf(entry);
     if (index >= 0) this.starts.splice(index, 1);
-    entry.at = this.clock.now();
+    entry.at = at;
     let i = this.starts.length;
     while (i > 0 && this.starts[i - 1].at > entry.at) i -= 1;
     this.starts.splice(i, 0, entry);

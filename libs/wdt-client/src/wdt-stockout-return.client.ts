@@ -3,7 +3,9 @@ import { AppLogger, Clock, silentLogger, systemClock } from '@libs/common';
 import { observeWdtRequest } from '@libs/metrics';
 import { FetchHttpTransport, HttpPostResponse, HttpTransport, HttpTransportError } from './http-transport';
 import { redactSecrets } from './secret-redaction.util';
+import { WdtCallGate, wdtBudgetKeyOf } from './wdt-call-gate';
 import {
+  WdtConfigError,
   WdtError,
   WdtGateway,
   WdtMalformedResponseError,
@@ -41,6 +43,14 @@ export interface WdtClientDeps {
   limiter?: WdtRateLimiter;
   /** Defaults to the process-wide `sharedWdtLimiterRegistry`. */
   limiterRegistry?: WdtLimiterRegistry;
+  /**
+   * The app key's budget shared with other processes (`PostgresWdtCallGate`), consulted after the
+   * in-process limiter. Given to the limiter the client takes from the registry (the first client of a
+   * registry key decides; an injected `limiter` brings its own gate, so the two cannot be combined).
+   */
+  gate?: WdtCallGate;
+  /** The gate's budget key (default `native:<appkey>` / `qimen:<qimen.appKey>`, as `@libs/connections`). */
+  budgetKey?: string;
   clock?: Clock;
   logger?: AppLogger;
   /** Jitter source in [0, 1); tests may pin it. */
@@ -50,6 +60,8 @@ export interface WdtClientDeps {
 export interface WdtQueryCallOptions {
   /** `background` queues behind `normal` calls on the shared limiter (reconciliation sweeps). */
   priority?: WdtCallPriority;
+  /** The scheme the call is for: the shared gate's fair share is per scheme. */
+  scheme?: string;
   /** Cancels the call and any pending retry. */
   signal?: AbortSignal;
   /**
@@ -177,6 +189,8 @@ export class WdtStockoutReturnClient {
     this.secrets = [this.options.native?.appsecret, this.options.qimen?.appSecret].filter(
       (s): s is string => !!s,
     );
+    if (deps.limiter && deps.gate)
+      throw new WdtConfigError('give the gate to the injected limiter, not to the client', 'gate');
     this.limiter =
       deps.limiter ??
       (deps.limiterRegistry ?? sharedWdtLimiterRegistry).get(
@@ -186,6 +200,18 @@ export class WdtStockoutReturnClient {
           maxConcurrent: this.options.maxConcurrent,
           windowMs: this.options.rateLimitWindowMs,
           logger: this.logger,
+          ...(deps.gate
+            ? {
+                gate: deps.gate,
+                budgetKey:
+                  deps.budgetKey ??
+                  wdtBudgetKeyOf({
+                    gateway: this.gateway,
+                    appkey: this.options.native?.appkey,
+                    qimen: this.options.qimen,
+                  }),
+              }
+            : {}),
         },
       );
     this.retryPolicy = retry(
@@ -233,7 +259,12 @@ export class WdtStockoutReturnClient {
     try {
       const body = await this.retryPolicy.execute(async () => {
         attempts += 1;
-        return this.limiter.schedule({ priority: WDT_PRIORITY[call.priority ?? 'normal'] }, (startedAt) =>
+        const lane = {
+          priority: WDT_PRIORITY[call.priority ?? 'normal'],
+          scheme: call.scheme,
+          signal: call.signal,
+        };
+        return this.limiter.schedule(lane, (startedAt) =>
           observeWdtRequest(this.gateway, () => this.sendOnce(business, pageNo, attempts, call.signal)).catch(
             (error: unknown) => {
               // "Too frequent": the budget is smaller than configured; halve it (once per event).
