@@ -37,7 +37,11 @@ export interface WdtConnectionView {
   sid: string;
   budgetKey: string;
   callsPerMinute: number;
+  /** The gateway's URL: `baseUrl` (native) or `qimenUrl` (Qimen). */
   url: string;
+  baseUrl?: string;
+  qimenUrl?: string;
+  /** The native app key or the Qimen app key (not secrets). */
   appKey: string;
   origin: 'file' | 'env';
 }
