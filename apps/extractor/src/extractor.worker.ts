@@ -4,7 +4,7 @@ import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { systemClock } from '@libs/common';
 import { ExtractorConfig } from '@libs/config';
-import { ConnectionRegistry, WdtConnection } from '@libs/connections';
+import { ConnectionRegistry, schemeIdentityOf, WdtConnection } from '@libs/connections';
 import { TopicNames } from '@libs/contracts';
 import {
   describeSourceError,
@@ -93,8 +93,9 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
       logger: this.logger,
       service: 'extractor',
       instance: this.instance,
+      identity: schemeIdentityOf(this.connections),
     });
-    await checkSchemeKeys(this.ds, this.watcher);
+    await checkSchemeKeys(this.ds, this.watcher, schemeIdentityOf(this.connections));
     this.store = new PostgresExtractionStore(this.ds);
     this.sink = new KafkaRawEventSink(this.producer, this.deadLetters, this.topics);
     for (const scheme of this.watcher.schemes()) this.startScheme(scheme);

@@ -1,4 +1,4 @@
-import { ConnectionRegistry } from '@libs/connections';
+import { ConnectionRegistry, schemeIdentityOf } from '@libs/connections';
 import { hostname } from 'node:os';
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
@@ -72,6 +72,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
       logger: this.logger,
       service: 'loader',
       instance: this.instance,
+      identity: schemeIdentityOf(this.connections),
       // A scheme writing to a connection this deployment does not have is refused (the last good
       // version, if any, stays); scheme:check says so before deploying.
       accept: (next) =>
@@ -79,7 +80,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
           ? undefined
           : `target.connection "${next.target.connection}" is not a Kingdee connection of this deployment (known: ${this.connections.kingdeeNames().join(', ') || 'none'})`,
     });
-    await checkSchemeKeys(this.ds, this.watcher);
+    await checkSchemeKeys(this.ds, this.watcher, schemeIdentityOf(this.connections));
     const schemes = new Map<string, Scheme>(this.watcher.schemes().map((s) => [s.id, s]));
     this.watcher.onChange((changes) => {
       for (const change of changes) {
@@ -108,6 +109,14 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     await this.reportCircuit('default', 'closed');
     // A bad credential shows at start (log, /ready 503, /api/schemes lastError), not at the first document.
     await this.checkLogin();
+    // Claims made before bill identities were kept: their keys are this scheme's in its account.
+    for (const scheme of schemes.values())
+      if (this.connections.hasKingdee(scheme.target.connection))
+        await this.engine.claims.registerExistingIdentities?.(
+          scheme.id,
+          this.connections.kingdee(scheme.target.connection).account,
+          scheme.target.formId,
+        );
     await this.engine.start();
     const processor = this.engine.processor;
     // Key-ordered parallel loading: documents of different bills load concurrently on every session

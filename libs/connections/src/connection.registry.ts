@@ -141,3 +141,21 @@ export class ConnectionRegistry {
 function list(names: string[]): string {
   return names.length > 0 ? names.join(', ') : 'none';
 }
+
+/**
+ * The seller and account each scheme reads and writes, as far as this process's connections say:
+ * what the services record per scheme, so that a scheme with state never changes shop or account.
+ */
+export function schemeIdentityOf(registry: ConnectionRegistry): (scheme: {
+  source: { connection: string };
+  target: { connection: string };
+}) => {
+  sid?: string;
+  account?: string;
+} {
+  const outline = registry.outline();
+  return (scheme) => ({
+    sid: outline.wdt[scheme.source.connection]?.sid,
+    account: outline.kingdee[scheme.target.connection]?.account,
+  });
+}
