@@ -18,6 +18,7 @@ import { WorkRequests1764300800000 } from './migrations/1764300800000-work-reque
 import { SchemeRevisions1764300900000 } from './migrations/1764300900000-scheme-revisions';
 import { SchemeKeys1764301050000 } from './migrations/1764301050000-scheme-keys';
 import { Reconciliation1764301100000 } from './migrations/1764301100000-reconciliation';
+import { ConnectionTests1764301400000 } from './migrations/1764301400000-connection-tests';
 
 export const ENTITIES = [
   AuditOrderEntity,
@@ -41,6 +42,7 @@ export const MIGRATIONS = [
   SchemeRevisions1764300900000,
   SchemeKeys1764301050000,
   Reconciliation1764301100000,
+  ConnectionTests1764301400000,
 ];
 
 export interface DatabaseOptions {
