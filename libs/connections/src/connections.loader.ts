@@ -105,7 +105,14 @@ function readFile(path: string): ConnectionsFile {
 }
 
 /** The single-account variables as `default` connections (only where WDT_SID / KINGDEE_SERVER_URL are set). */
-function fromEnv(env: Env): Pick<Parsed, 'envWdt' | 'envKingdee'> {
+/**
+ * `kinds`: whose secrets this process reads. A process that reads none of a kind (the operator) needs
+ * only the default's names, sid and account: its secret variables may be absent.
+ */
+function fromEnv(
+  env: Env,
+  kinds: readonly ConnectionKind[] = ['wdt', 'kingdee'],
+): Pick<Parsed, 'envWdt' | 'envKingdee'> {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const out: Pick<Parsed, 'envWdt' | 'envKingdee'> = {};
   if (cleaned.WDT_SID) {
@@ -119,7 +126,9 @@ function fromEnv(env: Env): Pick<Parsed, 'envWdt' | 'envKingdee'> {
     const need = native
       ? (['WDT_BASE_URL', 'WDT_APPKEY', 'WDT_APPSECRET'] as const)
       : (['WDT_QIMEN_URL', 'WDT_QIMEN_APP_KEY', 'WDT_QIMEN_APP_SECRET', 'WDT_QIMEN_TARGET_APP_KEY'] as const);
-    const missing = need.filter((n) => c[n] === undefined);
+    const missing = need.filter(
+      (n) => c[n] === undefined && (kinds.includes('wdt') || !n.endsWith('SECRET')),
+    );
     if (missing.length > 0)
       throw new ConnectionsConfigError(
         `WDT connection "default" (environment): ${missing.join(', ')} required when WDT_GATEWAY=${c.WDT_GATEWAY}`,
@@ -160,7 +169,11 @@ function fromEnv(env: Env): Pick<Parsed, 'envWdt' | 'envKingdee'> {
       c.KINGDEE_AUTH_MODE === 'validate_user'
         ? (['KINGDEE_ACCT_ID', 'KINGDEE_USERNAME', 'KINGDEE_PASSWORD'] as const)
         : (['KINGDEE_ACCT_ID', 'KINGDEE_USERNAME', 'KINGDEE_APP_ID', 'KINGDEE_APP_SECRET'] as const)
-    ).filter((n) => c[n] === undefined);
+    ).filter(
+      (n) =>
+        c[n] === undefined &&
+        (kinds.includes('kingdee') || (n !== 'KINGDEE_PASSWORD' && n !== 'KINGDEE_APP_SECRET')),
+    );
     if (missing.length > 0)
       throw new ConnectionsConfigError(
         `Kingdee connection "default" (environment): ${missing.join(', ')} required with KINGDEE_SERVER_URL (KINGDEE_AUTH_MODE=${c.KINGDEE_AUTH_MODE})`,
@@ -171,9 +184,15 @@ function fromEnv(env: Env): Pick<Parsed, 'envWdt' | 'envKingdee'> {
         acctId: c.KINGDEE_ACCT_ID!,
         username: c.KINGDEE_USERNAME!,
         authMode: c.KINGDEE_AUTH_MODE,
-        password: c.KINGDEE_PASSWORD !== undefined ? { env: 'KINGDEE_PASSWORD' } : undefined,
+        password:
+          c.KINGDEE_PASSWORD !== undefined || c.KINGDEE_AUTH_MODE === 'validate_user'
+            ? { env: 'KINGDEE_PASSWORD' }
+            : undefined,
         appId: c.KINGDEE_APP_ID,
-        appSecret: c.KINGDEE_APP_SECRET !== undefined ? { env: 'KINGDEE_APP_SECRET' } : undefined,
+        appSecret:
+          c.KINGDEE_APP_SECRET !== undefined || c.KINGDEE_AUTH_MODE !== 'validate_user'
+            ? { env: 'KINGDEE_APP_SECRET' }
+            : undefined,
         lcid: c.KINGDEE_LCID,
         orgNumber: c.KINGDEE_ORG_NUMBER,
         loginBody: c.KINGDEE_LOGIN_BODY,
@@ -188,12 +207,17 @@ function fromEnv(env: Env): Pick<Parsed, 'envWdt' | 'envKingdee'> {
   return out;
 }
 
-function parseAll(opts: { env: Env; file?: string; cwd?: string }): Parsed {
+function parseAll(opts: {
+  env: Env;
+  file?: string;
+  cwd?: string;
+  kinds?: readonly ConnectionKind[];
+}): Parsed {
   const { path, explicit } = fileOf(opts);
   if (explicit && path && !existsSync(path))
     throw new ConnectionsConfigError(`connections file ${path} (CONNECTIONS_FILE) does not exist`);
   const spec = path ? readFile(path) : { wdt: {}, kingdee: {} };
-  const envSide = fromEnv(opts.env);
+  const envSide = fromEnv(opts.env, opts.kinds);
   if (envSide.envWdt && spec.wdt[DEFAULT_CONNECTION])
     throw new ConnectionsConfigError(
       `WDT connection "default" is defined twice: under wdt: in ${path} and by WDT_SID in the environment; keep one`,
