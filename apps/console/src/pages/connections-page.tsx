@@ -28,14 +28,11 @@ function TestResult({ test }: { test: ConnectionTest }) {
       {t('connections.testOk', { ms: test.result.ms })}
     </Tag>
   ) : (
-    <Space direction="vertical" size={0} data-testid="connection-test-result">
-      <Tag color="red">
+    <Tooltip title={test.result.error}>
+      <Tag color="red" data-testid="connection-test-result" data-error={test.result.error}>
         {t('connections.testFailed')}: {test.result.errorKind}
       </Tag>
-      <Typography.Text type="danger" style={{ fontSize: 12 }}>
-        {test.result.error}
-      </Typography.Text>
-    </Space>
+    </Tooltip>
   );
 }
 
@@ -127,9 +124,14 @@ export function ConnectionsPage() {
           {
             title: t('connections.lastError'),
             dataIndex: 'lastError',
-            width: 320,
-            ellipsis: true,
-            render: (v: string | null) => (v ? <Typography.Text type="danger">{v}</Typography.Text> : '—'),
+            render: (v: string | null) =>
+              v ? (
+                <Typography.Text type="danger" style={{ maxWidth: 340 }} ellipsis={{ tooltip: v }}>
+                  {v}
+                </Typography.Text>
+              ) : (
+                '—'
+              ),
           },
           {
             title: t('connections.schemes'),
