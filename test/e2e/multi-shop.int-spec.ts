@@ -25,6 +25,7 @@ const CONNECTIONS: StackConnections = {
     { connection: 'shop-c', sid: 'shop-c', gateway: 'qimen' },
     { connection: 'shop-d', sid: 'shop-d', gateway: 'native' },
     { connection: 'shop-e', sid: 'shop-e', gateway: 'native', secretOverride: 'not-the-secret-0123456789' },
+    { connection: 'shop-f', sid: 'shop-f', gateway: 'native' },
   ],
   accounts: [
     { connection: 'acct-main', acctId: 'acct-main-0001', sessions: 4 },
@@ -109,6 +110,19 @@ describe('connections end to end: several shops and account sets, shared limits,
         'target: { connection: acct-main }',
       ].join('\n'),
     );
+    // Shop F's scheme keys its bills as if it were shop A (a copy-paste mistake scheme:check refuses):
+    // the loader must not write shop F's SAME-001 over shop A's bill of the same number.
+    writeFileSync(
+      join(schemesDir, 'shop-f.yaml'),
+      [
+        'extends: bases/pur-mrb.base.yaml',
+        'id: shop-f-pur-mrb',
+        'name: shop F, keyed like shop A',
+        'source: { connection: shop-f }',
+        "target: { connection: acct-main, idempotencyKey: { field: FBillNo, source: 'shop-a-{{order_no}}' } }",
+        "mapping: { header: { FBillNo: { template: 'shop-a-{{order_no}}', required: true } } }",
+      ].join('\n'),
+    );
     stack = new StackRunner({
       root,
       brokers,
@@ -131,6 +145,7 @@ describe('connections end to end: several shops and account sets, shared limits,
     await seed('shop-c', [order('SAME-001', 50), order('C-001', 30)]);
     await seed('shop-d', [order('D-001', 30)]);
     await seed('shop-e', [order('E-001', 30)]);
+    await seed('shop-f', [order('SAME-001', 50), order('F-001', 25)]);
     ds = await initializeDataSource(
       createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
       databaseUrl,
@@ -156,8 +171,10 @@ describe('connections end to end: several shops and account sets, shared limits,
           audit('shop-b-pur-mrb'),
           audit('shop-c-pur-mrb'),
         ]);
+        const f = await audit('shop-f-pur-mrb');
         const loaded = (rows: typeof a) => rows.filter((r) => r.status === 'loaded').length;
-        return loaded(a) === 61 && loaded(b) === 3 && loaded(c) === 2;
+        const final = (rows: typeof a) => rows.filter((r) => ['loaded', 'failed'].includes(r.status)).length;
+        return loaded(b) === 3 && loaded(c) === 2 && final(a) === 61 && final(f) === 2;
       },
       300_000,
     );
@@ -165,9 +182,25 @@ describe('connections end to end: several shops and account sets, shared limits,
     const second = await billNumbers('acct-second-0002');
     expect(main.filter((n) => n.endsWith('SAME-001'))).toEqual(['shop-a-SAME-001', 'shop-b-SAME-001']);
     expect(second).toEqual(['shop-c-C-001', 'shop-c-SAME-001']);
-    // Exactly one bill per order: 61 of shop A, 3 of shop B, nothing of shop E (never read).
-    expect(main).toHaveLength(64);
-    expect(new Set(main).size).toBe(64);
+    // Exactly one bill per key: 61 of shop A (one of them maybe shop F's SAME-001), 3 of shop B, shop F's
+    // F-001 (keyed shop-a-F-001), nothing of shop E (never read).
+    expect(main).toHaveLength(65);
+    expect(new Set(main).size).toBe(65);
+    // shop-a-SAME-001 went to whichever scheme registered it first; the other order failed, naming it.
+    const sameA = (await audit('shop-a-pur-mrb')).find((r) => r.source_key === 'SAME-001')!;
+    const sameF = (await audit('shop-f-pur-mrb')).find((r) => r.source_key === 'SAME-001')!;
+    const [won, lost, winner] =
+      sameA.status === 'loaded' ? [sameA, sameF, 'shop-a-pur-mrb'] : [sameF, sameA, 'shop-f-pur-mrb'];
+    expect(won.status).toBe('loaded');
+    expect(lost.status).toBe('failed');
+    expect(lost.error_message).toContain(
+      `FBillNo "shop-a-SAME-001" is already the bill of scheme "${winner}"`,
+    );
+    expect(lost.error_message).toContain('acct-main-0001');
+    const rows: Array<{ error_class: string }> = await ds.query(
+      `SELECT error_class FROM audit_orders WHERE source_key = 'SAME-001' AND status = 'failed'`,
+    );
+    expect(rows).toEqual([{ error_class: 'identity_collision' }]);
     expect(await billNumbers('acct-bad-0003')).toEqual([]);
     // The raw events name their shop and connection.
     const audits = await audit('shop-c-pur-mrb');

@@ -10,6 +10,7 @@ import { sessionApi } from './api/console-api';
 import type { Session } from './api/console-types';
 import { setCsrfToken, setUnauthorizedHandler } from './api/http';
 import { setLanguage, type Language } from './i18n';
+import { ConnectionsPage } from './pages/connections-page';
 import { OrderPage } from './pages/order-page';
 import { OrdersPage } from './pages/orders-page';
 import { OverviewPage } from './pages/overview-page';
@@ -87,6 +88,10 @@ export function App() {
                   key: '/reconciliations',
                   label: <span data-testid="nav-reconcile">{t('menu.reconcile')}</span>,
                 },
+                {
+                  key: '/connections',
+                  label: <span data-testid="nav-connections">{t('menu.connections')}</span>,
+                },
               ]}
             />
             <Space>
@@ -116,6 +121,7 @@ export function App() {
               <Route path="/schemes/:id" element={<SchemeEditorPage />} />
               <Route path="/reconciliations" element={<ReconcilePage />} />
               <Route path="/reconciliations/:id" element={<ReconcileRunPage />} />
+              <Route path="/connections" element={<ConnectionsPage />} />
               <Route path="*" element={<Navigate to="/" replace />} />
             </Routes>
           </Layout.Content>

@@ -4,7 +4,8 @@ import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { systemClock } from '@libs/common';
 import { ExtractorConfig } from '@libs/config';
-import { ConnectionRegistry, WdtConnection } from '@libs/connections';
+import { ConnectionRegistry, schemeIdentityOf, WdtConnection } from '@libs/connections';
+import { ConnectionStatusRecorder, ConnectionTestWorker, testWdtConnection } from '@libs/connection-health';
 import { TopicNames } from '@libs/contracts';
 import {
   describeSourceError,
@@ -72,6 +73,9 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
   private readonly status = new Map<string, SchemeStatus>();
   /** Schemes whose last poll WDT refused for the credentials (auth), with the reason. */
   private readonly refused = new Map<string, string>();
+  /** Per WDT connection: its health from the polls (service_status `connection:wdt:<name>`) and tests. */
+  private connectionStatus?: ConnectionStatusRecorder;
+  private connectionTests?: ConnectionTestWorker;
   /** Status writes, in order (a role change and an error must not overtake each other). */
   private writes: Promise<void> = Promise.resolve();
 
@@ -93,8 +97,9 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
       logger: this.logger,
       service: 'extractor',
       instance: this.instance,
+      identity: schemeIdentityOf(this.connections),
     });
-    await checkSchemeKeys(this.ds, this.watcher);
+    await checkSchemeKeys(this.ds, this.watcher, schemeIdentityOf(this.connections));
     this.store = new PostgresExtractionStore(this.ds);
     this.sink = new KafkaRawEventSink(this.producer, this.deadLetters, this.topics);
     for (const scheme of this.watcher.schemes()) this.startScheme(scheme);
@@ -118,6 +123,7 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
       logger: this.logger,
     });
     this.requests.start();
+    this.startConnectionTests();
     this.logger.info(
       { schemes: this.schedulers.size, connections: [...this.clients.keys()], instance: this.instance },
       'extractor scheduling',
@@ -136,6 +142,27 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
         'scheme file changed: extraction follows',
       );
     }
+  }
+
+  /** Answers operators' tests of WDT connections (one empty-window query each, on the connection's client). */
+  private startConnectionTests(): void {
+    this.connectionStatus = new ConnectionStatusRecorder(this.ds, 'extractor', this.instance, {
+      logger: this.logger,
+    });
+    this.connectionTests = new ConnectionTestWorker({
+      ds: this.ds,
+      kind: 'wdt',
+      names: () => this.connections.wdtNames(),
+      test: async (name) => {
+        const result = await testWdtConnection(this.clientFor(this.connections.wdt(name)));
+        this.connectionStatus?.report('wdt', name, 'test', result.ok ? null : (result.error ?? 'failed'));
+        return result;
+      },
+      owner: this.instance,
+      pollMs: this.config.WORK_REQUEST_POLL_MS,
+      logger: this.logger,
+    });
+    this.connectionTests.start();
   }
 
   /** The client of a WDT connection, made on first use and shared by every scheme reading it. */
@@ -206,6 +233,8 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
   /** Stops a scheme's polling (after the poll under way) and withdraws what this replica reported for it. */
   private async stopScheme(schemeId: string): Promise<void> {
     const scheduler = this.schedulers.get(schemeId);
+    const connection = this.services.get(schemeId)?.scheme.source.connection;
+    if (connection) this.connectionStatus?.report('wdt', connection, `scheme:${schemeId}`, null);
     this.schedulers.delete(schemeId);
     this.services.delete(schemeId);
     await scheduler?.stop();
@@ -248,6 +277,8 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
     const current = this.status.get(schemeId);
     const lastError = error ? describeSourceError(error) : null;
     if (current && current.lastError !== lastError) this.report(schemeId, { ...current, lastError });
+    const connection = this.services.get(schemeId)?.scheme.source.connection;
+    if (connection) this.connectionStatus?.report('wdt', connection, `scheme:${schemeId}`, lastError);
   }
 
   private updateReadiness(): void {
@@ -274,11 +305,13 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await this.connectionTests?.stop();
     await this.requests?.stop();
     await this.watcher?.stop();
     await Promise.all([...this.schedulers.values()].map((s) => s.stop()));
     await clearSchemeFileStatus(this.ds, 'extractor', this.instance);
     await this.writes;
+    await this.connectionStatus?.flush();
     await this.ds
       .query(`DELETE FROM service_status WHERE service = 'extractor' AND instance = $1`, [this.instance])
       .catch(() => undefined);

@@ -1,4 +1,9 @@
-import { ConnectionRegistry } from '@libs/connections';
+import { ConnectionRegistry, schemeIdentityOf } from '@libs/connections';
+import {
+  ConnectionStatusRecorder,
+  ConnectionTestWorker,
+  testKingdeeConnection,
+} from '@libs/connection-health';
 import { hostname } from 'node:os';
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
@@ -49,6 +54,9 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private loginCheck?: Promise<void>;
   /** Connections whose last login check was refused. */
   private lastRefused = new Set<string>();
+  /** Per Kingdee connection: its health (service_status `connection:kingdee:<name>`) and operators' tests. */
+  private connectionStatus?: ConnectionStatusRecorder;
+  private connectionTests?: ConnectionTestWorker;
 
   constructor(
     @Inject(CONFIG) private readonly config: LoaderConfig,
@@ -64,6 +72,9 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     this.alerts = createAlertMonitor(this.config, { logger: this.logger, service: 'loader' });
+    this.connectionStatus = new ConnectionStatusRecorder(this.ds, 'loader', this.instance, {
+      logger: this.logger,
+    });
     // Target changes apply from the next batch: the engine reads this map, updated in place. A
     // changed idempotency key on a scheme with claims is refused by the watcher (the old one stays).
     this.watcher = createSchemeWatcher({
@@ -72,6 +83,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
       logger: this.logger,
       service: 'loader',
       instance: this.instance,
+      identity: schemeIdentityOf(this.connections),
       // A scheme writing to a connection this deployment does not have is refused (the last good
       // version, if any, stays); scheme:check says so before deploying.
       accept: (next) =>
@@ -79,7 +91,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
           ? undefined
           : `target.connection "${next.target.connection}" is not a Kingdee connection of this deployment (known: ${this.connections.kingdeeNames().join(', ') || 'none'})`,
     });
-    await checkSchemeKeys(this.ds, this.watcher);
+    await checkSchemeKeys(this.ds, this.watcher, schemeIdentityOf(this.connections));
     const schemes = new Map<string, Scheme>(this.watcher.schemes().map((s) => [s.id, s]));
     this.watcher.onChange((changes) => {
       for (const change of changes) {
@@ -108,6 +120,14 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     await this.reportCircuit('default', 'closed');
     // A bad credential shows at start (log, /ready 503, /api/schemes lastError), not at the first document.
     await this.checkLogin();
+    // Claims made before bill identities were kept: their keys are this scheme's in its account.
+    for (const scheme of schemes.values())
+      if (this.connections.hasKingdee(scheme.target.connection))
+        await this.engine.claims.registerExistingIdentities?.(
+          scheme.id,
+          this.connections.kingdee(scheme.target.connection).account,
+          scheme.target.formId,
+        );
     await this.engine.start();
     const processor = this.engine.processor;
     // Key-ordered parallel loading: documents of different bills load concurrently on every session
@@ -152,6 +172,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
       logger: this.logger,
     });
     this.requests.start();
+    this.startConnectionTests();
     this.logger.info(
       { schemes: [...schemes.keys()], sessions: this.config.KINGDEE_SESSIONS, owner: this.instance },
       'loader consuming',
@@ -191,6 +212,8 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
         );
       }
     }
+    for (const connection of connections)
+      this.connectionStatus?.report('kingdee', connection.id, 'login', refused.get(connection.id) ?? null);
     // A refused connection holds only its own schemes (their documents park behind its circuit); the
     // loader is unready only when every connection it writes to refuses it.
     const failure = refused.size > 0 ? [...refused.values()].join('; ') : undefined;
@@ -243,6 +266,13 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     lastError?: string,
   ): Promise<void> {
     setKingdeeCircuitOpen(state !== 'closed', connection);
+    if (this.connections.hasKingdee(connection))
+      this.connectionStatus?.report(
+        'kingdee',
+        connection,
+        'circuit',
+        state === 'closed' ? null : (lastError ?? `circuit ${state}`),
+      );
     // The default connection keeps the key operators already read.
     const key = connection === 'default' ? 'kingdee_circuit' : `kingdee_circuit:${connection}`;
     await this.ds
@@ -259,6 +289,33 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   /**
+   * Answers operators' tests of Kingdee connections: a login and a one-row query, on the connection's
+   * own pool when a scheme writes through it (else on a one-session pool made for the test).
+   */
+  private startConnectionTests(): void {
+    this.connectionTests = new ConnectionTestWorker({
+      ds: this.ds,
+      kind: 'kingdee',
+      names: () => this.connections.kingdeeNames(),
+      test: async (name) => {
+        const api =
+          this.engine?.connections().find((c) => c.id === name)?.api ??
+          new KingdeeSessionPool(
+            { ...this.connections.kingdee(name).clientOptions, sessions: 1 },
+            { logger: this.logger.child({ connection: name }) },
+          );
+        const result = await testKingdeeConnection(api);
+        this.connectionStatus?.report('kingdee', name, 'test', result.ok ? null : (result.error ?? 'failed'));
+        return result;
+      },
+      owner: this.instance,
+      pollMs: this.config.WORK_REQUEST_POLL_MS,
+      logger: this.logger,
+    });
+    this.connectionTests.start();
+  }
+
+  /**
    * SIGTERM: running batches are revoked (no new writes; in-flight ones go to settling; offsets of
    * unfinished work stay uncommitted), all within LOADER_SHUTDOWN_GRACE_MS even while Kingdee is down.
    */
@@ -268,6 +325,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     await this.watcher?.stop();
     const grace = this.config.LOADER_SHUTDOWN_GRACE_MS;
     await this.requests?.stop();
+    await this.connectionTests?.stop();
     await this.consumer?.stop(grace);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -278,6 +336,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     ]);
     clearTimeout(timer);
     await this.alerts?.stop();
+    await this.connectionStatus?.flush();
     await clearSchemeFileStatus(this.ds, 'loader', this.instance);
     await this.ds
       .query(`DELETE FROM service_status WHERE service = 'loader' AND instance = $1`, [this.instance])

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { alertChannelsFromConfig, AlertNotifier } from '@libs/alerts';
 import { systemClock } from '@libs/common';
 import { ReconcilerConfig } from '@libs/config';
-import { ConnectionRegistry } from '@libs/connections';
+import { ConnectionRegistry, schemeIdentityOf } from '@libs/connections';
 import { TopicNames } from '@libs/contracts';
 import { EventProducer } from '@libs/kafka';
 import { isKingdeeError, KingdeeSessionPool } from '@libs/kingdee-client';
@@ -67,8 +67,9 @@ export class ReconcilerWorker implements OnApplicationBootstrap, BeforeApplicati
       logger: this.logger,
       service: 'reconciler',
       instance: this.instance,
+      identity: schemeIdentityOf(this.connections),
     });
-    await checkSchemeKeys(this.ds, this.watcher);
+    await checkSchemeKeys(this.ds, this.watcher, schemeIdentityOf(this.connections));
     for (const s of this.watcher.schemes()) this.schemes.set(s.id, s);
     this.watcher.onChange((changes) => {
       for (const change of changes) {

@@ -37,7 +37,11 @@ export interface WdtConnectionView {
   sid: string;
   budgetKey: string;
   callsPerMinute: number;
+  /** The gateway's URL: `baseUrl` (native) or `qimenUrl` (Qimen). */
   url: string;
+  baseUrl?: string;
+  qimenUrl?: string;
+  /** The native app key or the Qimen app key (not secrets). */
   appKey: string;
   origin: 'file' | 'env';
 }
@@ -136,4 +140,22 @@ export class ConnectionRegistry {
 
 function list(names: string[]): string {
   return names.length > 0 ? names.join(', ') : 'none';
+}
+
+/**
+ * The seller and account each scheme reads and writes, as far as this process's connections say:
+ * what the services record per scheme, so that a scheme with state never changes shop or account.
+ */
+export function schemeIdentityOf(registry: ConnectionRegistry): (scheme: {
+  source: { connection: string };
+  target: { connection: string };
+}) => {
+  sid?: string;
+  account?: string;
+} {
+  const outline = registry.outline();
+  return (scheme) => ({
+    sid: outline.wdt[scheme.source.connection]?.sid,
+    account: outline.kingdee[scheme.target.connection]?.account,
+  });
 }

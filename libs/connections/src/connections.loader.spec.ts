@@ -99,9 +99,9 @@ describe('loadConnections', () => {
       error = e as Error;
     }
     expect(error).toBeInstanceOf(ConnectionsConfigError);
-    expect(error!.message).toContain('wdt.Shop_A');
+    expect(error!.message).toMatch(/wdt\.Shop_A: connection names are lower-case letters/);
     expect(error!.message).toMatch(/wdt\.shop-b\.appSecret: must be \{ env: VARIABLE \} or \{ file/);
-    expect(error!.message).toMatch(/kingdee\.acct: .*sesions/);
+    expect(error!.message).toMatch(/kingdee\.acct\.sesions: unknown key/);
     expect(error!.message).not.toContain('plain-text-secret');
   });
 
@@ -113,7 +113,7 @@ describe('loadConnections', () => {
       `kingdee:\n${kd('one', 'https://ERP.example.com:443/k3cloud/', 'A1')}${kd('two', 'https://erp.example.com/k3cloud', 'A1')}`,
     );
     expect(() => loadConnections({ env: { S: 's' }, file: twoAccounts, kinds: [] })).toThrow(
-      /Kingdee connections "one" and "two" are the same account set \(erp\.example\.com\/k3cloud#A1\)/,
+      /Kingdee connections "one" and "two" are the same account set \(erp\.example\.com\/k3cloud#A1, from serverUrl and acctId\)/,
     );
     const wdt = (name: string, sid: string, cpm: number) =>
       `  ${name}:\n    sid: ${sid}\n    baseUrl: https://x.example.com\n    appKey: k\n    appSecret: { env: S }\n    callsPerMinute: ${cpm}\n`;

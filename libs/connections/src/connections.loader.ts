@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { kingdeeConnectionEnv, wdtEnv } from '@libs/config';
-import type { KingdeeClientOptions } from '@libs/kingdee-client';
+import { KingdeeClient, KingdeeClientOptions, KingdeeError } from '@libs/kingdee-client';
+import type { ConnectionsOutline } from '@libs/scheme';
 import { resolveWdtClientOptions, WdtClientOptions, WdtConfigError } from '@libs/wdt-client';
 import {
   ConnectionRegistry,
@@ -16,6 +17,7 @@ import { ConnectionsConfigError } from './connections.errors';
 import {
   ConnectionsFile,
   ConnectionsFileSchema,
+  describeConnectionsIssues,
   KingdeeConnectionSpec,
   SecretRef,
   WdtConnectionSpec,
@@ -94,11 +96,13 @@ function readFile(path: string): ConnectionsFile {
   try {
     data = parseYaml(text) ?? {};
   } catch (err) {
-    throw new ConnectionsConfigError(`connections file ${path}: not valid YAML: ${(err as Error).message}`);
+    // The first line says what and where; the rest quotes the file, which could hold a pasted secret.
+    const what = (err as Error).message.split('\n')[0].replace(/:$/, '');
+    throw new ConnectionsConfigError(`connections file ${path}: not valid YAML: ${what}`);
   }
   const parsed = ConnectionsFileSchema.safeParse(data);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(file)'}: ${i.message}`);
+    const lines = describeConnectionsIssues(parsed.error).map((line) => `  ${line}`);
     throw new ConnectionsConfigError(`connections file ${path} is invalid:\n${lines.join('\n')}`);
   }
   return parsed.data;
@@ -116,9 +120,11 @@ function fromEnv(env: Env): Pick<Parsed, 'envWdt' | 'envKingdee'> {
       );
     const c = parsed.data;
     const native = c.WDT_GATEWAY === 'native';
+    // Secrets (WDT_APPSECRET, WDT_QIMEN_APP_SECRET) are references like a file's: read, and required,
+    // only in a process that uses WDT (a process that does not may lack them).
     const need = native
-      ? (['WDT_BASE_URL', 'WDT_APPKEY', 'WDT_APPSECRET'] as const)
-      : (['WDT_QIMEN_URL', 'WDT_QIMEN_APP_KEY', 'WDT_QIMEN_APP_SECRET', 'WDT_QIMEN_TARGET_APP_KEY'] as const);
+      ? (['WDT_BASE_URL', 'WDT_APPKEY'] as const)
+      : (['WDT_QIMEN_URL', 'WDT_QIMEN_APP_KEY', 'WDT_QIMEN_TARGET_APP_KEY'] as const);
     const missing = need.filter((n) => c[n] === undefined);
     if (missing.length > 0)
       throw new ConnectionsConfigError(
@@ -156,10 +162,12 @@ function fromEnv(env: Env): Pick<Parsed, 'envWdt' | 'envKingdee'> {
         `Kingdee connection "default" (environment): ${parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; ')}`,
       );
     const c = parsed.data;
+    // Secrets (KINGDEE_PASSWORD, KINGDEE_APP_SECRET) are references: required only where Kingdee is used.
+    const validateUser = c.KINGDEE_AUTH_MODE === 'validate_user';
     const missing = (
-      c.KINGDEE_AUTH_MODE === 'validate_user'
-        ? (['KINGDEE_ACCT_ID', 'KINGDEE_USERNAME', 'KINGDEE_PASSWORD'] as const)
-        : (['KINGDEE_ACCT_ID', 'KINGDEE_USERNAME', 'KINGDEE_APP_ID', 'KINGDEE_APP_SECRET'] as const)
+      validateUser
+        ? (['KINGDEE_ACCT_ID', 'KINGDEE_USERNAME'] as const)
+        : (['KINGDEE_ACCT_ID', 'KINGDEE_USERNAME', 'KINGDEE_APP_ID'] as const)
     ).filter((n) => c[n] === undefined);
     if (missing.length > 0)
       throw new ConnectionsConfigError(
@@ -171,9 +179,11 @@ function fromEnv(env: Env): Pick<Parsed, 'envWdt' | 'envKingdee'> {
         acctId: c.KINGDEE_ACCT_ID!,
         username: c.KINGDEE_USERNAME!,
         authMode: c.KINGDEE_AUTH_MODE,
-        password: c.KINGDEE_PASSWORD !== undefined ? { env: 'KINGDEE_PASSWORD' } : undefined,
+        // Passed whenever set, as the services always did; required by the auth mode.
+        password: validateUser || c.KINGDEE_PASSWORD !== undefined ? { env: 'KINGDEE_PASSWORD' } : undefined,
         appId: c.KINGDEE_APP_ID,
-        appSecret: c.KINGDEE_APP_SECRET !== undefined ? { env: 'KINGDEE_APP_SECRET' } : undefined,
+        appSecret:
+          !validateUser || c.KINGDEE_APP_SECRET !== undefined ? { env: 'KINGDEE_APP_SECRET' } : undefined,
         lcid: c.KINGDEE_LCID,
         orgNumber: c.KINGDEE_ORG_NUMBER,
         loginBody: c.KINGDEE_LOGIN_BODY,
@@ -231,6 +241,7 @@ function wdtView(name: string, s: WdtConnectionSpec, origin: 'file' | 'env'): Wd
     budgetKey: wdtBudgetKey({ gateway: s.gateway, appKey: s.appKey, qimenAppKey: s.qimen?.appKey }),
     callsPerMinute: s.callsPerMinute,
     url: (s.gateway === 'qimen' ? s.qimen?.url : s.baseUrl) ?? '',
+    ...(s.gateway === 'qimen' ? { qimenUrl: s.qimen?.url } : { baseUrl: s.baseUrl }),
     appKey: (s.gateway === 'qimen' ? s.qimen?.appKey : s.appKey) ?? '',
     origin,
   };
@@ -273,7 +284,7 @@ function checkAcross(wdt: WdtConnectionView[], kingdee: KingdeeConnectionView[])
     const same = accounts.get(v.account);
     if (same)
       throw new ConnectionsConfigError(
-        `Kingdee connections "${same.name}" and "${v.name}" are the same account set (${v.account}): bills are identified per account, so one account has one connection`,
+        `Kingdee connections "${same.name}" and "${v.name}" are the same account set (${v.account}, from serverUrl and acctId): bills are identified per account, so one account has one connection`,
       );
     accounts.set(v.account, v);
   }
@@ -356,6 +367,14 @@ function resolveKingdee(
     sessions: s.sessions,
     timeoutMs: s.timeoutMs,
   };
+  try {
+    // The client's own checks (e.g. an api_signature appId's form) at boot, not at the first bill.
+    new KingdeeClient(clientOptions);
+  } catch (err) {
+    if (err instanceof KingdeeError)
+      throw new ConnectionsConfigError(`Kingdee connection "${name}": ${err.message}`);
+    throw err;
+  }
   return { name, account: view.account, sessionCap: sharedCap, origin, clientOptions };
 }
 
@@ -375,7 +394,7 @@ export function loadConnections(opts: LoadConnectionsOptions): ConnectionRegistr
   }));
   checkAcross(wdtViews, kingdeeViews);
   checkHosts(opts.env, wdtViews, kingdeeViews);
-  const where = parsed.file ?? `${DEFAULT_CONNECTIONS_FILE} (CONNECTIONS_FILE)`;
+  const where = `${parsed.file ?? DEFAULT_CONNECTIONS_FILE} (CONNECTIONS_FILE)`;
   if (opts.kinds.includes('wdt') && wdt.length === 0)
     throw new ConnectionsConfigError(
       `no WDT connection: set WDT_SID (and its keys) or list connections under wdt: in ${where}`,
@@ -404,6 +423,6 @@ export function loadConnections(opts: LoadConnectionsOptions): ConnectionRegistr
 }
 
 /** Names, sids and accounts only (no secret is read): scheme:check and the console. */
-export function readConnectionsOutline(opts: { env: Env; file?: string; cwd?: string }) {
+export function readConnectionsOutline(opts: { env: Env; file?: string; cwd?: string }): ConnectionsOutline {
   return loadConnections({ ...opts, kinds: [] }).outline();
 }

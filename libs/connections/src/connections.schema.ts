@@ -9,11 +9,17 @@ import { z } from 'zod';
 
 export const CONNECTION_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-const connectionName = z
-  .string()
-  .regex(CONNECTION_NAME_PATTERN, { error: 'must be a lower-case name like shop-a or acct-main' });
+const connectionName = z.string().regex(CONNECTION_NAME_PATTERN, {
+  error:
+    "connection names are lower-case letters, digits and '-' (like shop-a or acct-main), at most 63 characters",
+});
 const nonEmpty = z.string().trim().min(1, { error: 'must not be empty' });
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+/** http(s), without `user:password@` (a secret would sit in the file and in every view of the URL). */
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+  .refine((u) => !/^[a-z]+:\/\/[^/?#]*@/i.test(u), {
+    error: 'must not carry credentials (user:password@): secrets are references, see appSecret/password',
+  });
 const positiveInt = z.number().int().positive();
 
 export const SecretRefSchema = z.union(
@@ -93,8 +99,27 @@ export const KingdeeConnectionSchema = z
   });
 export type KingdeeConnectionSpec = z.output<typeof KingdeeConnectionSchema>;
 
+/** `wdt:` with every entry commented out is YAML null: the same as no section. */
+const section = <T extends z.ZodType>(entry: T) =>
+  z.preprocess((v) => (v === null ? undefined : v), z.record(connectionName, entry).default({}));
+
 export const ConnectionsFileSchema = z.strictObject({
-  wdt: z.record(connectionName, WdtConnectionSchema).default({}),
-  kingdee: z.record(connectionName, KingdeeConnectionSchema).default({}),
+  wdt: section(WdtConnectionSchema),
+  kingdee: section(KingdeeConnectionSchema),
 });
 export type ConnectionsFile = z.output<typeof ConnectionsFileSchema>;
+
+/**
+ * One line per problem, each starting with its path in the file (`kingdee.acct-main.appSecret: …`);
+ * an unknown key is reported at its own path. Values are never echoed (one could be a pasted secret).
+ */
+export function describeConnectionsIssues(error: z.ZodError): string[] {
+  const at = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(file)';
+  return error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => `${at([...issue.path, key])}: unknown key`);
+    if (issue.code === 'invalid_key')
+      return [`${at(issue.path)}: ${issue.issues.map((i) => i.message).join('; ')}`];
+    return [`${at(issue.path)}: ${issue.message}`];
+  });
+}

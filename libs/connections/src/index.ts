@@ -3,3 +3,4 @@ export * from './connections.schema';
 export * from './secret-ref.util';
 export * from './connection.registry';
 export * from './connections.loader';
+export type { ConnectionsOutline } from '@libs/scheme';

@@ -19,6 +19,8 @@ import { SchemeRevisions1764300900000 } from './migrations/1764300900000-scheme-
 import { SchemeKeys1764301050000 } from './migrations/1764301050000-scheme-keys';
 import { Reconciliation1764301100000 } from './migrations/1764301100000-reconciliation';
 import { SharedLimits1764301200000 } from './migrations/1764301200000-shared-limits';
+import { BillIdentities1764301300000 } from './migrations/1764301300000-bill-identities';
+import { ConnectionTests1764301400000 } from './migrations/1764301400000-connection-tests';
 
 export const ENTITIES = [
   AuditOrderEntity,
@@ -43,6 +45,8 @@ export const MIGRATIONS = [
   SchemeKeys1764301050000,
   Reconciliation1764301100000,
   SharedLimits1764301200000,
+  BillIdentities1764301300000,
+  ConnectionTests1764301400000,
 ];
 
 export interface DatabaseOptions {

@@ -294,8 +294,29 @@ export class StackRunner {
     if (service === 'reconciler')
       // Requested runs are picked up within half a second; a killed holder's run is taken over in 10 s.
       Object.assign(common, { RECONCILE_POLL_MS: '500', RECONCILE_LEASE_MS: '10000' });
-    if (service === 'operator')
+    if (service === 'operator') {
       common.OPERATOR_TOKENS = `demo:admin:${this.adminToken},viewer:viewer:${this.viewerToken}`;
+      // The `default` connections' names, sid and account for /api/connections: never their secrets.
+      Object.assign(common, {
+        WDT_GATEWAY: this.options.wdt?.gateway ?? 'native',
+        WDT_BASE_URL: this.wdtUrl,
+        WDT_SID: SANDBOX_CREDENTIALS.wdt.sid,
+        WDT_APPKEY: SANDBOX_CREDENTIALS.wdt.appkey,
+        ...(this.options.wdt?.gateway === 'qimen'
+          ? {
+              WDT_QIMEN_URL: `${this.wdtUrl}/router/qm`,
+              WDT_QIMEN_APP_KEY: SANDBOX_CREDENTIALS.wdt.qimenAppKey,
+              WDT_QIMEN_TARGET_APP_KEY: SANDBOX_CREDENTIALS.wdt.qimenTargetAppKey,
+            }
+          : {}),
+        KINGDEE_SERVER_URL: `${this.kingdeeUrl}/k3cloud/`,
+        KINGDEE_AUTH_MODE: 'sign',
+        KINGDEE_ACCT_ID: SANDBOX_CREDENTIALS.kingdee.acctId,
+        KINGDEE_USERNAME: SANDBOX_CREDENTIALS.kingdee.username,
+        KINGDEE_APP_ID: SANDBOX_CREDENTIALS.kingdee.appId,
+        ...this.options.env,
+      });
+    }
     return { ...common, ...(this.options.serviceEnv?.[service] ?? {}) };
   }
 

@@ -78,6 +78,19 @@ export interface ClaimTransition {
 export interface ClaimStore {
   read(schemeId: string, billKeys: string[]): Promise<Map<string, ClaimSummary>>;
   /**
+   * Registers `billKeys` as the bills of `schemeId` in (account, form) where no scheme holds them yet,
+   * and returns those another scheme holds, with that scheme: they must not be written (an order
+   * number is unique only within one seller; two shops' keys meeting in one account are two orders).
+   */
+  registerIdentities?(
+    schemeId: string,
+    account: string,
+    formId: string,
+    billKeys: string[],
+  ): Promise<Map<string, string>>;
+  /** Registers the keys of a scheme's existing claims (claims made before identities were kept). */
+  registerExistingIdentities?(schemeId: string, account: string, formId: string): Promise<number>;
+  /**
    * Claims keys that are absent, `free` or `failed` for `owner` (state `writing`, epoch + 1, lease).
    * The document is not stored: while `writing`, its Kafka message is not yet committed (or its
    * parked row not yet removed), so it comes back if this owner dies. Keys held by anyone,
@@ -169,6 +182,40 @@ export class PostgresClaimStore implements ClaimStore {
         },
       ]),
     );
+  }
+
+  async registerIdentities(
+    schemeId: string,
+    account: string,
+    formId: string,
+    billKeys: string[],
+  ): Promise<Map<string, string>> {
+    if (billKeys.length === 0) return new Map();
+    // Two statements, not one with a CTE: the look-up must see a key another scheme registered
+    // concurrently (committed while our insert waited on it), which the CTE's snapshot would not.
+    await this.ds.query(
+      `INSERT INTO bill_identities (target_account, form_id, bill_key, scheme_id)
+       SELECT $1, $2, k, $3 FROM unnest($4::text[]) AS k ON CONFLICT DO NOTHING`,
+      [account, formId, schemeId, billKeys],
+    );
+    const rows = await queryRows<{ bill_key: string; scheme_id: string }>(
+      this.ds,
+      `SELECT bill_key, scheme_id FROM bill_identities
+        WHERE target_account = $1 AND form_id = $2 AND bill_key = ANY($4::text[]) AND scheme_id <> $3`,
+      [account, formId, schemeId, billKeys],
+    );
+    return new Map(rows.map((r) => [r.bill_key, r.scheme_id]));
+  }
+
+  async registerExistingIdentities(schemeId: string, account: string, formId: string): Promise<number> {
+    const rows = await queryRows<{ bill_key: string }>(
+      this.ds,
+      `INSERT INTO bill_identities (target_account, form_id, bill_key, scheme_id)
+       SELECT $1, $2, bill_key, scheme_id FROM bill_claims WHERE scheme_id = $3
+       ON CONFLICT DO NOTHING RETURNING bill_key`,
+      [account, formId, schemeId],
+    );
+    return rows.length;
   }
 
   async claim(

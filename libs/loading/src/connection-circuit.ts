@@ -157,4 +157,6 @@ export interface KingdeeConnection {
   readonly id: string;
   readonly api: KingdeeApi;
   readonly circuit: ConnectionCircuit;
+  /** The account set bills are identified in (`ConnectionRegistry`'s `account`); default: `id`. */
+  readonly account?: string;
 }

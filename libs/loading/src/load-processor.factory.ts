@@ -114,6 +114,7 @@ export function createLoaderEngine(deps: LoaderEngineDeps): LoaderEngine {
       if (!connection) {
         connection = {
           id: name,
+          account: registry.kingdee(name).account,
           api: createKingdeePool(registry.kingdee(name).clientOptions, config.KINGDEE_SESSIONS, logger),
           circuit: new ConnectionCircuit(
             name,

@@ -381,7 +381,7 @@ export class LoadProcessor {
       return rest;
     }
     const behind: Work[] = [];
-    const toClaim: Work[] = [];
+    let toClaim: Work[] = [];
     for (const w of rest) {
       const row = rows.get(w.doc.billKey);
       if (!w.parked && queued.has(w.doc.billKey)) behind.push(w);
@@ -393,6 +393,7 @@ export class LoadProcessor {
           behind.push(w);
       } else toClaim.push(w);
     }
+    toClaim = await this.refuseForeignKeys(scheme, connection, toClaim);
     const sentAt = this.deps.leases.now();
     // The first chunk's write follows at once: its fence goes with the claim (one statement less).
     const firstChunk = scheme.target.lookupBeforeWrite === 'always' ? 0 : this.chunkSize(scheme);
@@ -449,6 +450,48 @@ export class LoadProcessor {
       parkedHere.push(...works);
     });
     return parkedHere;
+  }
+
+  /**
+   * Registers the bill keys as this scheme's in its Kingdee account and form; a key another scheme
+   * already holds there (another shop's order with the same number, under a key template without
+   * `{{$sid}}`) is never written: the order ends `failed` (identity_collision), naming both schemes.
+   * Returns the works that may be claimed.
+   */
+  private async refuseForeignKeys(
+    scheme: Scheme,
+    connection: KingdeeConnection,
+    works: Work[],
+  ): Promise<Work[]> {
+    const register = this.deps.claims.registerIdentities?.bind(this.deps.claims);
+    if (!register || works.length === 0) return works;
+    const account = connection.account ?? connection.id;
+    const formId = scheme.target.formId;
+    const foreign = await register(
+      scheme.id,
+      account,
+      formId,
+      works.map((w) => w.doc.billKey),
+    );
+    if (foreign.size === 0) return works;
+    const refused = works.filter((w) => foreign.has(w.doc.billKey));
+    await this.deps.audit.publish(
+      refused.map((w) =>
+        loadAuditEvent(w.doc, 'failed', {
+          errorClass: 'identity_collision',
+          errorField: w.doc.idempotencyField,
+          errorMessage:
+            `${w.doc.idempotencyField} "${w.doc.billKey}" is already the bill of scheme "${foreign.get(w.doc.billKey)}" ` +
+            `in Kingdee account ${account} (form ${formId}): writing it would overwrite or duplicate another shop's order. ` +
+            `Key the schemes' bills by shop, e.g. target.idempotencyKey.source '{{$sid}}-{{order_no}}' (scheme:check refuses colliding keys).`,
+        }),
+      ),
+    );
+    this.logger.error(
+      { scheme: scheme.id, account, formId, bills: refused.map((w) => w.doc.billKey).slice(0, 20) },
+      'bill keys of another scheme in the same Kingdee account: not written',
+    );
+    return works.filter((w) => !foreign.has(w.doc.billKey));
   }
 
   /** Documents of bills with a final outcome are audited and dropped; the rest are returned. */

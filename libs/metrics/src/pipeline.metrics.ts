@@ -81,14 +81,14 @@ export const loaderBatchSaveSize = histogram({
 export const wdtApiRequestDuration = histogram({
   name: 'wdt_api_request_duration_seconds',
   help: 'WDT HTTP attempts (rate-limiter wait excluded, response parsing included) by gateway and outcome (ok or the WDT error kind)',
-  labelNames: ['gateway', 'outcome'] as const,
+  labelNames: ['gateway', 'outcome', 'connection'] as const,
   buckets: API_BUCKETS,
 });
 
 export const kingdeeApiRequestDuration = histogram({
   name: 'kingdee_api_request_duration_seconds',
   help: 'Kingdee HTTP exchanges by service (e.g. DynamicFormService.BatchSave) and outcome (ok or the Kingdee error kind)',
-  labelNames: ['service', 'outcome'] as const,
+  labelNames: ['service', 'outcome', 'connection'] as const,
   buckets: API_BUCKETS,
 });
 
@@ -186,14 +186,38 @@ async function timed<T>(
   }
 }
 
-/** Times one WDT HTTP attempt; the result or error passes through unchanged. */
-export function observeWdtRequest<T>(gateway: string, call: () => Promise<T>): Promise<T> {
-  return timed(wdtApiRequestDuration, { gateway }, call);
+/**
+ * Times one WDT HTTP attempt; the result or error passes through unchanged. `connection` (the
+ * connection's name, when the caller knows it) labels the series.
+ */
+export function observeWdtRequest<T>(
+  gateway: string,
+  call: () => Promise<T>,
+  connection?: string,
+): Promise<T> {
+  return timed(wdtApiRequestDuration, { gateway, ...(connection ? { connection } : {}) }, call);
 }
 
 /** Times one Kingdee HTTP exchange; the result or error passes through unchanged. */
-export function observeKingdeeRequest<T>(service: string, call: () => Promise<T>): Promise<T> {
-  return timed(kingdeeApiRequestDuration, { service }, call);
+export function observeKingdeeRequest<T>(
+  service: string,
+  call: () => Promise<T>,
+  connection?: string,
+): Promise<T> {
+  return timed(kingdeeApiRequestDuration, { service, ...(connection ? { connection } : {}) }, call);
+}
+
+const CONNECTION_UP: GaugeConfiguration<'kind' | 'connection'> = {
+  name: 'connection_up',
+  help: "1 while a WDT or Kingdee connection works as this instance sees it (its schemes' polls, the login check, the circuit), 0 while it fails",
+  labelNames: ['kind', 'connection'],
+};
+/** Registered on first use: the services that use connections expose it. */
+let connectionUp: Gauge<'kind' | 'connection'> | undefined;
+
+export function setConnectionUp(kind: string, connection: string, up: boolean): void {
+  connectionUp ??= gauge(CONNECTION_UP);
+  connectionUp.set({ kind, connection }, up ? 1 : 0);
 }
 
 /** Lag of one partition: high watermark − (last processed offset + 1), never negative. */

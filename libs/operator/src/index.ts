@@ -30,3 +30,5 @@ export * from './console-static.util';
 export * from './preview-evaluation.util';
 export * from './work-requests.schema';
 export * from './work-requests.service';
+export * from './connections.schema';
+export * from './connections.service';

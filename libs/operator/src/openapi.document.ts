@@ -45,6 +45,7 @@ import { SCHEME_EDITING_COMPONENTS, SCHEME_EDITING_ROUTES } from './scheme-editi
 import { SESSION_COMPONENTS, SESSION_ROUTES } from './session.schema';
 import { WORK_REQUEST_COMPONENTS, WORK_REQUEST_ROUTES } from './work-requests.schema';
 import { RECONCILE_COMPONENTS, RECONCILE_ROUTES } from './reconciliations.schema';
+import { CONNECTION_COMPONENTS, CONNECTION_ROUTES } from './connections.schema';
 
 /** One route of the operator API, as documented. Controllers implement exactly these. */
 export interface RouteSpec {
@@ -408,6 +409,7 @@ export const OPERATOR_ROUTES: RouteSpec[] = [
   ...SESSION_ROUTES,
   ...WORK_REQUEST_ROUTES,
   ...RECONCILE_ROUTES,
+  ...CONNECTION_ROUTES,
 ];
 
 type Json = Record<string, unknown>;
@@ -430,6 +432,7 @@ for (const [id, schema] of Object.entries({
   ...SESSION_COMPONENTS,
   ...WORK_REQUEST_COMPONENTS,
   ...RECONCILE_COMPONENTS,
+  ...CONNECTION_COMPONENTS,
 })) {
   COMPONENTS.add(schema, { id });
 }
@@ -587,6 +590,10 @@ export function buildOpenApiDocument(): Json {
         name: 'reconciliation',
         description:
           'Runs proving Kingdee holds exactly the bills WDT orders call for, their findings and re-push',
+      },
+      {
+        name: 'connections',
+        description: 'WDT shops and Kingdee account sets: schemes using them, health, connection tests',
       },
       { name: 'console', description: 'Read models of the operator console' },
       { name: 'session', description: 'Console sign-in (session cookie and CSRF token)' },

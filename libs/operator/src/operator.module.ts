@@ -10,6 +10,8 @@ import { AuditQueryService } from './audit-query.service';
 import { AuditController } from './audit.controller';
 import { BaseDataController } from './base-data.controller';
 import { BaseDataService } from './base-data.service';
+import { ConnectionsController } from './connections.controller';
+import { ConnectionsService } from './connections.service';
 import { ConsoleReadController } from './console-read.controller';
 import { ConsoleReadService } from './console-read.service';
 import { DeadLettersController } from './dead-letters.controller';
@@ -58,6 +60,7 @@ export const OPERATOR_CONTROLLERS = [
   BaseDataController,
   WorkRequestsController,
   ReconciliationsController,
+  ConnectionsController,
   OpenApiController,
   SessionController,
 ];
@@ -121,6 +124,7 @@ export class OperatorModule implements NestModule {
         ConsoleReadService,
         WorkRequestsService,
         ReconciliationsService,
+        ConnectionsService,
       ],
     };
   }

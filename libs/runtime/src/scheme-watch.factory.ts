@@ -66,19 +66,89 @@ export async function recordSchemeKey(ds: DataSource, scheme: Scheme): Promise<v
 }
 
 /**
+ * The seller and the account a scheme reads and writes (from the connections), as far as this
+ * process knows them (the extractor may not know Kingdee accounts, nor the loader WDT sellers).
+ */
+export type SchemeIdentityOf = (scheme: Scheme) => { sid?: string; account?: string };
+
+/** Whether a scheme has state made with its seller and account: claims, a cursor or fingerprints. */
+async function hasSchemeState(ds: DataSource, schemeId: string): Promise<boolean> {
+  const rows: Array<{ any: boolean }> = await ds.query(
+    `SELECT EXISTS (SELECT 1 FROM bill_claims WHERE scheme_id = $1)
+         OR EXISTS (SELECT 1 FROM sync_cursors WHERE scheme_id = $1)
+         OR EXISTS (SELECT 1 FROM stockout_fingerprints WHERE scheme_id = $1) AS any`,
+    [schemeId],
+  );
+  return Boolean(rows[0]?.any);
+}
+
+/**
+ * Why `next` may not be taken because it reads another WDT seller or writes another Kingdee account
+ * than its state was made with (order numbers are unique only per seller, bill keys per account:
+ * its cursor, fingerprints and claims would be read against the wrong shop), or undefined.
+ */
+export async function schemeIdentityRefusal(
+  ds: DataSource,
+  next: Scheme,
+  identity: SchemeIdentityOf,
+): Promise<string | undefined> {
+  const rows: Array<{ source_sid: string | null; target_account: string | null }> = await ds.query(
+    `SELECT source_sid, target_account FROM scheme_keys WHERE scheme_id = $1`,
+    [next.id],
+  );
+  const recorded = rows[0];
+  if (!recorded) return undefined;
+  const now = identity(next);
+  const changes: string[] = [];
+  if (now.sid && recorded.source_sid && recorded.source_sid !== now.sid)
+    changes.push(`WDT seller (sid) ${recorded.source_sid} → ${now.sid}`);
+  if (now.account && recorded.target_account && recorded.target_account !== now.account)
+    changes.push(`Kingdee account ${recorded.target_account} → ${now.account}`);
+  if (changes.length === 0 || !(await hasSchemeState(ds, next.id))) return undefined;
+  return (
+    `scheme ${next.id} would change its ${changes.join(' and ')} (source.connection / target.connection), ` +
+    `but it has a cursor, fingerprints or bill claims made with the old one: a new shop or account is a new scheme, give it a new id`
+  );
+}
+
+/** Records the seller and account a scheme version was taken with (the parts this process knows). */
+export async function recordSchemeIdentity(
+  ds: DataSource,
+  scheme: Scheme,
+  identity: SchemeIdentityOf,
+): Promise<void> {
+  const { sid, account } = identity(scheme);
+  if (!sid && !account) return;
+  await ds.query(
+    `UPDATE scheme_keys SET source_sid = COALESCE($2, source_sid), target_account = COALESCE($3, target_account)
+      WHERE scheme_id = $1`,
+    [scheme.id, sid ?? null, account ?? null],
+  );
+}
+
+/**
  * The boot check of a strictly loaded watcher: a scheme file whose key differs from the one its claims
  * were made under stops the start (as an invalid file does), saying why; otherwise the keys are recorded.
  */
-export async function checkSchemeKeys(ds: DataSource, watcher: SchemeWatcher): Promise<void> {
+export async function checkSchemeKeys(
+  ds: DataSource,
+  watcher: SchemeWatcher,
+  identity?: SchemeIdentityOf,
+): Promise<void> {
   const refusals: string[] = [];
   for (const scheme of watcher.schemes()) {
-    const refusal = await schemeKeyRefusal(ds, scheme);
+    const refusal =
+      (await schemeKeyRefusal(ds, scheme)) ??
+      (identity ? await schemeIdentityRefusal(ds, scheme, identity) : undefined);
     if (refusal) refusals.push(`${path.basename(watcher.fileOf(scheme.id) ?? scheme.id)}: ${refusal}`);
   }
   // No last good version to keep at boot: not starting is what keeps the old key.
   if (refusals.length > 0)
     throw new Error(`not starting: put the recorded key back in the file. ${refusals.join('\n')}`);
-  for (const scheme of watcher.schemes()) await recordSchemeKey(ds, scheme);
+  for (const scheme of watcher.schemes()) {
+    await recordSchemeKey(ds, scheme);
+    if (identity) await recordSchemeIdentity(ds, scheme, identity);
+  }
 }
 
 /**
@@ -98,6 +168,8 @@ export function createSchemeWatcher(deps: {
   accept?: (next: Scheme, previous: Scheme | undefined) => Promise<string | undefined> | string | undefined;
   /** No strict first load (the operator boots with invalid files and shows them): call `check()`. */
   lenient?: boolean;
+  /** The seller and account of a scheme: a scheme with state never changes either. */
+  identity?: SchemeIdentityOf;
 }): SchemeWatcher {
   const { ds, service, instance } = deps;
   const watcher = new SchemeWatcher({
@@ -109,10 +181,18 @@ export function createSchemeWatcher(deps: {
       if (own) return own;
       // The version in use has this key (it was checked when taken): no query, so a Postgres hiccup
       // cannot hold back an edit that leaves the key alone (a refused file is not checked again).
-      if (previous && !idempotencyKeyChanged(previous, next)) return undefined;
-      const refused = await schemeKeyRefusal(ds, next, previous);
+      const identity = deps.identity;
+      const sameIdentity =
+        !identity || (previous && JSON.stringify(identity(previous)) === JSON.stringify(identity(next)));
+      if (previous && !idempotencyKeyChanged(previous, next) && sameIdentity) return undefined;
+      const refused =
+        (await schemeKeyRefusal(ds, next, previous)) ??
+        (identity ? await schemeIdentityRefusal(ds, next, identity) : undefined);
       // Taken (this is the last veto): the key is now the one later versions are compared with.
-      if (!refused) await recordSchemeKey(ds, next);
+      if (!refused) {
+        await recordSchemeKey(ds, next);
+        if (identity) await recordSchemeIdentity(ds, next, identity);
+      }
       return refused;
     },
     onProblem: async (file, problem: SchemeFileProblem | null) => {

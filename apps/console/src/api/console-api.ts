@@ -4,6 +4,8 @@ import { api, call, unwrap } from './http';
 import type {
   Action,
   AuditOrderDetail,
+  Connection,
+  ConnectionTest,
   FailureGroup,
   OrdersPage,
   Overview,
@@ -138,4 +140,15 @@ export const schemeApi = {
     (await call<Preview>('POST', '/api/previews', { body })).data,
   previewState: async (id: string) =>
     (await call<Preview>('GET', `/api/previews/${encodeURIComponent(id)}`)).data,
+};
+
+export const connectionsApi = {
+  list: async () => unwrap(await api.GET('/api/connections')).items as Connection[],
+  /** Waits (up to ~20 s on the server) for the extractor or loader to answer; 202: still queued. */
+  test: async (kind: 'wdt' | 'kingdee', name: string) =>
+    unwrap(
+      await api.POST('/api/connections/{kind}/{name}/test', { params: { path: { kind, name } } }),
+    ) as ConnectionTest,
+  getTest: async (id: string) =>
+    unwrap(await api.GET('/api/connections/tests/{id}', { params: { path: { id } } })) as ConnectionTest,
 };

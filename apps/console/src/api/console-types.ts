@@ -35,3 +35,5 @@ export type ReconcileCounts = NonNull<ReconcileRun['counts']>;
 export type SchemeReconciliation = Schemas['SchemeReconciliation'];
 export type ReconcileFinding = Schemas['ReconcileFinding'];
 export type FindingKind = ReconcileFinding['kind'];
+export type Connection = Schemas['Connection'];
+export type ConnectionTest = Schemas['ConnectionTest'];

@@ -787,6 +787,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every WDT and Kingdee connection (no secrets), the schemes using it, its status and last error
+         * @description Status merges what each extractor (WDT: its polls of the schemes on the connection) and loader (Kingdee: its login check and circuit) reports, and the connection tests they ran.
+         */
+        get: operations["listConnections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/connections/{kind}/{name}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test a connection (WDT: one query of an empty window; Kingdee: a login and a one-row query)
+         * @description The operator holds no secrets: it queues the test for an extractor (WDT) or loader (Kingdee) and waits up to 20 s for the answer (200, state done). Without an answer by then: 202 with the queued test; read it with GET /api/connections/tests/{id}. Recorded as an action.
+         */
+        post: operations["testConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/connections/tests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A connection test: state and result */
+        get: operations["getConnectionTest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -842,6 +899,57 @@ export interface components {
             lastOccurredAt: string;
             firstSeenAt: string;
             updatedAt: string;
+        };
+        Connection: {
+            /** @enum {string} */
+            kind: "wdt" | "kingdee";
+            name: string;
+            /** @enum {string} */
+            origin: "file" | "env";
+            sid: string | null;
+            gateway: ("native" | "qimen") | null;
+            appKey: string | null;
+            budgetKey: string | null;
+            callsPerMinute: number | null;
+            url: string;
+            account: string | null;
+            acctId: string | null;
+            username: string | null;
+            authMode: string | null;
+            sessionCap: number | null;
+            schemes: string[];
+            /** @enum {string} */
+            status: "ok" | "failing" | "unknown";
+            lastError: string | null;
+            checkedAt: string | null;
+            since: string | null;
+            instances: {
+                service: string;
+                instance: string;
+                ok: boolean;
+                lastError: string | null;
+                checkedAt: string | null;
+                since: string | null;
+            }[];
+            lastTest: components["schemas"]["ConnectionTest"] | null;
+        };
+        ConnectionTest: {
+            id: string;
+            /** @enum {string} */
+            kind: "wdt" | "kingdee";
+            name: string;
+            /** @enum {string} */
+            state: "queued" | "running" | "done";
+            requestedBy: string;
+            requestedAt: string;
+            finishedAt: string | null;
+            testedBy: string | null;
+            result: {
+                ok: boolean;
+                ms: number;
+                errorKind?: string;
+                error?: string;
+            } | null;
         };
         ConsoleAuditOrderDetail: {
             orderNo: string;
@@ -4256,6 +4364,163 @@ export interface operations {
             };
             /** @description Conflict: the message says why (`download: true` when the scheme directory is read-only) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listConnections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connections, WDT first, by name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Connection"][];
+                    };
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    testConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: "wdt" | "kingdee";
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The finished test (or 202: the test still queued or running) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTest"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getConnectionTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The test */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTest"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,13 @@
 const zhCN = {
   app: { title: 'WDT → 金蝶 集成控制台', signOut: '退出登录', language: 'English', loading: '加载中…' },
-  menu: { overview: '总览', orders: '订单', repair: '修复', schemes: '方案', reconcile: '对账' },
+  menu: {
+    overview: '总览',
+    orders: '订单',
+    repair: '修复',
+    schemes: '方案',
+    reconcile: '对账',
+    connections: '连接',
+  },
   role: { viewer: '只读', operator: '运维', admin: '管理员' },
   signIn: {
     title: '登录控制台',
@@ -200,6 +207,26 @@ const zhCN = {
     error: '失败原因',
     trailNoBill: '审计轨迹为「{{status}}」，但金蝶中没有该单据',
     trailHasBill: '审计轨迹为「{{status}}」，但金蝶中有 {{bills}}',
+  },
+  connections: {
+    intro:
+      '本部署的旺店通店铺与金蝶账套（来自连接配置文件与环境变量；从不显示密钥）、使用它们的方案，以及抽取与加载服务看到的健康状态。',
+    name: '名称',
+    kind: '类型',
+    kinds: { wdt: '旺店通', kingdee: '金蝶' },
+    account: '卖家账号 / 账套',
+    status: '状态',
+    statuses: { ok: '正常', failing: '异常', unknown: '尚无数据' },
+    since: '自',
+    lastError: '最近错误',
+    schemes: '方案',
+    unused: '无方案使用',
+    test: '测试',
+    testQueued: '已排队：尚无服务应答',
+    testOk: '正常，{{ms}} 毫秒',
+    testFailed: '失败',
+    sourcePicker: '旺店通连接 (source.connection)',
+    targetPicker: '金蝶连接 (target.connection)',
   },
   schemes: {
     list: '方案列表',

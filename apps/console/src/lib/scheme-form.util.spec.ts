@@ -93,4 +93,28 @@ describe('issue path → form field', () => {
     });
     expect(issueTarget(['target', 'formId'], form)).toEqual({ step: 'yaml', name: null });
   });
+
+  it.each(files)('%s: the connection pickers set source.connection and target.connection', (file) => {
+    const text = readFileSync(join(schemesDir, file), 'utf8');
+    const form = yamlToForm(text);
+    expect([form.source.connection, form.target.connection]).toEqual([
+      (parse(text) as { source: { connection?: string } }).source.connection ?? 'default',
+      (parse(text) as { target: { connection?: string } }).target.connection ?? 'default',
+    ]);
+    form.source.connection = 'shop-b';
+    form.target.connection = 'acct-b';
+    const written = parse(formToYaml(form, text)) as {
+      source: { connection: string; method: string };
+      target: { connection: string; formId: string };
+    };
+    expect(written.source).toMatchObject({ connection: 'shop-b', method: form.source.method });
+    expect(written.target).toMatchObject({ connection: 'acct-b', formId: 'PUR_MRB' });
+    // Back to default: the name is written only where the file names one.
+    const back = yamlToForm(formToYaml(form, text));
+    back.source.connection = 'default';
+    expect(
+      (parse(formToYaml(back, formToYaml(form, text))) as { source: { connection: string } }).source
+        .connection,
+    ).toBe('default');
+  });
 });

@@ -43,6 +43,8 @@ export interface SchemeForm {
   name: string;
   description: string;
   source: {
+    /** The WDT connection (`source.connection`; absent in the file: `default`). */
+    connection: string;
     method: string;
     params: { name: string; value: string }[];
     statusFilter?: string;
@@ -53,6 +55,10 @@ export interface SchemeForm {
     lookback: string;
     safetyLag: string;
     maxWindow: string;
+  };
+  target: {
+    /** The Kingdee connection (`target.connection`; absent in the file: `default`). */
+    connection: string;
   };
   mapping: MappingRow[];
   check: {
@@ -112,6 +118,7 @@ export function schemeToForm(scheme: unknown): SchemeForm {
     name: str(s.name),
     description: str(s.description),
     source: {
+      connection: str(source.connection, 'default'),
       method: str(source.method),
       params: Object.entries(obj(source.params)).map(([name, value]) => ({ name, value: str(value) })),
       ...(obj(source.filters).status !== undefined ? { statusFilter: str(obj(source.filters).status) } : {}),
@@ -122,6 +129,7 @@ export function schemeToForm(scheme: unknown): SchemeForm {
       safetyLag: str(cursor.safetyLag, '1s'),
       maxWindow: str(cursor.maxWindow, '30d'),
     },
+    target: { connection: str(obj(s.target).connection, 'default') },
     mapping: rows,
     check: {
       pollInterval: str(schedule.pollInterval, '2s'),
@@ -147,6 +155,12 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 type Path = (string | number)[];
+
+/** A connection name: `default` is written only where the file names a connection already. */
+function setConnection(doc: Document, path: Path, value: string | undefined): void {
+  if (!value || (value === 'default' && !doc.hasIn(path))) return;
+  setIfChanged(doc, path, value);
+}
 
 function setIfChanged(doc: Document, path: Path, value: unknown): void {
   const current = doc.getIn(path);
@@ -249,6 +263,8 @@ export function formToYaml(form: SchemeForm, base: string): string {
   setIfChanged(doc, ['description'], form.description || undefined);
 
   const s = form.source;
+  setConnection(doc, ['source', 'connection'], s.connection);
+  setConnection(doc, ['target', 'connection'], form.target?.connection);
   setIfChanged(doc, ['source', 'method'], s.method);
   const keptParams = new Set(s.params.map((p) => p.name).filter(Boolean));
   const params = doc.getIn(['source', 'params']);

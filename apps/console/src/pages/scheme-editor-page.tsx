@@ -19,8 +19,8 @@ import {
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router-dom';
-import { schemeApi } from '../api/console-api';
-import type { Preview, SchemeIssue, SchemeRevision } from '../api/console-types';
+import { connectionsApi, schemeApi } from '../api/console-api';
+import type { Connection, Preview, SchemeIssue, SchemeRevision } from '../api/console-types';
 import { ApiError } from '../api/http';
 import { JsonView, errorText } from '../components/common';
 import { formatIssuePath, issueTarget, type EditorStep, type FieldName } from '../lib/issue-path.util';
@@ -167,6 +167,21 @@ export function SchemeEditorPage() {
   const placed = useRef<FieldName[]>([]);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const validateRef = useRef<(text: string) => void>(() => undefined);
+  // The deployment's connections, for the source/target pickers (names only; no secrets).
+  const [connections, setConnections] = useState<Connection[]>([]);
+  useEffect(() => {
+    void connectionsApi
+      .list()
+      .then(setConnections)
+      .catch(() => undefined);
+  }, []);
+  const connectionOptions = (kind: Connection['kind']) =>
+    connections
+      .filter((c) => c.kind === kind)
+      .map((c) => ({
+        value: c.name,
+        label: `${c.name} · ${kind === 'wdt' ? c.sid : c.account}`,
+      }));
 
   const load = useCallback(async () => {
     try {
@@ -283,6 +298,18 @@ export function SchemeEditorPage() {
       <Form.Item name="description" label={t('schemes.description')}>
         <Input />
       </Form.Item>
+      <Row gutter={12}>
+        <Col span={12}>
+          <Form.Item name={['source', 'connection']} label={t('connections.sourcePicker')}>
+            <Select showSearch data-testid="field-source-connection" options={connectionOptions('wdt')} />
+          </Form.Item>
+        </Col>
+        <Col span={12}>
+          <Form.Item name={['target', 'connection']} label={t('connections.targetPicker')}>
+            <Select showSearch data-testid="field-target-connection" options={connectionOptions('kingdee')} />
+          </Form.Item>
+        </Col>
+      </Row>
       <Row gutter={12}>
         <Col span={12}>
           <Form.Item name={['source', 'method']} label={t('schemes.method')}>
