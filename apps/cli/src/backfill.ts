@@ -1,6 +1,8 @@
 // `npm run backfill -- --from "2026-10-01 00:00:00" --to "2026-11-01 00:00:00" [--scheme <id>] [--force]`
 // Re-reads WDT history window by window (≤ 30 days each) under the shared rate limiter, emits what
 // is new or changed (everything with --force) and leaves the incremental cursor alone.
+import { PostgresWdtCallGate } from '@libs/shared-limits';
+import { hostname } from 'node:os';
 import { Command } from 'commander';
 import { systemClock } from '@libs/common';
 import { topicNamesFromEnv } from '@libs/contracts';
@@ -45,8 +47,15 @@ async function main(): Promise<void> {
   const connections = loadConnections({ env: process.env, kinds: ['wdt'] });
   for (const scheme of schemes) connections.wdt(scheme.source.connection); // unknown names refused before connecting
   const clients = new Map<string, WdtStockoutReturnClient>();
+  // The app keys' limits are shared with the running extractors (and every other CLI) through Postgres.
+  const gate = new PostgresWdtCallGate(rt.ds, { instance: `backfill-${hostname()}-${process.pid}`, logger });
   const clientOf = (name: string): WdtStockoutReturnClient => {
-    if (!clients.has(name)) clients.set(name, createWdtClient(connections.wdt(name).clientOptions, logger));
+    const connection = connections.wdt(name);
+    if (!clients.has(name))
+      clients.set(
+        name,
+        createWdtClient(connection.clientOptions, logger, { gate, budgetKey: connection.budgetKey }),
+      );
     return clients.get(name)!;
   };
   const sink = new KafkaRawEventSink(
@@ -104,6 +113,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    await gate.stop();
     await rt.close();
   }
 }

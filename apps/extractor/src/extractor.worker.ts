@@ -1,3 +1,4 @@
+import { PostgresWdtCallGate } from '@libs/shared-limits';
 import { hostname } from 'node:os';
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Logger } from 'pino';
@@ -64,6 +65,7 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
   private watcher?: SchemeWatcher;
   /** One WDT client per connection in use (its limiter is the connection's app key's). */
   private readonly clients = new Map<string, WdtStockoutReturnClient>();
+  private gate?: PostgresWdtCallGate;
   private store?: PostgresExtractionStore;
   private sink?: KafkaRawEventSink;
   private requests?: ExtractorRequests;
@@ -169,7 +171,12 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
   private clientFor(connection: WdtConnection): WdtStockoutReturnClient {
     let client = this.clients.get(connection.name);
     if (!client) {
-      client = createWdtClient(connection.clientOptions, this.logger.child({ connection: connection.name }));
+      // The app key's L is shared with every process and CLI through Postgres (fair share per scheme).
+      this.gate ??= new PostgresWdtCallGate(this.ds, { instance: this.instance, logger: this.logger });
+      client = createWdtClient(connection.clientOptions, this.logger.child({ connection: connection.name }), {
+        gate: this.gate,
+        budgetKey: connection.budgetKey,
+      });
       this.clients.set(connection.name, client);
     }
     return client;
@@ -309,6 +316,7 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
     await this.requests?.stop();
     await this.watcher?.stop();
     await Promise.all([...this.schedulers.values()].map((s) => s.stop()));
+    await this.gate?.stop();
     await clearSchemeFileStatus(this.ds, 'extractor', this.instance);
     await this.writes;
     await this.connectionStatus?.flush();

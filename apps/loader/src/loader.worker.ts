@@ -1,3 +1,4 @@
+import { PostgresKingdeeSlotLeases } from '@libs/shared-limits';
 import { ConnectionRegistry, schemeIdentityOf } from '@libs/connections';
 import {
   ConnectionStatusRecorder,
@@ -54,6 +55,8 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private loginCheck?: Promise<void>;
   /** Connections whose last login check was refused. */
   private lastRefused = new Set<string>();
+  /** Session slots of capped Kingdee accounts, shared with every loader and reconciler. */
+  private readonly slots: PostgresKingdeeSlotLeases;
   /** Per Kingdee connection: its health (service_status `connection:kingdee:<name>`) and operators' tests. */
   private connectionStatus?: ConnectionStatusRecorder;
   private connectionTests?: ConnectionTestWorker;
@@ -68,7 +71,9 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(READINESS) private readonly readiness: Readiness,
     @Inject(DEAD_LETTERS) private readonly deadLetters: DeadLetterPublisher,
-  ) {}
+  ) {
+    this.slots = new PostgresKingdeeSlotLeases(this.ds, { instance: this.instance, logger: this.logger });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     this.alerts = createAlertMonitor(this.config, { logger: this.logger, service: 'loader' });
@@ -102,6 +107,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     this.engine = createLoaderEngine({
       config: this.config,
       registry: this.connections,
+      slots: this.slots,
       ds: this.ds,
       producer: this.producer,
       topics: this.topics,

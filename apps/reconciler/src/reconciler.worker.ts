@@ -1,3 +1,4 @@
+import { PostgresKingdeeSlotLeases, PostgresWdtCallGate } from '@libs/shared-limits';
 import { hostname } from 'node:os';
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Logger } from 'pino';
@@ -43,6 +44,9 @@ export class ReconcilerWorker implements OnApplicationBootstrap, BeforeApplicati
   private readonly instance = `${hostname()}-${process.pid}`;
   private watcher?: SchemeWatcher;
   private kingdee?: (scheme: Scheme) => KingdeeSessionPool;
+  /** WDT app keys' calls and Kingdee session slots, shared with every process through Postgres. */
+  private gate?: PostgresWdtCallGate;
+  private slots?: PostgresKingdeeSlotLeases;
   private alerts?: AlertNotifier;
   private runs?: ReconcileRunPoller;
   private repushes?: ReconcileRepushPoller;
@@ -77,10 +81,13 @@ export class ReconcilerWorker implements OnApplicationBootstrap, BeforeApplicati
         else this.schemes.set(change.id, change.scheme);
       }
     });
+    this.gate = new PostgresWdtCallGate(this.ds, { instance: this.instance, logger: this.logger });
+    this.slots = new PostgresKingdeeSlotLeases(this.ds, { instance: this.instance, logger: this.logger });
     const { wdt, kingdee } = createReconcileConnections(
       this.connections,
       this.config.RECONCILE_KINGDEE_SESSIONS,
       this.logger,
+      { gate: this.gate, slots: this.slots },
     );
     this.kingdee = kingdee;
     this.alerts = new AlertNotifier(alertChannelsFromConfig(this.config), {
@@ -191,6 +198,8 @@ export class ReconcilerWorker implements OnApplicationBootstrap, BeforeApplicati
     await this.watcher?.stop();
     await Promise.all([this.runs?.stop(), this.repushes?.stop()]);
     await this.alerts?.flush();
+    await this.gate?.stop();
+    await this.slots?.releaseAll().catch(() => undefined);
     await clearSchemeFileStatus(this.ds, 'reconciler', this.instance);
     await this.ds
       .query(`DELETE FROM service_status WHERE service = 'reconciler' AND instance = $1`, [this.instance])

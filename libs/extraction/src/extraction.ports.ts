@@ -17,6 +17,8 @@ export interface SourceQueryOptions {
   order: 'last-first' | 'first-last';
   priority?: 'normal' | 'background';
   maxTotalCount?: number;
+  /** The scheme the calls are for: its fair share of the WDT app key's calls (shared limits). */
+  scheme?: string;
 }
 
 /**

@@ -416,6 +416,7 @@ export class ExtractionService {
             order: this.scheme.source.pageOrder === 'first_to_last' ? 'first-last' : 'last-first',
             priority: options.background ? 'background' : 'normal',
             maxTotalCount: this.canSplit(window) ? this.maxRecordsPerWindow : undefined,
+            scheme: this.scheme.id,
           },
         )) {
           state.httpCalls += page.httpCalls;

@@ -7,6 +7,7 @@ import { PostgresPayloadStore } from '@libs/database';
 import { DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import { ParkedMessageStore, SchemeHolds } from '@libs/parking';
 import { ConnectionRegistry } from '@libs/connections';
+import type { KingdeeSlotLeases } from '@libs/kingdee-client';
 import { Scheme } from '@libs/scheme';
 import { BaseDataChecker } from './base-data/base-data-checker.service';
 import { BaseDataRef } from './base-data/base-data-diagnosis';
@@ -35,6 +36,8 @@ export interface LoaderEngineDeps {
   drain?: boolean;
   /** The process's connections: each scheme writes through its `target.connection`. */
   registry: ConnectionRegistry;
+  /** Session slots shared by every process, for connections with a session cap (`sessions`). */
+  slots?: KingdeeSlotLeases;
   /** Replaces the Kingdee connections built from the registry (tests: a sandbox per connection). */
   connections?: (scheme: Scheme) => KingdeeConnection;
   /** Replaces the Postgres claim store (tests: one that fails mid-way, as a killed process would). */
@@ -112,10 +115,18 @@ export function createLoaderEngine(deps: LoaderEngineDeps): LoaderEngine {
       const name = scheme.target.connection;
       let connection = built.get(name);
       if (!connection) {
+        const kingdee = registry.kingdee(name);
         connection = {
           id: name,
-          account: registry.kingdee(name).account,
-          api: createKingdeePool(registry.kingdee(name).clientOptions, config.KINGDEE_SESSIONS, logger),
+          account: kingdee.account,
+          api: createKingdeePool(
+            kingdee.clientOptions,
+            config.KINGDEE_SESSIONS,
+            logger,
+            deps.slots && kingdee.sessionCap !== undefined
+              ? { leases: deps.slots, account: kingdee.account, cap: kingdee.sessionCap }
+              : undefined,
+          ),
           circuit: new ConnectionCircuit(
             name,
             {

@@ -1,9 +1,9 @@
 import { AppLogger } from '@libs/common';
 import { ConnectionRegistry } from '@libs/connections';
-import { KingdeeSessionPool } from '@libs/kingdee-client';
+import { KingdeeSessionPool, KingdeeSlotLeases } from '@libs/kingdee-client';
 import { createKingdeePool } from '@libs/loading';
 import { Scheme } from '@libs/scheme';
-import { createWdtClient, WdtStockoutReturnClient } from '@libs/wdt-client';
+import { createWdtClient, WdtCallGate, WdtStockoutReturnClient } from '@libs/wdt-client';
 
 /**
  * The reconciler's connections, per scheme: the WDT client of `source.connection` (the process-wide
@@ -15,6 +15,7 @@ export function createReconcileConnections(
   registry: ConnectionRegistry,
   sessions: number,
   logger: AppLogger,
+  shared: { gate?: WdtCallGate; slots?: KingdeeSlotLeases } = {},
 ): { wdt: (scheme: Scheme) => WdtStockoutReturnClient; kingdee: (scheme: Scheme) => KingdeeSessionPool } {
   const wdt = new Map<string, WdtStockoutReturnClient>();
   const kingdee = new Map<string, KingdeeSessionPool>();
@@ -23,7 +24,12 @@ export function createReconcileConnections(
       const name = scheme.source.connection;
       let client = wdt.get(name);
       if (!client) {
-        client = createWdtClient(registry.wdt(name).clientOptions, logger);
+        const connection = registry.wdt(name);
+        client = createWdtClient(
+          connection.clientOptions,
+          logger,
+          shared.gate ? { gate: shared.gate, budgetKey: connection.budgetKey } : {},
+        );
         wdt.set(name, client);
       }
       return client;
@@ -32,7 +38,15 @@ export function createReconcileConnections(
       const name = scheme.target.connection;
       let pool = kingdee.get(name);
       if (!pool) {
-        pool = createKingdeePool(registry.kingdee(name).clientOptions, sessions, logger);
+        const connection = registry.kingdee(name);
+        pool = createKingdeePool(
+          connection.clientOptions,
+          sessions,
+          logger,
+          shared.slots && connection.sessionCap !== undefined
+            ? { leases: shared.slots, account: connection.account, cap: connection.sessionCap }
+            : undefined,
+        );
         kingdee.set(name, pool);
       }
       return pool;
