@@ -54,7 +54,11 @@ async function main(): Promise<void> {
     if (!clients.has(name))
       clients.set(
         name,
-        createWdtClient(connection.clientOptions, logger, { gate, budgetKey: connection.budgetKey }),
+        createWdtClient(connection.clientOptions, logger, {
+          gate,
+          budgetKey: connection.budgetKey,
+          connection: name,
+        }),
       );
     return clients.get(name)!;
   };

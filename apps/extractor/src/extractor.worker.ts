@@ -176,6 +176,7 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
       client = createWdtClient(connection.clientOptions, this.logger.child({ connection: connection.name }), {
         gate: this.gate,
         budgetKey: connection.budgetKey,
+        connection: connection.name,
       });
       this.clients.set(connection.name, client);
     }

@@ -229,6 +229,7 @@ export class KingdeeClient implements KingdeeApi {
   private readonly transport: KingdeeHttpTransport;
   private readonly clock: Clock;
   private readonly logger: AppLogger;
+  private readonly connection?: string;
   private readonly randomId: () => string;
   #password: string;
   #appSecret: string;
@@ -250,6 +251,7 @@ export class KingdeeClient implements KingdeeApi {
     this.transport = deps.transport ?? new FetchKingdeeHttpTransport();
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? silentLogger;
+    this.connection = deps.connection;
     this.randomId = deps.randomId ?? (() => randomUUID());
   }
 
@@ -571,7 +573,7 @@ export class KingdeeClient implements KingdeeApi {
         : this.config.authMode === 'app_secret'
           ? KINGDEE_SERVICES.loginByAppSecret
           : KINGDEE_SERVICES.loginBySign;
-    return observeKingdeeRequest(shortService(service), () => this.loginExchange());
+    return observeKingdeeRequest(shortService(service), () => this.loginExchange(), this.connection);
   }
 
   private async loginExchange(): Promise<void> {
@@ -712,8 +714,10 @@ export class KingdeeClient implements KingdeeApi {
     cookies: Map<string, string>,
     bodyForm: KingdeeDialect = this.config.dialect,
   ): Promise<{ response: KingdeeHttpResponse; json: unknown }> {
-    return observeKingdeeRequest(shortService(service), () =>
-      this.exchange(service, params, write, signal, cookies, bodyForm),
+    return observeKingdeeRequest(
+      shortService(service),
+      () => this.exchange(service, params, write, signal, cookies, bodyForm),
+      this.connection,
     );
   }
 

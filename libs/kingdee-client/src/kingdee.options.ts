@@ -71,6 +71,8 @@ export interface KingdeeClientDeps {
   logger?: AppLogger;
   /** Source of request ids for the legacy dialect (default random). */
   randomId?: () => string;
+  /** The connection's name: labels the call metrics (`kingdee_api_request_duration_seconds{connection}`). */
+  connection?: string;
 }
 
 export const KINGDEE_DEFAULTS = {

@@ -12,6 +12,10 @@ export function createKingdeePool(
   sessions: number,
   logger: AppLogger,
   shared?: { leases: KingdeeSlotLeases; account: string; cap: number },
+  connection?: string,
 ): KingdeeSessionPool {
-  return new KingdeeSessionPool({ ...options, sessions }, { logger, ...(shared ? { slots: shared } : {}) });
+  return new KingdeeSessionPool(
+    { ...options, sessions },
+    { logger, connection, ...(shared ? { slots: shared } : {}) },
+  );
 }

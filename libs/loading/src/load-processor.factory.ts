@@ -126,6 +126,7 @@ export function createLoaderEngine(deps: LoaderEngineDeps): LoaderEngine {
             deps.slots && kingdee.sessionCap !== undefined
               ? { leases: deps.slots, account: kingdee.account, cap: kingdee.sessionCap }
               : undefined,
+            name,
           ),
           circuit: new ConnectionCircuit(
             name,

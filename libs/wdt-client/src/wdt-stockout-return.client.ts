@@ -49,6 +49,8 @@ export interface WdtClientDeps {
    * registry key decides; an injected `limiter` brings its own gate, so the two cannot be combined).
    */
   gate?: WdtCallGate;
+  /** The connection's name: labels the call metrics (`wdt_api_request_duration_seconds{connection}`). */
+  connection?: string;
   /** The gate's budget key (default `native:<appkey>` / `qimen:<qimen.appKey>`, as `@libs/connections`). */
   budgetKey?: string;
   clock?: Clock;
@@ -173,6 +175,7 @@ export class WdtStockoutReturnClient {
   private readonly transport: HttpTransport;
   private readonly limiter: WdtRateLimiter;
   private readonly clock: Clock;
+  private readonly connection?: string;
   private readonly logger: AppLogger;
   private readonly random: () => number;
   private readonly retryPolicy: RetryPolicy;
@@ -184,6 +187,7 @@ export class WdtStockoutReturnClient {
     this.tables = resolveErrorCodeTables(this.options.errorCodes);
     this.transport = deps.transport ?? new FetchHttpTransport();
     this.clock = deps.clock ?? systemClock;
+    this.connection = deps.connection;
     this.logger = deps.logger ?? silentLogger;
     this.random = deps.random ?? Math.random;
     this.secrets = [this.options.native?.appsecret, this.options.qimen?.appSecret].filter(
@@ -265,13 +269,15 @@ export class WdtStockoutReturnClient {
           signal: call.signal,
         };
         return this.limiter.schedule(lane, (startedAt) =>
-          observeWdtRequest(this.gateway, () => this.sendOnce(business, pageNo, attempts, call.signal)).catch(
-            (error: unknown) => {
-              // "Too frequent": the budget is smaller than configured; halve it (once per event).
-              if (isWdtError(error) && error.kind === 'rate_limited') this.limiter.penalize(startedAt);
-              throw error;
-            },
-          ),
+          observeWdtRequest(
+            this.gateway,
+            () => this.sendOnce(business, pageNo, attempts, call.signal),
+            this.connection,
+          ).catch((error: unknown) => {
+            // "Too frequent": the budget is smaller than configured; halve it (once per event).
+            if (isWdtError(error) && error.kind === 'rate_limited') this.limiter.penalize(startedAt);
+            throw error;
+          }),
         );
       }, call.signal);
       const totalCount = body.totalCount ?? call.knownTotalCount;

@@ -25,11 +25,10 @@ export function createReconcileConnections(
       let client = wdt.get(name);
       if (!client) {
         const connection = registry.wdt(name);
-        client = createWdtClient(
-          connection.clientOptions,
-          logger,
-          shared.gate ? { gate: shared.gate, budgetKey: connection.budgetKey } : {},
-        );
+        client = createWdtClient(connection.clientOptions, logger, {
+          connection: name,
+          ...(shared.gate ? { gate: shared.gate, budgetKey: connection.budgetKey } : {}),
+        });
         wdt.set(name, client);
       }
       return client;
@@ -46,6 +45,7 @@ export function createReconcileConnections(
           shared.slots && connection.sessionCap !== undefined
             ? { leases: shared.slots, account: connection.account, cap: connection.sessionCap }
             : undefined,
+          name,
         );
         kingdee.set(name, pool);
       }
