@@ -12,13 +12,21 @@ import {
   WdtGatePriority,
 } from './wdt-budget.util';
 
+/**
+ * How long a granted call counts against its key: WDT's 60 s plus a second. WDT counts a call when it
+ * arrives, which is after the gate let it go (the HTTP request is still being sent); counted for
+ * exactly 60 s from the grant, a call granted right after an earlier one left the gate's window could
+ * still arrive inside WDT's window of that earlier one (the multi-shop end-to-end test saw 21 of 20).
+ */
+export const WDT_GATE_WINDOW_MS = 61_000;
+
 export interface PostgresWdtCallGateOptions {
   /** This process, unique among all that share the database (e.g. `<hostname>-<pid>-<random>`). */
   instance: string;
   /** Local clock of the fallback (the shared log runs on the database's clock). */
   clock?: Clock;
   logger?: AppLogger;
-  /** The span L counts over (default 60 s). */
+  /** The span a call counts over (default WDT_GATE_WINDOW_MS: 60 s plus a second of send time). */
   windowMs?: number;
   /** A waiter re-checks at least this often (and refreshes its demand); default windowMs ÷ 20 within 50..1000 ms. */
   pollMs?: number;
@@ -174,7 +182,7 @@ export class PostgresWdtCallGate implements WdtCallGate {
     this.instance = opts.instance;
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger ?? silentLogger;
-    this.windowMs = opts.windowMs ?? 60_000;
+    this.windowMs = opts.windowMs ?? WDT_GATE_WINDOW_MS;
     if (!(this.windowMs > 0)) throw new RangeError('windowMs must be > 0');
     this.pollMs = opts.pollMs ?? Math.min(1000, Math.max(50, Math.floor(this.windowMs / 20)));
     this.demandTtlMs = Math.max(opts.demandTtlMs ?? 5000, 3 * this.pollMs);
