@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SANDBOX_CREDENTIALS, StackRunner } from '@libs/devstack';
 import { BrowserContext, Locator, Page } from 'playwright-core';
+import { addSecondConnections } from '../support/connection-fixtures';
 import { eventually } from '../support/test-env';
 import { ConsoleBrowser, scrollsHorizontally } from './console-browser';
 
@@ -49,31 +50,8 @@ describe('console: connections page and connection pickers (real browser, real s
     });
     await stack.prepare();
     await stack.startSandboxes();
-    await stack.wdtAdmin('POST', '/accounts', {
-      sid: 'shop-b-sid',
-      appkey: 'shop-b-key',
-      appsecret: 'right-shop-b-secret-000000',
-    });
-    await stack.kingdeeAdmin('POST', '/accounts', { acctId: 'acct-b' });
-    writeFileSync(
-      file,
-      `wdt:
-  shop-b:
-    sid: shop-b-sid
-    baseUrl: ${stack.wdtUrl}
-    appKey: shop-b-key
-    appSecret: { env: WDT_SHOP_B_SECRET }
-    maxAttempts: 1
-kingdee:
-  acct-b:
-    serverUrl: ${stack.kingdeeUrl}/k3cloud/
-    acctId: acct-b
-    username: ${SANDBOX_CREDENTIALS.kingdee.username}
-    appId: ${SANDBOX_CREDENTIALS.kingdee.appId}
-    appSecret: { env: KD_ACCT_B_SECRET }
-    sessions: 2
-`,
-    );
+    // Second accounts in each sandbox, with their right secrets (the file's references decide).
+    await addSecondConnections(stack, file);
     await stack.startServices();
     await browser.start();
     admin = await browser.newContext(stack.url('operator'));

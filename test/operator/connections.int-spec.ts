@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SANDBOX_CREDENTIALS, StackRunner } from '@libs/devstack';
+import { addSecondConnections } from '../support/connection-fixtures';
 import { eventually } from '../support/test-env';
 
 const root = resolve(__dirname, '../..');
@@ -60,33 +61,8 @@ describe('operator API: connections, their status and connection tests (real sta
     });
     await stack.prepare();
     await stack.startSandboxes();
-    // Second accounts in each sandbox, with their right secrets (the file refers to wrong ones).
-    await stack.wdtAdmin('POST', '/accounts', {
-      sid: 'shop-b-sid',
-      appkey: 'shop-b-key',
-      appsecret: 'right-shop-b-secret-000000',
-    });
-    await stack.kingdeeAdmin('POST', '/accounts', { acctId: 'acct-b' });
-    const kd = SANDBOX_CREDENTIALS.kingdee;
-    writeFileSync(
-      file,
-      `wdt:
-  shop-b:
-    sid: shop-b-sid
-    baseUrl: ${stack.wdtUrl}
-    appKey: shop-b-key
-    appSecret: { env: WDT_SHOP_B_SECRET }
-    maxAttempts: 1
-kingdee:
-  acct-b:
-    serverUrl: ${stack.kingdeeUrl}/k3cloud/
-    acctId: acct-b
-    username: ${kd.username}
-    appId: ${kd.appId}
-    appSecret: { env: KD_ACCT_B_SECRET }
-    sessions: 2
-`,
-    );
+    // Second accounts in each sandbox, with their right secrets (the file's references decide).
+    await addSecondConnections(stack, file);
     await stack.startServices();
   }, 180_000);
 
