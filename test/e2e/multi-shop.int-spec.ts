@@ -283,6 +283,10 @@ describe('connections end to end: several shops and account sets, shared limits,
     );
     expect(status.value.lastError).toMatch(/auth|sign|appkey|签名/i);
     expect(await audit('shop-e-pur-mrb')).toEqual([]);
+    // Two loaders of 4 sessions each on acct-second, whose cap is 2: never more than 2 at once.
+    const second = await stack.kingdeeAdmin('GET', '/stats?acctId=acct-second-0002');
+    expect(second.maxSessionsInUse).toBeGreaterThan(0);
+    expect(second.maxSessionsInUse).toBeLessThanOrEqual(2);
     // Every replica stays ready: the other connections still accept them.
     for (const name of ['loader', 'loader-2', 'extractor', 'extractor-2']) {
       const res = await fetch(`${stack.url(name)}/ready`);

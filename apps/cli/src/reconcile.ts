@@ -3,10 +3,11 @@
 // Kingdee credentials of the environment (as the reconciler service has them), and records the run
 // like any other (trigger `cli`), so the console and the API show it. Exit 0: every key matched;
 // 3: findings; 1: the run failed or could not start.
-import { loadConnections } from '@libs/connections';
 import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command } from 'commander';
+import { loadConnections } from '@libs/connections';
+import { PostgresKingdeeSlotLeases, PostgresWdtCallGate } from '@libs/shared-limits';
 import { alertChannelsFromConfig, AlertNotifier } from '@libs/alerts';
 import { topicNamesFromEnv } from '@libs/contracts';
 import {
@@ -53,10 +54,15 @@ async function main(): Promise<number> {
     throw new Error(`--export "${opts.export}": the file must end in .xlsx or .csv`);
   const logger = createLogger('reconcile', process.env.LOG_LEVEL || 'warn');
   const rt = await openCliRuntime(config, 'reconcile-cli');
+  // WDT app keys' calls and Kingdee session slots are shared with the running services through Postgres.
+  const instance = `reconcile-${hostname()}-${process.pid}`;
+  const gate = new PostgresWdtCallGate(rt.ds, { instance, logger });
+  const slots = new PostgresKingdeeSlotLeases(rt.ds, { instance, logger });
   const { wdt, kingdee } = createReconcileConnections(
     loadConnections({ env: process.env, kinds: ['wdt', 'kingdee'] }),
     config.RECONCILE_KINGDEE_SESSIONS,
     logger,
+    { gate, slots },
   );
   const alerts = new AlertNotifier(alertChannelsFromConfig(config), {
     minIntervalMs: config.ALERT_MIN_INTERVAL_SECONDS * 1000,
@@ -165,6 +171,8 @@ async function main(): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await alerts.flush();
+    await gate.stop();
+    await slots.releaseAll().catch(() => undefined);
     await rt.close();
   }
 }
