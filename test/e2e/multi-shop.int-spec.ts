@@ -237,16 +237,16 @@ describe('connections end to end: several shops and account sets, shared limits,
       code: 0,
       output: run.output.slice(-2000),
     });
-    // When each order was first loaded (audit history: a re-emitted order's later reports don't count).
-    const loadedAt: Array<{ scheme_id: string; last: Date; n: number }> = await ds.query(
-      `SELECT scheme_id, max(first) AS last, count(*)::int AS n FROM (
-         SELECT scheme_id, source_key, min(occurred_at) AS first FROM audit_history
-          WHERE status = 'loaded' AND scheme_id IN ('shop-a-pur-mrb', 'shop-b-pur-mrb') GROUP BY 1, 2) t
-        GROUP BY scheme_id ORDER BY scheme_id`,
+    // When each shop's orders were last read from WDT (the extractor's fingerprints): shop A's backlog
+    // and the backfill beside it share the app key with shop B. Loading order says nothing here (the
+    // loaders take whatever arrives), reading order does.
+    const readAt: Array<{ scheme_id: string; last: Date; n: number }> = await ds.query(
+      `SELECT scheme_id, max(last_emitted_at) AS last, count(*)::int AS n FROM stockout_fingerprints
+        WHERE scheme_id IN ('shop-a-pur-mrb', 'shop-b-pur-mrb') GROUP BY scheme_id ORDER BY scheme_id`,
     );
-    const [lastA, lastB] = loadedAt.map((r) => r.last.getTime());
-    // Shop B's orders were loaded before shop A's backlog was: B did not wait behind A's pages.
-    expect({ loadedAt, bFirst: lastB < lastA }).toEqual({ loadedAt, bFirst: true });
+    const [lastA, lastB] = readAt.map((r) => r.last.getTime());
+    // Shop B was read while shop A still had pages to read: it did not wait behind A's backlog.
+    expect({ readAt, bFirst: lastB < lastA }).toEqual({ readAt, bFirst: true });
     const stats = await stack.wdtAdmin('GET', '/stats');
     const keys = stats.byAppKey as Record<string, { calls: number; maxInWindow: number; limited: number }>;
     expect(keys['shared-appkey'].calls).toBeGreaterThan(12);

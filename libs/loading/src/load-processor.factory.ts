@@ -100,10 +100,18 @@ export function createLoaderEngine(deps: LoaderEngineDeps): LoaderEngine {
   });
   const holds = new SchemeHolds(deps.ds, 1000, logger);
   const parking = new ParkedMessageStore(deps.ds, 'loader');
+  // A write may still commit as long after it was sent as its client waits: the longest timeout of
+  // the Kingdee connections (a file connection may set its own `timeoutMs`) bounds the settle window.
+  const clientTimeoutMs = Math.max(
+    config.KINGDEE_TIMEOUT_MS,
+    ...(deps.connections
+      ? []
+      : deps.registry.kingdeeNames().map((n) => deps.registry.kingdee(n).clientOptions.timeoutMs ?? 0)),
+  );
   const settle = new SettlePolicy({
-    clientTimeoutMs: config.KINGDEE_TIMEOUT_MS,
+    clientTimeoutMs,
     serverExecutionTimeoutMs: config.KINGDEE_SERVER_EXECUTION_TIMEOUT_MS,
-    settleWindowMs: settleWindowMs(config),
+    settleWindowMs: settleWindowMs({ ...config, KINGDEE_TIMEOUT_MS: clientTimeoutMs }),
   });
   let connectionFor = deps.connections;
   if (!connectionFor) {
