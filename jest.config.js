@@ -37,7 +37,11 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{apps,libs,examples}/**/*.spec.ts', '<rootDir>/apps/console/src/**/*.spec.tsx'],
+      testMatch: [
+        '<rootDir>/{apps,libs,examples}/**/*.spec.ts',
+        '<rootDir>/apps/console/src/**/*.spec.tsx',
+        '<rootDir>/test/deploy/**/*.spec.ts',
+      ],
     },
     {
       ...common,

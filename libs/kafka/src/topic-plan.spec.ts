@@ -37,7 +37,13 @@ describe('planTopics', () => {
     expect(e.mergedConfig['segment.ms']).toBe('3600000');
     expect(e.mergedConfig['retention.ms']).toBe('86400000');
     expect(e.changes.map((c) => c.name).sort()).toEqual(
-      ['cleanup.policy', 'max.message.bytes', 'min.insync.replicas', 'retention.ms'].sort(),
+      [
+        'cleanup.policy',
+        'max.message.bytes',
+        'min.insync.replicas',
+        'retention.ms',
+        'unclean.leader.election.enable',
+      ].sort(),
     );
     expect(describePlan(plan).join('\n')).toContain('kept as found: segment.ms');
   });

@@ -62,6 +62,8 @@ export function managedConfig(settings: TopicSettings): Record<string, string> {
     'max.message.bytes': String(settings.maxMessageBytes),
     'cleanup.policy': 'delete',
     'min.insync.replicas': String(minInsyncFor(settings)),
+    // An out-of-sync replica elected leader would drop acknowledged events (and with them cursor moves).
+    'unclean.leader.election.enable': 'false',
   };
 }
 
