@@ -3,11 +3,11 @@
 // min.insync.replicas) and keeps every other topic setting as found. Idempotent; run before the
 // services, or as the Kubernetes setup Job.
 import { Command } from 'commander';
-import { loadEnvFile } from '@libs/config';
+import { loadEnvFile, loadKafkaClientConfig } from '@libs/config';
 import { topicNamesFromEnv } from '@libs/contracts';
 import {
   assertBrokerReachable,
-  createKafka,
+  createKafkaFromConfig,
   describePlan,
   provisionTopics,
   topicSettingsFromEnv,
@@ -33,18 +33,9 @@ const opts = new Command()
 
 async function main(): Promise<void> {
   await loadEnvFile();
-  const env = process.env;
-  const brokers = (env.KAFKA_BROKERS || '127.0.0.1:9092').split(',').map((b) => b.trim());
-  const mechanism = env.KAFKA_SASL_MECHANISM as 'plain' | 'scram-sha-256' | 'scram-sha-512' | undefined;
-  const kafka = createKafka({
-    brokers,
-    clientId: 'wdt-kingdee-provision',
-    ssl: env.KAFKA_SSL === 'true' || env.KAFKA_SSL === '1',
-    sasl: mechanism
-      ? { mechanism, username: env.KAFKA_SASL_USERNAME ?? '', password: env.KAFKA_SASL_PASSWORD ?? '' }
-      : undefined,
-  });
-  await assertBrokerReachable(kafka, brokers, 10000);
+  const config = loadKafkaClientConfig('topics:provision');
+  const kafka = createKafkaFromConfig(config, { clientId: 'wdt-kingdee-provision' });
+  await assertBrokerReachable(kafka, config.KAFKA_BROKERS, 10000);
   const admin = kafka.admin();
   await admin.connect();
   try {
