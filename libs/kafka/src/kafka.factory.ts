@@ -70,6 +70,7 @@ const LEVELS: Record<number, keyof AppLogger> = {
 /** Builds the kafkajs client; the only place broker/SASL settings are interpreted. */
 export function createKafka(options: KafkaConnectionOptions): Kafka {
   const logger = options.logger;
+  const lastError: { text?: string } = {};
   const config: KafkaConfig = {
     clientId: options.clientId,
     brokers: options.brokers,
@@ -78,18 +79,26 @@ export function createKafka(options: KafkaConnectionOptions): Kafka {
     ssl: options.ssl ?? false,
     sasl: options.sasl as SASLOptions | undefined,
     retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10000 },
-    logLevel: logger ? logLevel.WARN : logLevel.NOTHING,
+    // Errors are always seen (not always logged): a connection that keeps failing, e.g. on an
+    // untrusted certificate, is retried silently and would otherwise end as a bare timeout.
+    logLevel: logger ? logLevel.WARN : logLevel.ERROR,
     logCreator: () => (entry: LogEntry) => {
-      if (!logger) return;
       const { message, ...rest } = entry.log;
+      if (entry.level === logLevel.ERROR)
+        lastError.text = typeof rest.error === 'string' ? rest.error : String(message);
+      if (!logger) return;
       // kafkajs log payloads carry broker addresses and error text, never credentials.
       logger[LEVELS[entry.level] ?? 'debug']({ kafka: entry.namespace, ...rest }, String(message));
     },
   };
   const kafka = new Kafka(config);
+  LAST_ERROR.set(kafka, lastError);
   if (options.sasl) AUTH.set(kafka, { mechanism: options.sasl.mechanism, username: options.sasl.username });
   return kafka;
 }
+
+/** The last connection-level error kafkajs reported for a client (it retries them out of sight). */
+const LAST_ERROR = new WeakMap<Kafka, { text?: string }>();
 
 export class BrokerUnreachableError extends Error {
   override readonly name = 'BrokerUnreachableError';
@@ -111,7 +120,9 @@ export async function assertBrokerReachable(
       () =>
         reject(
           new BrokerUnreachableError(
-            `Kafka broker unreachable at ${brokers.join(',')}: no answer within ${timeoutMs} ms`,
+            `Kafka broker unreachable at ${brokers.join(',')}: no answer within ${timeoutMs} ms${
+              LAST_ERROR.get(kafka)?.text ? ` (last error: ${LAST_ERROR.get(kafka)?.text})` : ''
+            }`,
           ),
         ),
       timeoutMs,
