@@ -31,7 +31,9 @@ export async function openCliRuntime(
     config.DATABASE_URL,
   );
   await migrate(ds, config.DATABASE_SCHEMA);
-  const producer = new EventProducer(kafka, config.KAFKA_MAX_MESSAGE_BYTES);
+  const producer = new EventProducer(kafka, config.KAFKA_MAX_MESSAGE_BYTES, undefined, {
+    sendTimeoutMs: config.KAFKA_SEND_TIMEOUT_MS,
+  });
   await producer.connect();
   return {
     kafka,

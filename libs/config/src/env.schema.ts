@@ -45,6 +45,8 @@ export const commonEnv = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ...kafkaEnv,
   KAFKA_MAX_MESSAGE_BYTES: positiveInt.default(1_048_576),
+  /** A send not acknowledged within this fails and the producer is replaced (no endless retry). */
+  KAFKA_SEND_TIMEOUT_MS: positiveInt.min(1000).default(30000),
   DATABASE_URL: postgresUrl,
   DATABASE_SCHEMA: z
     .string()

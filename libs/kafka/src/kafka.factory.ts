@@ -93,8 +93,16 @@ export function createKafka(options: KafkaConnectionOptions): Kafka {
   };
   const kafka = new Kafka(config);
   LAST_ERROR.set(kafka, lastError);
+  BROKERS.set(kafka, options.brokers);
   if (options.sasl) AUTH.set(kafka, { mechanism: options.sasl.mechanism, username: options.sasl.username });
   return kafka;
+}
+
+const BROKERS = new WeakMap<Kafka, string[]>();
+
+/** The bootstrap addresses a client was built with (for errors that must name them). */
+export function brokersOf(kafka: Kafka): string[] {
+  return BROKERS.get(kafka) ?? [];
 }
 
 /** The last connection-level error kafkajs reported for a client (it retries them out of sight). */

@@ -103,7 +103,9 @@ export class InfrastructureModule {
           provide: PRODUCER,
           inject: [KAFKA],
           useFactory: async (kafka: Kafka) => {
-            const producer = new EventProducer(kafka, config.KAFKA_MAX_MESSAGE_BYTES);
+            const producer = new EventProducer(kafka, config.KAFKA_MAX_MESSAGE_BYTES, undefined, {
+              sendTimeoutMs: config.KAFKA_SEND_TIMEOUT_MS,
+            });
             await producer.connect();
             return producer;
           },
