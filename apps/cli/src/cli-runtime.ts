@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { formatShanghai, parseTimeInput } from '@libs/common';
 import { CommonConfig, loadServiceEnvironment, ServiceConfig, ServiceName } from '@libs/config';
 import { topicNamesFromEnv } from '@libs/contracts';
-import { createDataSource, initializeDataSource, migrate } from '@libs/database';
+import { assertSchemaCurrent, createDataSource, initializeDataSource } from '@libs/database';
 import { assertBrokerReachable, assertTopicsExist, createKafkaFromConfig, EventProducer } from '@libs/kafka';
 import { findScheme, loadSchemesFromDir, Scheme } from '@libs/scheme';
 
@@ -30,7 +30,7 @@ export async function openCliRuntime(
     createDataSource({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: 4 }),
     config.DATABASE_URL,
   );
-  await migrate(ds, config.DATABASE_SCHEMA);
+  await assertSchemaCurrent(ds, config.DATABASE_SCHEMA);
   const producer = new EventProducer(kafka, config.KAFKA_MAX_MESSAGE_BYTES, undefined, {
     sendTimeoutMs: config.KAFKA_SEND_TIMEOUT_MS,
   });

@@ -116,6 +116,36 @@ export async function migrate(ds: DataSource, schema = 'public'): Promise<string
   }
 }
 
+export class SchemaBehindError extends Error {
+  override readonly name = 'SchemaBehindError';
+}
+
+/** Migrations of this version not yet applied to `schema` (none applied when the table is absent). */
+export async function pendingMigrations(ds: DataSource, schema = 'public'): Promise<string[]> {
+  const table = `"${schema.replace(/"/g, '""')}".typeorm_migrations`;
+  const [{ present }] = (await ds.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [table])) as Array<{
+    present: boolean;
+  }>;
+  const applied = new Set(
+    present
+      ? ((await ds.query(`SELECT name FROM ${table}`)) as Array<{ name: string }>).map((r) => r.name)
+      : [],
+  );
+  return ds.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !applied.has(name));
+}
+
+/**
+ * Services never change the schema (their database user needs no DDL rights): they stop at boot when
+ * the migration Job has not brought the schema up to their version.
+ */
+export async function assertSchemaCurrent(ds: DataSource, schema = 'public'): Promise<void> {
+  const pending = await pendingMigrations(ds, schema);
+  if (pending.length > 0)
+    throw new SchemaBehindError(
+      `database schema "${schema}" is behind this version: ${pending.length} migration(s) not applied (${pending.join(', ')}); run \`npm run db:migrate\` first (Kubernetes: the setup Job; compose: the migrate service)`,
+    );
+}
+
 /**
  * Rows of a statement, whatever its command: TypeORM answers UPDATE and DELETE (with RETURNING) with
  * `[rows, affectedCount]` but SELECT and INSERT with the rows alone.

@@ -33,6 +33,8 @@ export interface StackOptions {
   wdt?: { seedCount?: number; knobs?: Record<string, unknown>; gateway?: 'native' | 'qimen' };
   /** Partitions of every run topic (default 3; the catalogue's production default is 6 for most). */
   partitions?: number;
+  /** Replication of every run topic (default 1; 3 on the three-node test cluster, min ISR then 2). */
+  replicationFactor?: number;
   /**
    * Run the services at their shipped defaults: no heap cap, and none of the demo's speed-ups (raised
    * WDT client limit, loader sessions and linger, short consumer session timeout). Benchmarks use it.
@@ -210,7 +212,7 @@ export class StackRunner {
         Object.values(this.topics).map((name) => ({
           name,
           partitions: this.options.partitions ?? 3,
-          replicationFactor: 1,
+          replicationFactor: this.options.replicationFactor ?? 1,
           retentionMs: 7 * 86_400_000,
           maxMessageBytes: 1_048_576,
         })),

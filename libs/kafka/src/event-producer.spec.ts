@@ -1,19 +1,36 @@
-import { Kafka, Producer } from 'kafkajs';
+import { Kafka, Producer, ProducerConfig } from 'kafkajs';
 import { z } from 'zod';
 import { EventProducer, ProducerSendTimeoutError } from './event-producer';
 import { createKafka } from './kafka.factory';
 
+type SendBatch = Parameters<Producer['sendBatch']>[0];
+/** Every message assigned to partition 0 by the producer's partitioner and acknowledged. */
+type Behaviour = (batch: SendBatch) => Promise<unknown>;
+const ackAll: Behaviour = async (batch) =>
+  batch.topicMessages!.map((t) => ({ topicName: t.topic, partition: 0, errorCode: 0 }));
+
 /** A kafkajs client whose producers are scripted fakes: unit tests of the replacement rule only. */
-function fakeKafka(behaviours: Array<() => Promise<unknown>>): { kafka: Kafka; made: Producer[] } {
+function fakeKafka(behaviours: Behaviour[]): { kafka: Kafka; made: Producer[] } {
   const kafka = createKafka({ brokers: ['b1:9092', 'b2:9092'], clientId: 'unit' });
   const made: Producer[] = [];
-  kafka.producer = (() => {
-    const behave = behaviours[made.length] ?? (() => Promise.resolve([]));
+  let calls = 0;
+  kafka.producer = ((config: ProducerConfig) => {
+    const partitioner = config.createPartitioner!();
+    const run = async (batch: SendBatch) => {
+      for (const t of batch.topicMessages!)
+        for (const message of t.messages)
+          partitioner({
+            topic: t.topic,
+            partitionMetadata: [{ partitionId: 0, leader: 1 }] as never,
+            message,
+          });
+      return (behaviours[calls++] ?? ackAll)(batch);
+    };
     const producer = {
       connect: jest.fn(async () => undefined),
       disconnect: jest.fn(async () => undefined),
-      sendBatch: jest.fn(behave),
-      send: jest.fn(behave),
+      sendBatch: jest.fn(run),
+      send: jest.fn(run),
     } as unknown as Producer;
     made.push(producer);
     return producer;
@@ -32,7 +49,7 @@ const event = {
 
 describe('EventProducer replacement', () => {
   it('times out a send that never finishes, naming the brokers, and replaces the producer', async () => {
-    const { kafka, made } = fakeKafka([() => new Promise(() => undefined), () => Promise.resolve([])]);
+    const { kafka, made } = fakeKafka([() => new Promise(() => undefined)]);
     const producer = new EventProducer(kafka, 1_048_576, undefined, { sendTimeoutMs: 50 });
     await producer.connect();
     const failure = producer.publish([event]);
@@ -65,5 +82,23 @@ describe('EventProducer replacement', () => {
     await expect(producer.publish([event])).rejects.toThrow();
     expect(producer.recreations).toBe(1);
     expect(made).toHaveLength(2);
+  });
+
+  it('sends again the messages of a partition the send resolved without acknowledging (kafkajs#1303)', async () => {
+    const { kafka, made } = fakeKafka([async () => [], ackAll]);
+    const producer = new EventProducer(kafka, 1_048_576);
+    await producer.connect();
+    await producer.publish([event]);
+    expect(producer.unacknowledgedResends).toBe(1);
+    expect(made[0].sendBatch).toHaveBeenCalledTimes(2);
+    expect(producer.recreations).toBe(0);
+  });
+
+  it('gives up after five unanswered attempts with an error naming the partition', async () => {
+    const never: Behaviour = async () => [];
+    const { kafka } = fakeKafka([never, never, never, never, never]);
+    const producer = new EventProducer(kafka, 1_048_576);
+    await producer.connect();
+    await expect(producer.publish([event])).rejects.toThrow(/t\[0\]/);
   });
 });

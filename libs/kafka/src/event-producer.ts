@@ -1,4 +1,12 @@
-import { CompressionTypes, Kafka, Producer } from 'kafkajs';
+import {
+  CompressionTypes,
+  ICustomPartitioner,
+  Kafka,
+  Message,
+  Partitioners,
+  Producer,
+  RecordMetadata,
+} from 'kafkajs';
 import { z } from 'zod';
 import { CONTENT_TYPE_JSON, HEADER, validateEvent } from '@libs/contracts';
 import { brokersOf } from './kafka.factory';
@@ -50,6 +58,29 @@ export class ProducerSendTimeoutError extends Error {
   }
 }
 
+/**
+ * The partition kafkajs chose for each message object of the current attempt (its default, Java-
+ * compatible partitioner, unchanged): lets a send check that every partition it wrote was acknowledged.
+ */
+const CHOSEN_PARTITION = new WeakMap<Message, number>();
+const recordingPartitioner: ICustomPartitioner = () => {
+  const inner = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const partition = inner(args);
+    CHOSEN_PARTITION.set(args.message, partition);
+    return partition;
+  };
+};
+
+export class ProducerAckMissingError extends Error {
+  override readonly name = 'ProducerAckMissingError';
+  constructor(readonly partitions: string[]) {
+    super(
+      `Kafka acknowledged the send without answering for ${partitions.join(', ')} (a leader moved during the send); those messages were sent again until the attempts ran out`,
+    );
+  }
+}
+
 export interface EventProducerOptions {
   /** A send not acknowledged by then fails (KAFKA_SEND_TIMEOUT_MS); the producer is replaced. */
   sendTimeoutMs?: number;
@@ -82,6 +113,8 @@ export class EventProducer {
   private readonly brokers: string[];
   /** How often the producer was replaced (tests, metrics). */
   recreations = 0;
+  /** How often partitions a send left unanswered were sent again (tests, metrics). */
+  unacknowledgedResends = 0;
 
   constructor(
     private readonly kafka: Kafka,
@@ -101,6 +134,7 @@ export class EventProducer {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       transactionalId: this.transactionalId,
+      createPartitioner: recordingPartitioner,
     });
   }
 
@@ -117,17 +151,14 @@ export class EventProducer {
   }
 
   /** Runs one send against the current producer under the deadline; replaces it when it is stuck. */
-  private async withDeadline(
-    topics: string[],
-    send: (producer: Producer) => Promise<unknown>,
-  ): Promise<void> {
+  private async withDeadline<R>(topics: string[], send: (producer: Producer) => Promise<R>): Promise<R> {
     const producer = this.producer;
     let timer: NodeJS.Timeout | undefined;
     const attempt = send(producer);
     // The abandoned attempt may still settle after the deadline: never let that be unhandled.
     attempt.catch(() => undefined);
     try {
-      await Promise.race([
+      return await Promise.race([
         attempt,
         new Promise<never>((_, reject) => {
           timer = setTimeout(
@@ -216,13 +247,41 @@ export class EventProducer {
       list.push(message);
       byTopic.set(topic, list);
     }
-    await this.withDeadline([...byTopic.keys()], (producer) =>
-      producer.sendBatch({
-        acks: -1,
-        compression: CompressionTypes.None,
-        topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })),
-      }),
-    );
+    // kafkajs 2.2.4 keeps a broker's earlier answer across the retries of one send: when a partition's
+    // leader moves to a broker that already answered, its messages are never sent yet the send
+    // resolves (tulios/kafkajs#1303, #1798). So every partition written must appear, error-free, in
+    // the result; the messages of one that does not are sent again (the idempotent producer rolled
+    // their sequence back; a rare duplicate is deduplicated downstream by event id).
+    let pending = [...byTopic.entries()].map(([topic, messages]) => ({
+      topic,
+      messages: messages as Message[],
+    }));
+    for (let attempt = 1; ; attempt++) {
+      const result: RecordMetadata[] = await this.withDeadline(
+        pending.map((p) => p.topic),
+        (producer) =>
+          producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: pending }),
+      );
+      const acked = new Set(
+        result.filter((r) => r.errorCode === 0).map((r) => `${r.topicName}[${r.partition}]`),
+      );
+      const missing = new Set<string>();
+      const again = pending
+        .map(({ topic, messages }) => ({
+          topic,
+          messages: messages.filter((m) => {
+            const where = `${topic}[${CHOSEN_PARTITION.get(m) ?? '?'}]`;
+            if (acked.has(where)) return false;
+            missing.add(where);
+            return true;
+          }),
+        }))
+        .filter((p) => p.messages.length > 0);
+      if (again.length === 0) return;
+      this.unacknowledgedResends++;
+      if (attempt >= 5) throw new ProducerAckMissingError([...missing]);
+      pending = again;
+    }
   }
 
   /** Sends pre-encoded bytes (re-push of a dead-lettered original). */

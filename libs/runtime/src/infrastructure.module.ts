@@ -5,7 +5,12 @@ import { AuditPublisher } from '@libs/audit';
 import { CommonConfig, loadServiceEnvironment, ServiceName } from '@libs/config';
 import { ConnectionKind, loadConnections } from '@libs/connections';
 import { topicNamesFromEnv, TopicNames } from '@libs/contracts';
-import { createDataSource, initializeDataSource, migrate, PostgresPayloadStore } from '@libs/database';
+import {
+  createDataSource,
+  initializeDataSource,
+  assertSchemaCurrent,
+  PostgresPayloadStore,
+} from '@libs/database';
 import {
   assertBrokerReachable,
   assertTopicsExist,
@@ -45,7 +50,7 @@ class InfrastructureLifecycle implements OnApplicationShutdown {
 
 /**
  * Shared infrastructure every service needs: validated config (environment over `.env`, through
- * @nestjs/config), logger, Kafka client and producer, Postgres (migrated under an advisory lock),
+ * @nestjs/config), logger, Kafka client and producer, Postgres (its schema checked current: only the migration Job migrates),
  * dead-letter and audit publishers, health endpoints. Boot fails fast with a message naming the bad
  * variable, the unreachable address or the missing topics (and `npm run topics:provision`).
  */
@@ -117,8 +122,7 @@ export class InfrastructureModule {
               createDataSource({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }),
               config.DATABASE_URL,
             );
-            const applied = await migrate(ds, config.DATABASE_SCHEMA);
-            if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
+            await assertSchemaCurrent(ds, config.DATABASE_SCHEMA);
             return ds;
           },
         },
