@@ -37,7 +37,10 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{apps,libs,examples}/**/*.spec.ts', '<rootDir>/apps/console/src/**/*.spec.tsx'],
+      testMatch: [
+        '<rootDir>/{apps,libs,examples,test/deploy}/**/*.spec.ts',
+        '<rootDir>/apps/console/src/**/*.spec.tsx',
+      ],
     },
     {
       ...common,
