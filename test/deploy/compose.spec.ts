@@ -186,7 +186,8 @@ function productionProblems(c: Compose, example: Record<string, string>): string
     const files = (s.env_file ?? []).map((f) => (typeof f === 'string' ? f : f.path));
     if (!files.includes(PRODUCTION_ENV)) p.push(`${name}: does not read ${PRODUCTION_ENV}`);
     for (const key of Object.keys(s.environment ?? {}))
-      if (key !== 'HTTP_PORT') p.push(`${name}: sets ${key} in docker-compose.yml, not in the env file`);
+      if (!['HTTP_PORT', 'NODE_OPTIONS'].includes(key))
+        p.push(`${name}: sets ${key} in docker-compose.yml, not in the env file`);
     if (s.secrets?.length) p.push(`${name}: uses the sandbox's secrets`);
     const mounts = (s.volumes ?? []).map((v) => v.split(':'));
     const mounted = (target: string) =>

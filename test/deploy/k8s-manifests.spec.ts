@@ -29,8 +29,11 @@ const CA_FILE = `${CA_DIR}/ca.crt`;
 const SCHEMES_CONFIGMAP = 'wdt-kingdee-schemes';
 const PHASE_LABEL = 'wdt-kingdee.io/phase';
 const APP_LABEL = { 'app.kubernetes.io/name': 'wdt-kingdee-sync' };
-/** Names of the issue-15 contract that services read once every branch is merged. */
-const CONTRACT_ENV = ['KAFKA_SSL_CA_FILE', 'LIVENESS_STALL_SECONDS'];
+/**
+ * Names a container may carry beyond its schema: the issue-15 contract's (read once every branch is
+ * merged) and Node's own NODE_OPTIONS (heap settings per service).
+ */
+const CONTRACT_ENV = ['KAFKA_SSL_CA_FILE', 'LIVENESS_STALL_SECONDS', 'NODE_OPTIONS'];
 const SECRETS: ReadonlySet<string> = new Set([...SECRET_ENV_VARS, 'DATABASE_MIGRATION_URL']);
 /** Secrets that belong to connections (files of wdt-kingdee-connection-secrets), not to the app Secret. */
 const CONNECTION_ENV_SECRETS = [
