@@ -27,6 +27,9 @@ const CA_SECRET = 'wdt-kingdee-kafka-ca';
 const CA_DIR = '/var/run/secrets/kafka-ca';
 const CA_FILE = `${CA_DIR}/ca.crt`;
 const SCHEMES_CONFIGMAP = 'wdt-kingdee-schemes';
+const CONNECTION_SECRET = 'wdt-kingdee-connection-secrets';
+/** The services that call WDT or Kingdee: they alone mount the connections' secrets. */
+const CALLS_APIS = ['extractor', 'loader', 'reconciler'];
 const PHASE_LABEL = 'wdt-kingdee.io/phase';
 const APP_LABEL = { 'app.kubernetes.io/name': 'wdt-kingdee-sync' };
 /**
@@ -127,6 +130,11 @@ interface Container {
   readinessProbe?: Probe;
   resources?: { limits?: Record<string, string> };
   volumeMounts?: Array<{ name: string; mountPath: string; subPath?: string; subPathExpr?: string }>;
+  securityContext?: {
+    readOnlyRootFilesystem?: boolean;
+    allowPrivilegeEscalation?: boolean;
+    capabilities?: { drop?: string[] };
+  };
 }
 interface Volume {
   name: string;
@@ -134,8 +142,14 @@ interface Volume {
   secret?: { secretName: string; items?: Array<{ key: string; path: string }> };
 }
 interface PodTemplate {
-  metadata?: { labels?: Record<string, string> };
-  spec: { containers: Container[]; volumes?: Volume[] };
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: {
+    containers: Container[];
+    volumes?: Volume[];
+    automountServiceAccountToken?: boolean;
+    terminationGracePeriodSeconds?: number;
+    securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+  };
 }
 interface LabelSelector {
   matchLabels?: Record<string, string>;
@@ -548,6 +562,51 @@ function ingressProblems(m: Manifests): string[] {
   return p;
 }
 
+/**
+ * Every pod of the image: non-root with a numeric uid, read-only root filesystem, no privilege
+ * escalation, no capabilities, no service account token; the connections' secrets only in the pods
+ * that call WDT or Kingdee; services scraped on their HTTP port and given time to finish a call.
+ */
+function podSecurityProblems(m: Manifests): string[] {
+  const p: string[] = [];
+  for (const { name, pod } of workloads(m)) {
+    const c = pod.spec.containers[0];
+    const psc = pod.spec.securityContext ?? {};
+    if (psc.runAsNonRoot !== true || !(Number(psc.runAsUser) > 0))
+      p.push(`${name}: not runAsNonRoot with a uid`);
+    const sc = c.securityContext ?? {};
+    if (sc.readOnlyRootFilesystem !== true || sc.allowPrivilegeEscalation !== false)
+      p.push(`${name}: root filesystem writable or privilege escalation allowed`);
+    if (!sc.capabilities?.drop?.includes('ALL')) p.push(`${name}: capabilities not dropped`);
+    if (pod.spec.automountServiceAccountToken !== false) p.push(`${name}: service account token mounted`);
+    const secrets = pod.spec.volumes?.some((v) => v.secret?.secretName === CONNECTION_SECRET) ?? false;
+    const component = pod.metadata?.labels?.['app.kubernetes.io/component'] ?? '';
+    if (secrets !== CALLS_APIS.includes(component)) p.push(`${name}: connection secrets mounted: ${secrets}`);
+  }
+  for (const service of SERVICES) {
+    const d = find(m, 'Deployment', service);
+    if (!d) continue;
+    const pod = podOf(d);
+    const ann = pod.metadata?.annotations ?? {};
+    const port = portOf(pod.spec.containers[0], 'http');
+    if (ann['prometheus.io/scrape'] !== 'true' || ann['prometheus.io/port'] !== String(port))
+      p.push(`${service}: not annotated for scraping on ${port}`);
+    // The loader hands writes in flight to settling within LOADER_SHUTDOWN_GRACE_MS; the extractor
+    // and reconciler finish a WDT call (WDT_TIMEOUT_MS). The pod's grace must outlast that.
+    const { env } = resolveEnv(pod.spec.containers[0], m);
+    const stopMs =
+      service === 'loader'
+        ? Number(env.LOADER_SHUTDOWN_GRACE_MS ?? 25_000)
+        : service === 'extractor' || service === 'reconciler'
+          ? Number(env.WDT_TIMEOUT_MS ?? 30_000)
+          : 0;
+    const grace = pod.spec.terminationGracePeriodSeconds ?? 30;
+    if (grace < Math.max(30, Math.ceil(stopMs / 1000) + 15))
+      p.push(`${service}: terminationGracePeriodSeconds ${grace} too short`);
+  }
+  return p;
+}
+
 function groupIdOf(service: ServiceName, m: Manifests): string {
   const d = find(m, 'Deployment', service);
   return (d && resolveEnv(podOf(d).spec.containers[0], m).env.KAFKA_GROUP_ID) || `wdt-kingdee.${service}`;
@@ -620,6 +679,10 @@ describe("deploy/k8s: the project's rules", () => {
 
   it('runs the setup Job as the DDL user, with a ttl', () => {
     expect(jobProblems(manifests)).toEqual([]);
+  });
+
+  it('runs every pod locked down, connection secrets only where needed, scraped, with enough grace', () => {
+    expect(podSecurityProblems(manifests)).toEqual([]);
   });
 
   it('exposes the operator/console through an Ingress with TLS', () => {
@@ -816,6 +879,20 @@ describe('the rules catch the mistakes they exist for', () => {
     expect(jobProblems(m).join('\n')).toMatch(/no ttlSecondsAfterFinished[\s\S]*DATABASE_MIGRATION_URL/);
     expect(jobProblems(m).join('\n')).toMatch(/LOADER_BATCH_SIZE is not read by it/);
     expect(kafkaSecurityProblems(m)).toEqual([`setup: Secret ${CA_SECRET} is not mounted at ${CA_DIR}`]);
+  });
+
+  it('a writable root filesystem, connection secrets in the operator, or a short grace period', () => {
+    const m = mutated((x) => {
+      const op = podOf(find(x, 'Deployment', 'operator')!).spec;
+      op.containers[0].securityContext!.readOnlyRootFilesystem = false;
+      op.volumes!.push({ name: 'cs', secret: { secretName: CONNECTION_SECRET } });
+      podOf(find(x, 'Deployment', 'loader')!).spec.terminationGracePeriodSeconds = 30;
+    });
+    expect(podSecurityProblems(m)).toEqual([
+      'operator: root filesystem writable or privilege escalation allowed',
+      'operator: connection secrets mounted: true',
+      'loader: terminationGracePeriodSeconds 30 too short',
+    ]);
   });
 
   it('an Ingress host without TLS', () => {
