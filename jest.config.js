@@ -38,8 +38,9 @@ module.exports = {
       ...common,
       displayName: 'unit',
       testMatch: [
-        '<rootDir>/{apps,libs,examples,test/deploy}/**/*.spec.ts',
+        '<rootDir>/{apps,libs,examples}/**/*.spec.ts',
         '<rootDir>/apps/console/src/**/*.spec.tsx',
+        '<rootDir>/test/deploy/**/*.spec.ts',
       ],
     },
     {

@@ -3,11 +3,14 @@
 // broker+controller) run from the official jars that Maven resolves from Maven Central, and the
 // project's Postgres database on the local server.
 //
-//   node scripts/infra.js up|down|status
+//   node scripts/infra.js up|down|status [--brokers 3] [--node <id>] [--signal KILL|TERM]
 //
-// Env: KAFKA_VERSION (3.9.1), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (port+1),
-//      INFRA_DIR (.infra), KAFKA_JAR_CACHE (~/.cache/wdt-kingdee-sync), DATABASE_URL,
-//      KAFKA_HEAP (-Xms256m -Xmx768m).
+// `--brokers 3` runs a three-node cluster (every node broker+controller, replication 3, min ISR 2,
+// no unclean election) on ports 29092/29102/29112 (KAFKA_PORT moves the base), for failover tests;
+// with `--node <id>`, up/down start or stop only that node (`--signal KILL` = kill -9).
+// Env: KAFKA_VERSION (3.9.1), KAFKA_PORT (9092; 29092 with --brokers 3), KAFKA_CONTROLLER_PORT
+//      (port+1), INFRA_DIR (.infra), KAFKA_JAR_CACHE (~/.cache/wdt-kingdee-sync), DATABASE_URL,
+//      KAFKA_HEAP (-Xms256m -Xmx768m; -Xms128m -Xmx384m per node of a cluster).
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -17,14 +20,49 @@ const { spawn, spawnSync } = require('node:child_process');
 
 const root = path.resolve(__dirname, '..');
 const kafkaVersion = process.env.KAFKA_VERSION || '3.9.1';
-const port = Number(process.env.KAFKA_PORT || 9092);
-const controllerPort = Number(process.env.KAFKA_CONTROLLER_PORT || port + 1);
+
+function flag(name) {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+const brokerCount = Number(flag('--brokers') || 1);
+if (![1, 3].includes(brokerCount)) {
+  console.error('--brokers takes 1 or 3');
+  process.exit(2);
+}
+const onlyNode = flag('--node') ? Number(flag('--node')) : undefined;
+const stopSignal = (flag('--signal') || 'TERM').toUpperCase() === 'KILL' ? 'SIGKILL' : 'SIGTERM';
+const clustered = brokerCount > 1;
+const port = Number(process.env.KAFKA_PORT || (clustered ? 29092 : 9092));
 const infraDir = path.resolve(root, process.env.INFRA_DIR || '.infra');
-const brokerDir = path.join(infraDir, `kafka-${kafkaVersion}-${port}`);
-const dataDir = path.join(brokerDir, 'data');
-const pidFile = path.join(brokerDir, 'broker.pid');
-const logFile = path.join(brokerDir, 'broker.log');
-const propsFile = path.join(brokerDir, 'server.properties');
+// The single broker keeps its historical layout (.infra/kafka-<version>-<port>); a cluster gets a
+// folder with one sub-folder per node and the cluster id all nodes are formatted with.
+const clusterDir = path.join(infraDir, `kafka-${kafkaVersion}-cluster-${port}`);
+
+/** Ports, folders and files of node `id` (1-based). */
+function nodeSpec(id) {
+  const clientPort = clustered ? port + (id - 1) * 10 : port;
+  const controllerPort = clustered ? clientPort + 1 : Number(process.env.KAFKA_CONTROLLER_PORT || port + 1);
+  const dir = clustered
+    ? path.join(clusterDir, `node-${id}`)
+    : path.join(infraDir, `kafka-${kafkaVersion}-${port}`);
+  return {
+    id,
+    clientPort,
+    controllerPort,
+    dir,
+    dataDir: path.join(dir, 'data'),
+    pidFile: path.join(dir, 'broker.pid'),
+    logFile: path.join(dir, 'broker.log'),
+    propsFile: path.join(dir, 'server.properties'),
+  };
+}
+const nodes = Array.from({ length: brokerCount }, (_, i) => nodeSpec(i + 1));
+const selected = onlyNode === undefined ? nodes : nodes.filter((n) => n.id === onlyNode);
+if (selected.length === 0) {
+  console.error(`--node must be between 1 and ${brokerCount}`);
+  process.exit(2);
+}
 const jarCache = path.resolve(
   process.env.KAFKA_JAR_CACHE || path.join(os.homedir(), '.cache', 'wdt-kingdee-sync'),
   `kafka-${kafkaVersion}`,
@@ -63,62 +101,84 @@ function java(args, opts = {}) {
   return spawnSync('java', ['-cp', path.join(resolveJars(), '*'), ...args], { encoding: 'utf8', ...opts });
 }
 
-function writeProperties() {
+function writeProperties(node) {
+  const rf = String(brokerCount);
+  const minIsr = clustered ? '2' : '1';
   const props = {
     'process.roles': 'broker,controller',
-    'node.id': '1',
-    'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
-    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+    'node.id': String(node.id),
+    'controller.quorum.voters': nodes.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(','),
+    listeners: `PLAINTEXT://127.0.0.1:${node.clientPort},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.clientPort}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'log.dirs': dataDir,
+    'log.dirs': node.dataDir,
     'num.partitions': '3',
-    'default.replication.factor': '1',
-    'offsets.topic.replication.factor': '1',
+    'default.replication.factor': rf,
+    'offsets.topic.replication.factor': rf,
     'offsets.topic.num.partitions': '10',
-    'transaction.state.log.replication.factor': '1',
-    'transaction.state.log.min.isr': '1',
-    'min.insync.replicas': '1',
+    'transaction.state.log.replication.factor': rf,
+    'transaction.state.log.min.isr': minIsr,
+    'min.insync.replicas': minIsr,
+    // An out-of-sync replica never becomes leader: acknowledged writes are never lost.
+    'unclean.leader.election.enable': 'false',
     // Topics are provisioned by `npm run topics:provision`, never created on first use.
     'auto.create.topics.enable': 'false',
     'group.initial.rebalance.delay.ms': '0',
     'log.retention.hours': '720',
     'delete.topic.enable': 'true',
   };
+  if (clustered) {
+    // Fail over in seconds, not the production defaults' tens of seconds.
+    props['broker.session.timeout.ms'] = '6000';
+    props['broker.heartbeat.interval.ms'] = '1000';
+    props['replica.lag.time.max.ms'] = '10000';
+  }
   fs.writeFileSync(
-    propsFile,
+    node.propsFile,
     Object.entries(props)
       .map(([k, v]) => `${k}=${v}`)
       .join('\n') + '\n',
   );
 }
 
-function formatStorageIfNeeded() {
-  if (fs.existsSync(path.join(dataDir, 'meta.properties'))) return;
+/** One cluster id for every node of a cluster (kept in the cluster folder), a fresh one for a single broker. */
+function clusterId() {
+  const idFile = path.join(clusterDir, 'cluster.id');
+  if (clustered && fs.existsSync(idFile)) return fs.readFileSync(idFile, 'utf8').trim();
   const uuid = java(['kafka.tools.StorageTool', 'random-uuid']);
-  const clusterId = (uuid.stdout || '').trim().split('\n').pop();
-  if (uuid.status !== 0 || !clusterId) throw new Error(`kafka storage tool failed: ${uuid.stderr}`);
-  log(`formatting KRaft storage in ${dataDir} (cluster ${clusterId})`);
-  const fmt = java(['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile]);
+  const id = (uuid.stdout || '').trim().split('\n').pop();
+  if (uuid.status !== 0 || !id) throw new Error(`kafka storage tool failed: ${uuid.stderr}`);
+  if (clustered) {
+    fs.mkdirSync(clusterDir, { recursive: true });
+    fs.writeFileSync(idFile, id);
+  }
+  return id;
+}
+
+function formatStorageIfNeeded(node) {
+  if (fs.existsSync(path.join(node.dataDir, 'meta.properties'))) return;
+  const id = clusterId();
+  log(`formatting KRaft storage in ${node.dataDir} (cluster ${id})`);
+  const fmt = java(['kafka.tools.StorageTool', 'format', '-t', id, '-c', node.propsFile]);
   if (fmt.status !== 0) throw new Error(`kafka storage format failed: ${fmt.stderr || fmt.stdout}`);
 }
 
-function readPid() {
+function readPid(node) {
   try {
-    const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+    const pid = Number(fs.readFileSync(node.pidFile, 'utf8').trim());
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
   }
 }
 
-function isOurBroker(pid) {
+function isOurBroker(node, pid) {
   if (!pid) return false;
   try {
     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes('kafka.Kafka') && cmdline.includes(propsFile);
+    return cmdline.includes('kafka.Kafka') && cmdline.includes(node.propsFile);
   } catch {
     return false;
   }
@@ -140,11 +200,12 @@ function portOpen(p) {
   });
 }
 
-async function brokerAnswers(timeoutMs) {
+/** Metadata from the node at `clientPort`, once it lists `expectBrokers` brokers. */
+async function brokerAnswers(clientPort, timeoutMs, expectBrokers = 1) {
   const { Kafka, logLevel } = require('kafkajs');
   const kafka = new Kafka({
     clientId: 'infra-check',
-    brokers: [`127.0.0.1:${port}`],
+    brokers: [`127.0.0.1:${clientPort}`],
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1000,
     retry: { retries: 0 },
@@ -156,7 +217,7 @@ async function brokerAnswers(timeoutMs) {
       await admin.connect();
       const cluster = await admin.describeCluster();
       await admin.disconnect();
-      if (cluster.brokers.length > 0) return cluster;
+      if (cluster.brokers.length >= expectBrokers) return cluster;
     } catch {
       await admin.disconnect().catch(() => undefined);
     }
@@ -193,25 +254,14 @@ async function ensureDatabase() {
   }
 }
 
-async function up() {
-  await ensureDatabase();
-  const pid = readPid();
-  if (isOurBroker(pid) && (await brokerAnswers(30000))) {
-    log(`Kafka ${kafkaVersion} already running on 127.0.0.1:${port} (pid ${pid}); nothing to do`);
-    return;
-  }
-  if (await portOpen(port)) {
-    if (await brokerAnswers(5000)) {
-      log(`a Kafka broker not started by this script already answers on 127.0.0.1:${port}; using it`);
-      return;
-    }
-    throw new Error(`port ${port} is taken by something that is not a Kafka broker; set KAFKA_PORT`);
-  }
-  fs.mkdirSync(brokerDir, { recursive: true });
-  writeProperties();
-  formatStorageIfNeeded();
-  const out = fs.openSync(logFile, 'a');
-  const heap = (process.env.KAFKA_HEAP || '-Xms256m -Xmx768m').split(/\s+/).filter(Boolean);
+function startNode(node) {
+  fs.mkdirSync(node.dir, { recursive: true });
+  writeProperties(node);
+  formatStorageIfNeeded(node);
+  const out = fs.openSync(node.logFile, 'a');
+  const heap = (process.env.KAFKA_HEAP || (clustered ? '-Xms128m -Xmx384m' : '-Xms256m -Xmx768m'))
+    .split(/\s+/)
+    .filter(Boolean);
   const child = spawn(
     'java',
     [
@@ -219,63 +269,108 @@ async function up() {
       '-XX:+UseG1GC',
       '-XX:TieredStopAtLevel=1',
       `-Dlog4j.configuration=file:${path.join(root, 'infra', 'kafka', 'log4j.properties')}`,
-      `-Dkafka.logs.dir=${brokerDir}`,
+      `-Dkafka.logs.dir=${node.dir}`,
       '-cp',
       path.join(resolveJars(), '*'),
       'kafka.Kafka',
-      propsFile,
+      node.propsFile,
     ],
     { detached: true, stdio: ['ignore', out, out] },
   );
   child.unref();
-  fs.writeFileSync(pidFile, String(child.pid));
-  log(`starting Kafka ${kafkaVersion} (pid ${child.pid}), log ${path.relative(root, logFile)}`);
-  const cluster = await brokerAnswers(90000);
-  if (!cluster) {
-    const tail = fs.existsSync(logFile)
-      ? fs.readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n')
-      : '';
-    throw new Error(`Kafka did not answer a metadata request on 127.0.0.1:${port} within 90 s\n${tail}`);
+  fs.writeFileSync(node.pidFile, String(child.pid));
+  log(
+    `starting Kafka ${kafkaVersion}${clustered ? ` node ${node.id}` : ''} (pid ${child.pid}), log ${path.relative(root, node.logFile)}`,
+  );
+}
+
+async function up() {
+  await ensureDatabase();
+  const toStart = [];
+  for (const node of selected) {
+    const pid = readPid(node);
+    if (isOurBroker(node, pid)) continue;
+    if (await portOpen(node.clientPort)) {
+      if (!clustered && (await brokerAnswers(node.clientPort, 5000))) {
+        log(`a Kafka broker not started by this script already answers on 127.0.0.1:${port}; using it`);
+        return;
+      }
+      throw new Error(`port ${node.clientPort} is taken by something else; set KAFKA_PORT`);
+    }
+    toStart.push(node);
   }
-  log(`Kafka ${kafkaVersion} ready on 127.0.0.1:${port} (cluster ${cluster.clusterId})`);
+  if (toStart.length === 0) {
+    const cluster = await brokerAnswers(selected[0].clientPort, 30000, brokerCount);
+    if (cluster) {
+      log(`Kafka ${kafkaVersion} already running on ${describeNodes(selected)}; nothing to do`);
+      return;
+    }
+  }
+  for (const node of toStart) startNode(node);
+  // A cluster answers once a quorum of controllers is up and every node has registered.
+  for (const node of selected) {
+    const cluster = await brokerAnswers(node.clientPort, 120000, brokerCount);
+    if (!cluster) {
+      const tail = fs.existsSync(node.logFile)
+        ? fs.readFileSync(node.logFile, 'utf8').split('\n').slice(-30).join('\n')
+        : '';
+      throw new Error(
+        `Kafka did not answer a metadata request on 127.0.0.1:${node.clientPort} within 120 s\n${tail}`,
+      );
+    }
+    if (node === selected[selected.length - 1])
+      log(`Kafka ${kafkaVersion} ready on ${describeNodes(selected)} (cluster ${cluster.clusterId})`);
+  }
+}
+
+function describeNodes(list) {
+  return list.map((n) => `127.0.0.1:${n.clientPort}`).join(',');
 }
 
 async function down() {
-  const pid = readPid();
-  if (!isOurBroker(pid)) {
-    log('no broker started by this script is running');
-    fs.rmSync(pidFile, { force: true });
-    return;
+  for (const node of selected) {
+    const pid = readPid(node);
+    if (!isOurBroker(node, pid)) {
+      log(`no broker started by this script is running${clustered ? ` as node ${node.id}` : ''}`);
+      fs.rmSync(node.pidFile, { force: true });
+      continue;
+    }
+    process.kill(pid, stopSignal);
+    const deadline = Date.now() + 30000;
+    while (Date.now() < deadline && isOurBroker(node, pid)) await new Promise((r) => setTimeout(r, 250));
+    if (isOurBroker(node, pid)) process.kill(pid, 'SIGKILL');
+    fs.rmSync(node.pidFile, { force: true });
+    log(`stopped Kafka${clustered ? ` node ${node.id}` : ''} (pid ${pid}, ${stopSignal})`);
   }
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 30000;
-  while (Date.now() < deadline && isOurBroker(pid)) await new Promise((r) => setTimeout(r, 250));
-  if (isOurBroker(pid)) process.kill(pid, 'SIGKILL');
-  fs.rmSync(pidFile, { force: true });
-  log(`stopped Kafka (pid ${pid})`);
 }
 
 async function status() {
-  const pid = readPid();
-  const ours = isOurBroker(pid);
-  const cluster = (await portOpen(port)) ? await brokerAnswers(3000) : undefined;
-  log(
-    `kafka ${kafkaVersion} on 127.0.0.1:${port}: ${cluster ? 'answering' : 'down'}` +
-      (ours ? ` (started here, pid ${pid})` : cluster ? ' (not started by this script)' : ''),
-  );
+  for (const node of selected) {
+    const pid = readPid(node);
+    const ours = isOurBroker(node, pid);
+    const cluster = (await portOpen(node.clientPort))
+      ? await brokerAnswers(node.clientPort, 3000)
+      : undefined;
+    log(
+      `kafka ${kafkaVersion} on 127.0.0.1:${node.clientPort}: ${cluster ? 'answering' : 'down'}` +
+        (ours ? ` (started here, pid ${pid})` : cluster ? ' (not started by this script)' : ''),
+    );
+    if (!cluster) process.exitCode = 1;
+  }
   try {
     await ensureDatabase();
   } catch (err) {
     log(err.message);
     process.exitCode = 1;
   }
-  if (!cluster) process.exitCode = 1;
 }
 
 const commands = { up, down, status };
 const cmd = process.argv[2];
 if (!commands[cmd]) {
-  console.error('usage: node scripts/infra.js up|down|status');
+  console.error(
+    'usage: node scripts/infra.js up|down|status [--brokers 3] [--node <id>] [--signal KILL|TERM]',
+  );
   process.exit(2);
 }
 commands[cmd]().catch((err) => {

@@ -4,7 +4,7 @@ import { formatShanghai, parseTimeInput } from '@libs/common';
 import { CommonConfig, loadServiceEnvironment, ServiceConfig, ServiceName } from '@libs/config';
 import { topicNamesFromEnv } from '@libs/contracts';
 import { createDataSource, initializeDataSource, migrate } from '@libs/database';
-import { assertBrokerReachable, assertTopicsExist, createKafka, EventProducer } from '@libs/kafka';
+import { assertBrokerReachable, assertTopicsExist, createKafkaFromConfig, EventProducer } from '@libs/kafka';
 import { findScheme, loadSchemesFromDir, Scheme } from '@libs/scheme';
 
 /**
@@ -23,11 +23,7 @@ export async function openCliRuntime(
   config: CommonConfig,
   clientId: string,
 ): Promise<{ kafka: Kafka; producer: EventProducer; ds: DataSource; close(): Promise<void> }> {
-  const kafka = createKafka({
-    brokers: config.KAFKA_BROKERS,
-    clientId,
-    connectionTimeoutMs: config.KAFKA_CONNECTION_TIMEOUT_MS,
-  });
+  const kafka = createKafkaFromConfig(config, { clientId });
   await assertBrokerReachable(kafka, config.KAFKA_BROKERS, 10_000);
   await assertTopicsExist(kafka, Object.values(topicNamesFromEnv()), config.KAFKA_BROKERS);
   const ds = await initializeDataSource(
@@ -35,7 +31,9 @@ export async function openCliRuntime(
     config.DATABASE_URL,
   );
   await migrate(ds, config.DATABASE_SCHEMA);
-  const producer = new EventProducer(kafka, config.KAFKA_MAX_MESSAGE_BYTES);
+  const producer = new EventProducer(kafka, config.KAFKA_MAX_MESSAGE_BYTES, undefined, {
+    sendTimeoutMs: config.KAFKA_SEND_TIMEOUT_MS,
+  });
   await producer.connect();
   return {
     kafka,

@@ -24,17 +24,29 @@ const brokerList = z
 const httpUrl = z.url({ protocol: /^https?$/ });
 const postgresUrl = z.string().regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// URL');
 
-export const commonEnv = {
-  APP_MODE: z.enum(['production', 'sandbox']).default('production'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+/**
+ * How every Kafka client of the project connects (services, CLIs, the setup Job): one slice, one
+ * builder (`createKafkaFromConfig` in libs/kafka). SASL takes all three variables or none.
+ */
+export const kafkaEnv = {
   KAFKA_BROKERS: brokerList,
   KAFKA_CLIENT_ID: z.string().min(1).optional(),
   KAFKA_CONNECTION_TIMEOUT_MS: positiveInt.default(3000),
   KAFKA_SSL: bool.default(false),
+  /** PEM file of the CA that signed the brokers' certificates; setting it turns TLS on. */
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
-  KAFKA_SASL_USERNAME: z.string().optional(),
-  KAFKA_SASL_PASSWORD: z.string().optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+};
+
+export const commonEnv = {
+  APP_MODE: z.enum(['production', 'sandbox']).default('production'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...kafkaEnv,
   KAFKA_MAX_MESSAGE_BYTES: positiveInt.default(1_048_576),
+  /** A send not acknowledged within this fails and the producer is replaced (no endless retry). */
+  KAFKA_SEND_TIMEOUT_MS: positiveInt.min(1000).default(30000),
   DATABASE_URL: postgresUrl,
   DATABASE_SCHEMA: z
     .string()
@@ -233,6 +245,7 @@ export type KingdeeConnectionConfig = z.infer<z.ZodObject<typeof kingdeeConnecti
 };
 export type AlertConfig = z.infer<z.ZodObject<typeof alertEnv>>;
 export type CommonConfig = z.infer<z.ZodObject<typeof commonEnv>>;
+export type KafkaClientConfig = z.infer<z.ZodObject<typeof kafkaEnv>>;
 
 /** Secrets: never logged, never echoed in errors (their presence is, their value is not). */
 export const SECRET_ENV_VARS = [

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { SERVICE_ENV, ServiceName } from './env.schema';
-import { ConfigValidationError, loadServiceConfig } from './load-config';
+import { ConfigValidationError, loadKafkaClientConfig, loadServiceConfig } from './load-config';
 import { serviceNodeFlags } from '@libs/common';
 import { loadConnections } from '@libs/connections';
 
@@ -80,6 +80,35 @@ describe('loadServiceConfig', () => {
     expect(loadServiceConfig('extractor', { ...env, APP_MODE: 'sandbox' }).WDT_BASE_URL).toBe(
       'http://127.0.0.1:18081',
     );
+  });
+
+  it('refuses partial SASL settings at boot, naming the missing variables, never the password', () => {
+    expect(() =>
+      loadServiceConfig('transformer', {
+        ...base,
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_PASSWORD: 'pw-secret',
+      }),
+    ).toThrow(/KAFKA_SASL_USERNAME: required when KAFKA_SASL_MECHANISM and KAFKA_SASL_PASSWORD are set/);
+    let text = '';
+    try {
+      loadKafkaClientConfig('topics:provision', { ...base, KAFKA_SASL_PASSWORD: 'pw-secret' });
+    } catch (e) {
+      text = (e as Error).message;
+    }
+    expect(text).toContain('Invalid configuration for topics:provision');
+    expect(text).toContain('KAFKA_SASL_MECHANISM: required');
+    expect(text).toContain('KAFKA_SASL_USERNAME: required');
+    expect(text).not.toContain('pw-secret');
+    const full = loadKafkaClientConfig('x', {
+      ...base,
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SASL_USERNAME: 'u',
+      KAFKA_SASL_PASSWORD: 'p',
+      KAFKA_SSL_CA_FILE: '/ca.pem',
+    });
+    expect(full.KAFKA_SASL_MECHANISM).toBe('plain');
+    expect(full.KAFKA_SSL_CA_FILE).toBe('/ca.pem');
   });
 
   it('treats empty strings as unset', () => {

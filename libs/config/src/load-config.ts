@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SECRET_ENV_VARS, SERVICE_ENV, ServiceName } from './env.schema';
+import { kafkaEnv, KafkaClientConfig, SECRET_ENV_VARS, SERVICE_ENV, ServiceName } from './env.schema';
 
 /** The validated configuration of one service. */
 export type ServiceConfig<S extends ServiceName> = z.infer<z.ZodObject<(typeof SERVICE_ENV)[S]>>;
@@ -13,7 +13,27 @@ export function loadServiceConfig<S extends ServiceName>(
   service: S,
   env: Record<string, string | undefined> = process.env,
 ): ServiceConfig<S> {
-  const shape = SERVICE_ENV[service] as z.ZodRawShape;
+  const config = validateEnv(service, SERVICE_ENV[service] as z.ZodRawShape, env) as ServiceConfig<S>;
+  assertProductionSafety(service, config as Record<string, unknown>);
+  return config;
+}
+
+/**
+ * The Kafka slice alone, for tools that need a Kafka client but no service's configuration (the setup
+ * Job's `topics:provision`): validated by the same rules as the services'.
+ */
+export function loadKafkaClientConfig(
+  label: string,
+  env: Record<string, string | undefined> = process.env,
+): KafkaClientConfig {
+  return validateEnv(label, kafkaEnv, env) as KafkaClientConfig;
+}
+
+function validateEnv(
+  label: string,
+  shape: z.ZodRawShape,
+  env: Record<string, string | undefined>,
+): Record<string, unknown> {
   // Empty strings in .env files mean "unset", not "the empty value".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = z.object(shape).safeParse(cleaned);
@@ -26,16 +46,15 @@ export function loadServiceConfig<S extends ServiceName>(
       const what = cleaned[name] === undefined ? 'required' : issue.message;
       return `  ${name}: ${what} (${given})`;
     });
-    throw new ConfigValidationError(`Invalid configuration for ${service}:\n${lines.join('\n')}`);
+    throw new ConfigValidationError(`Invalid configuration for ${label}:\n${lines.join('\n')}`);
   }
-  const config = result.data as ServiceConfig<S>;
-  const missing = requiredTogether(config as Record<string, unknown>);
+  const config = result.data as Record<string, unknown>;
+  const missing = requiredTogether(config);
   if (missing.length > 0) {
     throw new ConfigValidationError(
-      `Invalid configuration for ${service}:\n${missing.map((m) => `  ${m}`).join('\n')}`,
+      `Invalid configuration for ${label}:\n${missing.map((m) => `  ${m}`).join('\n')}`,
     );
   }
-  assertProductionSafety(service, config as Record<string, unknown>);
   return config;
 }
 
@@ -44,6 +63,18 @@ function requiredTogether(config: Record<string, unknown>): string[] {
   const need = (names: string[], why: string) =>
     names.filter((n) => config[n] === undefined).map((n) => `${n}: required when ${why} (not set)`);
   const out: string[] = [];
+  // A partial SASL setting would otherwise connect without authentication and fail far from the cause.
+  const sasl = ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'];
+  const saslSet = sasl.filter((n) => config[n] !== undefined);
+  if (saslSet.length > 0 && saslSet.length < sasl.length)
+    out.push(
+      ...sasl
+        .filter((n) => config[n] === undefined)
+        .map(
+          (n) =>
+            `${n}: required when ${saslSet.join(' and ')} ${saslSet.length > 1 ? 'are' : 'is'} set: SASL takes all three variables or none (not set)`,
+        ),
+    );
   // The single-account variables are one way to define a connection (`default`): checked when used.
   const wdtDefault = config.WDT_SID !== undefined;
   const kingdeeDefault = config.KINGDEE_SERVER_URL !== undefined;

@@ -1,6 +1,7 @@
 import { CompressionTypes, Kafka, Producer } from 'kafkajs';
 import { z } from 'zod';
 import { CONTENT_TYPE_JSON, HEADER, validateEvent } from '@libs/contracts';
+import { brokersOf } from './kafka.factory';
 import { explainKafkaError } from './missing-topic.error';
 
 export interface OutgoingEvent<T = unknown> {
@@ -36,26 +37,70 @@ export class MessageTooLargeError extends Error {
   }
 }
 
+export class ProducerSendTimeoutError extends Error {
+  override readonly name = 'ProducerSendTimeoutError';
+  constructor(
+    readonly topics: string[],
+    readonly brokers: string[],
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `Kafka did not acknowledge a send to ${topics.join(', ')} within ${timeoutMs} ms (brokers ${brokers.join(',') || 'unknown'}): the producer is replaced and the send may be retried`,
+    );
+  }
+}
+
+export interface EventProducerOptions {
+  /** A send not acknowledged by then fails (KAFKA_SEND_TIMEOUT_MS); the producer is replaced. */
+  sendTimeoutMs?: number;
+}
+
+/** kafkajs wraps protocol errors (`originalError`, `cause`); looks a few levels down for `type`. */
+function hasErrorType(err: unknown, type: string): boolean {
+  let current = err as { type?: string; originalError?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (current.type === type) return true;
+    current = (current.originalError ?? current.cause) as typeof current;
+  }
+  return false;
+}
+
 /**
  * Idempotent producer, acks from all in-sync replicas, one request in flight (kafkajs does not
  * enforce the idempotence limit itself). Every event is validated against its contract before it
  * leaves the process; `publish` resolves only once Kafka has acknowledged every record.
+ *
+ * An idempotent kafkajs producer retries forever while a partition has no leader, and after an
+ * OUT_OF_ORDER_SEQUENCE_NUMBER its sequence state never recovers: so every send has a deadline, and
+ * after a timeout or that error the producer is replaced by a new one (new producer id, fresh
+ * sequences). The caller sees the error and retries; consumers deduplicate by event id.
  */
 export class EventProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
   private connected = false;
+  private readonly sendTimeoutMs: number;
+  private readonly brokers: string[];
+  /** How often the producer was replaced (tests, metrics). */
+  recreations = 0;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     /** KAFKA_MAX_MESSAGE_BYTES. */
     readonly maxMessageBytes: number,
-    transactionalId?: string,
+    private readonly transactionalId?: string,
+    options: EventProducerOptions = {},
   ) {
-    this.producer = kafka.producer({
+    this.sendTimeoutMs = options.sendTimeoutMs ?? 30_000;
+    this.brokers = brokersOf(kafka);
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      transactionalId,
+      transactionalId: this.transactionalId,
     });
   }
 
@@ -69,6 +114,46 @@ export class EventProducer {
     if (!this.connected) return;
     this.connected = false;
     await this.producer.disconnect();
+  }
+
+  /** Runs one send against the current producer under the deadline; replaces it when it is stuck. */
+  private async withDeadline(
+    topics: string[],
+    send: (producer: Producer) => Promise<unknown>,
+  ): Promise<void> {
+    const producer = this.producer;
+    let timer: NodeJS.Timeout | undefined;
+    const attempt = send(producer);
+    // The abandoned attempt may still settle after the deadline: never let that be unhandled.
+    attempt.catch(() => undefined);
+    try {
+      await Promise.race([
+        attempt,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new ProducerSendTimeoutError(topics, this.brokers, this.sendTimeoutMs)),
+            this.sendTimeoutMs,
+          );
+        }),
+      ]);
+    } catch (err) {
+      if (err instanceof ProducerSendTimeoutError) {
+        await this.replace(producer);
+        throw err;
+      }
+      if (hasErrorType(err, 'OUT_OF_ORDER_SEQUENCE_NUMBER')) await this.replace(producer);
+      throw explainKafkaError(err, topics);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async replace(stale: Producer): Promise<void> {
+    if (stale !== this.producer) return;
+    this.recreations++;
+    this.producer = this.newProducer();
+    void stale.disconnect().catch(() => undefined);
+    if (this.connected) await this.producer.connect().catch(() => undefined);
   }
 
   /** Largest serialised event `encode` accepts: the message limit less 1024 bytes for key and headers. */
@@ -131,15 +216,13 @@ export class EventProducer {
       list.push(message);
       byTopic.set(topic, list);
     }
-    try {
-      await this.producer.sendBatch({
+    await this.withDeadline([...byTopic.keys()], (producer) =>
+      producer.sendBatch({
         acks: -1,
         compression: CompressionTypes.None,
         topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })),
-      });
-    } catch (err) {
-      throw explainKafkaError(err, [...byTopic.keys()]);
-    }
+      }),
+    );
   }
 
   /** Sends pre-encoded bytes (re-push of a dead-lettered original). */
@@ -149,10 +232,8 @@ export class EventProducer {
     value: Buffer,
     headers: Record<string, string>,
   ): Promise<void> {
-    try {
-      await this.producer.send({ topic, acks: -1, messages: [{ key, value, headers }] });
-    } catch (err) {
-      throw explainKafkaError(err, [topic]);
-    }
+    await this.withDeadline([topic], (producer) =>
+      producer.send({ topic, acks: -1, messages: [{ key, value, headers }] }),
+    );
   }
 }

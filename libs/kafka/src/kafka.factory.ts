@@ -1,13 +1,63 @@
+import { readFileSync } from 'node:fs';
 import { Kafka, KafkaConfig, logLevel, LogEntry, SASLOptions } from 'kafkajs';
 import { AppLogger } from '@libs/common';
+import type { KafkaClientConfig } from '@libs/config';
 
 export interface KafkaConnectionOptions {
   brokers: string[];
   clientId: string;
   connectionTimeoutMs?: number;
-  ssl?: boolean;
+  /** true: TLS with the system's CAs; `{ ca }`: TLS trusting these PEM CAs. Verification is always on. */
+  ssl?: boolean | { ca: string[] };
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   logger?: AppLogger;
+}
+
+export class KafkaClientConfigError extends Error {
+  override readonly name = 'KafkaClientConfigError';
+}
+
+/** Who a client authenticates as, remembered so connection errors can name the mechanism. */
+const AUTH = new WeakMap<Kafka, { mechanism: string; username: string }>();
+
+/**
+ * The one way services, CLIs and the setup Job build their Kafka client: from the validated
+ * `kafkaEnv` slice. Reads the CA file now, so a wrong path stops the process at boot naming it.
+ */
+export function createKafkaFromConfig(
+  config: KafkaClientConfig,
+  defaults: { clientId: string; logger?: AppLogger },
+): Kafka {
+  let ssl: KafkaConnectionOptions['ssl'] = config.KAFKA_SSL;
+  if (config.KAFKA_SSL_CA_FILE) {
+    try {
+      ssl = { ca: [readFileSync(config.KAFKA_SSL_CA_FILE, 'utf8')] };
+    } catch (err) {
+      throw new KafkaClientConfigError(
+        `KAFKA_SSL_CA_FILE: cannot read the CA certificate at ${config.KAFKA_SSL_CA_FILE}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
+    if (!/-----BEGIN CERTIFICATE-----/.test(ssl.ca[0]))
+      throw new KafkaClientConfigError(
+        `KAFKA_SSL_CA_FILE: ${config.KAFKA_SSL_CA_FILE} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+      );
+  }
+  const sasl =
+    config.KAFKA_SASL_MECHANISM && config.KAFKA_SASL_USERNAME && config.KAFKA_SASL_PASSWORD
+      ? {
+          mechanism: config.KAFKA_SASL_MECHANISM,
+          username: config.KAFKA_SASL_USERNAME,
+          password: config.KAFKA_SASL_PASSWORD,
+        }
+      : undefined;
+  return createKafka({
+    brokers: config.KAFKA_BROKERS,
+    clientId: config.KAFKA_CLIENT_ID ?? defaults.clientId,
+    connectionTimeoutMs: config.KAFKA_CONNECTION_TIMEOUT_MS,
+    ssl,
+    sasl,
+    logger: defaults.logger,
+  });
 }
 
 const LEVELS: Record<number, keyof AppLogger> = {
@@ -20,6 +70,7 @@ const LEVELS: Record<number, keyof AppLogger> = {
 /** Builds the kafkajs client; the only place broker/SASL settings are interpreted. */
 export function createKafka(options: KafkaConnectionOptions): Kafka {
   const logger = options.logger;
+  const lastError: { text?: string } = {};
   const config: KafkaConfig = {
     clientId: options.clientId,
     brokers: options.brokers,
@@ -28,16 +79,34 @@ export function createKafka(options: KafkaConnectionOptions): Kafka {
     ssl: options.ssl ?? false,
     sasl: options.sasl as SASLOptions | undefined,
     retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10000 },
-    logLevel: logger ? logLevel.WARN : logLevel.NOTHING,
+    // Errors are always seen (not always logged): a connection that keeps failing, e.g. on an
+    // untrusted certificate, is retried silently and would otherwise end as a bare timeout.
+    logLevel: logger ? logLevel.WARN : logLevel.ERROR,
     logCreator: () => (entry: LogEntry) => {
-      if (!logger) return;
       const { message, ...rest } = entry.log;
+      if (entry.level === logLevel.ERROR)
+        lastError.text = typeof rest.error === 'string' ? rest.error : String(message);
+      if (!logger) return;
       // kafkajs log payloads carry broker addresses and error text, never credentials.
       logger[LEVELS[entry.level] ?? 'debug']({ kafka: entry.namespace, ...rest }, String(message));
     },
   };
-  return new Kafka(config);
+  const kafka = new Kafka(config);
+  LAST_ERROR.set(kafka, lastError);
+  BROKERS.set(kafka, options.brokers);
+  if (options.sasl) AUTH.set(kafka, { mechanism: options.sasl.mechanism, username: options.sasl.username });
+  return kafka;
 }
+
+const BROKERS = new WeakMap<Kafka, string[]>();
+
+/** The bootstrap addresses a client was built with (for errors that must name them). */
+export function brokersOf(kafka: Kafka): string[] {
+  return BROKERS.get(kafka) ?? [];
+}
+
+/** The last connection-level error kafkajs reported for a client (it retries them out of sight). */
+const LAST_ERROR = new WeakMap<Kafka, { text?: string }>();
 
 export class BrokerUnreachableError extends Error {
   override readonly name = 'BrokerUnreachableError';
@@ -59,7 +128,9 @@ export async function assertBrokerReachable(
       () =>
         reject(
           new BrokerUnreachableError(
-            `Kafka broker unreachable at ${brokers.join(',')}: no answer within ${timeoutMs} ms`,
+            `Kafka broker unreachable at ${brokers.join(',')}: no answer within ${timeoutMs} ms${
+              LAST_ERROR.get(kafka)?.text ? ` (last error: ${LAST_ERROR.get(kafka)?.text})` : ''
+            }`,
           ),
         ),
       timeoutMs,
@@ -75,6 +146,11 @@ export async function assertBrokerReachable(
     ]);
   } catch (err) {
     if (err instanceof BrokerUnreachableError) throw err;
+    const auth = AUTH.get(kafka);
+    if (auth && findInChain(err, 'KafkaJSSASLAuthenticationError'))
+      throw new BrokerUnreachableError(
+        `Kafka SASL authentication failed at ${brokers.join(',')} (mechanism ${auth.mechanism}, user ${auth.username}): check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD — ${(err as Error).message}`,
+      );
     throw new BrokerUnreachableError(
       `Kafka broker unreachable at ${brokers.join(',')}: ${(err as Error).message}`,
     );
@@ -82,4 +158,14 @@ export async function assertBrokerReachable(
     clearTimeout(timer);
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+/** kafkajs wraps causes (`originalError`, `cause`); the name we look for may sit a few levels down. */
+function findInChain(err: unknown, name: string): Error | undefined {
+  let current = err as (Error & { originalError?: unknown; cause?: unknown }) | undefined;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (current.name === name) return current;
+    current = (current.originalError ?? current.cause) as typeof current;
+  }
+  return undefined;
 }

@@ -9,7 +9,7 @@ import { createDataSource, initializeDataSource, migrate, PostgresPayloadStore }
 import {
   assertBrokerReachable,
   assertTopicsExist,
-  createKafka,
+  createKafkaFromConfig,
   DeadLetterPublisher,
   EventProducer,
 } from '@libs/kafka';
@@ -89,21 +89,7 @@ export class InfrastructureModule {
         {
           provide: KAFKA,
           useFactory: async (): Promise<Kafka> => {
-            const kafka = createKafka({
-              brokers: config.KAFKA_BROKERS,
-              clientId: config.KAFKA_CLIENT_ID ?? `wdt-kingdee-${service}`,
-              connectionTimeoutMs: config.KAFKA_CONNECTION_TIMEOUT_MS,
-              ssl: config.KAFKA_SSL,
-              sasl:
-                config.KAFKA_SASL_MECHANISM && config.KAFKA_SASL_USERNAME && config.KAFKA_SASL_PASSWORD
-                  ? {
-                      mechanism: config.KAFKA_SASL_MECHANISM,
-                      username: config.KAFKA_SASL_USERNAME,
-                      password: config.KAFKA_SASL_PASSWORD,
-                    }
-                  : undefined,
-              logger,
-            });
+            const kafka = createKafkaFromConfig(config, { clientId: `wdt-kingdee-${service}`, logger });
             await assertBrokerReachable(
               kafka,
               config.KAFKA_BROKERS,
@@ -117,7 +103,9 @@ export class InfrastructureModule {
           provide: PRODUCER,
           inject: [KAFKA],
           useFactory: async (kafka: Kafka) => {
-            const producer = new EventProducer(kafka, config.KAFKA_MAX_MESSAGE_BYTES);
+            const producer = new EventProducer(kafka, config.KAFKA_MAX_MESSAGE_BYTES, undefined, {
+              sendTimeoutMs: config.KAFKA_SEND_TIMEOUT_MS,
+            });
             await producer.connect();
             return producer;
           },
