@@ -56,7 +56,7 @@ describe('three-broker cluster: a broker killed and another restarted mid-run', 
     });
     await stack.prepare();
     await stack.startSandboxes();
-    await seed(80, 2 * 86_400_000, 10 * 60_000);
+    await seed(200, 2 * 86_400_000, 10 * 60_000);
     ds = await initializeDataSource(
       createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
       databaseUrl,

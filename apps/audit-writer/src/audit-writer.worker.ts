@@ -7,7 +7,7 @@ import { AuditIngestor, AuditRepository, AuditRetention } from '@libs/audit';
 import { AuditWriterConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
 import { BatchConsumer, DeadLetterPublisher } from '@libs/kafka';
-import { CONFIG, DATA_SOURCE, DEAD_LETTERS, KAFKA, LOGGER, TOPICS } from '@libs/runtime';
+import { CONFIG, DATA_SOURCE, DEAD_LETTERS, KAFKA, LIVENESS, Liveness, LOGGER, TOPICS } from '@libs/runtime';
 import { consumerLagRecorder } from '@libs/database';
 
 @Injectable()
@@ -23,6 +23,7 @@ export class AuditWriterWorker implements OnApplicationBootstrap, BeforeApplicat
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(DEAD_LETTERS) private readonly deadLetters: DeadLetterPublisher,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(LIVENESS) private readonly liveness: Liveness,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -56,6 +57,7 @@ export class AuditWriterWorker implements OnApplicationBootstrap, BeforeApplicat
         ]);
       },
     });
+    this.liveness.watch('audit-writer', this.consumer);
     await this.consumer.start((messages) => ingestor.handle(messages));
     this.logger.info({ topics: [this.topics.audit, this.topics.deadLetter] }, 'audit writer consuming');
   }

@@ -34,6 +34,8 @@ import {
   DATA_SOURCE,
   DEAD_LETTERS,
   KAFKA,
+  LIVENESS,
+  Liveness,
   LOGGER,
   PRODUCER,
   READINESS,
@@ -60,6 +62,8 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
   /** Per Kingdee connection: its health (service_status `connection:kingdee:<name>`) and operators' tests. */
   private connectionStatus?: ConnectionStatusRecorder;
   private connectionTests?: ConnectionTestWorker;
+  /** Kingdee connections whose circuit is not closed: waiting on Kingdee is not being stuck. */
+  private readonly openCircuits = new Set<string>();
 
   constructor(
     @Inject(CONFIG) private readonly config: LoaderConfig,
@@ -71,6 +75,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(READINESS) private readonly readiness: Readiness,
     @Inject(DEAD_LETTERS) private readonly deadLetters: DeadLetterPublisher,
+    @Inject(LIVENESS) private readonly liveness: Liveness,
   ) {
     this.slots = new PostgresKingdeeSlotLeases(this.ds, { instance: this.instance, logger: this.logger });
   }
@@ -115,6 +120,8 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
       owner: this.instance,
       logger: this.logger,
       onCircuitState: (connection, state, lastError) => {
+        if (state === 'closed') this.openCircuits.delete(connection);
+        else this.openCircuits.add(connection);
         void this.reportCircuit(connection, state, lastError);
         this.alerts?.onCircuitState(state, lastError);
         // Is it the credentials? A login says (and keeps saying until one succeeds).
@@ -163,6 +170,17 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
           { message, stage: 'loader', error, attempts, sourceKey: message.key ?? undefined },
         ]);
       },
+    });
+    this.liveness.watch('loader', this.consumer);
+    this.liveness.waitReasons({
+      circuitOpen: () => this.openCircuits.size > 0,
+      // Writes whose outcome is being settled hold their offsets back for the settle window.
+      settling: async () =>
+        (
+          (await this.ds.query(
+            `SELECT EXISTS (SELECT 1 FROM bill_claims WHERE state IN ('writing', 'settling', 'saved_not_audited')) AS settling`,
+          )) as Array<{ settling: boolean }>
+        )[0].settling,
     });
     await this.consumer.start((messages, ctx) => processor.handle(messages, ctx));
     this.watcher.start();

@@ -12,6 +12,8 @@ import {
   DATA_SOURCE,
   DEAD_LETTERS,
   KAFKA,
+  LIVENESS,
+  Liveness,
   LOGGER,
   PRODUCER,
   TOPICS,
@@ -41,6 +43,7 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(DEAD_LETTERS) private readonly deadLetters: DeadLetterPublisher,
+    @Inject(LIVENESS) private readonly liveness: Liveness,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -98,6 +101,7 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
         ]);
       },
     });
+    this.liveness.watch('transformer', this.consumer);
     await this.consumer.start(async (messages) => {
       const counts = await processor.handle(messages);
       this.logger.debug({ ...counts }, 'batch transformed');

@@ -55,6 +55,11 @@ export const commonEnv = {
   SCHEMES_DIR: z.string().min(1).default('schemes'),
   /** Named WDT and Kingdee connections (libs/connections); default config/connections.yaml when it exists. */
   CONNECTIONS_FILE: z.string().min(1).optional(),
+  /**
+   * `/health` turns 503 (a restart) only when a consumer made no progress this long while it has lag,
+   * is not paused, its ERP circuit is closed and nothing is settling.
+   */
+  LIVENESS_STALL_SECONDS: positiveInt.default(600),
   /** How often scheme files are checked for changes (mtime); a change applies without a restart. */
   SCHEME_RELOAD_MS: positiveInt.min(100).default(2000),
   ...Object.fromEntries(Object.values(TOPIC_CATALOGUE).map((t) => [t.envVar, z.string().min(1).optional()])),

@@ -155,6 +155,11 @@ export class BatchConsumer {
   protected readonly heartbeatIntervalMs: number;
   protected lagTimer?: NodeJS.Timeout;
   protected lagAdmin?: Admin;
+  /** When the consumer last moved: committed a chunk, or found itself caught up (lag 0). */
+  private lastProgressAt = Date.now();
+  /** The last lag measured from the broker (undefined until measured). */
+  private lastLag?: number;
+  private pausedAll = false;
 
   constructor(
     protected readonly kafka: Kafka,
@@ -218,6 +223,7 @@ export class BatchConsumer {
         }
       },
     });
+    this.markProgress();
     this.startLagTimer();
   }
 
@@ -263,11 +269,10 @@ export class BatchConsumer {
         lags.push({ topic, partition: p.partition, lag: Number(behind < 0n ? 0n : behind) });
       }
     }
-    await this.options.onLag?.({
-      groupId: this.options.groupId,
-      lag: lags.reduce((sum, l) => sum + l.lag, 0),
-      partitions: lags,
-    });
+    const total = lags.reduce((sum, l) => sum + l.lag, 0);
+    this.lastLag = total;
+    if (total === 0) this.markProgress();
+    await this.options.onLag?.({ groupId: this.options.groupId, lag: total, partitions: lags });
   }
 
   /**
@@ -389,6 +394,7 @@ export class BatchConsumer {
           batch.highWatermark,
           chunk[chunk.length - 1].offset,
         );
+        this.markProgress();
         await heartbeat();
       }
     } finally {
@@ -398,11 +404,23 @@ export class BatchConsumer {
   }
 
   pause(): void {
+    this.pausedAll = true;
     this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
   }
 
   resume(): void {
+    this.pausedAll = false;
+    this.markProgress(); // the stall clock starts when consuming does
     this.consumer.resume(this.options.topics.map((topic) => ({ topic })));
+  }
+
+  protected markProgress(): void {
+    this.lastProgressAt = Date.now();
+  }
+
+  /** What liveness judges (see libs/runtime's Liveness): last progress, last measured lag, paused. */
+  progress(): { lastProgressAt: number; lag: number | undefined; paused: boolean } {
+    return { lastProgressAt: this.lastProgressAt, lag: this.lastLag, paused: this.pausedAll };
   }
 
   isRunning(): boolean {

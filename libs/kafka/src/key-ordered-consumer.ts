@@ -133,6 +133,7 @@ export class KeyOrderedConsumer extends BatchConsumer {
       partitionsConsumedConcurrently: 1,
       eachBatch: async (payload) => this.take(payload),
     });
+    this.markProgress();
     this.startLagTimer();
   }
 
@@ -336,6 +337,7 @@ export class KeyOrderedConsumer extends BatchConsumer {
       await this.commitFn({
         topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
       });
+      this.markProgress();
       for (const { part, offset } of moved) {
         if (part.committed === undefined || offset > part.committed) part.committed = offset;
         setConsumerLag(

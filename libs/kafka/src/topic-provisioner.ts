@@ -133,7 +133,13 @@ export async function provisionTopics(
         replicationFactor: e.settings.replicationFactor,
         configEntries: Object.entries(e.config).map(([name, value]) => ({ name, value })),
       });
-  if (toCreate.length > 0) await admin.createTopics({ topics: toCreate, waitForLeaders: true });
+  if (toCreate.length > 0) {
+    await admin.createTopics({ topics: toCreate, waitForLeaders: false });
+    await waitForLeaders(
+      admin,
+      toCreate.map((t) => t.topic),
+    );
+  }
 
   const grow = plan.entries.flatMap((e) =>
     e.action !== 'create' && e.partitions ? [{ topic: e.topic, count: e.partitions.to }] : [],
@@ -153,4 +159,30 @@ export async function provisionTopics(
   );
   if (alter.length > 0) await admin.alterConfigs({ validateOnly: false, resources: alter });
   return report;
+}
+
+/**
+ * Waits until every partition of new topics has a leader. kafkajs' own wait gives up when a broker
+ * that has not yet heard of a new topic answers UNKNOWN_TOPIC_OR_PARTITION, which a multi-broker
+ * cluster does for a moment after creation.
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no metadata yet';
+  while (Date.now() < deadline) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics });
+      const leaderless = meta.topics.flatMap((t) =>
+        t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}[${p.partitionId}]`),
+      );
+      if (meta.topics.length === topics.length && leaderless.length === 0) return;
+      last = `no leader yet for ${leaderless.join(', ')}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(
+    `topics ${topics.join(', ')} created, but not every partition has a leader after ${timeoutMs} ms: ${last}`,
+  );
 }

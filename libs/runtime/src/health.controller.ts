@@ -5,10 +5,11 @@ import { assertBrokerReachable } from '@libs/kafka';
 import { register } from 'prom-client';
 import { CommonConfig } from '@libs/config';
 import { Readiness } from './readiness';
-import { CONFIG, DATA_SOURCE, KAFKA, READINESS, SERVICE_NAME } from './tokens';
+import { Liveness } from './liveness';
+import { CONFIG, DATA_SOURCE, KAFKA, LIVENESS, READINESS, SERVICE_NAME } from './tokens';
 
 /**
- * Liveness (`/health`), readiness (`/ready`: Kafka and Postgres reachable, and nothing the service's
+ * Liveness (`/health`: 503 only when a consumer is stuck, see Liveness), readiness (`/ready`: Kafka and Postgres reachable, and nothing the service's
  * own work reported failing, e.g. WDT or Kingdee refusing its credentials) and `/metrics`.
  */
 @Controller()
@@ -19,11 +20,21 @@ export class HealthController {
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(READINESS) private readonly readiness: Readiness,
+    @Inject(LIVENESS) private readonly liveness: Liveness,
   ) {}
 
+  /** 503 only for a consumer stuck with work to do (see Liveness); waiting on Kingdee is not stuck. */
   @Get('health')
-  health() {
-    return { status: 'ok', service: this.service };
+  async health() {
+    const verdict = await this.liveness.check();
+    const body = {
+      status: verdict.live ? 'ok' : 'stalled',
+      service: this.service,
+      consumers: verdict.consumers,
+      ...(verdict.waiting ? { waiting: verdict.waiting } : {}),
+    };
+    if (!verdict.live) throw new HttpException(body, HttpStatus.SERVICE_UNAVAILABLE);
+    return body;
   }
 
   @Get('ready')

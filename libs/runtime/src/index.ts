@@ -5,3 +5,4 @@ export * from './infrastructure.module';
 export * from './service-bootstrap';
 export * from './readiness';
 export * from './scheme-watch.factory';
+export * from './liveness';

@@ -21,6 +21,7 @@ import {
 import { HealthController } from './health.controller';
 import { createLogger } from './logger';
 import { Readiness } from './readiness';
+import { Liveness } from './liveness';
 import {
   AUDIT_PUBLISHER,
   CONFIG,
@@ -31,6 +32,7 @@ import {
   LOGGER,
   PRODUCER,
   READINESS,
+  LIVENESS,
   SERVICE_NAME,
   TOPICS,
 } from './tokens';
@@ -91,6 +93,7 @@ export class InfrastructureModule {
         { provide: LOGGER, useValue: logger },
         { provide: TOPICS, useValue: topics },
         { provide: READINESS, useValue: new Readiness() },
+        { provide: LIVENESS, useValue: new Liveness(config.LIVENESS_STALL_SECONDS * 1000) },
         {
           provide: KAFKA,
           useFactory: async (): Promise<Kafka> => {
@@ -156,6 +159,7 @@ export class InfrastructureModule {
         DEAD_LETTERS,
         AUDIT_PUBLISHER,
         READINESS,
+        LIVENESS,
       ],
     };
   }

@@ -9,5 +9,7 @@ export const DEAD_LETTERS = Symbol('DEAD_LETTERS');
 export const AUDIT_PUBLISHER = Symbol('AUDIT_PUBLISHER');
 export const SERVICE_NAME = Symbol('SERVICE_NAME');
 export const READINESS = Symbol('READINESS');
+/** The process's `Liveness` (consumers' progress behind `/health`). */
+export const LIVENESS = Symbol('LIVENESS');
 /** The process's `ConnectionRegistry` (@libs/connections): extractor, loader, reconciler, operator. */
 export const CONNECTIONS = Symbol('CONNECTIONS');

@@ -1,0 +1,157 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { AddressInfo } from 'node:net';
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Client } from 'pg';
+import { RawStockoutEvent } from '@libs/contracts';
+import { StackRunner } from '@libs/devstack';
+import { TransformerModule } from '../../apps/transformer/src/app.module';
+import { docs, SHIPPED } from '../loader/loader-harness';
+import { stackFixtures } from '../support/stack-fixtures';
+import { createTestEnv, eventually, TestEnv } from '../support/test-env';
+
+const SCHEME = 'wdt-stockout-return-to-kingdee-pur-mrb';
+/** Short enough for a test, long enough that ordinary batches never look stuck. */
+const STALL_SECONDS = 2;
+
+interface Health {
+  status: string;
+  waiting?: string;
+  consumers: Array<{ name: string; stalled: boolean; lag?: number }>;
+}
+
+async function health(base: string): Promise<{ code: number; body: Health }> {
+  const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(5000) });
+  return { code: res.status, body: (await res.json()) as Health };
+}
+
+function rawEvent(orderNo: string): RawStockoutEvent {
+  return {
+    eventType: 'wdt.stockout-return.raw',
+    schemaVersion: 1,
+    eventId: randomUUID(),
+    schemeId: SCHEME,
+    source: { system: 'wdt', sid: 'sid', gateway: 'qimen', method: 'wdt.stockout.order.query.return' },
+    orderNo,
+    extractedAt: new Date().toISOString(),
+    sourceWindow: { axis: 'consign_time', start: '2026-11-28 00:00:00', end: '2026-11-28 02:00:00' },
+    fingerprint: randomUUID(),
+    trigger: 'poll',
+    record: {
+      stockout_id: '50012',
+      order_no: orderNo,
+      warehouse_no: 'SH01',
+      status: '110',
+      consign_time: '2026-11-28 01:30:00',
+      provider_no: 'GYS001',
+      modified: '2026-11-28 01:31:07',
+      details_list: [{ rec_id: '100120', spec_no: 'BWB-500-W', goods_count: '2.0000' }],
+    },
+  };
+}
+
+describe('liveness: /health fails only for a consumer that is stuck with work to do', () => {
+  describe('a wedged handler (its Postgres write waits on a lock)', () => {
+    let t: TestEnv;
+    let app: INestApplication;
+    let base: string;
+
+    beforeAll(async () => {
+      t = await createTestEnv('liveness');
+      const saved = { ...process.env };
+      Object.assign(process.env, t.env, {
+        SCHEMES_DIR: 'schemes',
+        KAFKA_GROUP_ID: `liveness-${randomBytes(4).toString('hex')}`,
+        LIVENESS_STALL_SECONDS: String(STALL_SECONDS),
+        CONSUMER_LAG_INTERVAL_MS: '300',
+      });
+      try {
+        app = await NestFactory.create(TransformerModule.create(), { logger: false });
+      } finally {
+        for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+        Object.assign(process.env, saved);
+      }
+      await app.listen(0, '127.0.0.1');
+      base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    });
+
+    afterAll(async () => {
+      await app?.close();
+      await t?.cleanup();
+    });
+
+    it('turns /health 503 naming the consumer, and 200 again once the handler moves', async () => {
+      expect((await health(base)).code).toBe(200);
+      const lock = new Client({ connectionString: t.databaseUrl });
+      await lock.connect();
+      try {
+        await lock.query(`SET search_path = "${t.schema}"`);
+        await lock.query('BEGIN');
+        await lock.query('LOCK TABLE source_versions IN ACCESS EXCLUSIVE MODE');
+        const producer = t.kafka.producer();
+        await producer.connect();
+        const event = rawEvent(`CT-LIVE-${randomBytes(3).toString('hex')}`);
+        await producer.send({
+          topic: t.topics.rawStockout,
+          acks: -1,
+          messages: [{ key: event.orderNo, value: JSON.stringify(event) }],
+        });
+        await producer.disconnect();
+        // Bound: STALL_SECONDS after the last progress plus a lag measurement; waited ≥ 3× that.
+        const stuck = await eventually(
+          '/health 503',
+          async () => {
+            const h = await health(base);
+            return h.code === 503 ? h : undefined;
+          },
+          30_000,
+        );
+        expect(stuck.body.status).toBe('stalled');
+        expect(stuck.body.consumers).toEqual([
+          expect.objectContaining({ name: 'transformer', stalled: true }),
+        ]);
+      } finally {
+        await lock.query('COMMIT').catch(() => undefined);
+        await lock.end();
+      }
+      await eventually('/health 200 again', async () => (await health(base)).code === 200, 30_000);
+    }, 90_000);
+  });
+
+  describe('Kingdee down: the loader waits behind its circuit', () => {
+    const fx = stackFixtures('liveness');
+    let stack: StackRunner;
+
+    it('keeps /health 200 while its consumer cannot progress, saying why it waits', async () => {
+      stack = await fx.start({
+        services: ['loader'],
+        env: { LOG_LEVEL: 'warn' },
+        serviceEnv: {
+          loader: {
+            LIVENESS_STALL_SECONDS: String(STALL_SECONDS),
+            CONSUMER_LAG_INTERVAL_MS: '300',
+            KINGDEE_TIMEOUT_MS: '3000',
+            KINGDEE_SERVER_EXECUTION_TIMEOUT_MS: '9000',
+          },
+        },
+      });
+      await stack.startServices();
+      await stack.kingdeeAdmin('PATCH', '/knobs', { latencyMs: 2500, http5xxRate: 1 });
+      await fx.publish(docs(SHIPPED, 'LIVE', 40));
+      const base = stack.url('loader');
+      const answers: Array<{ code: number; body: Health }> = [];
+      await eventually(
+        'a moment where the consumer is past the stall limit and waits on Kingdee',
+        async () => {
+          const h = await health(base);
+          answers.push(h);
+          return h.body.waiting === 'circuit open' && h.body.consumers.some((c) => c.stalled);
+        },
+        60_000,
+      );
+      // Every answer during the outage was 200: the liveness probe never asked for a restart.
+      expect(answers.filter((a) => a.code !== 200)).toEqual([]);
+      expect(answers.some((a) => a.body.waiting === 'circuit open')).toBe(true);
+    }, 120_000);
+  });
+});
