@@ -19,3 +19,33 @@ export const SERVICE_NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
 export function serviceNodeFlags(service: string): string[] {
   return [...(SERVICE_NODE_FLAGS[service] ?? [])];
 }
+
+/**
+ * V8 heap cap (MB) per service, given as NODE_OPTIONS by the manifests, compose and the dev stack.
+ * Rule: the peak V8 heap used, measured uncapped (docs/benchmarks.md, "Heap per service"), × 1.5,
+ * rounded up to a multiple of 32, at least 96. The container memory limit follows: heap cap + 128 MB
+ * for code, Buffers and native memory, and at least 1.3 × the measured peak RSS.
+ */
+export const SERVICE_HEAP_MB: Readonly<Record<string, number>> = {
+  extractor: 96,
+  transformer: 128,
+  loader: 128,
+  'audit-writer': 96,
+  operator: 128,
+  reconciler: 128,
+};
+
+/** The container memory limit (MiB) per service, from the same measurement. */
+export const SERVICE_MEMORY_LIMIT_MI: Readonly<Record<string, number>> = {
+  extractor: 224,
+  transformer: 256,
+  loader: 256,
+  'audit-writer': 224,
+  operator: 256,
+  reconciler: 256,
+};
+
+/** NODE_OPTIONS for one service: its heap cap (96 MB for anything the table does not list). */
+export function serviceNodeOptions(service: string): string {
+  return `--max-old-space-size=${SERVICE_HEAP_MB[service] ?? 96}`;
+}

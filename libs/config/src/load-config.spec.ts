@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { SERVICE_ENV, ServiceName } from './env.schema';
 import { ConfigValidationError, loadKafkaClientConfig, loadServiceConfig } from './load-config';
-import { serviceNodeFlags } from '@libs/common';
+import { serviceNodeFlags, serviceNodeOptions } from '@libs/common';
 import { loadConnections } from '@libs/connections';
 
 const root = join(__dirname, '../../..');
@@ -150,7 +150,9 @@ describe('documentation and deployment files agree with the schema', () => {
     for (const service of Object.keys(SERVICE_ENV) as ServiceName[]) {
       const def = compose.services[service];
       const env = Object.fromEntries(Object.entries(def.environment ?? {}).map(([k, v]) => [k, String(v)]));
-      for (const key of Object.keys(env))
+      // NODE_OPTIONS is Node's, not the service's: it must carry the service's measured heap cap.
+      expect([service, env.NODE_OPTIONS]).toEqual([service, serviceNodeOptions(service)]);
+      for (const key of Object.keys(env).filter((k) => k !== 'NODE_OPTIONS'))
         expect([service, key, Object.hasOwn(SERVICE_ENV[service], key)]).toEqual([service, key, true]);
       const cfg = loadServiceConfig(service, env) as { HTTP_PORT: number };
       expect(def.ports).toContain(`${cfg.HTTP_PORT}:${cfg.HTTP_PORT}`);

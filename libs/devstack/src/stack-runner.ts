@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { serviceNodeFlags } from '@libs/common';
+import { serviceNodeFlags, serviceNodeOptions } from '@libs/common';
 import { TOPIC_CATALOGUE, TopicNames, TopicRole } from '@libs/contracts';
 import { createDataSource, initializeDataSource, migrate } from '@libs/database';
 import { createKafka, provisionTopics } from '@libs/kafka';
@@ -251,8 +251,8 @@ export class StackRunner {
     if (demo)
       Object.assign(common, {
         CONSUMER_SESSION_TIMEOUT_MS: '10000',
-        // As in the container image: the heap cap that keeps a service inside its 200 MB RSS budget.
-        NODE_OPTIONS: '--max-old-space-size=96',
+        // As the manifests run it: the service's measured heap cap (SERVICE_HEAP_MB).
+        NODE_OPTIONS: serviceNodeOptions(service),
         ...this.options.env,
       });
     const multi = this.options.connections;
