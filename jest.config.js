@@ -26,7 +26,10 @@ const tsxTransform = [
 ];
 const common = {
   transform: { '^.+\\.ts$': swcTransform, '^.+\\.tsx$': tsxTransform },
-  moduleNameMapper: { '^@libs/([^/]+)(.*)$': '<rootDir>/libs/$1/src$2' },
+  moduleNameMapper: {
+    '^@libs/([^/]+)(.*)$': '<rootDir>/libs/$1/src$2',
+    '^@tools/(.*)$': '<rootDir>/tools/$1',
+  },
   testEnvironment: 'node',
 };
 module.exports = {

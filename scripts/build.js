@@ -11,7 +11,9 @@ const swc = require('@swc/core');
 
 const root = path.resolve(__dirname, '..');
 const outRoot = path.join(root, 'dist');
-const sourceDirs = ['apps', 'libs', 'examples'];
+// tools/ (dev stack, benchmarks, demo) is compiled too, into dist/tools: the image copies only
+// the production parts of dist (see Dockerfile).
+const sourceDirs = ['apps', 'libs', 'examples', 'tools'];
 const consoleDir = path.join('apps', 'console');
 
 function* walk(dir) {
@@ -32,7 +34,7 @@ const options = (filename) => ({
     parser: { syntax: 'typescript', decorators: true },
     transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
     baseUrl: root,
-    paths: { '@libs/*': ['libs/*/src'] },
+    paths: { '@libs/*': ['libs/*/src'], '@tools/*': ['tools/*'] },
     keepClassNames: true,
   },
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SANDBOX_CREDENTIALS, StackRunner } from '@libs/devstack';
+import { SANDBOX_CREDENTIALS, StackRunner } from '@tools/devstack';
 import { BrowserContext, Locator, Page } from 'playwright-core';
 import { addSecondConnections } from '../support/connection-fixtures';
 import { eventually } from '../support/test-env';

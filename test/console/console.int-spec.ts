@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { formatShanghai } from '@libs/common';
 import { createDataSource, initializeDataSource } from '@libs/database';
-import { StackRunner } from '@libs/devstack';
+import { StackRunner } from '@tools/devstack';
 import { DataSource } from 'typeorm';
 import { BrowserContext, Page } from 'playwright-core';
 import { eventually } from '../support/test-env';

@@ -23,7 +23,7 @@ describe('npm run demo -- --keep', () => {
   it('syncs the seeded orders, then prints the console URL and tokens, and the console answers there', async () => {
     demo = spawn(
       process.execPath,
-      [resolve(root, 'dist/apps/cli/src/demo.js'), '--keep', '--orders', '15', '--live', '1'],
+      [resolve(root, 'dist/tools/demo/demo.js'), '--keep', '--orders', '15', '--live', '1'],
       { cwd: root, env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     demo.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));

@@ -11,7 +11,7 @@ import { createKingdeePool } from '@libs/loading';
 import { compileScheme } from '@libs/mapping';
 import { loadSchemesFromDir } from '@libs/scheme';
 import { createDataSource, initializeDataSource } from '@libs/database';
-import { StackRunner } from '@libs/devstack';
+import { StackRunner } from '@tools/devstack';
 import { DataSource } from 'typeorm';
 import { parse, stringify } from 'yaml';
 import { eventually, readAll } from '../support/test-env';

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { formatShanghai } from '@libs/common';
 import { createDataSource, initializeDataSource } from '@libs/database';
-import { PIPELINE_SERVICES, StackRunner } from '@libs/devstack';
+import { PIPELINE_SERVICES, StackRunner } from '@tools/devstack';
 import { DataSource } from 'typeorm';
 import { KafkaCluster } from '../support/kafka-cluster';
 import { eventually, readAll } from '../support/test-env';

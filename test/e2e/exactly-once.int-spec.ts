@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { formatShanghai } from '@libs/common';
 import { createDataSource, initializeDataSource } from '@libs/database';
-import { StackRunner } from '@libs/devstack';
+import { StackRunner } from '@tools/devstack';
 import { DataSource } from 'typeorm';
 import { eventually } from '../support/test-env';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { StackRunner } from '@libs/devstack';
+import { StackRunner } from '@tools/devstack';
 import { stackFixtures } from '../support/stack-fixtures';
 import { eventually } from '../support/test-env';
 import { docs, SHIPPED } from '../loader/loader-harness';

@@ -1,4 +1,4 @@
-import { StackRunner } from '@libs/devstack';
+import { StackRunner } from '@tools/devstack';
 import { stackFixtures } from '../support/stack-fixtures';
 import { eventually } from '../support/test-env';
 import { docs, documentFor, SHIPPED, TEST_TIMINGS, wdtRecord } from '../loader/loader-harness';

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { formatShanghai } from '@libs/common';
 import { createDataSource, initializeDataSource } from '@libs/database';
-import { StackConnections, StackRunner } from '@libs/devstack';
+import { StackConnections, StackRunner } from '@tools/devstack';
 import { eventually } from '../support/test-env';
 
 const root = resolve(__dirname, '../..');

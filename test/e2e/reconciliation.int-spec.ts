@@ -8,7 +8,7 @@ import { formatShanghai } from '@libs/common';
 import { compileScheme } from '@libs/mapping';
 import { loadSchemesFromDir } from '@libs/scheme';
 import { createDataSource, initializeDataSource } from '@libs/database';
-import { StackRunner } from '@libs/devstack';
+import { StackRunner } from '@tools/devstack';
 import { DataSource } from 'typeorm';
 import { eventually } from '../support/test-env';
 

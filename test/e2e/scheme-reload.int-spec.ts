@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { formatShanghai } from '@libs/common';
 import { createDataSource, initializeDataSource } from '@libs/database';
-import { StackRunner, StackService } from '@libs/devstack';
+import { StackRunner, StackService } from '@tools/devstack';
 import { DataSource } from 'typeorm';
 import { parseDocument } from 'yaml';
 import { eventually } from '../support/test-env';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { freePort, ManagedProcess } from '@libs/devstack';
+import { freePort, ManagedProcess } from '@tools/devstack';
 import { SecureKafka, startSecureKafka } from '../support/secure-kafka';
 
 const run = promisify(execFile);

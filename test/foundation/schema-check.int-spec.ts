@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, ManagedProcess } from '@libs/devstack';
+import { freePort, ManagedProcess } from '@tools/devstack';
 import { createTestEnv, TestEnv } from '../support/test-env';
 
 const run = promisify(execFile);

@@ -4,7 +4,7 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
 import { RawStockoutEvent } from '@libs/contracts';
-import { StackRunner } from '@libs/devstack';
+import { StackRunner } from '@tools/devstack';
 import { TransformerModule } from '../../apps/transformer/src/app.module';
 import { docs, SHIPPED } from '../loader/loader-harness';
 import { stackFixtures } from '../support/stack-fixtures';

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Workbook } from 'exceljs';
 import { formatShanghai, formatShanghaiDate } from '@libs/common';
-import { StackRunner } from '@libs/devstack';
+import { StackRunner } from '@tools/devstack';
 import { ConsoleAuditOrderDetailView, FailureGroupsView, OverviewView } from '@libs/operator';
 import { eventually } from '../support/test-env';
 

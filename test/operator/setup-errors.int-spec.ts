@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from '@libs/devstack';
+import { freePort } from '@tools/devstack';
 import { startWdtSandbox, WdtSandbox } from '../../apps/wdt-sandbox/src';
 import { createTestEnv, TestEnv } from '../support/test-env';
 

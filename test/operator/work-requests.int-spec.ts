@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { formatShanghai } from '@libs/common';
-import { StackRunner } from '@libs/devstack';
+import { StackRunner } from '@tools/devstack';
 import { eventually, readAll } from '../support/test-env';
 
 const root = resolve(__dirname, '../..');

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { SANDBOX_CREDENTIALS, StackRunner } from '@libs/devstack';
+import { SANDBOX_CREDENTIALS, StackRunner } from '@tools/devstack';
 
 /**
  * A second seller (shop-b) and account set (acct-b) in the stack's sandboxes, with their right

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { freePort } from '@libs/devstack';
+import { freePort } from '@tools/devstack';
 
 /**
  * A throw-away Kafka broker with a SASL_SSL client listener, for the security tests: its own CA and

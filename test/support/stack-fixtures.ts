@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { KingdeeDocument, KingdeeDocumentSchema } from '@libs/contracts';
 import { createDataSource, initializeDataSource } from '@libs/database';
-import { StackOptions, StackRunner } from '@libs/devstack';
+import { StackOptions, StackRunner } from '@tools/devstack';
 import { createKafka, EventProducer } from '@libs/kafka';
 import { DataSource } from 'typeorm';
 import { publishKeyed } from './test-env';

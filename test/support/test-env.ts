@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createIsolatedEnv, IsolatedEnv } from '@libs/devstack';
+import { createIsolatedEnv, IsolatedEnv } from '@tools/devstack';
 import { createKafka, EventProducer } from '@libs/kafka';
 import { z } from 'zod';
 

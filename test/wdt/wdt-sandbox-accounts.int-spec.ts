@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ManualClock, formatShanghai, parseShanghai } from '@libs/common';
-import { ManagedProcess, freePort } from '@libs/devstack';
+import { ManagedProcess, freePort } from '@tools/devstack';
 import { WdtLimiterRegistry, nativeSign, topSign } from '@libs/wdt-client';
 import { AppKeyReport, SandboxAccount, WdtOrderRecord } from '../../apps/wdt-sandbox/src';
 import { WdtSandbox, startWdtSandbox } from '../../apps/wdt-sandbox/src/wdt-sandbox.server';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatShanghai, parseShanghai } from '@libs/common';
-import { ManagedProcess, freePort } from '@libs/devstack';
+import { ManagedProcess, freePort } from '@tools/devstack';
 import { WdtLimiterRegistry, WdtStockoutReturnClient } from '@libs/wdt-client';
 import { DEFAULT_SANDBOX_ACCOUNT, LazyOrderSet, WdtOrderRecord } from '../../apps/wdt-sandbox/src';
 import { WdtSandbox } from '../../apps/wdt-sandbox/src/wdt-sandbox.server';

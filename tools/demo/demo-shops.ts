@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatShanghai } from '@libs/common';
 import { createDataSource, initializeDataSource } from '@libs/database';
-import { StackConnections, StackRunner, StackShop } from '@libs/devstack';
+import { StackConnections, StackRunner, StackShop } from '@tools/devstack';
 
 const say = (s = '') => process.stdout.write(`${s}\n`);
 const pad = (s: unknown, n: number) =>

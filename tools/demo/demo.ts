@@ -9,11 +9,11 @@ import { Command } from 'commander';
 import { formatShanghai } from '@libs/common';
 import { loadEnvFile } from '@libs/config';
 import { createDataSource, initializeDataSource } from '@libs/database';
-import { PIPELINE_SERVICES, StackRunner } from '@libs/devstack';
+import { PIPELINE_SERVICES, StackRunner } from '@tools/devstack';
 import { loadSchemeFile } from '@libs/scheme';
 import { runShopsDemo } from './demo-shops';
 
-const root = resolve(__dirname, '../../../..');
+const root = resolve(__dirname, '../../..');
 const program = new Command()
   .name('demo')
   .option('--orders <n>', 'purchase-return stockouts to seed in the WDT sandbox', '60')

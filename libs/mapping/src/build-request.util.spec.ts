@@ -1,6 +1,6 @@
 import { SchemeSchema } from '@libs/scheme';
 import { buildRequest } from './build-request.util';
-import { shippedScheme } from './testing/mapping-fixtures.util';
+import { shippedScheme } from '../../../test/support/mapping/mapping-fixtures.util';
 
 describe('buildRequest', () => {
   const model = (n: number) => ({ FBillNo: `CT${n}` });

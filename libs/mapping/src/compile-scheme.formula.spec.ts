@@ -1,6 +1,6 @@
 import { compileFormula } from './formula-functions.util';
 import { MappingError } from './mapping.errors';
-import { fixtureJson, mappingFromYaml } from './testing/mapping-fixtures.util';
+import { fixtureJson, mappingFromYaml } from '../../../test/support/mapping/mapping-fixtures.util';
 
 /** A scheme around the given header / line fields (YAML flow maps, 4 / 8 spaces indented). */
 function formulaScheme(header: string[], lines: string[], preconditions: string[] = []): string {

@@ -6,7 +6,7 @@ import {
   goldenRecord,
   shippedMapping,
   shippedScheme,
-} from './testing/mapping-fixtures.util';
+} from '../../../test/support/mapping/mapping-fixtures.util';
 
 describe('the golden case of seed-mapping.md', () => {
   const expectedText = fixtureText('golden-request.verbatim.txt');

@@ -1,6 +1,10 @@
 import { compileScheme, type CompiledMapping, type MapResult } from './compile-scheme.util';
 import { MAPPING_ERROR_CODES, MappingError, type MappingErrorCode } from './mapping.errors';
-import { goldenRecord, mappingFromYaml, shippedScheme } from './testing/mapping-fixtures.util';
+import {
+  goldenRecord,
+  mappingFromYaml,
+  shippedScheme,
+} from '../../../test/support/mapping/mapping-fixtures.util';
 
 /**
  * Malformed and hostile records against the shipped scheme. Every case states its outcome:

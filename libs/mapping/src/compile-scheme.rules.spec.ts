@@ -3,7 +3,11 @@ import * as fs from 'node:fs';
 import YAML from 'yaml';
 import { compileScheme, type CompiledMapping } from './compile-scheme.util';
 import { MappingError } from './mapping.errors';
-import { goldenRecord, SHIPPED_SCHEME_FILE, shippedMapping } from './testing/mapping-fixtures.util';
+import {
+  goldenRecord,
+  SHIPPED_SCHEME_FILE,
+  shippedMapping,
+} from '../../../test/support/mapping/mapping-fixtures.util';
 
 /** The shipped scheme as an editable object. */
 function shippedInput(): SchemeInput {

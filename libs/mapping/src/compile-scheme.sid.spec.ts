@@ -1,7 +1,11 @@
 import { readSchemesDir } from '@libs/scheme';
 import * as path from 'node:path';
 import { MappingError } from './mapping.errors';
-import { goldenRecord, mappingFromYaml, REPO_ROOT } from './testing/mapping-fixtures.util';
+import {
+  goldenRecord,
+  mappingFromYaml,
+  REPO_ROOT,
+} from '../../../test/support/mapping/mapping-fixtures.util';
 import { compileScheme } from './compile-scheme.util';
 
 const yaml = (header: string, extra = '', key = '{{$sid}}-{{order_no}}') =>

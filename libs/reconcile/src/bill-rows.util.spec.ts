@@ -1,7 +1,7 @@
 import { billFromRows, billQueryOrder, groupBillsByKey } from './bill-rows.util';
 import { ReconcileInputError } from './reconcile.errors';
 import type { QueryRow, TargetBillGroup } from './reconcile.types';
-import { shippedPlan } from './testing/reconcile-fixtures.util';
+import { shippedPlan } from '../../../test/support/reconcile/reconcile-fixtures.util';
 
 const plan = shippedPlan();
 

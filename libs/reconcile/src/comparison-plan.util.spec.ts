@@ -1,7 +1,7 @@
 import { parseScheme, type Scheme } from '@libs/scheme';
 import { stringify } from 'yaml';
 import { comparisonPlan } from './comparison-plan.util';
-import { shippedPlan, shippedScheme } from './testing/reconcile-fixtures.util';
+import { shippedPlan, shippedScheme } from '../../../test/support/reconcile/reconcile-fixtures.util';
 
 /** The shipped scheme edited, then validated again as a file. */
 function variant(change: (raw: Scheme) => void): Scheme {

@@ -1,6 +1,6 @@
 import { classifyKey, compareBill, missingCause } from './reconcile-classifier';
 import type { Finding, SourceEntry, TargetBill, TrailView } from './reconcile.types';
-import { billFor, goldenEntry, shippedPlan } from './testing/reconcile-fixtures.util';
+import { billFor, goldenEntry, shippedPlan } from '../../../test/support/reconcile/reconcile-fixtures.util';
 
 const plan = shippedPlan();
 const KEY = 'CT2026112800012';

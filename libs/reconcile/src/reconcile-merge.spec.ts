@@ -8,7 +8,7 @@ import type {
   TrailLookup,
   TrailView,
 } from './reconcile.types';
-import { shippedPlan } from './testing/reconcile-fixtures.util';
+import { shippedPlan } from '../../../test/support/reconcile/reconcile-fixtures.util';
 
 const plan = shippedPlan();
 

@@ -2,7 +2,7 @@ import { parse } from 'yaml';
 import { SchemeSchema, type Scheme } from './scheme.schema';
 import { checkSchemeConnections, type ConnectionsOutline } from './scheme-connections.util';
 import { parseScheme } from './scheme-file.util';
-import { schemeYaml } from './testing/scheme-fixtures.util';
+import { schemeYaml } from '../../../test/support/scheme/scheme-fixtures.util';
 
 const OUTLINE: ConnectionsOutline = {
   wdt: {

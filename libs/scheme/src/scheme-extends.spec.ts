@@ -10,7 +10,7 @@ import {
   readSchemesDir,
   type SchemeBaseRead,
 } from './scheme-file.util';
-import { REPO_ROOT } from './testing/scheme-fixtures.util';
+import { REPO_ROOT } from '../../../test/support/scheme/scheme-fixtures.util';
 
 export const MULTI_SHOP_DIR = path.join(REPO_ROOT, 'examples/schemes-multi-shop');
 

@@ -10,7 +10,7 @@ import {
   SCHEME_JSON_SCHEMA_FILE,
   SHIPPED_SCHEME_FILE,
   schemeYaml,
-} from './testing/scheme-fixtures.util';
+} from '../../../test/support/scheme/scheme-fixtures.util';
 
 /** The issues of a failing parse (fails the test if it parses). */
 function issuesOf(text: string, file = 'broken.yaml'): SchemeIssue[] {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { schemeYaml } from './testing/scheme-fixtures.util';
+import { schemeYaml } from '../../../test/support/scheme/scheme-fixtures.util';
 import {
   idempotencyKeyRefusal,
   SchemeChange,

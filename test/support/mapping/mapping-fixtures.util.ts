@@ -1,10 +1,14 @@
 import { loadSchemeFile, parseScheme, type Scheme } from '@libs/scheme';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compileScheme, type CompiledMapping, type CompileOptions } from '../compile-scheme.util';
+import {
+  compileScheme,
+  type CompiledMapping,
+  type CompileOptions,
+} from '../../../libs/mapping/src/compile-scheme.util';
 
 /** Fixtures for the mapping unit tests (not used at runtime). */
-export const REPO_ROOT = path.resolve(__dirname, '../../../..');
+export const REPO_ROOT = path.resolve(__dirname, '../../..');
 export const SHIPPED_SCHEME_FILE = path.join(
   REPO_ROOT,
   'schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml',

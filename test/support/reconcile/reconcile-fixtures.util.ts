@@ -2,11 +2,16 @@ import { compileScheme } from '@libs/mapping';
 import { loadSchemeFile, type Scheme } from '@libs/scheme';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { comparisonPlan } from '../comparison-plan.util';
-import type { ComparisonPlan, QueryRow, SourceEntry, TargetBill } from '../reconcile.types';
+import { comparisonPlan } from '../../../libs/reconcile/src/comparison-plan.util';
+import type {
+  ComparisonPlan,
+  QueryRow,
+  SourceEntry,
+  TargetBill,
+} from '../../../libs/reconcile/src/reconcile.types';
 
 /** Fixtures for the reconcile unit tests (not used at runtime). */
-const REPO_ROOT = path.resolve(__dirname, '../../../..');
+const REPO_ROOT = path.resolve(__dirname, '../../..');
 
 export function shippedScheme(): Scheme {
   return loadSchemeFile(path.join(REPO_ROOT, 'schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml'));

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** Paths and helpers shared by the scheme and mapping unit tests (not used at runtime). */
-export const REPO_ROOT = path.resolve(__dirname, '../../../..');
+export const REPO_ROOT = path.resolve(__dirname, '../../..');
 export const SHIPPED_SCHEME_FILE = path.join(
   REPO_ROOT,
   'schemes/wdt-stockout-return-to-kingdee-pur-mrb.yaml',

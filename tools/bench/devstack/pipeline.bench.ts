@@ -29,7 +29,7 @@ import { formatShanghai } from '@libs/common';
 import { loadSchemeFile, pageSizeOf } from '@libs/scheme';
 import { AssignerProtocol } from 'kafkajs';
 import { createKafka } from '@libs/kafka';
-import { median, ManagedProcess, slidingWindowSeconds, StackRunner } from '@libs/devstack';
+import { median, ManagedProcess, slidingWindowSeconds, StackRunner } from '@tools/devstack';
 
 interface Options {
   orders: number;

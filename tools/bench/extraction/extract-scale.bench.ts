@@ -35,7 +35,7 @@ import {
   RssSampler,
   runChild,
   settle,
-} from '@libs/devstack';
+} from '@tools/devstack';
 import { ExtractionService, KafkaRawEventSink, PostgresExtractionStore } from '@libs/extraction';
 import { Scheme, loadSchemeFile, pageSizeOf } from '@libs/scheme';
 import { connectExtractor, ExtractorTargets, extractorTargets, postOrderSet } from './extractor-bench.util';

@@ -21,7 +21,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { formatShanghai, serviceNodeFlags, silentLogger, systemClock } from '@libs/common';
-import { createIsolatedEnv } from '@libs/devstack';
+import { createIsolatedEnv } from '@tools/devstack';
 import {
   ExtractionService,
   KafkaRawEventSink,
@@ -41,7 +41,7 @@ import {
   runChild,
   settle,
   slidingWindowSeconds,
-} from '@libs/devstack';
+} from '@tools/devstack';
 import { connectExtractor, ExtractorTargets, extractorTargets, postOrderSet } from './extractor-bench.util';
 
 interface Options {

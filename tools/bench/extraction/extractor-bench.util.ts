@@ -2,7 +2,7 @@ import { silentLogger } from '@libs/common';
 import { loadServiceConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
 import { PostgresPayloadStore, createDataSource, initializeDataSource } from '@libs/database';
-import { IsolatedEnv } from '@libs/devstack';
+import { IsolatedEnv } from '@tools/devstack';
 import { KafkaRawEventSink } from '@libs/extraction';
 import { DeadLetterPublisher, EventProducer, createKafka } from '@libs/kafka';
 import { DEFAULT_CONNECTION, loadConnections } from '@libs/connections';

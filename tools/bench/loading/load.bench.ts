@@ -33,12 +33,12 @@ import { silentLogger } from '@libs/common';
 import { loadServiceConfig } from '@libs/config';
 import { KingdeeDocument, TopicNames } from '@libs/contracts';
 import { createDataSource, initializeDataSource } from '@libs/database';
-import { createIsolatedEnv } from '@libs/devstack';
+import { createIsolatedEnv } from '@tools/devstack';
 import { ConsumedMessage, EventProducer, createKafka } from '@libs/kafka';
 import { createLoaderEngine } from '@libs/loading';
 import { compileScheme } from '@libs/mapping';
 import { Scheme, loadSchemeFile } from '@libs/scheme';
-import { answerParent, RssSampler, mb, median, pct, runChild, settle } from '@libs/devstack';
+import { answerParent, RssSampler, mb, median, pct, runChild, settle } from '@tools/devstack';
 
 type Mode = 'auto' | 'separate';
 const CALLS_PER_BATCH: Record<Mode, number> = { auto: 1, separate: 3 };

@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { compileScheme, type CompiledMapping } from '../src/compile-scheme.util';
+import { compileScheme, type CompiledMapping } from '../../../libs/mapping/src/compile-scheme.util';
 
 interface Options {
   records: number;
@@ -102,7 +102,7 @@ function runFloor(payloads: string[], counts: { outBytes: number }): bigint {
 
 /** Child process: writes `records` payloads (one JSON per line) to `file`. */
 async function generate(file: string, records: number, lines: number): Promise<void> {
-  const { WdtRecordFactory } = await import('../src/testing/wdt-record.factory');
+  const { WdtRecordFactory } = await import('./wdt-record.factory');
   const factory = new WdtRecordFactory(20261128);
   const out = fs.createWriteStream(file);
   for (let i = 0; i < records; i++) {

@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { parseDocument } from 'yaml';
 import { formatShanghai } from '@libs/common';
-import { mb, StackRunner } from '@libs/devstack';
+import { mb, StackRunner } from '@tools/devstack';
 import { compileScheme } from '@libs/mapping';
 import { durationMs, loadSchemeFile, pageSizeOf } from '@libs/scheme';
 

@@ -1,5 +1,5 @@
 import type { KingdeeApi, KingdeeBillQuery } from '@libs/kingdee-client';
-import { shippedPlan } from '../testing/reconcile-fixtures.util';
+import { shippedPlan } from '../../../../test/support/reconcile/reconcile-fixtures.util';
 import type { QueryRow } from '../reconcile.types';
 import { KingdeeTargetReader } from './kingdee-target.reader';
 

@@ -1,5 +1,5 @@
 import { parseShanghai } from '@libs/common';
-import { shippedPlan } from '../testing/reconcile-fixtures.util';
+import { shippedPlan } from '../../../../test/support/reconcile/reconcile-fixtures.util';
 import { periodFilter, periodOrder } from './kingdee-target.reader';
 import { describeDifferences } from './reconcile-repush.service';
 import { targetItemId } from './reconcile-staging.store';

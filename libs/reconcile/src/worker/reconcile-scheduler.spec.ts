@@ -1,6 +1,6 @@
 import { ManualClock, parseShanghai } from '@libs/common';
 import type { Scheme } from '@libs/scheme';
-import { shippedScheme } from '../testing/reconcile-fixtures.util';
+import { shippedScheme } from '../../../../test/support/reconcile/reconcile-fixtures.util';
 import { latestFire, ReconcileScheduler, scheduledRun, ScheduledRunSink } from './reconcile-scheduler';
 
 const at = (text: string) => parseShanghai(text)!;

@@ -7,7 +7,7 @@ import {
   SHIPPED_SCHEME_FILE,
   readFixture,
   schemeYaml,
-} from '../testing/scheme-fixtures.util';
+} from '../../../../test/support/scheme/scheme-fixtures.util';
 import type { CliIo } from './cli-io.util';
 import { idempotencyNote, runSchemeCheck, runSchemeCheckCli } from './scheme-check.command';
 import type { ConnectionsOutline } from '../scheme-connections.util';
