@@ -4,12 +4,15 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY . .
-RUN npm run build && npm prune --omit=dev
+# The build context has no tests, tools or sandboxes' dev data (.dockerignore); the sandboxes' compiled
+# code is dropped too: the image carries the services, their CLIs and the console only.
+RUN npm run build && rm -rf dist/apps/wdt-sandbox dist/apps/kingdee-sandbox && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
-# Keeps each service inside its 200 MB RSS budget (V8 otherwise grows the heap lazily); measured in
-# docs/benchmarks.md. Raise it together with the container's memory limit if you must.
+# The default heap cap for one-off commands (migrate, topics, CLIs). Every service is given its own,
+# measured cap by its manifest (NODE_OPTIONS in deploy/k8s and docker-compose.yml, SERVICE_HEAP_MB,
+# docs/benchmarks.md "Heap per service"); raise a cap together with that service's memory limit.
 ENV NODE_OPTIONS=--max-old-space-size=96
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
