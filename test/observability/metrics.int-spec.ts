@@ -125,7 +125,11 @@ describe('observability: the transformer service serves its pipeline metrics ove
 
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: 'ok', service: 'transformer' });
+    expect(await health.json()).toMatchObject({
+      status: 'ok',
+      service: 'transformer',
+      consumers: [expect.objectContaining({ name: 'transformer', stalled: false })],
+    });
     const ready = await fetch(`${base}/ready`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ready', checks: { kafka: 'ok', postgres: 'ok' } });
