@@ -14,6 +14,9 @@ import { SECRET_ENV_VARS, SERVICE_ENV, ServiceName, commonEnv, loadServiceConfig
 
 const root = join(__dirname, '../..');
 const IMAGE = 'wdt-kingdee-sync:local';
+/** The sandbox profile's image: the production build plus the sandboxes and their dev dependencies. */
+const SANDBOX_IMAGE = 'wdt-kingdee-sync:sandbox';
+const IMAGE_OF: Record<Profile, string> = { production: IMAGE, sandbox: SANDBOX_IMAGE };
 const PROFILES = ['sandbox', 'production'] as const;
 type Profile = (typeof PROFILES)[number];
 const SERVICES = Object.keys(SERVICE_ENV) as ServiceName[];
@@ -110,24 +113,23 @@ function restartProblems(c: Compose): string[] {
   });
 }
 
-/** One build, in every profile; every other container of ours reuses its image and never pulls it. */
+/** One build per profile (its own image); every other container of ours reuses it and never pulls it. */
 function imageProblems(c: Compose): string[] {
   const p: string[] = [];
-  const builds = Object.entries(c.services).filter(([, s]) => s.build !== undefined);
-  if (builds.length !== 1) p.push(`${builds.length} services build an image, expected 1`);
-  for (const [name, s] of builds) {
-    if (s.image !== IMAGE) p.push(`${name} builds ${s.image}, expected ${IMAGE}`);
-    for (const profile of PROFILES)
-      if (!s.profiles?.includes(profile)) p.push(`${name}: not built in ${profile}`);
+  for (const profile of PROFILES) {
+    const image = IMAGE_OF[profile];
+    const builds = inProfile(c, profile).filter(([, s]) => s.build !== undefined);
+    if (builds.length !== 1) p.push(`${profile}: ${builds.length} services build an image, expected 1`);
+    for (const [name, s] of builds)
+      if (s.image !== image) p.push(`${name} builds ${s.image}, expected ${image}`);
+    for (const [name, s] of inProfile(c, profile)) {
+      if (!(s.image ?? '').startsWith('wdt-kingdee-sync')) continue;
+      if (s.image !== image) p.push(`${name}: image ${s.image}, expected ${image} in ${profile}`);
+      // The builder too: `never` builds a missing image instead of trying a registry first.
+      if (s.pull_policy !== 'never') p.push(`${name}: pull_policy ${s.pull_policy}, expected never`);
+      if (isService(s) && s.image !== image) p.push(`${name}: does not run ${image}`);
+    }
   }
-  for (const [name, s] of Object.entries(c.services)) {
-    // The builder too: `never` builds a missing image instead of trying a registry first.
-    if (!(s.image ?? '').startsWith('wdt-kingdee-sync')) continue;
-    if (s.image !== IMAGE) p.push(`${name}: image ${s.image}, expected ${IMAGE}`);
-    if (s.pull_policy !== 'never') p.push(`${name}: pull_policy ${s.pull_policy}, expected never`);
-  }
-  for (const [name, s] of Object.entries(c.services))
-    if (isService(s) && s.image !== IMAGE) p.push(`${name}: does not run ${IMAGE}`);
   return p;
 }
 
@@ -230,7 +232,7 @@ describe('docker-compose.yml', () => {
     expect(restartProblems(compose)).toEqual([]);
   });
 
-  it(`builds ${IMAGE} once and reuses it`, () => {
+  it(`builds one image per profile (${IMAGE}, ${SANDBOX_IMAGE}) once and reuses it`, () => {
     expect(imageProblems(compose)).toEqual([]);
   });
 

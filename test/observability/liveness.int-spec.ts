@@ -1,16 +1,13 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
-import { RawStockoutEvent } from '@libs/contracts';
 import { StackRunner } from '@tools/devstack';
 import { TransformerModule } from '../../apps/transformer/src/app.module';
+import { rawStockoutEvent, startServiceApp } from '../support/service-app';
 import { docs, SHIPPED } from '../loader/loader-harness';
 import { stackFixtures } from '../support/stack-fixtures';
 import { createTestEnv, eventually, TestEnv } from '../support/test-env';
 
-const SCHEME = 'wdt-stockout-return-to-kingdee-pur-mrb';
 /** Short enough for a test, long enough that ordinary batches never look stuck. */
 const STALL_SECONDS = 2;
 
@@ -25,31 +22,6 @@ async function health(base: string): Promise<{ code: number; body: Health }> {
   return { code: res.status, body: (await res.json()) as Health };
 }
 
-function rawEvent(orderNo: string): RawStockoutEvent {
-  return {
-    eventType: 'wdt.stockout-return.raw',
-    schemaVersion: 1,
-    eventId: randomUUID(),
-    schemeId: SCHEME,
-    source: { system: 'wdt', sid: 'sid', gateway: 'qimen', method: 'wdt.stockout.order.query.return' },
-    orderNo,
-    extractedAt: new Date().toISOString(),
-    sourceWindow: { axis: 'consign_time', start: '2026-11-28 00:00:00', end: '2026-11-28 02:00:00' },
-    fingerprint: randomUUID(),
-    trigger: 'poll',
-    record: {
-      stockout_id: '50012',
-      order_no: orderNo,
-      warehouse_no: 'SH01',
-      status: '110',
-      consign_time: '2026-11-28 01:30:00',
-      provider_no: 'GYS001',
-      modified: '2026-11-28 01:31:07',
-      details_list: [{ rec_id: '100120', spec_no: 'BWB-500-W', goods_count: '2.0000' }],
-    },
-  };
-}
-
 describe('liveness: /health fails only for a consumer that is stuck with work to do', () => {
   describe('a wedged handler (its Postgres write waits on a lock)', () => {
     let t: TestEnv;
@@ -58,21 +30,13 @@ describe('liveness: /health fails only for a consumer that is stuck with work to
 
     beforeAll(async () => {
       t = await createTestEnv('liveness');
-      const saved = { ...process.env };
-      Object.assign(process.env, t.env, {
+      ({ app, base } = await startServiceApp(() => TransformerModule.create(), {
+        ...t.env,
         SCHEMES_DIR: 'schemes',
         KAFKA_GROUP_ID: `liveness-${randomBytes(4).toString('hex')}`,
         LIVENESS_STALL_SECONDS: String(STALL_SECONDS),
         CONSUMER_LAG_INTERVAL_MS: '300',
-      });
-      try {
-        app = await NestFactory.create(TransformerModule.create(), { logger: false });
-      } finally {
-        for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-        Object.assign(process.env, saved);
-      }
-      await app.listen(0, '127.0.0.1');
-      base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+      }));
     });
 
     afterAll(async () => {
@@ -90,7 +54,7 @@ describe('liveness: /health fails only for a consumer that is stuck with work to
         await lock.query('LOCK TABLE source_versions IN ACCESS EXCLUSIVE MODE');
         const producer = t.kafka.producer();
         await producer.connect();
-        const event = rawEvent(`CT-LIVE-${randomBytes(3).toString('hex')}`);
+        const event = rawStockoutEvent(`CT-LIVE-${randomBytes(3).toString('hex')}`);
         await producer.send({
           topic: t.topics.rawStockout,
           acks: -1,
@@ -136,7 +100,9 @@ describe('liveness: /health fails only for a consumer that is stuck with work to
         },
       });
       await stack.startServices();
-      await stack.kingdeeAdmin('PATCH', '/knobs', { latencyMs: 2500, http5xxRate: 1 });
+      // Kingdee hangs: every call times out (3 s), the circuit opens, the writes in flight settle (their
+      // offsets held for the settle window) and new documents park: the consumer cannot progress.
+      await stack.kingdeeAdmin('PATCH', '/knobs', { latencyMs: 30_000 });
       await fx.publish(docs(SHIPPED, 'LIVE', 40));
       const base = stack.url('loader');
       const answers: Array<{ code: number; body: Health }> = [];
@@ -151,6 +117,7 @@ describe('liveness: /health fails only for a consumer that is stuck with work to
       );
       // Every answer during the outage was 200: the liveness probe never asked for a restart.
       expect(answers.filter((a) => a.code !== 200)).toEqual([]);
+      await stack.kingdeeAdmin('PATCH', '/knobs', { latencyMs: 0 });
       expect(answers.some((a) => a.body.waiting === 'circuit open')).toBe(true);
     }, 120_000);
   });

@@ -1,40 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { decodeEvent, HEADER, KingdeeDocumentSchema, RawStockoutEvent } from '@libs/contracts';
+import { decodeEvent, HEADER, KingdeeDocumentSchema } from '@libs/contracts';
 import { TransformerModule } from '../../apps/transformer/src/app.module';
+import { rawStockoutEvent, startServiceApp } from '../support/service-app';
 import { createTestEnv, eventually, readAll, TestEnv } from '../support/test-env';
 
-const SCHEME = 'wdt-stockout-return-to-kingdee-pur-mrb';
 const ORDER = `CT-OBS-${randomBytes(4).toString('hex')}`;
-
-function rawEvent(orderNo: string): RawStockoutEvent {
-  return {
-    eventType: 'wdt.stockout-return.raw',
-    schemaVersion: 1,
-    eventId: randomUUID(),
-    schemeId: SCHEME,
-    source: { system: 'wdt', sid: 'sid', gateway: 'qimen', method: 'wdt.stockout.order.query.return' },
-    orderNo,
-    extractedAt: new Date().toISOString(),
-    sourceWindow: { axis: 'consign_time', start: '2026-11-28 00:00:00', end: '2026-11-28 02:00:00' },
-    fingerprint: randomUUID(),
-    trigger: 'poll',
-    record: {
-      stockout_id: '50012',
-      order_no: orderNo,
-      warehouse_no: 'SH01',
-      status: '110',
-      consign_time: '2026-11-28 01:30:00',
-      provider_no: 'GYS001',
-      modified: '2026-11-28 01:31:07',
-      receiver_name: '张三',
-      receiver_mobile: '13812345678',
-      details_list: [{ rec_id: '100120', spec_no: 'BWB-500-W', goods_count: '2.0000' }],
-    },
-  };
-}
 
 /** Value of the first sample line `name{labels…} value` whose labels include all of `labels`. */
 function valueOf(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -54,17 +25,11 @@ describe('observability: the transformer service serves its pipeline metrics ove
 
   beforeAll(async () => {
     t = await createTestEnv('observability');
-    // The service module reads its configuration from process.env, as in production.
-    const saved = { ...process.env };
-    Object.assign(process.env, t.env, { SCHEMES_DIR: 'schemes', KAFKA_GROUP_ID: groupId });
-    try {
-      app = await NestFactory.create(TransformerModule.create(), { logger: false });
-    } finally {
-      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-      Object.assign(process.env, saved);
-    }
-    await app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    ({ app, base } = await startServiceApp(() => TransformerModule.create(), {
+      ...t.env,
+      SCHEMES_DIR: 'schemes',
+      KAFKA_GROUP_ID: groupId,
+    }));
   });
 
   afterAll(async () => {
@@ -79,7 +44,7 @@ describe('observability: the transformer service serves its pipeline metrics ove
       topic: t.topics.rawStockout,
       acks: -1,
       messages: [
-        { key: ORDER, value: Buffer.from(JSON.stringify(rawEvent(ORDER))) },
+        { key: ORDER, value: Buffer.from(JSON.stringify(rawStockoutEvent(ORDER))) },
         { key: 'poison', value: Buffer.from('{"eventType": "wdt.') },
       ],
     });

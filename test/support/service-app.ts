@@ -1,0 +1,58 @@
+import { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { DynamicModule, INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { RawStockoutEvent } from '@libs/contracts';
+
+/**
+ * A service module started in this process on a free port. The module reads its configuration from
+ * process.env, as in production: `env` is set for its creation only, then the environment restored.
+ */
+export async function startServiceApp(
+  /** Called with `env` in place: service modules read their configuration when created. */
+  module: () => DynamicModule,
+  env: Record<string, string>,
+): Promise<{ app: INestApplication; base: string }> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  let app: INestApplication;
+  try {
+    app = await NestFactory.create(module(), { logger: false, abortOnError: false });
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+  await app.listen(0, '127.0.0.1');
+  return { app, base: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}` };
+}
+
+/** A raw stockout event of the shipped scheme for `orderNo` (one goods line, a receiver). */
+export function rawStockoutEvent(
+  orderNo: string,
+  schemeId = 'wdt-stockout-return-to-kingdee-pur-mrb',
+): RawStockoutEvent {
+  return {
+    eventType: 'wdt.stockout-return.raw',
+    schemaVersion: 1,
+    eventId: randomUUID(),
+    schemeId,
+    source: { system: 'wdt', sid: 'sid', gateway: 'qimen', method: 'wdt.stockout.order.query.return' },
+    orderNo,
+    extractedAt: new Date().toISOString(),
+    sourceWindow: { axis: 'consign_time', start: '2026-11-28 00:00:00', end: '2026-11-28 02:00:00' },
+    fingerprint: randomUUID(),
+    trigger: 'poll',
+    record: {
+      stockout_id: '50012',
+      order_no: orderNo,
+      warehouse_no: 'SH01',
+      status: '110',
+      consign_time: '2026-11-28 01:30:00',
+      provider_no: 'GYS001',
+      modified: '2026-11-28 01:31:07',
+      receiver_name: '张三',
+      receiver_mobile: '13812345678',
+      details_list: [{ rec_id: '100120', spec_no: 'BWB-500-W', goods_count: '2.0000' }],
+    },
+  };
+}
