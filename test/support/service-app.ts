@@ -26,23 +26,23 @@ export async function startServiceApp(
   return { app, base: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}` };
 }
 
-/** A raw stockout event of the shipped scheme for `orderNo` (one goods line, a receiver). */
+/** A raw stockout event for `orderNo`: by default of the shipped scheme, one goods line, a receiver. */
 export function rawStockoutEvent(
   orderNo: string,
-  schemeId = 'wdt-stockout-return-to-kingdee-pur-mrb',
+  options: { schemeId?: string; record?: Record<string, unknown> } = {},
 ): RawStockoutEvent {
   return {
     eventType: 'wdt.stockout-return.raw',
     schemaVersion: 1,
     eventId: randomUUID(),
-    schemeId,
+    schemeId: options.schemeId ?? 'wdt-stockout-return-to-kingdee-pur-mrb',
     source: { system: 'wdt', sid: 'sid', gateway: 'qimen', method: 'wdt.stockout.order.query.return' },
     orderNo,
     extractedAt: new Date().toISOString(),
     sourceWindow: { axis: 'consign_time', start: '2026-11-28 00:00:00', end: '2026-11-28 02:00:00' },
     fingerprint: randomUUID(),
     trigger: 'poll',
-    record: {
+    record: options.record ?? {
       stockout_id: '50012',
       order_no: orderNo,
       warehouse_no: 'SH01',

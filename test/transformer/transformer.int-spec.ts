@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { AuditPublisher } from '@libs/audit';
 import { silentLogger } from '@libs/common';
 import {
@@ -13,25 +12,13 @@ import { BatchConsumer, DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import { buildRequest } from '@libs/mapping';
 import { ParkedDrainer, ParkedMessageStore, SchemeHolds } from '@libs/parking';
 import { SchemeRegistry, TransformProcessor } from '@libs/transform';
+import { rawStockoutEvent } from '../support/service-app';
 import { createTestEnv, eventually, readAll, TestEnv } from '../support/test-env';
 
 const SCHEME = 'wdt-stockout-return-to-kingdee-pur-mrb';
 
-function raw(record: unknown, orderNo = 'CT-X', schemeId = SCHEME): RawStockoutEvent {
-  return {
-    eventType: 'wdt.stockout-return.raw',
-    schemaVersion: 1,
-    eventId: randomUUID(),
-    schemeId,
-    source: { system: 'wdt', sid: 'sid', gateway: 'qimen', method: 'wdt.stockout.order.query.return' },
-    orderNo,
-    extractedAt: new Date().toISOString(),
-    sourceWindow: { axis: 'consign_time', start: '2026-11-28 00:00:00', end: '2026-11-28 02:00:00' },
-    fingerprint: randomUUID(),
-    trigger: 'poll',
-    record: record as Record<string, unknown>,
-  };
-}
+const raw = (record: unknown, orderNo = 'CT-X', schemeId = SCHEME): RawStockoutEvent =>
+  rawStockoutEvent(orderNo, { schemeId, record: record as Record<string, unknown> });
 
 const good = (orderNo: string, patch: Record<string, unknown> = {}) => ({
   stockout_id: '50012',

@@ -9,7 +9,7 @@ import {
 } from 'kafkajs';
 import { z } from 'zod';
 import { CONTENT_TYPE_JSON, HEADER, validateEvent } from '@libs/contracts';
-import { brokersOf } from './kafka.factory';
+import { brokersOf, findInErrorChain } from './kafka.factory';
 import { explainKafkaError } from './missing-topic.error';
 
 export interface OutgoingEvent<T = unknown> {
@@ -84,16 +84,6 @@ export class ProducerAckMissingError extends Error {
 export interface EventProducerOptions {
   /** A send not acknowledged by then fails (KAFKA_SEND_TIMEOUT_MS); the producer is replaced. */
   sendTimeoutMs?: number;
-}
-
-/** kafkajs wraps protocol errors (`originalError`, `cause`); looks a few levels down for `type`. */
-function hasErrorType(err: unknown, type: string): boolean {
-  let current = err as { type?: string; originalError?: unknown; cause?: unknown } | undefined;
-  for (let depth = 0; current && depth < 5; depth++) {
-    if (current.type === type) return true;
-    current = (current.originalError ?? current.cause) as typeof current;
-  }
-  return false;
 }
 
 /**
@@ -172,7 +162,8 @@ export class EventProducer {
         await this.replace(producer);
         throw err;
       }
-      if (hasErrorType(err, 'OUT_OF_ORDER_SEQUENCE_NUMBER')) await this.replace(producer);
+      if (findInErrorChain(err, (e) => e.type === 'OUT_OF_ORDER_SEQUENCE_NUMBER'))
+        await this.replace(producer);
       throw explainKafkaError(err, topics);
     } finally {
       clearTimeout(timer);

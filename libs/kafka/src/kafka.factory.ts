@@ -17,8 +17,14 @@ export class KafkaClientConfigError extends Error {
   override readonly name = 'KafkaClientConfigError';
 }
 
-/** Who a client authenticates as, remembered so connection errors can name the mechanism. */
-const AUTH = new WeakMap<Kafka, { mechanism: string; username: string }>();
+/**
+ * What a client was built with, remembered so its errors can name it: bootstrap addresses, who it
+ * authenticates as, and the last connection-level error kafkajs reported (it retries out of sight).
+ */
+const CLIENTS = new WeakMap<
+  Kafka,
+  { brokers: string[]; auth?: { mechanism: string; username: string }; lastError?: string }
+>();
 
 /**
  * The one way services, CLIs and the setup Job build their Kafka client: from the validated
@@ -70,7 +76,10 @@ const LEVELS: Record<number, keyof AppLogger> = {
 /** Builds the kafkajs client; the only place broker/SASL settings are interpreted. */
 export function createKafka(options: KafkaConnectionOptions): Kafka {
   const logger = options.logger;
-  const lastError: { text?: string } = {};
+  const info: { brokers: string[]; auth?: { mechanism: string; username: string }; lastError?: string } = {
+    brokers: options.brokers,
+    auth: options.sasl && { mechanism: options.sasl.mechanism, username: options.sasl.username },
+  };
   const config: KafkaConfig = {
     clientId: options.clientId,
     brokers: options.brokers,
@@ -85,28 +94,21 @@ export function createKafka(options: KafkaConnectionOptions): Kafka {
     logCreator: () => (entry: LogEntry) => {
       const { message, ...rest } = entry.log;
       if (entry.level === logLevel.ERROR)
-        lastError.text = typeof rest.error === 'string' ? rest.error : String(message);
+        info.lastError = typeof rest.error === 'string' ? rest.error : String(message);
       if (!logger) return;
       // kafkajs log payloads carry broker addresses and error text, never credentials.
       logger[LEVELS[entry.level] ?? 'debug']({ kafka: entry.namespace, ...rest }, String(message));
     },
   };
   const kafka = new Kafka(config);
-  LAST_ERROR.set(kafka, lastError);
-  BROKERS.set(kafka, options.brokers);
-  if (options.sasl) AUTH.set(kafka, { mechanism: options.sasl.mechanism, username: options.sasl.username });
+  CLIENTS.set(kafka, info);
   return kafka;
 }
 
-const BROKERS = new WeakMap<Kafka, string[]>();
-
 /** The bootstrap addresses a client was built with (for errors that must name them). */
 export function brokersOf(kafka: Kafka): string[] {
-  return BROKERS.get(kafka) ?? [];
+  return CLIENTS.get(kafka)?.brokers ?? [];
 }
-
-/** The last connection-level error kafkajs reported for a client (it retries them out of sight). */
-const LAST_ERROR = new WeakMap<Kafka, { text?: string }>();
 
 export class BrokerUnreachableError extends Error {
   override readonly name = 'BrokerUnreachableError';
@@ -129,7 +131,7 @@ export async function assertBrokerReachable(
         reject(
           new BrokerUnreachableError(
             `Kafka broker unreachable at ${brokers.join(',')}: no answer within ${timeoutMs} ms${
-              LAST_ERROR.get(kafka)?.text ? ` (last error: ${LAST_ERROR.get(kafka)?.text})` : ''
+              CLIENTS.get(kafka)?.lastError ? ` (last error: ${CLIENTS.get(kafka)?.lastError})` : ''
             }`,
           ),
         ),
@@ -146,8 +148,8 @@ export async function assertBrokerReachable(
     ]);
   } catch (err) {
     if (err instanceof BrokerUnreachableError) throw err;
-    const auth = AUTH.get(kafka);
-    if (auth && findInChain(err, 'KafkaJSSASLAuthenticationError'))
+    const auth = CLIENTS.get(kafka)?.auth;
+    if (auth && findInErrorChain(err, (e) => e.name === 'KafkaJSSASLAuthenticationError'))
       throw new BrokerUnreachableError(
         `Kafka SASL authentication failed at ${brokers.join(',')} (mechanism ${auth.mechanism}, user ${auth.username}): check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD — ${(err as Error).message}`,
       );
@@ -160,11 +162,14 @@ export async function assertBrokerReachable(
   }
 }
 
-/** kafkajs wraps causes (`originalError`, `cause`); the name we look for may sit a few levels down. */
-function findInChain(err: unknown, name: string): Error | undefined {
-  let current = err as (Error & { originalError?: unknown; cause?: unknown }) | undefined;
+/** kafkajs wraps causes (`originalError`, `cause`): the error looked for may sit a few levels down. */
+export function findInErrorChain(
+  err: unknown,
+  match: (e: { name?: string; type?: string }) => boolean,
+): unknown {
+  let current = err as { name?: string; type?: string; originalError?: unknown; cause?: unknown } | undefined;
   for (let depth = 0; current && depth < 5; depth++) {
-    if (current.name === name) return current;
+    if (match(current)) return current;
     current = (current.originalError ?? current.cause) as typeof current;
   }
   return undefined;
