@@ -401,6 +401,9 @@ async function main(opts: Options): Promise<number> {
       const rounds: RoundFigures[] = [];
       for (let round = 1; round <= opts.rounds; round++) {
         sandbox.reset({ bills: true, sessions: true, stats: true });
+        // A reset sandbox is a fresh Kingdee account: its bill keys belong to no scheme yet (else
+        // round 2 on would fail every order as identity_collision with round 1's scheme).
+        await benchEnv.ds.query(`DELETE FROM bill_identities`);
         const schemeId = `bench-load-${mode}-${benchEnv.suffix}-${round}`;
         const docsFile = path.join(dir, `${mode}-${round}.tsv`);
         fs.writeFileSync(
