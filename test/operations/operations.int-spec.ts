@@ -18,6 +18,7 @@ import { TransformerModule } from '../../apps/transformer/src/app.module';
 import { startWdtSandbox, WdtSandbox } from '../../apps/wdt-sandbox/src';
 import { documentFor, wdtRecord } from '../loader/loader-harness';
 import { createTestEnv, eventually, readAll, TestEnv } from '../support/test-env';
+import { startKafkaTransport } from '@libs/runtime';
 
 /**
  * Operations: leadership per deployment, standby visibility, credential failures where operators
@@ -87,6 +88,8 @@ async function boot(module: () => DynamicModule, env: Record<string, string>): P
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
     Object.assign(process.env, saved);
   }
+  // As production starts it: the Kafka transport (its @EventPattern handlers) after the bootstrap hooks.
+  await startKafkaTransport(app);
   await app.listen(0, '127.0.0.1');
   return { app, base: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}` };
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { RawStockoutEvent } from '@libs/contracts';
+import { startKafkaTransport } from '@libs/runtime';
 
 /**
  * A service module started in this process on a free port. The module reads its configuration from
@@ -22,6 +23,8 @@ export async function startServiceApp(
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
     Object.assign(process.env, saved);
   }
+  // As production starts it: the Kafka transport (its @EventPattern handlers) after the bootstrap hooks.
+  await startKafkaTransport(app);
   await app.listen(0, '127.0.0.1');
   return { app, base: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}` };
 }

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { InfrastructureModule } from '@libs/runtime';
+import { AuditWriterController } from './audit-writer.controller';
 import { AuditWriterWorker } from './audit-writer.worker';
 
 @Module({})
@@ -8,6 +9,7 @@ export class AuditWriterModule {
     return {
       module: AuditWriterModule,
       imports: [InfrastructureModule.forService('audit-writer')],
+      controllers: [AuditWriterController],
       providers: [AuditWriterWorker],
     };
   }

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { InfrastructureModule } from '@libs/runtime';
+import { LoaderController } from './loader.controller';
 import { LoaderWorker } from './loader.worker';
 
 @Module({})
@@ -8,6 +9,7 @@ export class LoaderModule {
     return {
       module: LoaderModule,
       imports: [InfrastructureModule.forService('loader')],
+      controllers: [LoaderController],
       providers: [LoaderWorker],
     };
   }

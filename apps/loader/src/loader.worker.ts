@@ -13,8 +13,7 @@ import { DataSource } from 'typeorm';
 import { AlertMonitor, createAlertMonitor } from '@libs/alerts';
 import { LoaderConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
-import { consumerLagRecorder } from '@libs/database';
-import { DeadLetterPublisher, EventProducer, KeyOrderedConsumer } from '@libs/kafka';
+import { BatchContext, ConsumedMessage, EventProducer } from '@libs/kafka';
 import { isKingdeeError, KingdeeSessionPool } from '@libs/kingdee-client';
 import {
   CircuitStateName,
@@ -23,6 +22,7 @@ import {
   KingdeeConnection,
   LoaderEngine,
   LoaderRequests,
+  LoadProcessor,
 } from '@libs/loading';
 import { setKingdeeCircuitOpen } from '@libs/metrics';
 import {
@@ -32,7 +32,6 @@ import {
   CONNECTIONS,
   createSchemeWatcher,
   DATA_SOURCE,
-  DEAD_LETTERS,
   KAFKA,
   LIVENESS,
   Liveness,
@@ -40,13 +39,14 @@ import {
   PRODUCER,
   READINESS,
   Readiness,
+  ServiceConsumers,
   TOPICS,
 } from '@libs/runtime';
 import { Scheme, SchemeWatcher } from '@libs/scheme';
 
 @Injectable()
 export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private consumer?: KeyOrderedConsumer;
+  private processor?: LoadProcessor;
   private engine?: LoaderEngine;
   private alerts?: AlertMonitor;
   private watcher?: SchemeWatcher;
@@ -74,10 +74,16 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(PRODUCER) private readonly producer: EventProducer,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(READINESS) private readonly readiness: Readiness,
-    @Inject(DEAD_LETTERS) private readonly deadLetters: DeadLetterPublisher,
     @Inject(LIVENESS) private readonly liveness: Liveness,
+    private readonly consumers: ServiceConsumers,
   ) {
     this.slots = new PostgresKingdeeSlotLeases(this.ds, { instance: this.instance, logger: this.logger });
+  }
+
+  /** One chunk of Kingdee documents (from `@EventPattern('kingdeeDocument')`): claimed, written, audited. */
+  async handle(messages: ConsumedMessage[], ctx: BatchContext): Promise<void> {
+    if (!this.processor) throw new Error('loader not started');
+    await this.processor.handle(messages, ctx);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -147,10 +153,8 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     // whatever the partitions held, one bill's documents in offset order. Twice the sessions in
     // handler calls so that one call's claims and audit overlap the next write; the writes
     // themselves are bounded by KINGDEE_SESSIONS (the writer's slots).
-    this.consumer = new KeyOrderedConsumer(this.kafka, {
-      groupId: this.config.KAFKA_GROUP_ID ?? 'wdt-kingdee.loader',
-      topics: [this.topics.kingdeeDocument],
-      sessionTimeoutMs: this.config.CONSUMER_SESSION_TIMEOUT_MS,
+    this.processor = processor;
+    this.consumers.keyOrdered('kingdeeDocument', {
       // Heartbeats carry the rebalance signal: a joining member waits at most this for us.
       heartbeatIntervalMs: Math.min(1000, Math.floor(this.config.CONSUMER_SESSION_TIMEOUT_MS / 10)),
       concurrency: this.config.KINGDEE_SESSIONS * 2,
@@ -160,18 +164,8 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
       maxUncommitted: this.config.LOADER_MAX_UNCOMMITTED,
       revokeMs: this.config.LOADER_REVOKE_MS,
       maxWaitTimeMs: this.config.LOADER_LINGER_MS,
-      logger: this.logger,
-      maxAttempts: this.config.CONSUMER_MAX_ATTEMPTS,
-      lagIntervalMs: this.config.CONSUMER_LAG_INTERVAL_MS,
-      onLag: consumerLagRecorder(this.ds, 'loader'),
       isTransient: isLoaderTransient,
-      deadLetter: async (message, error, attempts) => {
-        await this.deadLetters.park([
-          { message, stage: 'loader', error, attempts, sourceKey: message.key ?? undefined },
-        ]);
-      },
     });
-    this.liveness.watch('loader', this.consumer);
     this.liveness.waitReasons({
       circuitOpen: () => this.openCircuits.size > 0,
       // Writes whose outcome is being settled hold their offsets back for the settle window.
@@ -182,7 +176,6 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
           )) as Array<{ settling: boolean }>
         )[0].settling,
     });
-    await this.consumer.start((messages, ctx) => processor.handle(messages, ctx));
     this.watcher.start();
     // Operators' replays of the load stage and the Kingdee check of live previews' codes.
     this.requests = new LoaderRequests({
@@ -350,7 +343,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     const grace = this.config.LOADER_SHUTDOWN_GRACE_MS;
     await this.requests?.stop();
     await this.connectionTests?.stop();
-    await this.consumer?.stop(grace);
+    await this.consumers.stop('kingdeeDocument', grace);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.engine?.stop(),

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { InfrastructureModule } from '@libs/runtime';
+import { TransformerController } from './transformer.controller';
 import { TransformerWorker } from './transformer.worker';
 
 @Module({})
@@ -8,6 +9,7 @@ export class TransformerModule {
     return {
       module: TransformerModule,
       imports: [InfrastructureModule.forService('transformer')],
+      controllers: [TransformerController],
       providers: [TransformerWorker],
     };
   }

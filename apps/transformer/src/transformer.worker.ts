@@ -3,32 +3,34 @@ import { Kafka } from 'kafkajs';
 import { Logger } from 'pino';
 import { TransformerConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
-import { BatchConsumer, DeadLetterPublisher, EventProducer } from '@libs/kafka';
+import { ConsumedMessage, EventProducer } from '@libs/kafka';
 import {
   checkSchemeKeys,
   clearSchemeFileStatus,
   CONFIG,
   createSchemeWatcher,
   DATA_SOURCE,
-  DEAD_LETTERS,
   KAFKA,
-  LIVENESS,
-  Liveness,
   LOGGER,
   PRODUCER,
+  ServiceConsumers,
   TOPICS,
 } from '@libs/runtime';
 import { SchemeWatcher } from '@libs/scheme';
-import { consumerLagRecorder } from '@libs/database';
 import { DataSource } from 'typeorm';
-import { createTransformProcessor, createTransformReplayWorker, SchemeRegistry } from '@libs/transform';
+import {
+  createTransformProcessor,
+  createTransformReplayWorker,
+  SchemeRegistry,
+  TransformProcessor,
+} from '@libs/transform';
 import { RangeRequestWorker } from '@libs/work-requests';
 import { ParkedDrainer, ParkedMessageStore, SchemeHolds } from '@libs/parking';
 import { hostname } from 'node:os';
 
 @Injectable()
 export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private consumer?: BatchConsumer;
+  private processor?: TransformProcessor;
   private watcher?: SchemeWatcher;
   private readonly instance = `${hostname()}-${process.pid}`;
   private holds?: SchemeHolds;
@@ -42,9 +44,15 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
     @Inject(PRODUCER) private readonly producer: EventProducer,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(DEAD_LETTERS) private readonly deadLetters: DeadLetterPublisher,
-    @Inject(LIVENESS) private readonly liveness: Liveness,
+    private readonly consumers: ServiceConsumers,
   ) {}
+
+  /** One batch of raw events (from `@EventPattern('rawStockout')`): mapped, documents published. */
+  async handle(messages: ConsumedMessage[]): Promise<void> {
+    if (!this.processor) throw new Error('transformer not started');
+    const counts = await this.processor.handle(messages);
+    this.logger.debug({ ...counts }, 'batch transformed');
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     // Raw events of a paused scheme wait in Postgres (the partition moves on) and are mapped, in
@@ -85,27 +93,9 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
     });
     this.drainer.start();
     this.watcher.start();
-    this.consumer = new BatchConsumer(this.kafka, {
-      groupId: this.config.KAFKA_GROUP_ID ?? 'wdt-kingdee.transformer',
-      topics: [this.topics.rawStockout],
-      sessionTimeoutMs: this.config.CONSUMER_SESSION_TIMEOUT_MS,
-      concurrency: 2,
-      chunkSize: 200,
-      logger: this.logger,
-      maxAttempts: this.config.CONSUMER_MAX_ATTEMPTS,
-      lagIntervalMs: this.config.CONSUMER_LAG_INTERVAL_MS,
-      onLag: consumerLagRecorder(this.ds, 'transformer'),
-      deadLetter: async (message, error, attempts) => {
-        await this.deadLetters.park([
-          { message, stage: 'transformer', error, attempts, sourceKey: message.key ?? undefined },
-        ]);
-      },
-    });
-    this.liveness.watch('transformer', this.consumer);
-    await this.consumer.start(async (messages) => {
-      const counts = await processor.handle(messages);
-      this.logger.debug({ ...counts }, 'batch transformed');
-    });
+    // Batches reach `handle` through TransformerController once every bootstrap hook has run.
+    this.processor = processor;
+    this.consumers.batch('rawStockout', { concurrency: 2, chunkSize: 200 });
     // Operators' replays of the transform stage (without parking, like `npm run replay`).
     this.replays = createTransformReplayWorker({
       ds: this.ds,
@@ -130,7 +120,7 @@ export class TransformerWorker implements OnApplicationBootstrap, BeforeApplicat
   async beforeApplicationShutdown(): Promise<void> {
     await this.watcher?.stop();
     await this.replays?.stop();
-    await this.consumer?.stop();
+    await this.consumers.stop('rawStockout');
     await this.drainer?.stop();
     this.holds?.stop();
     await clearSchemeFileStatus(this.ds, 'transformer', this.instance);

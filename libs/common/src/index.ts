@@ -3,3 +3,4 @@ export * from './logger';
 export * from './shanghai-time';
 export * from './time-clusters';
 export * from './service-node-flags';
+export * from './backoff';

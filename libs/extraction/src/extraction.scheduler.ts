@@ -1,5 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
-import { AppLogger, Clock } from '@libs/common';
+import { AppLogger, cappedExponentialDelay, Clock } from '@libs/common';
 import { durationMs, Scheme } from '@libs/scheme';
 import { ExtractionService, RunStats } from './extraction.service';
 import { LeaderLease } from './leader-lease';
@@ -184,7 +184,9 @@ export class ExtractionScheduler {
           { scheme: this.scheme.id, kind: error.kind, failures: this.failures, err: error.message },
           'poll failed',
         );
-        await this.sleep(Math.min(interval * 2 ** Math.min(this.failures, 6), 5 * 60_000));
+        // Doubling from twice the interval, at most 64 intervals or 5 minutes.
+        const backoff = cappedExponentialDelay(interval * 2, Math.min(interval * 64, 5 * 60_000));
+        await this.sleep(backoff(this.failures));
         continue;
       }
       await this.sleep(transfer ? 1000 : this.pauseAfter(lastCalls, interval));

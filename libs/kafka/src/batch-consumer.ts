@@ -1,4 +1,5 @@
 import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { ExponentialBackoff, handleWhen, noJitterGenerator, retry } from 'cockatiel';
 import { AppLogger, silentLogger } from '@libs/common';
 import { setConsumerLag } from '@libs/metrics';
 import { explainKafkaError } from './missing-topic.error';
@@ -64,7 +65,7 @@ export interface BatchConsumerOptions {
   maxAttempts?: number;
   /** Parks a message that failed `attempts` times (resolve = durable); absent: redeliver forever. */
   deadLetter?: (message: ConsumedMessage, error: unknown, attempts: number) => Promise<void>;
-  /** Pause before attempt n+1 is `retryBackoffMs · 2^(n-1)`, capped at 5 s (default 200 ms). */
+  /** Pause before attempt n+1 is `retryBackoffMs · 2^(n-1)`, capped at 5 s (default 200 ms; cockatiel backoff). */
   retryBackoffMs?: number;
   /**
    * Failures of the service's own outside world (e.g. the ERP down) that say nothing about the
@@ -161,11 +162,19 @@ export class BatchConsumer {
   private lastLag?: number;
   private pausedAll = false;
 
+  /** Pause between a handler's attempts (cockatiel: doubling, capped at 5 s). */
+  private readonly retryBackoff: ExponentialBackoff<number>;
+
   constructor(
     protected readonly kafka: Kafka,
     protected readonly options: BatchConsumerOptions,
   ) {
     this.logger = options.logger ?? silentLogger;
+    this.retryBackoff = new ExponentialBackoff({
+      generator: noJitterGenerator,
+      initialDelay: options.retryBackoffMs ?? 200,
+      maxDelay: 5000,
+    });
     const sessionTimeout = options.sessionTimeoutMs ?? 30000;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? Math.max(Math.floor(sessionTimeout / 10), 500);
     this.consumer = kafka.consumer({
@@ -285,24 +294,35 @@ export class BatchConsumer {
     ctx: BatchContext,
   ): Promise<void> {
     const max = Math.max(1, this.options.maxAttempts ?? 1);
+    // Retries of what may pass on a second try: never our own stop, never the infrastructure (the
+    // batch is redelivered instead), at most `maxAttempts` in all.
+    const policy = retry(
+      handleWhen((error) => !ctx.signal.aborted && !this.notTheMessage(error)),
+      { maxAttempts: max - 1, backoff: this.retryBackoff },
+    );
+    policy.onRetry((event) =>
+      this.logger.warn(
+        {
+          groupId: this.options.groupId,
+          attempts: event.attempt,
+          maxAttempts: max,
+          err: 'error' in event ? (event.error as Error).message : undefined,
+        },
+        'handler failed; trying again',
+      ),
+    );
     const attempt = async (messages: ConsumedMessage[]): Promise<{ error?: unknown; attempts: number }> => {
       let attempts = 0;
-      for (;;) {
-        attempts += 1;
-        try {
+      try {
+        await policy.execute(async ({ attempt: n }) => {
+          attempts += 1;
+          // The wait between attempts may be seconds: tell the group we are alive before the next.
+          if (n > 0) await ctx.heartbeat().catch(() => undefined);
           await handler(messages, ctx);
-          return { attempts };
-        } catch (error) {
-          if (ctx.signal.aborted || this.notTheMessage(error) || attempts >= max) return { error, attempts };
-          this.logger.warn(
-            { groupId: this.options.groupId, attempts, maxAttempts: max, err: (error as Error).message },
-            'handler failed; trying again',
-          );
-          await new Promise((r) =>
-            setTimeout(r, Math.min((this.options.retryBackoffMs ?? 200) * 2 ** (attempts - 1), 5000)),
-          );
-          await ctx.heartbeat().catch(() => undefined);
-        }
+        });
+        return { attempts };
+      } catch (error) {
+        return { error, attempts };
       }
     };
     const whole = await attempt(chunk);

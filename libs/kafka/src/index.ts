@@ -11,3 +11,4 @@ export * from './reconcile-summary.publisher';
 export * from './key-ordered-consumer';
 export * from './key-ordered/key-scheduler';
 export * from './key-ordered/partition-offsets';
+export * from './kafka-batch.transport';

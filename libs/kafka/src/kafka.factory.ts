@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Kafka, KafkaConfig, logLevel, LogEntry, SASLOptions } from 'kafkajs';
+import { Admin, Kafka, KafkaConfig, logLevel, LogEntry, SASLOptions } from 'kafkajs';
 import { AppLogger } from '@libs/common';
 import type { KafkaClientConfig } from '@libs/config';
 
@@ -116,7 +116,8 @@ export class BrokerUnreachableError extends Error {
 
 /**
  * Fails within the timeout, naming the addresses, instead of letting kafkajs retry for minutes —
- * used at boot and by readiness checks.
+ * used at boot (a throw-away admin client; the readiness probe keeps its own, see
+ * {@link probeBroker}).
  */
 export async function assertBrokerReachable(
   kafka: Kafka,
@@ -124,6 +125,24 @@ export async function assertBrokerReachable(
   timeoutMs = 5000,
 ): Promise<void> {
   const admin = kafka.admin({ retry: { retries: 0 } });
+  try {
+    await probeBroker(kafka, admin, brokers, timeoutMs);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * One round trip to the cluster on `admin` (connected if it is not), within the timeout; the error
+ * names the addresses, a SASL failure its mechanism and user (never the password), else kafkajs'
+ * last error. The admin stays connected for the next probe.
+ */
+export async function probeBroker(
+  kafka: Kafka,
+  admin: Admin,
+  brokers: string[],
+  timeoutMs: number,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -138,14 +157,13 @@ export async function assertBrokerReachable(
       timeoutMs,
     );
   });
+  const roundTrip = (async () => {
+    await admin.connect();
+    await admin.describeCluster();
+  })();
+  roundTrip.catch(() => undefined);
   try {
-    await Promise.race([
-      (async () => {
-        await admin.connect();
-        await admin.describeCluster();
-      })(),
-      timeout,
-    ]);
+    await Promise.race([roundTrip, timeout]);
   } catch (err) {
     if (err instanceof BrokerUnreachableError) throw err;
     const auth = CLIENTS.get(kafka)?.auth;
@@ -158,7 +176,6 @@ export async function assertBrokerReachable(
     );
   } finally {
     clearTimeout(timer);
-    await admin.disconnect().catch(() => undefined);
   }
 }
 

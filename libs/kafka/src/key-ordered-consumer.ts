@@ -1,4 +1,5 @@
 import { EachBatchPayload, Kafka, Offsets } from 'kafkajs';
+import { cappedExponentialDelay } from '@libs/common';
 import { setConsumerLag } from '@libs/metrics';
 import {
   BatchConsumer,
@@ -99,12 +100,15 @@ export class KeyOrderedConsumer extends BatchConsumer {
   private commitAgain = false;
   private retryTimer?: NodeJS.Timeout;
   private idleWaiters: Array<() => void> = [];
+  /** Pause before a failed key's next attempt (see `retryBackoffMs`). */
+  private readonly backoffMs: (failures: number) => number;
 
   constructor(
     kafka: Kafka,
     private readonly ko: KeyOrderedConsumerOptions,
   ) {
     super(kafka, ko);
+    this.backoffMs = cappedExponentialDelay(ko.retryBackoffMs ?? 200, 5000);
   }
 
   /** Calls in flight and records waiting (for tests and metrics). */
@@ -247,10 +251,6 @@ export class KeyOrderedConsumer extends BatchConsumer {
     if (gen.draining && gen.inFlight === 0) clearTimeout(gen.abortTimer);
     if (this.active === 0) for (const w of this.idleWaiters.splice(0)) w();
     this.pump();
-  }
-
-  private backoffMs(failures: number): number {
-    return Math.min((this.ko.retryBackoffMs ?? 200) * 2 ** (failures - 1), 5000);
   }
 
   private async beat(): Promise<void> {

@@ -2,6 +2,7 @@ export * from './kingdee.constants';
 export * from './kingdee.errors';
 export * from './kingdee.options';
 export * from './kingdee.types';
+export * from './kingdee-api';
 export * from './kingdee.client';
 export * from './kingdee-session-pool.client';
 export * from './kingdee-session-slots';

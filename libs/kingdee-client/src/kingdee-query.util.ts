@@ -1,4 +1,4 @@
-import type { KingdeeApi } from './kingdee.client';
+import type { KingdeeApi } from './kingdee-api';
 import type { KingdeeQueryRow } from './kingdee.types';
 import { buildBillNoFilter } from './kingdee-filter.util';
 

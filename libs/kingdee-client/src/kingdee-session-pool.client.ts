@@ -1,10 +1,5 @@
-import {
-  type KingdeeApi,
-  type KingdeeBillTarget,
-  KingdeeClient,
-  type KingdeeSaveOptions,
-  type KingdeeViewTarget,
-} from './kingdee.client';
+import type { KingdeeApi, KingdeeBillTarget, KingdeeSaveOptions, KingdeeViewTarget } from './kingdee-api';
+import { KingdeeClient } from './kingdee.client';
 import type { KingdeeClientDeps, KingdeeClientOptions } from './kingdee.options';
 import type { KingdeeSessionSlots, KingdeeSlotHold } from './kingdee-session-slots';
 import { KINGDEE_DEFAULTS } from './kingdee.options';

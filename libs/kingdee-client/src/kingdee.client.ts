@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { type AppLogger, type Clock, silentLogger, systemClock } from '@libs/common';
 import { observeKingdeeRequest } from '@libs/metrics';
+import type { KingdeeApi, KingdeeBillTarget, KingdeeSaveOptions, KingdeeViewTarget } from './kingdee-api';
+import {
+  type ResolvedKingdeeConfig,
+  clip,
+  resolveKingdeeConfig,
+  shortService,
+} from './kingdee-client.config';
 import {
   KINGDEE_ASPNET_SESSION_COOKIE,
   KINGDEE_LOGIN_SUCCESS,
@@ -13,19 +20,14 @@ import {
 import {
   CALL_LEVEL_MSG_CODES,
   KingdeeError,
-  type KingdeeErrorKind,
   WRITE_AMBIGUOUS_MSG_CODES,
-  classifyMsgCode,
   isKingdeeError,
-  msgCodeErrorCode,
 } from './kingdee.errors';
-import {
-  type KingdeeAuthMode,
-  type KingdeeClientDeps,
-  type KingdeeClientOptions,
-  type KingdeeDialect,
-  type KingdeeLoginBody,
-  KINGDEE_DEFAULTS,
+import type {
+  KingdeeAuthMode,
+  KingdeeClientDeps,
+  KingdeeClientOptions,
+  KingdeeDialect,
 } from './kingdee.options';
 import type {
   KingdeeBillQuery,
@@ -36,12 +38,21 @@ import type {
   KingdeeViewResult,
 } from './kingdee.types';
 import { buildRequestBody, type KingdeeParam } from './kingdee-body.util';
+import { KingdeeErrorClassifier } from './kingdee-error.classifier';
 import {
   FetchKingdeeHttpTransport,
   type KingdeeHttpResponse,
   type KingdeeHttpTransport,
-  KingdeeTransportError,
 } from './kingdee-http.transport';
+import {
+  billQueryData,
+  formParams,
+  loginRequest,
+  loginService,
+  saveData,
+  targetData,
+  viewData,
+} from './kingdee-request.builder';
 import {
   buildModelOutcomes,
   extractResponseStatus,
@@ -54,165 +65,10 @@ import {
 import { KingdeeSecrets } from './kingdee-secrets.util';
 import {
   buildApiSignatureHeaders,
-  computeLoginSign,
   deriveClientSecret,
   signaturePathOf,
   splitAppId,
 } from './kingdee-sign.util';
-
-/** Request-level options of Save/BatchSave (omitted ones take the server's defaults). */
-export interface KingdeeSaveOptions {
-  isAutoSubmitAndAudit?: boolean;
-  isVerifyBaseDataField?: boolean;
-  subSystemId?: string;
-  needUpDateFields?: string[];
-  needReturnFields?: string[];
-  isDeleteEntry?: boolean;
-  isEntryBatchFill?: boolean;
-  validateFlag?: boolean;
-  numberSearch?: boolean;
-  isAutoAdjustField?: boolean;
-  interationFlags?: string;
-  ignoreInterationFlag?: boolean;
-  isControlPrecision?: boolean;
-  validateRepeatJson?: boolean;
-  /** Server-side threads; only used when there are more models than it. */
-  batchCount?: number;
-  /** Send booleans as "true"/"false" as the official templates do (default false). */
-  booleansAsStrings?: boolean;
-  /** Further `data` keys, sent as given. */
-  extra?: Record<string, unknown>;
-  signal?: AbortSignal;
-}
-
-/** Which bills a Submit/Audit targets. */
-export interface KingdeeBillTarget {
-  numbers?: string[];
-  ids?: Array<string | number>;
-  createOrgId?: number;
-  /** Further `data` keys (SelectedPostId, NetworkCtrl, InterationFlags, IsVerifyProcInst, ...). */
-  extra?: Record<string, unknown>;
-  signal?: AbortSignal;
-}
-
-export interface KingdeeViewTarget {
-  number?: string;
-  id?: string | number;
-  createOrgId?: number;
-  signal?: AbortSignal;
-}
-
-/** The calls the loader needs; implemented by {@link KingdeeClient} and {@link KingdeeSessionPool}. */
-export interface KingdeeApi {
-  batchSave(
-    formId: string,
-    models: Record<string, unknown>[],
-    options?: KingdeeSaveOptions,
-  ): Promise<KingdeeSaveResult>;
-  save(
-    formId: string,
-    model: Record<string, unknown>,
-    options?: KingdeeSaveOptions,
-  ): Promise<KingdeeSaveResult>;
-  submit(formId: string, target: KingdeeBillTarget): Promise<KingdeeOperationResult>;
-  audit(formId: string, target: KingdeeBillTarget): Promise<KingdeeOperationResult>;
-  view(formId: string, target: KingdeeViewTarget): Promise<KingdeeViewResult>;
-  executeBillQuery(query: KingdeeBillQuery, signal?: AbortSignal): Promise<unknown[][]>;
-  executeBillQueryObjects(query: KingdeeBillQuery, signal?: AbortSignal): Promise<KingdeeQueryRow[]>;
-}
-
-interface ResolvedConfig {
-  serverUrl: string;
-  acctId: string;
-  username: string;
-  appId: string;
-  lcid: number;
-  orgNumber: string;
-  authMode: KingdeeAuthMode;
-  timeoutMs: number;
-  dialect: KingdeeDialect;
-  loginBody: KingdeeLoginBody;
-  signAlgorithm: 'sha256' | 'sha1';
-  sendSessionHeader: boolean;
-  msgCodeKinds: Partial<Record<number, KingdeeErrorKind>> | undefined;
-}
-
-const AUTH_MODES: readonly KingdeeAuthMode[] = ['validate_user', 'app_secret', 'sign', 'api_signature'];
-const DIALECTS: readonly KingdeeDialect[] = ['named', 'positional', 'legacy'];
-const LOGIN_BODIES: readonly KingdeeLoginBody[] = ['positional', 'named'];
-
-/** Longest server text quoted in an unrecognised-login error. */
-const MAX_QUOTED_SERVER_TEXT = 300;
-
-function clip(text: string): string {
-  return text.length > MAX_QUOTED_SERVER_TEXT ? `${text.slice(0, MAX_QUOTED_SERVER_TEXT)}…` : text;
-}
-
-function configError(message: string): KingdeeError {
-  return new KingdeeError({
-    kind: 'permanent',
-    code: 'KD_CONFIG',
-    message: `kingdee client config: ${message}`,
-  });
-}
-
-function shortService(service: string): string {
-  const parts = service.split('.');
-  return parts.slice(-2).join('.');
-}
-
-/** Validates options and keeps only the non-secret ones in plain sight. */
-function resolveConfig(options: KingdeeClientOptions): ResolvedConfig {
-  if (!options || typeof options !== 'object') throw configError('options missing');
-  let url: URL;
-  try {
-    url = new URL(options.serverUrl);
-  } catch {
-    throw configError('serverUrl is not a URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw configError('serverUrl must be http(s)');
-  if (!AUTH_MODES.includes(options.authMode))
-    throw configError(`authMode must be one of ${AUTH_MODES.join(', ')}`);
-  const dialect = options.dialect ?? KINGDEE_DEFAULTS.dialect;
-  if (!DIALECTS.includes(dialect)) throw configError(`dialect must be one of ${DIALECTS.join(', ')}`);
-  const loginBody = options.loginBody ?? KINGDEE_DEFAULTS.loginBody;
-  if (!LOGIN_BODIES.includes(loginBody)) {
-    throw configError(`loginBody must be one of ${LOGIN_BODIES.join(', ')}`);
-  }
-  if (!options.acctId) throw configError('acctId is required');
-  if (!options.username) throw configError('username is required');
-  if (options.authMode === 'validate_user' && !options.password) {
-    throw configError('password is required for validate_user');
-  }
-  if (options.authMode !== 'validate_user') {
-    if (!options.appId) throw configError(`appId is required for ${options.authMode}`);
-    if (!options.appSecret) throw configError(`appSecret is required for ${options.authMode}`);
-  }
-  if (options.authMode === 'api_signature') {
-    const split = splitAppId(options.appId ?? '');
-    if (!split || deriveClientSecret(split.secPart) === '') {
-      throw configError('appId must be clientId_secPart with a 32-character secPart for api_signature');
-    }
-  }
-  const timeoutMs = options.timeoutMs ?? KINGDEE_DEFAULTS.timeoutMs;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw configError('timeoutMs must be > 0');
-  const base = options.serverUrl.endsWith('/') ? options.serverUrl : `${options.serverUrl}/`;
-  return {
-    serverUrl: base,
-    acctId: options.acctId,
-    username: options.username,
-    appId: options.appId ?? '',
-    lcid: options.lcid ?? KINGDEE_DEFAULTS.lcid,
-    orgNumber: options.orgNumber ?? KINGDEE_DEFAULTS.orgNumber,
-    authMode: options.authMode,
-    timeoutMs,
-    dialect,
-    loginBody,
-    signAlgorithm: options.signAlgorithm ?? KINGDEE_DEFAULTS.signAlgorithm,
-    sendSessionHeader: options.sendSessionHeader ?? true,
-    msgCodeKinds: options.msgCodeKinds,
-  };
-}
 
 interface SessionState {
   cookies: Map<string, string>;
@@ -221,11 +77,13 @@ interface SessionState {
 
 /**
  * One Kingdee session. Logs in lazily, reuses the session cookie, re-authenticates once on a lost
- * session (MsgCode 1) and classifies every failure as a {@link KingdeeError}. Secrets and session ids
+ * session (MsgCode 1) and classifies every failure as a {@link KingdeeError} (the classifier's job;
+ * settings are validated by `resolveKingdeeConfig`, request data built by `kingdee-request.builder`). Secrets and session ids
  * live in private fields and are scrubbed from every error message.
  */
 export class KingdeeClient implements KingdeeApi {
-  private readonly config: ResolvedConfig;
+  private readonly config: ResolvedKingdeeConfig;
+  private readonly errors: KingdeeErrorClassifier;
   private readonly transport: KingdeeHttpTransport;
   private readonly clock: Clock;
   private readonly logger: AppLogger;
@@ -239,7 +97,7 @@ export class KingdeeClient implements KingdeeApi {
   #login: Promise<void> | null = null;
 
   constructor(options: KingdeeClientOptions, deps: KingdeeClientDeps = {}) {
-    this.config = resolveConfig(options);
+    this.config = resolveKingdeeConfig(options);
     this.#password = options.password ?? '';
     this.#appSecret = options.appSecret ?? '';
     const split = splitAppId(this.config.appId);
@@ -248,6 +106,7 @@ export class KingdeeClient implements KingdeeApi {
       this.#appSecret,
       split ? deriveClientSecret(split.secPart) : undefined,
     ]);
+    this.errors = new KingdeeErrorClassifier(this.config, this.#secrets);
     this.transport = deps.transport ?? new FetchKingdeeHttpTransport();
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? silentLogger;
@@ -306,7 +165,7 @@ export class KingdeeClient implements KingdeeApi {
         message: 'batchSave needs at least one model',
       });
     }
-    const data = { ...this.saveData(options), Model: models };
+    const data = { ...saveData(options), Model: models };
     return this.saveCall(KINGDEE_SERVICES.batchSave, formId, data, models.length, options.signal);
   }
 
@@ -315,36 +174,27 @@ export class KingdeeClient implements KingdeeApi {
     model: Record<string, unknown>,
     options: KingdeeSaveOptions = {},
   ): Promise<KingdeeSaveResult> {
-    const data = { ...this.saveData(options), Model: model };
+    const data = { ...saveData(options), Model: model };
     return this.saveCall(KINGDEE_SERVICES.save, formId, data, 1, options.signal);
   }
 
   async submit(formId: string, target: KingdeeBillTarget): Promise<KingdeeOperationResult> {
-    return this.operationCall(KINGDEE_SERVICES.submit, formId, this.targetData(target), target.signal);
+    return this.operationCall(KINGDEE_SERVICES.submit, formId, targetData(target), target.signal);
   }
 
   async audit(formId: string, target: KingdeeBillTarget): Promise<KingdeeOperationResult> {
-    return this.operationCall(KINGDEE_SERVICES.audit, formId, this.targetData(target), target.signal);
+    return this.operationCall(KINGDEE_SERVICES.audit, formId, targetData(target), target.signal);
   }
 
   /** Deletes bills that are not submitted or audited (Kingdee refuses the others). */
   async delete(formId: string, target: KingdeeBillTarget): Promise<KingdeeOperationResult> {
-    return this.operationCall(KINGDEE_SERVICES.delete, formId, this.targetData(target), target.signal);
+    return this.operationCall(KINGDEE_SERVICES.delete, formId, targetData(target), target.signal);
   }
 
   async view(formId: string, target: KingdeeViewTarget): Promise<KingdeeViewResult> {
-    if (target.number === undefined && target.id === undefined) {
-      throw new KingdeeError({
-        kind: 'permanent',
-        code: 'KD_BAD_ARGUMENT',
-        message: 'view needs a number or an id',
-      });
-    }
-    const data: Record<string, unknown> = { CreateOrgId: target.createOrgId ?? 0 };
-    if (target.number !== undefined) data.Number = target.number;
-    if (target.id !== undefined) data.Id = String(target.id);
+    const data = viewData(target);
     const service = KINGDEE_SERVICES.view;
-    const json = await this.invoke(service, this.formParams(formId, data), target.signal);
+    const json = await this.invoke(service, formParams(formId, data), target.signal);
     const extracted = this.requireStatus(service, json);
     this.throwIfCallLevel(service, extracted.status);
     const inner = extracted.result.Result;
@@ -357,78 +207,18 @@ export class KingdeeClient implements KingdeeApi {
 
   async executeBillQuery(query: KingdeeBillQuery, signal?: AbortSignal): Promise<unknown[][]> {
     const service = KINGDEE_SERVICES.executeBillQuery;
-    const data: Record<string, unknown> = {
-      FormId: query.FormId,
-      FieldKeys: normaliseFieldKeys(query.FieldKeys).join(','),
-      FilterString: query.FilterString ?? '',
-      OrderString: query.OrderString ?? '',
-      TopRowCount: query.TopRowCount ?? 0,
-      StartRow: query.StartRow ?? 0,
-      Limit: query.Limit ?? 0,
-    };
-    if (query.SubSystemId !== undefined) data.SubSystemId = query.SubSystemId;
+    const data = billQueryData(query);
     const json = await this.invoke(service, [{ name: 'data', value: data, json: true }], signal);
     const parsed = parseQueryReply(json);
     if (parsed.ok) return parsed.rows;
-    if (parsed.status === null) throw this.badResponse(service, false);
-    throw this.statusError(service, parsed.status);
+    if (parsed.status === null) throw this.errors.badResponse(service, false);
+    throw this.errors.statusError(service, parsed.status);
   }
 
   async executeBillQueryObjects(query: KingdeeBillQuery, signal?: AbortSignal): Promise<KingdeeQueryRow[]> {
     const keys = normaliseFieldKeys(query.FieldKeys);
     const rows = await this.executeBillQuery({ ...query, FieldKeys: keys }, signal);
     return rowsToObjects(keys, rows);
-  }
-
-  // ---- request building --------------------------------------------------------------------------
-
-  private saveData(options: KingdeeSaveOptions): Record<string, unknown> {
-    const b = (v: boolean): boolean | string => (options.booleansAsStrings ? String(v) : v);
-    const data: Record<string, unknown> = {};
-    const put = (key: string, v: unknown): void => {
-      if (v !== undefined) data[key] = typeof v === 'boolean' ? b(v) : v;
-    };
-    put('NeedUpDateFields', options.needUpDateFields);
-    put('NeedReturnFields', options.needReturnFields);
-    put('IsDeleteEntry', options.isDeleteEntry);
-    put('SubSystemId', options.subSystemId);
-    put('IsVerifyBaseDataField', options.isVerifyBaseDataField);
-    put('IsEntryBatchFill', options.isEntryBatchFill);
-    put('ValidateFlag', options.validateFlag);
-    put('NumberSearch', options.numberSearch);
-    put('IsAutoAdjustField', options.isAutoAdjustField);
-    put('InterationFlags', options.interationFlags);
-    put('IgnoreInterationFlag', options.ignoreInterationFlag);
-    put('IsControlPrecision', options.isControlPrecision);
-    put('ValidateRepeatJson', options.validateRepeatJson);
-    put('IsAutoSubmitAndAudit', options.isAutoSubmitAndAudit);
-    put('BatchCount', options.batchCount);
-    return { ...data, ...(options.extra ?? {}) };
-  }
-
-  private targetData(target: KingdeeBillTarget): Record<string, unknown> {
-    const numbers = target.numbers ?? [];
-    const ids = target.ids ?? [];
-    if (numbers.length === 0 && ids.length === 0) {
-      throw new KingdeeError({
-        kind: 'permanent',
-        code: 'KD_BAD_ARGUMENT',
-        message: 'numbers or ids required',
-      });
-    }
-    return {
-      CreateOrgId: target.createOrgId ?? 0,
-      Numbers: numbers,
-      Ids: ids.map(String).join(','),
-      ...(target.extra ?? {}),
-    };
-  }
-
-  private formParams(formId: string, data: Record<string, unknown>): KingdeeParam[] {
-    return [
-      { name: 'formid', value: formId },
-      { name: 'data', value: data, json: true },
-    ];
   }
 
   // ---- result handling --------------------------------------------------------------------------
@@ -440,13 +230,13 @@ export class KingdeeClient implements KingdeeApi {
     modelCount: number,
     signal?: AbortSignal,
   ): Promise<KingdeeSaveResult> {
-    const json = await this.invoke(service, this.formParams(formId, data), signal);
+    const json = await this.invoke(service, formParams(formId, data), signal);
     const extracted = this.requireStatus(service, json);
     this.throwIfCallLevel(service, extracted.status);
     const needReturnData = Array.isArray(extracted.result.NeedReturnData)
       ? extracted.result.NeedReturnData
       : [];
-    const status = this.redactStatus(extracted.status);
+    const status = this.errors.redactStatus(extracted.status);
     return { status, needReturnData, outcomes: buildModelOutcomes(status, modelCount) };
   }
 
@@ -456,13 +246,13 @@ export class KingdeeClient implements KingdeeApi {
     data: Record<string, unknown>,
     signal?: AbortSignal,
   ): Promise<KingdeeOperationResult> {
-    const json = await this.invoke(service, this.formParams(formId, data), signal);
+    const json = await this.invoke(service, formParams(formId, data), signal);
     const extracted = this.requireStatus(service, json);
     this.throwIfCallLevel(service, extracted.status);
     const needReturnData = Array.isArray(extracted.result.NeedReturnData)
       ? extracted.result.NeedReturnData
       : [];
-    return { status: this.redactStatus(extracted.status), needReturnData };
+    return { status: this.errors.redactStatus(extracted.status), needReturnData };
   }
 
   private requireStatus(
@@ -470,59 +260,14 @@ export class KingdeeClient implements KingdeeApi {
     json: unknown,
   ): NonNullable<ReturnType<typeof extractResponseStatus>> {
     const extracted = extractResponseStatus(json);
-    if (!extracted) throw this.badResponse(service, KINGDEE_WRITE_SERVICES.has(service));
+    if (!extracted) throw this.errors.badResponse(service, KINGDEE_WRITE_SERVICES.has(service));
     return extracted;
   }
 
   /** Whole-call failures (throttling, DB failure, permission, ...) throw when nothing was saved. */
   private throwIfCallLevel(service: string, status: KingdeeResponseStatus): void {
     if (status.isSuccess || status.successEntities.length > 0) return;
-    if (CALL_LEVEL_MSG_CODES.has(status.msgCode)) throw this.statusError(service, status);
-  }
-
-  private redactStatus(status: KingdeeResponseStatus): KingdeeResponseStatus {
-    return {
-      ...status,
-      errors: status.errors.map((e) => ({ ...e, message: this.#secrets.redact(e.message) })),
-      successMessages: status.successMessages.map((m) => ({
-        ...m,
-        message: this.#secrets.redact(m.message),
-      })),
-    };
-  }
-
-  /**
-   * The error for a failed ResponseStatus. On a write without SuccessEntitys, MsgCode 4/6/13 are
-   * `ambiguous` (the save may have committed before the failure); otherwise the MsgCode's kind.
-   */
-  private statusError(service: string, status: KingdeeResponseStatus): KingdeeError {
-    const redacted = this.redactStatus(status);
-    const first = redacted.errors[0]?.message || 'request failed';
-    const write = KINGDEE_WRITE_SERVICES.has(service) && status.successEntities.length === 0;
-    const kind = classifyMsgCode(status.msgCode, this.config.msgCodeKinds, write);
-    const unknown = kind === 'ambiguous' ? '; the write may have been applied' : '';
-    return new KingdeeError({
-      kind,
-      code: msgCodeErrorCode(status.msgCode),
-      message: `${shortService(service)} failed (MsgCode ${status.msgCode})${unknown}: ${first}`,
-      service,
-      msgCode: status.msgCode,
-      errors: redacted.errors,
-      requestSent: true,
-    });
-  }
-
-  private badResponse(service: string, write: boolean, httpStatus?: number): KingdeeError {
-    return new KingdeeError({
-      kind: write ? 'ambiguous' : 'transient',
-      code: 'KD_BAD_RESPONSE',
-      message:
-        `${shortService(service)}: unreadable reply${httpStatus ? ` (HTTP ${httpStatus})` : ''}` +
-        (write ? '; the write may have been applied' : ''),
-      service,
-      httpStatus,
-      requestSent: true,
-    });
+    if (CALL_LEVEL_MSG_CODES.has(status.msgCode)) throw this.errors.statusError(service, status);
   }
 
   // ---- transport + session ---------------------------------------------------------------------
@@ -567,52 +312,17 @@ export class KingdeeClient implements KingdeeApi {
    * counts with its error kind (`auth`), not as `ok` because its HTTP exchange succeeded.
    */
   private login(): Promise<void> {
-    const service =
-      this.config.authMode === 'validate_user'
-        ? KINGDEE_SERVICES.validateUser
-        : this.config.authMode === 'app_secret'
-          ? KINGDEE_SERVICES.loginByAppSecret
-          : KINGDEE_SERVICES.loginBySign;
+    const service = loginService(this.config);
     return observeKingdeeRequest(shortService(service), () => this.loginExchange(), this.connection);
   }
 
   private async loginExchange(): Promise<void> {
-    const { acctId, username, appId, lcid, authMode } = this.config;
-    let service: string;
-    let params: KingdeeParam[];
-    if (authMode === 'validate_user') {
-      service = KINGDEE_SERVICES.validateUser;
-      params = [
-        { name: 'acctID', value: acctId },
-        { name: 'username', value: username },
-        { name: 'password', value: this.#password },
-        { name: 'lcid', value: lcid },
-      ];
-    } else if (authMode === 'app_secret') {
-      service = KINGDEE_SERVICES.loginByAppSecret;
-      params = [
-        { name: 'acctID', value: acctId },
-        { name: 'username', value: username },
-        { name: 'appId', value: appId },
-        { name: 'appSecret', value: this.#appSecret },
-        { name: 'lcid', value: lcid },
-      ];
-    } else {
-      const timestamp = Math.floor(this.clock.now() / 1000);
-      const sign = computeLoginSign(
-        { acctId, username, appId, appSecret: this.#appSecret, timestamp },
-        this.config.signAlgorithm,
-      );
-      service = KINGDEE_SERVICES.loginBySign;
-      params = [
-        { name: 'acctID', value: acctId },
-        { name: 'username', value: username },
-        { name: 'appId', value: appId },
-        { name: 'timestamp', value: timestamp },
-        { name: 'sign', value: sign },
-        { name: 'lcid', value: lcid },
-      ];
-    }
+    const { authMode } = this.config;
+    const { service, params } = loginRequest(
+      this.config,
+      { password: this.#password, appSecret: this.#appSecret },
+      this.clock.now(),
+    );
     this.#session = null;
     const form = this.config.loginBody;
     let exchanged: { response: KingdeeHttpResponse; json: unknown };
@@ -620,7 +330,10 @@ export class KingdeeClient implements KingdeeApi {
       exchanged = await this.exchange(service, params, false, undefined, new Map(), form);
     } catch (err) {
       if (isKingdeeError(err) && err.code === 'KD_BAD_RESPONSE') {
-        throw this.unrecognisedLogin(service, `no LoginResultType; HTTP ${err.httpStatus ?? '?'}, not JSON`);
+        throw this.errors.unrecognisedLogin(
+          service,
+          `no LoginResultType; HTTP ${err.httpStatus ?? '?'}, not JSON`,
+        );
       }
       throw err;
     }
@@ -653,7 +366,7 @@ export class KingdeeClient implements KingdeeApi {
     // not bind the body form sent, so the error names the form and the setting to change.
     const extracted = extractResponseStatus(json);
     if (extracted && !extracted.status.isSuccess && extracted.status.msgCode === KingdeeMsgCode.throttled) {
-      const base = this.statusError(service, extracted.status);
+      const base = this.errors.statusError(service, extracted.status);
       throw new KingdeeError({
         kind: 'transient',
         code: base.code,
@@ -671,24 +384,7 @@ export class KingdeeClient implements KingdeeApi {
     } else if (reply.message) {
       detail += `; Message: ${clip(this.#secrets.redact(reply.message))}`;
     }
-    throw this.unrecognisedLogin(service, detail, extracted?.status.msgCode);
-  }
-
-  /** A login reply without LoginResultType: names the body form sent and the setting to change. */
-  private unrecognisedLogin(service: string, detail: string, msgCode?: number): KingdeeError {
-    const sent = this.config.loginBody;
-    const other: KingdeeLoginBody = sent === 'positional' ? 'named' : 'positional';
-    return new KingdeeError({
-      kind: 'auth',
-      code: 'KD_LOGIN_REPLY_UNRECOGNISED',
-      message:
-        `${shortService(service)}: the reply is not a Kingdee login reply (${detail}); ` +
-        `the login was sent in the ${sent} body form: if this server binds the ${other} form, ` +
-        `set loginBody "${other}" (KINGDEE_LOGIN_BODY=${other})`,
-      service,
-      msgCode,
-      requestSent: true,
-    });
+    throw this.errors.unrecognisedLogin(service, detail, extracted?.status.msgCode);
   }
 
   /** A business call with the current session (and signature headers in api_signature mode). */
@@ -766,46 +462,19 @@ export class KingdeeClient implements KingdeeApi {
     try {
       response = await this.transport.post({ url, headers, body, timeoutMs: this.config.timeoutMs, signal });
     } catch (err) {
-      throw this.transportError(service, write, err);
+      throw this.errors.transportError(service, write, err);
     }
     this.logger.debug(
       { service: shortService(service), httpStatus: response.status, ms: this.clock.now() - started },
       'kingdee call',
     );
     this.absorbCookies(response);
-    if (response.status >= 500) {
-      // A proxy's 5xx (HTML or not) can come after the write committed: a write's outcome is unknown.
-      throw new KingdeeError({
-        kind: write ? 'ambiguous' : 'transient',
-        code: 'KD_HTTP_5XX',
-        message: write
-          ? `${shortService(service)}: HTTP ${response.status} after the request was sent; the write may have been applied`
-          : `${shortService(service)}: HTTP ${response.status}`,
-        service,
-        httpStatus: response.status,
-        requestSent: true,
-      });
-    }
-    if (response.status !== 200 && response.status !== 206) {
-      const kind: KingdeeErrorKind =
-        response.status === 401 || response.status === 403
-          ? 'auth'
-          : response.status === 408 || response.status === 429
-            ? 'transient'
-            : 'permanent';
-      throw new KingdeeError({
-        kind,
-        code: 'KD_HTTP_STATUS',
-        message: `${shortService(service)}: HTTP ${response.status}`,
-        service,
-        httpStatus: response.status,
-        requestSent: true,
-      });
-    }
+    const statusError = this.errors.httpStatusError(service, write, response.status);
+    if (statusError) throw statusError;
     try {
       return { response, json: JSON.parse(response.body) as unknown };
     } catch {
-      throw this.badResponse(service, write, response.status);
+      throw this.errors.badResponse(service, write, response.status);
     }
   }
 
@@ -826,39 +495,5 @@ export class KingdeeClient implements KingdeeApi {
     } else {
       this.#session.cookies = jar;
     }
-  }
-
-  private transportError(service: string, write: boolean, err: unknown): KingdeeError {
-    const t =
-      err instanceof KingdeeTransportError ? err : new KingdeeTransportError('other', true, 'unknown');
-    const name = shortService(service);
-    if (t.failure === 'aborted') {
-      return new KingdeeError({
-        kind: write ? 'ambiguous' : 'transient',
-        code: 'KD_ABORTED',
-        message: `${name}: aborted by caller`,
-        service,
-        requestSent: true,
-        causeCode: t.causeCode,
-      });
-    }
-    if (write && t.requestSent) {
-      return new KingdeeError({
-        kind: 'ambiguous',
-        code: 'KD_RESPONSE_LOST',
-        message: `${name}: no reply after the request was sent (${t.failure}); the write may have been applied`,
-        service,
-        requestSent: true,
-        causeCode: t.causeCode,
-      });
-    }
-    return new KingdeeError({
-      kind: 'transient',
-      code: t.failure === 'timeout' ? 'KD_TIMEOUT' : 'KD_NETWORK',
-      message: `${name}: ${t.failure} failure`,
-      service,
-      requestSent: t.requestSent,
-      causeCode: t.causeCode,
-    });
   }
 }

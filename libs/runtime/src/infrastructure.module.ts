@@ -17,11 +17,20 @@ import {
   createKafkaFromConfig,
   DeadLetterPublisher,
   EventProducer,
+  KafkaBatchTransport,
 } from '@libs/kafka';
-import { HealthController } from './health.controller';
+import { ServiceConsumers } from './service-consumers';
+import { LoggerModule } from 'nestjs-pino';
+import { TerminusModule } from '@nestjs/terminus';
+import { HealthController } from './health/health.controller';
+import { KafkaHealthIndicator } from './health/kafka.health';
+import { PostgresHealthIndicator } from './health/postgres.health';
+import { ConsumerProgressHealthIndicator, WorkHealthIndicator } from './health/work.health';
+import { ErpCircuitHealthIndicator } from './health/erp-circuit.health';
+import { requestLoggingParams } from './request-logging';
 import { createLogger } from './logger';
-import { Readiness } from './readiness';
-import { Liveness } from './liveness';
+import { Readiness } from './health/readiness';
+import { Liveness } from './health/liveness';
 import {
   AUDIT_PUBLISHER,
   CONFIG,
@@ -84,7 +93,11 @@ export class InfrastructureModule {
     if (connections) logger.info({ connections: connections.describe() }, 'connections');
     return {
       module: InfrastructureModule,
-      imports: [environment.module],
+      imports: [
+        environment.module,
+        LoggerModule.forRoot(requestLoggingParams(logger)),
+        TerminusModule.forRoot({ errorLogStyle: 'json' }),
+      ],
       controllers: [HealthController],
       providers: [
         { provide: SERVICE_NAME, useValue: service },
@@ -146,6 +159,14 @@ export class InfrastructureModule {
           useFactory: (producer: EventProducer, t: TopicNames) => new AuditPublisher(producer, t),
         },
         InfrastructureLifecycle,
+        KafkaHealthIndicator,
+        PostgresHealthIndicator,
+        WorkHealthIndicator,
+        ConsumerProgressHealthIndicator,
+        ErpCircuitHealthIndicator,
+        // The services' Kafka transport (see KafkaBatchTransport); bootstrap connects it to the app.
+        { provide: KafkaBatchTransport, useFactory: () => new KafkaBatchTransport() },
+        ServiceConsumers,
       ],
       exports: [
         SERVICE_NAME,
@@ -160,6 +181,8 @@ export class InfrastructureModule {
         AUDIT_PUBLISHER,
         READINESS,
         LIVENESS,
+        KafkaBatchTransport,
+        ServiceConsumers,
       ],
     };
   }

@@ -1,70 +1,18 @@
-import { LoggerService } from '@nestjs/common';
-import pino, { Logger } from 'pino';
+import pino, { DestinationStream, Logger } from 'pino';
+import { redactDeep } from './log-redaction';
 
 /**
- * Paths pino blanks before a line is written: credentials anywhere in a log object, and the
- * personal data of WDT orders (receiver name, phones, address) should a record ever be logged.
+ * The process's root logger: JSON lines, ISO time, the service's name on every line, and every
+ * logged object passed through {@link redactDeep} first — secrets and personal data are blanked by
+ * key name at any depth, errors included (see `REDACTED_KEYS`).
  */
-export const REDACT_PATHS = [
-  '*.password',
-  '*.appsecret',
-  '*.appSecret',
-  '*.secret',
-  '*.sign',
-  '*.sessionId',
-  '*.cookie',
-  '*.authorization',
-  'password',
-  'appsecret',
-  'appSecret',
-  'secret',
-  'sessionId',
-  'DATABASE_URL',
-  'KINGDEE_PASSWORD',
-  'KINGDEE_APP_SECRET',
-  'WDT_APPSECRET',
-  'WDT_QIMEN_APP_SECRET',
-  'KAFKA_SASL_PASSWORD',
-  '*.receiver_name',
-  '*.receiver_mobile',
-  '*.receiver_telno',
-  '*.receiver_address',
-  '*.receiver_area',
-  '*.receiver_zip',
-  'record.receiver_name',
-  'record.receiver_mobile',
-  'record.receiver_telno',
-  'record.receiver_address',
-  'record.receiver_area',
-  'record.receiver_zip',
-];
-
-export function createLogger(service: string, level = 'info'): Logger {
-  return pino({
+export function createLogger(service: string, level = 'info', destination?: DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name: service,
     level,
     base: { service },
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    formatters: { log: (object) => redactDeep(object) },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
-}
-
-/** Routes Nest's own log lines through pino, so every line is structured JSON. */
-export class PinoNestLogger implements LoggerService {
-  constructor(private readonly logger: Logger) {}
-  log(message: unknown, context?: string) {
-    this.logger.info({ context }, String(message));
-  }
-  error(message: unknown, trace?: string, context?: string) {
-    this.logger.error({ context, trace }, String(message));
-  }
-  warn(message: unknown, context?: string) {
-    this.logger.warn({ context }, String(message));
-  }
-  debug(message: unknown, context?: string) {
-    this.logger.debug({ context }, String(message));
-  }
-  verbose(message: unknown, context?: string) {
-    this.logger.trace({ context }, String(message));
-  }
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -1,7 +1,10 @@
 import { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { INestApplication } from '@nestjs/common';
+import { KafkaBatchTransport } from '@libs/kafka';
 import { collectDefaultMetrics, register } from 'prom-client';
-import { createLogger, PinoNestLogger } from './logger';
+import { Logger } from 'nestjs-pino';
+import { createLogger } from './logger';
 
 export interface BootOptions {
   service: string;
@@ -20,10 +23,10 @@ export async function bootstrapService(options: BootOptions): Promise<void> {
     // Every series of this process carries its service, pipeline metrics included.
     register.setDefaultLabels({ service: options.service });
     collectDefaultMetrics();
-    const app = await NestFactory.create(options.module(), {
-      logger: new PinoNestLogger(bootLogger),
-      abortOnError: false,
-    });
+    // Nest's own lines wait for nestjs-pino's logger (the service's root logger, redaction included).
+    const app = await NestFactory.create(options.module(), { bufferLogs: true, abortOnError: false });
+    app.useLogger(app.get(Logger));
+    await startKafkaTransport(app);
     app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
     const port = options.port();
     await app.listen(port, '0.0.0.0');
@@ -34,4 +37,15 @@ export async function bootstrapService(options: BootOptions): Promise<void> {
     console.error(`${options.service} failed to start: ${(err as Error).message}`);
     process.exit(1);
   }
+}
+
+/**
+ * Connects the service's Kafka transport (its `@EventPattern` handlers) and starts it after the
+ * application's bootstrap hooks: the workers register their consumers there, the transport starts
+ * them. A service without Kafka handlers starts none.
+ */
+export async function startKafkaTransport(app: INestApplication): Promise<void> {
+  app.connectMicroservice({ strategy: app.get(KafkaBatchTransport) });
+  await app.init();
+  await app.startAllMicroservices();
 }

@@ -1,3 +1,4 @@
+import { IBackoffFactory, IRetryBackoffContext } from 'cockatiel';
 import { AppLogger, ManualClock, formatShanghai, silentLogger } from '@libs/common';
 import { HttpPostRequest, HttpPostResponse, HttpTransport, HttpTransportError } from './http-transport';
 import {
@@ -12,7 +13,8 @@ import {
 import { WdtClientOptions } from './wdt-client.options';
 import { WdtLimiterRegistry, createWdtLimiter } from './wdt-rate-limiter';
 import { nativeSign, topSign } from './wdt-sign.util';
-import { WdtSourcePage, WdtStockoutReturnClient, computeBackoffDelay } from './wdt-stockout-return.client';
+import { WdtSourcePage, WdtStockoutReturnClient } from './wdt-stockout-return.client';
+import { wdtRetryBackoff } from './wdt-backoff';
 
 const APPSECRET = 'native-APPSECRET-9f8e7d';
 const QIMEN_SECRET = 'qimen-SECRET-1a2b3c';
@@ -513,20 +515,39 @@ describe('WdtStockoutReturnClient', () => {
     });
   });
 
-  describe('computeBackoffDelay', () => {
+  describe('wdtRetryBackoff (cockatiel, half jitter)', () => {
     const backoff = { initialDelayMs: 100, rateLimitedInitialDelayMs: 1000, maxDelayMs: 3000 };
+    /** The delays before retries 1..n after the given errors, with Math.random pinned to `r`. */
+    function delays(errors: Error[], r: number): number[] {
+      const random = jest.spyOn(Math, 'random').mockReturnValue(r);
+      try {
+        const out: number[] = [];
+        let factory: IBackoffFactory<IRetryBackoffContext<unknown>> = wdtRetryBackoff(backoff);
+        for (const [i, error] of errors.entries()) {
+          const step = factory.next({ attempt: i + 1, result: { error } } as IRetryBackoffContext<unknown>);
+          out.push(step.duration);
+          factory = step;
+        }
+        return out;
+      } finally {
+        random.mockRestore();
+      }
+    }
     it('grows exponentially with equal jitter and a cap', () => {
-      const transient = new WdtTransientError('x');
-      expect(computeBackoffDelay(1, transient, backoff, () => 0)).toBe(50);
-      expect(computeBackoffDelay(1, transient, backoff, () => 0.999)).toBeLessThanOrEqual(100);
-      expect(computeBackoffDelay(3, transient, backoff, () => 0)).toBe(200);
-      expect(computeBackoffDelay(10, transient, backoff, () => 1)).toBe(3000);
+      const transient = Array.from({ length: 10 }, () => new WdtTransientError('x'));
+      expect(delays(transient, 0)).toEqual([50, 100, 200, 400, 800, 1500, 1500, 1500, 1500, 1500]);
+      expect(delays(transient.slice(0, 1), 0.999)[0]).toBeLessThanOrEqual(100);
+      // Capped at the maximum (cockatiel floors the jittered value).
+      expect(delays(transient, 0.999999).at(-1)).toBeGreaterThanOrEqual(2999);
+      expect(Math.max(...delays(transient, 0.999999))).toBeLessThanOrEqual(3000);
     });
     it('starts higher for rate limiting and honours a server hint', () => {
-      expect(computeBackoffDelay(1, new WdtRateLimitedError('x'), backoff, () => 0)).toBe(500);
+      expect(delays([new WdtRateLimitedError('x')], 0)).toEqual([500]);
+      expect(delays([new WdtRateLimitedError('x', { retryAfterMs: 2500 })], 0)).toEqual([2500]);
+      // Each kind keeps its own chain: a rate limit after two transient failures starts from its base.
       expect(
-        computeBackoffDelay(1, new WdtRateLimitedError('x', { retryAfterMs: 2500 }), backoff, () => 0),
-      ).toBe(2500);
+        delays([new WdtTransientError('x'), new WdtTransientError('x'), new WdtRateLimitedError('x')], 0),
+      ).toEqual([50, 100, 500]);
     });
   });
 });

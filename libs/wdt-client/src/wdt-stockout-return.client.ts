@@ -1,8 +1,9 @@
-import { DelegateBackoff, IRetryBackoffContext, RetryPolicy, handleWhen, retry } from 'cockatiel';
+import { RetryPolicy, handleWhen, retry } from 'cockatiel';
 import { AppLogger, Clock, silentLogger, systemClock } from '@libs/common';
 import { observeWdtRequest } from '@libs/metrics';
 import { FetchHttpTransport, HttpPostResponse, HttpTransport, HttpTransportError } from './http-transport';
 import { redactSecrets } from './secret-redaction.util';
+import { wdtRetryBackoff } from './wdt-backoff';
 import { WdtCallGate, wdtBudgetKeyOf } from './wdt-call-gate';
 import {
   WdtConfigError,
@@ -12,12 +13,7 @@ import {
   WdtTransientError,
   isWdtError,
 } from './wdt-client.errors';
-import {
-  ResolvedWdtClientOptions,
-  WdtBackoffOptions,
-  WdtClientOptions,
-  resolveWdtClientOptions,
-} from './wdt-client.options';
+import { ResolvedWdtClientOptions, WdtClientOptions, resolveWdtClientOptions } from './wdt-client.options';
 import { ResolvedErrorCodeTables, resolveErrorCodeTables } from './wdt-error-codes';
 import { parseStockoutResponse } from './wdt-envelope.util';
 import {
@@ -55,8 +51,6 @@ export interface WdtClientDeps {
   budgetKey?: string;
   clock?: Clock;
   logger?: AppLogger;
-  /** Jitter source in [0, 1); tests may pin it. */
-  random?: () => number;
 }
 
 export interface WdtQueryCallOptions {
@@ -146,22 +140,6 @@ export interface WdtSourcePage {
   last: boolean;
 }
 
-/** Capped exponential backoff with equal jitter; a rate-limit error starts from a larger base. */
-export function computeBackoffDelay(
-  attempt: number,
-  error: unknown,
-  backoff: WdtBackoffOptions,
-  random: () => number = Math.random,
-): number {
-  const rateLimited = isWdtError(error) && error.kind === 'rate_limited';
-  const base = rateLimited ? backoff.rateLimitedInitialDelayMs : backoff.initialDelayMs;
-  const ceiling = Math.min(backoff.maxDelayMs, base * 2 ** Math.max(0, attempt - 1));
-  const jittered = ceiling / 2 + (random() * ceiling) / 2;
-  const serverHint =
-    isWdtError(error) && error.retryAfterMs ? Math.min(error.retryAfterMs, backoff.maxDelayMs) : 0;
-  return Math.round(Math.max(jittered, serverHint));
-}
-
 /**
  * Typed client for `wdt.stockout.order.query.return` (WDT 企业版 purchase-return stockouts) over the
  * native open API or the Qimen router, chosen by `options.gateway`. Each HTTP attempt goes through the
@@ -177,7 +155,6 @@ export class WdtStockoutReturnClient {
   private readonly clock: Clock;
   private readonly connection?: string;
   private readonly logger: AppLogger;
-  private readonly random: () => number;
   private readonly retryPolicy: RetryPolicy;
   private readonly secrets: string[];
 
@@ -189,7 +166,6 @@ export class WdtStockoutReturnClient {
     this.clock = deps.clock ?? systemClock;
     this.connection = deps.connection;
     this.logger = deps.logger ?? silentLogger;
-    this.random = deps.random ?? Math.random;
     this.secrets = [this.options.native?.appsecret, this.options.qimen?.appSecret].filter(
       (s): s is string => !!s,
     );
@@ -222,14 +198,7 @@ export class WdtStockoutReturnClient {
       handleWhen((error) => isWdtError(error) && error.retryable),
       {
         maxAttempts: this.options.maxAttempts - 1,
-        backoff: new DelegateBackoff<IRetryBackoffContext<unknown>>((context) =>
-          computeBackoffDelay(
-            context.attempt,
-            'error' in context.result ? context.result.error : undefined,
-            this.options.backoff,
-            this.random,
-          ),
-        ),
+        backoff: wdtRetryBackoff(this.options.backoff),
       },
     );
     this.retryPolicy.onRetry((event) => {

@@ -69,6 +69,11 @@ export class Liveness {
     this.reasons = reasons;
   }
 
+  /** Whether an ERP circuit is open now; undefined in services without one. */
+  circuitOpen(): boolean | undefined {
+    return this.reasons.circuitOpen?.();
+  }
+
   async check(): Promise<LivenessVerdict> {
     const consumers = judgeConsumers(
       [...this.sources].map(([name, s]) => ({ name, progress: s.progress() })),
