@@ -1,10 +1,7 @@
 import {
   checkSchemeSemantics,
-  checkText,
-  ConversionError,
   convertValue,
   DEFAULT_MAX_TEXT_LENGTH,
-  describeJsonataError,
   entrySourceNames,
   fieldTargetPath,
   formatSchemePath,
@@ -12,105 +9,41 @@ import {
   parseTemplate,
   SchemeError,
   toText,
-  type ConvertedValue,
   type EntrySpec,
   type FieldSpec,
-  type FieldType,
   type ParsedTemplate,
   type Precondition,
   type Scheme,
 } from '@libs/scheme';
-import type jsonata from 'jsonata';
 import { compileFormula, DEFAULT_FORMULA_LIMITS, type FormulaLimits } from './formula-functions.util';
-import { MappingError, type MappingErrorCode } from './mapping.errors';
-import { compilePathGetter, isRecordObject, ownFirst, previewValue, type Rec } from './record-access.util';
+import {
+  type CompiledFormula,
+  type CompiledMapping,
+  type CompiledValueMap,
+  conversionToMapping,
+  type Converter,
+  type EntryPlan,
+  type FieldPlan,
+  type KeyPart,
+  missingSid,
+  type PreconditionPlan,
+  UNLABELLED,
+} from './mapping-plan';
+import { MappingRuntime } from './mapping.runtime';
+import { compilePathGetter, isRecordObject, ownFirst, type Rec } from './record-access.util';
+
+export type { CompiledMapping, MapResult, MappingContext } from './mapping-plan';
 
 /**
- * The mapping engine. `compileScheme` turns a validated scheme into closures once; `map` then runs
- * per record:
- *   1. shape: the record is an object, every entry's line array is present, an array, of objects
- *      → else `MappingError('malformed_record')`;
- *   2. key: the idempotency key renders from string values (numbers could have lost digits);
- *   3. preconditions, in order: the first failing one → `{ outcome: 'skipped', reason, precondition }`;
- *   4. fields, header first then entries → the model; any problem → `MappingError` (dead letter).
- * Plain templates compile to own-property reads; JSONata is only touched by `formula` fields and
- * formula preconditions. JSONata 2 is asynchronous, so `map` returns a promise; schemes without
- * formulas also offer `mapSync` (same result, no promise).
+ * The mapping compiler: `compileScheme` turns a validated scheme into a {@link MappingPlan} once —
+ * plain templates into own-property reads, value maps into lookups, formulas into JSONata
+ * expressions (only `formula` fields and formula preconditions touch JSONata) — and hands it to
+ * {@link MappingRuntime}, which maps records.
  */
-
-export type MapResult =
-  | { outcome: 'document'; billKey: string; model: Record<string, unknown> }
-  | { outcome: 'skipped'; billKey: string; reason: string; precondition: string };
-
-/**
- * What one evaluation knows besides the record: `sid`, the sid of the record's source (WDT)
- * connection, read by `{{$sid}}` in templates and `$sid` in formulas. Without it `{{$sid}}` fails
- * the field that uses it.
- */
-export interface MappingContext {
-  sid?: string;
-}
-
-export interface CompiledMapping {
-  readonly scheme: Scheme;
-  /** True when some field or precondition is a JSONata formula (then only `map` is available). */
-  readonly usesFormulas: boolean;
-  map(record: unknown, context?: MappingContext): Promise<MapResult>;
-  /** Synchronous `map` for schemes without formulas; throws if `usesFormulas`. */
-  mapSync(record: unknown, context?: MappingContext): MapResult;
-}
 
 export interface CompileOptions {
   formulaLimits?: Partial<FormulaLimits>;
 }
-
-type Converter = (v: unknown) => unknown;
-
-interface FieldPlan {
-  /** Target segments, relative to the model (header) or to the line object (entries). */
-  readonly segments: readonly string[];
-  readonly targetText: string;
-  readonly required: boolean;
-  readonly convert: Converter;
-  readonly type: FieldType;
-  readonly valueMap?: CompiledValueMap;
-  /** Record path read, for messages; `[]` marks the line index position for line paths. */
-  readonly sourceText: string;
-  readonly kind: 'const' | 'template' | 'formula';
-  /** const: makes the converted output (base-data objects are rebuilt per record). */
-  readonly constValue?: () => unknown;
-  /** template: reads the raw value. */
-  readonly read?: (record: Rec, line: Rec | undefined, lineIndex: number, sid: string | undefined) => unknown;
-  /** formula: index into the scope's formula results. */
-  readonly formulaIndex?: number;
-}
-
-interface CompiledValueMap {
-  readonly name: string;
-  readonly entries: ReadonlyMap<string, ConvertedValue>;
-  readonly onMissing: 'fail' | 'passthrough' | 'default';
-  readonly fallback?: ConvertedValue;
-}
-
-interface EntryPlan {
-  readonly segments: readonly string[];
-  readonly path: string;
-  readonly names: readonly string[];
-  readonly fields: readonly FieldPlan[];
-  readonly formulas: readonly CompiledFormula[];
-}
-
-interface CompiledFormula {
-  readonly expr: jsonata.Expression;
-  readonly field: string;
-}
-
-type PreconditionPlan = {
-  readonly name: string;
-  readonly reason: (record: Rec, sid: string | undefined) => string;
-} & ({ readonly test: (record: Rec) => boolean } | { readonly formula: CompiledFormula });
-
-const hasOwn = Object.hasOwn;
 
 /** A template part's read: the record, the current line (entries), the source sid. */
 type PartGetter = (record: Rec, line: Rec | undefined, sid: string | undefined) => unknown;
@@ -120,17 +53,6 @@ const readSid: PartGetter = (_r, _line, sid) => {
   if (sid === undefined) throw missingSid(UNLABELLED);
   return sid;
 };
-
-function missingSid(field: string): MappingError {
-  return new MappingError(
-    'missing_required',
-    field,
-    "{{$sid}} needs the sid of the record's source connection, which this evaluation was not given",
-    '$sid',
-  );
-}
-/** Field name placeholder of errors raised below the field loop; `relabel` sets the real one. */
-const UNLABELLED = '';
 
 class Compiler {
   readonly lineNames = new Map<string, readonly string[]>();
@@ -350,33 +272,6 @@ function lineSource(source: string, lineIndex: number): string {
   return source.replace('[]', `[${lineIndex}]`);
 }
 
-function conversionToMapping(e: unknown, field: string, source: string, value: unknown): unknown {
-  if (!(e instanceof ConversionError)) return e;
-  const where = source ? `${source} ` : '';
-  // Non-scalars: the problem already names the type ("is an object, expected text").
-  const shown = value !== null && typeof value === 'object' ? '' : `${previewValue(value, source)} `;
-  return new MappingError(
-    e.code as MappingErrorCode,
-    field,
-    `${where}${shown}${e.problem}`,
-    source || undefined,
-  );
-}
-
-function setPath(target: Record<string, unknown>, segments: readonly string[], value: unknown): void {
-  let cur = target;
-  for (let i = 0; i < segments.length - 1; i++) {
-    const seg = segments[i];
-    let next = hasOwn(cur, seg) ? cur[seg] : undefined;
-    if (!isRecordObject(next)) {
-      next = {};
-      cur[seg] = next;
-    }
-    cur = next as Record<string, unknown>;
-  }
-  cur[segments[segments.length - 1]] = value;
-}
-
 /** Compiles a validated scheme (re-checks its semantics; throws `SchemeError` if they fail). */
 export function compileScheme(scheme: Scheme, options: CompileOptions = {}): CompiledMapping {
   const semantic = checkSchemeSemantics(scheme);
@@ -416,13 +311,12 @@ export function compileScheme(scheme: Scheme, options: CompileOptions = {}): Com
     ([name, spec]) => fieldTargetPath(name, spec).join('.') === keyField,
   )?.[1];
   const keyMaxLength = keySpec?.maxLength ?? DEFAULT_MAX_TEXT_LENGTH;
-  const keyParts = parseTemplate(scheme.target.idempotencyKey.source).parts.map(
-    (p): string | { get: (r: Rec) => unknown; source: string } | null =>
-      p.kind === 'text'
-        ? p.text
-        : p.kind === 'sid'
-          ? null
-          : { get: c.recordGetter(p.path), source: p.path.join('.') },
+  const keyParts = parseTemplate(scheme.target.idempotencyKey.source).parts.map((p): KeyPart =>
+    p.kind === 'text'
+      ? p.text
+      : p.kind === 'sid'
+        ? null
+        : { get: c.recordGetter(p.path), source: p.path.join('.') },
   );
 
   const usesFormulas =
@@ -430,305 +324,15 @@ export function compileScheme(scheme: Scheme, options: CompileOptions = {}): Com
     entries.some((e) => e.formulas.length > 0) ||
     preconditions.some((p) => 'formula' in p);
 
-  /** Step 1: shape. Returns each entry's lines. */
-  const shape = (record: unknown): { rec: Rec; lines: Rec[][] } => {
-    if (!isRecordObject(record)) {
-      throw new MappingError(
-        'malformed_record',
-        '(record)',
-        `the record is ${previewValue(record)}, expected a JSON object`,
-      );
-    }
-    const lines = entries.map((e) => {
-      const v = ownFirst(record, e.names);
-      const src = e.names[0];
-      if (v === undefined || v === null) {
-        throw new MappingError(
-          'malformed_record',
-          src,
-          `the line array ${src} is ${v === null ? 'null' : 'missing'} (expected an array of goods lines)`,
-          src,
-        );
-      }
-      if (!Array.isArray(v)) {
-        throw new MappingError(
-          'malformed_record',
-          src,
-          `${src} is ${previewValue(v)}, expected an array of lines`,
-          src,
-        );
-      }
-      for (let i = 0; i < v.length; i++) {
-        if (!isRecordObject(v[i])) {
-          throw new MappingError(
-            'malformed_record',
-            `${src}[${i}]`,
-            `line ${i} is ${previewValue(v[i])}, expected an object`,
-            `${src}[${i}]`,
-          );
-        }
-      }
-      return v as Rec[];
-    });
-    return { rec: record, lines };
-  };
-
-  /** Step 2: the idempotency key, from string values only. */
-  const billKeyOf = (rec: Rec, sid: string | undefined): string => {
-    let key = '';
-    for (const p of keyParts) {
-      if (typeof p === 'string') {
-        key += p;
-        continue;
-      }
-      if (p === null) {
-        if (sid === undefined) throw missingSid(keyField);
-        key += sid;
-        continue;
-      }
-      const v = p.get(rec);
-      if (isEmptyValue(v)) {
-        throw new MappingError(
-          'missing_required',
-          keyField,
-          `the idempotency key needs ${p.source}, which is ${v === '' ? 'empty' : 'missing'}`,
-          p.source,
-        );
-      }
-      if (typeof v !== 'string') {
-        throw new MappingError(
-          'bad_value',
-          keyField,
-          `${p.source} ${previewValue(v, p.source)} must be a string for the idempotency key`,
-          p.source,
-        );
-      }
-      key += v;
-    }
-    try {
-      return checkText(key, keyMaxLength);
-    } catch (e) {
-      const src = keyParts.find(
-        (p): p is { get: (r: Rec) => unknown; source: string } => typeof p !== 'string' && p !== null,
-      );
-      throw conversionToMapping(e, keyField, src?.source ?? '', key);
-    }
-  };
-
-  const skipped = (pc: PreconditionPlan, rec: Rec, billKey: string, sid: string | undefined): MapResult => ({
-    outcome: 'skipped',
-    billKey,
-    reason: pc.reason(rec, sid),
-    precondition: pc.name,
+  return new MappingRuntime({
+    scheme,
+    header,
+    headerFormulas,
+    entries,
+    preconditions,
+    keyField,
+    keyMaxLength,
+    keyParts,
+    usesFormulas,
   });
-
-  /** Value of one field, or undefined to omit it. Errors leave `field` to the caller's relabel(). */
-  const fieldValue = (plan: FieldPlan, raw: unknown, source: string): unknown => {
-    const field = UNLABELLED;
-    if (plan.kind === 'const') return plan.constValue!();
-    if (isEmptyValue(raw)) {
-      if (plan.required) {
-        throw new MappingError(
-          'missing_required',
-          field,
-          plan.kind === 'formula'
-            ? 'is required but the formula gave no value'
-            : `is required but ${source} is ${raw === '' ? 'empty' : 'missing'}`,
-          plan.kind === 'formula' ? undefined : source,
-        );
-      }
-      return undefined;
-    }
-    let v: unknown = raw;
-    if (plan.valueMap) v = applyValueMap(plan.valueMap, raw, source);
-    let out: unknown;
-    try {
-      out = plan.convert(v);
-    } catch (e) {
-      throw conversionToMapping(e, field, plan.kind === 'formula' ? 'formula result' : source, v);
-    }
-    if (out === undefined && plan.required) {
-      throw new MappingError(
-        'missing_required',
-        field,
-        `is required but ${source} ${previewValue(v, source)} is an empty date`,
-        source,
-      );
-    }
-    return out;
-  };
-
-  const applyValueMap = (vm: CompiledValueMap, raw: unknown, source: string): unknown => {
-    const field = UNLABELLED;
-    let key: string;
-    try {
-      key = typeof raw === 'string' ? raw : toText(raw);
-    } catch (e) {
-      throw conversionToMapping(e, field, source, raw);
-    }
-    const hit = vm.entries.get(key);
-    if (hit !== undefined) return hit;
-    if (vm.onMissing === 'passthrough') return raw;
-    if (vm.onMissing === 'default') return vm.fallback;
-    throw new MappingError(
-      'value_map_miss',
-      field,
-      `${source} ${previewValue(raw, source)} is not in value map ${vm.name} (onMissing: fail)`,
-      source,
-    );
-  };
-
-  /** Step 4: assemble the model; formula results come precomputed (or not at all). */
-  const assemble = (
-    rec: Rec,
-    lines: Rec[][],
-    billKey: string,
-    headerValues: unknown[] | undefined,
-    lineValues: unknown[][][] | undefined,
-    sid: string | undefined,
-  ): MapResult => {
-    const model: Record<string, unknown> = {};
-    for (const plan of header) {
-      let v: unknown;
-      try {
-        const raw =
-          plan.kind === 'template' ? plan.read!(rec, undefined, -1, sid) : headerValues?.[plan.formulaIndex!];
-        v = fieldValue(plan, raw, plan.sourceText);
-      } catch (err) {
-        throw relabel(err, plan.targetText);
-      }
-      if (v === undefined) continue;
-      if (plan.segments.length === 1) model[plan.segments[0]] = v;
-      else setPath(model, plan.segments, v);
-    }
-    for (let e = 0; e < entries.length; e++) {
-      const entry = entries[e];
-      const src = lines[e];
-      const out: Record<string, unknown>[] = new Array(src.length);
-      for (let i = 0; i < src.length; i++) {
-        const line = src[i];
-        const obj: Record<string, unknown> = {};
-        for (const plan of entry.fields) {
-          let v: unknown;
-          try {
-            const raw =
-              plan.kind === 'template'
-                ? plan.read!(rec, line, i, sid)
-                : lineValues?.[e][i][plan.formulaIndex!];
-            v = fieldValue(plan, raw, plan.sourceText);
-          } catch (err) {
-            throw relabel(err, `${entry.path}[${i}].${plan.targetText}`, i);
-          }
-          if (v === undefined) continue;
-          if (plan.segments.length === 1) obj[plan.segments[0]] = v;
-          else setPath(obj, plan.segments, v);
-        }
-        out[i] = obj;
-      }
-      if (entry.segments.length === 1) model[entry.segments[0]] = out;
-      else setPath(model, entry.segments, out);
-    }
-    const kept = hasOwn(model, keyField) ? model[keyField] : undefined;
-    if (typeof kept === 'string' && kept !== billKey) {
-      throw new MappingError(
-        'key_mismatch',
-        keyField,
-        `the model's ${keyField} ${previewValue(kept)} differs from the idempotency key ${previewValue(billKey)}`,
-      );
-    }
-    return { outcome: 'document', billKey, model };
-  };
-
-  const mapSync = (record: unknown, context?: MappingContext): MapResult => {
-    if (usesFormulas) throw new Error(`scheme ${scheme.id} uses formulas; use map()`);
-    const sid = context?.sid;
-    const { rec, lines } = shape(record);
-    const billKey = billKeyOf(rec, sid);
-    try {
-      for (const pc of preconditions) {
-        if (!(pc as { test: (r: Rec) => boolean }).test(rec)) return skipped(pc, rec, billKey, sid);
-      }
-      return assemble(rec, lines, billKey, undefined, undefined, sid);
-    } catch (e) {
-      throw e instanceof MappingError ? e.withBillKey(billKey) : e;
-    }
-  };
-
-  const evaluate = async (
-    f: CompiledFormula,
-    input: unknown,
-    bindings: Record<string, unknown> | undefined,
-  ) => {
-    try {
-      return await f.expr.evaluate(input, bindings);
-    } catch (e) {
-      throw new MappingError('formula_error', f.field, `formula failed: ${describeJsonataError(e)}`);
-    }
-  };
-
-  const map = async (record: unknown, context?: MappingContext): Promise<MapResult> => {
-    if (!usesFormulas) return mapSync(record, context);
-    const sid = context?.sid;
-    const { rec, lines } = shape(record);
-    const billKey = billKeyOf(rec, sid);
-    // `$sid` in formulas; unbound (undefined) when the evaluation has no sid.
-    const bindings = sid === undefined ? undefined : { sid };
-    try {
-      // Formulas see the line arrays under their canonical names even when sent under an alias.
-      let input: Rec = rec;
-      entries.forEach((entry, e) => {
-        if (!hasOwn(rec, entry.names[0]) || rec[entry.names[0]] !== lines[e]) {
-          if (input === rec) input = { ...rec };
-          Object.defineProperty(input, entry.names[0], { value: lines[e], enumerable: true, writable: true });
-        }
-      });
-      for (const pc of preconditions) {
-        if ('test' in pc) {
-          if (!pc.test(rec)) return skipped(pc, rec, billKey, sid);
-          continue;
-        }
-        const ok = await evaluate(pc.formula, input, bindings);
-        if (ok !== true && ok !== false && ok !== undefined) {
-          throw new MappingError(
-            'formula_error',
-            pc.formula.field,
-            `a precondition formula must give true or false, got ${previewValue(ok)}`,
-          );
-        }
-        if (ok !== true) return skipped(pc, rec, billKey, sid);
-      }
-      const headerValues = await Promise.all(headerFormulas.map((f) => evaluate(f, input, bindings)));
-      const lineValues = await Promise.all(
-        entries.map((entry, e) =>
-          Promise.all(
-            lines[e].map((line, i) =>
-              entry.formulas.length === 0
-                ? Promise.resolve([])
-                : Promise.all(
-                    entry.formulas.map((f) =>
-                      evaluate(f, input, { line, lineIndex: i, sid }).catch((err: unknown) => {
-                        throw relabel(err, f.field.replace('[]', `[${i}]`), i);
-                      }),
-                    ),
-                  ),
-            ),
-          ),
-        ),
-      );
-      return assemble(rec, lines, billKey, headerValues, lineValues, sid);
-    } catch (e) {
-      throw e instanceof MappingError ? e.withBillKey(billKey) : e;
-    }
-  };
-
-  return { scheme, usesFormulas, map, mapSync };
-}
-
-/** Gives a field-level error its field name and, for lines, the line index in its source path. */
-function relabel(err: unknown, field: string, lineIndex?: number): unknown {
-  if (!(err instanceof MappingError)) return err;
-  if (lineIndex === undefined) return new MappingError(err.code, field, err.detail, err.source, err.billKey);
-  const source = err.source?.replace('[]', `[${lineIndex}]`);
-  const detail = err.detail.replace(/(\w+)\[\]\./g, `$1[${lineIndex}].`);
-  return new MappingError(err.code, field, detail, source, err.billKey);
 }
