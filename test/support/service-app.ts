@@ -14,19 +14,28 @@ export async function startServiceApp(
   module: () => DynamicModule,
   env: Record<string, string>,
 ): Promise<{ app: INestApplication; base: string }> {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  let app: INestApplication;
-  try {
-    app = await NestFactory.create(module(), { logger: false, abortOnError: false });
-  } finally {
-    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-    Object.assign(process.env, saved);
-  }
+  const app = await withEnv(env, () =>
+    NestFactory.create<INestApplication>(module(), { logger: false, abortOnError: false }),
+  );
   // As production starts it: the Kafka transport (its @EventPattern handlers) after the bootstrap hooks.
   await startKafkaTransport(app);
   await app.listen(0, '127.0.0.1');
   return { app, base: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}` };
+}
+
+/**
+ * Runs `fn` with `env` in process.env (service modules read their configuration when created and
+ * compiled), then restores the environment.
+ */
+export async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    return await fn();
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
 }
 
 /** A raw stockout event for `orderNo`: by default of the shipped scheme, one goods line, a receiver. */

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { InfrastructureModule } from '@libs/runtime';
 import { AuditWriterController } from './audit-writer.controller';
+import { AUDIT_WRITER_PROVIDERS } from './audit-writer.providers';
 import { AuditWriterWorker } from './audit-writer.worker';
 
 @Module({})
@@ -10,7 +11,7 @@ export class AuditWriterModule {
       module: AuditWriterModule,
       imports: [InfrastructureModule.forService('audit-writer')],
       controllers: [AuditWriterController],
-      providers: [AuditWriterWorker],
+      providers: [...AUDIT_WRITER_PROVIDERS, AuditWriterWorker],
     };
   }
 }

@@ -1,49 +1,36 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { AlertMonitor, createAlertMonitor } from '@libs/alerts';
-import { AuditIngestor, AuditRepository, AuditRetention } from '@libs/audit';
-import { AuditWriterConfig } from '@libs/config';
+import { AlertMonitor } from '@libs/alerts';
+import { AuditIngestor, AuditRetention } from '@libs/audit';
 import { TopicNames } from '@libs/contracts';
 import { ConsumedMessage, DeadLetterPublisher } from '@libs/kafka';
-import { CONFIG, DATA_SOURCE, DEAD_LETTERS, LOGGER, ServiceConsumers, TOPICS } from '@libs/runtime';
+import { DATA_SOURCE, DEAD_LETTERS, LOGGER, ServiceConsumers, TOPICS } from '@libs/runtime';
 
+/** Starts the audit writer's parts (alerts, retention, the audit + dead-letter consumer) and stops them. */
 @Injectable()
 export class AuditWriterWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private ingestor?: AuditIngestor;
-  private alerts?: AlertMonitor;
-  private retention?: AuditRetention;
-
   constructor(
-    @Inject(CONFIG) private readonly config: AuditWriterConfig,
     @Inject(TOPICS) private readonly topics: TopicNames,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(DEAD_LETTERS) private readonly deadLetters: DeadLetterPublisher,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly consumers: ServiceConsumers,
+    private readonly alerts: AlertMonitor,
+    private readonly retention: AuditRetention,
+    private readonly ingestor: AuditIngestor,
   ) {}
 
   /** One batch of audit events and dead letters (from `@EventPattern('audit')`), persisted. */
   async handle(messages: ConsumedMessage[]): Promise<void> {
-    if (!this.ingestor) throw new Error('audit writer not started');
     await this.ingestor.handle(messages);
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.alerts = createAlertMonitor(this.config, { logger: this.logger, service: 'audit-writer' });
     this.alerts.startLagChecks(this.ds, 60_000);
-    this.retention = new AuditRetention(this.ds, this.config.AUDIT_RETENTION_DAYS);
     this.retention.start(3_600_000, (err) =>
       this.logger.warn({ err: err.message }, 'audit retention purge failed; retried within the hour'),
     );
-    const ingestor = new AuditIngestor(
-      new AuditRepository(this.ds),
-      this.deadLetters,
-      this.topics,
-      this.logger,
-      (events) => this.alerts?.onAuditEvents(events),
-    );
-    this.ingestor = ingestor;
     // One consumer (one group) for both topics; its batches reach `handle` through AuditWriterController.
     this.consumers.batch('audit', {
       topics: [this.topics.audit, this.topics.deadLetter],
@@ -61,7 +48,7 @@ export class AuditWriterWorker implements OnApplicationBootstrap, BeforeApplicat
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.consumers.stop('audit');
-    await this.retention?.stop();
-    await this.alerts?.stop();
+    await this.retention.stop();
+    await this.alerts.stop();
   }
 }

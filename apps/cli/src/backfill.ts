@@ -5,12 +5,9 @@ import { PostgresWdtCallGate } from '@libs/shared-limits';
 import { hostname } from 'node:os';
 import { Command } from 'commander';
 import { systemClock } from '@libs/common';
-import { topicNamesFromEnv } from '@libs/contracts';
 import { PostgresPayloadStore } from '@libs/database';
 import { ExtractionService, KafkaRawEventSink, PostgresExtractionStore, runBackfill } from '@libs/extraction';
 import { DeadLetterPublisher } from '@libs/kafka';
-import { createLogger } from '@libs/runtime';
-import { loadConnections } from '@libs/connections';
 import { createWdtClient, WdtStockoutReturnClient } from '@libs/wdt-client';
 import { CliProgress } from './cli-progress.util';
 import {
@@ -41,10 +38,9 @@ async function main(): Promise<void> {
     ? selectSchemes(config, opts.scheme)
     : selectSchemes(config).filter((s) => s.enabled);
   if (schemes.length === 0) throw new Error(`no enabled scheme in ${config.SCHEMES_DIR}`);
-  const logger = createLogger('backfill', process.env.LOG_LEVEL || 'warn');
-  const topics = topicNamesFromEnv();
-  const rt = await openCliRuntime(config, 'backfill-cli');
-  const connections = loadConnections({ env: process.env, kinds: ['wdt'] });
+  const rt = await openCliRuntime('extractor', 'backfill-cli');
+  const { logger, topics } = rt;
+  const connections = rt.connections!;
   for (const scheme of schemes) connections.wdt(scheme.source.connection); // unknown names refused before connecting
   const clients = new Map<string, WdtStockoutReturnClient>();
   // The app keys' limits are shared with the running extractors (and every other CLI) through Postgres.

@@ -1,10 +1,22 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { Kafka } from 'kafkajs';
+import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { formatShanghai, parseTimeInput } from '@libs/common';
 import { CommonConfig, loadServiceEnvironment, ServiceConfig, ServiceName } from '@libs/config';
-import { topicNamesFromEnv } from '@libs/contracts';
-import { assertSchemaCurrent, createDataSource, initializeDataSource } from '@libs/database';
-import { assertBrokerReachable, assertTopicsExist, createKafkaFromConfig, EventProducer } from '@libs/kafka';
+import { ConnectionRegistry } from '@libs/connections';
+import { TopicNames } from '@libs/contracts';
+import { EventProducer } from '@libs/kafka';
+import {
+  CONNECTIONS,
+  DATA_SOURCE,
+  InfrastructureModule,
+  KAFKA,
+  LOGGER,
+  PRODUCER,
+  TOPICS,
+} from '@libs/runtime';
 import { findScheme, loadSchemesFromDir, Scheme } from '@libs/scheme';
 
 /**
@@ -15,34 +27,46 @@ export async function loadCliConfig<S extends ServiceName>(service: S): Promise<
   return (await loadServiceEnvironment(service)).config;
 }
 
+/** What a command-line tool works with: the infrastructure of the service whose work it does. */
+export interface CliRuntime {
+  app: INestApplicationContext;
+  kafka: Kafka;
+  producer: EventProducer;
+  ds: DataSource;
+  logger: Logger;
+  topics: TopicNames;
+  /** The service's connections (WDT and/or Kingdee), when it has any. */
+  connections: ConnectionRegistry | null;
+  close(): Promise<void>;
+}
+
 /**
- * Kafka, producer and Postgres for a command-line tool, from a validated service config. Fails at
- * once, naming them and `npm run topics:provision`, when the catalogue's topics are missing.
+ * Kafka, producer, Postgres and logger for a command-line tool: a Nest application context of the
+ * same InfrastructureModule the service runs on (configuration validated by the service's schema,
+ * schema checked current), named after the tool, logging warnings only unless LOG_LEVEL says
+ * otherwise. Fails at once, naming them and `npm run topics:provision`, when the catalogue's topics
+ * are missing; `close()` disconnects the producer and closes Postgres.
  */
-export async function openCliRuntime(
-  config: CommonConfig,
-  clientId: string,
-): Promise<{ kafka: Kafka; producer: EventProducer; ds: DataSource; close(): Promise<void> }> {
-  const kafka = createKafkaFromConfig(config, { clientId });
-  await assertBrokerReachable(kafka, config.KAFKA_BROKERS, 10_000);
-  await assertTopicsExist(kafka, Object.values(topicNamesFromEnv()), config.KAFKA_BROKERS);
-  const ds = await initializeDataSource(
-    createDataSource({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: 4 }),
-    config.DATABASE_URL,
+export async function openCliRuntime(service: ServiceName, clientId: string): Promise<CliRuntime> {
+  const app = await NestFactory.createApplicationContext(
+    InfrastructureModule.forService(service, process.env, {
+      name: clientId,
+      logLevel: 'warn',
+      clientId,
+      poolSize: 4,
+    }),
+    // The tool prints its own one-line error; Nest's boot lines and stack traces would bury it.
+    { logger: false, abortOnError: false },
   );
-  await assertSchemaCurrent(ds, config.DATABASE_SCHEMA);
-  const producer = new EventProducer(kafka, config.KAFKA_MAX_MESSAGE_BYTES, undefined, {
-    sendTimeoutMs: config.KAFKA_SEND_TIMEOUT_MS,
-  });
-  await producer.connect();
   return {
-    kafka,
-    producer,
-    ds,
-    async close() {
-      await producer.disconnect();
-      await ds.destroy();
-    },
+    app,
+    kafka: app.get<Kafka>(KAFKA),
+    producer: app.get<EventProducer>(PRODUCER),
+    ds: app.get<DataSource>(DATA_SOURCE),
+    logger: app.get<Logger>(LOGGER),
+    topics: app.get<TopicNames>(TOPICS),
+    connections: app.get<ConnectionRegistry | null>(CONNECTIONS),
+    close: () => app.close(),
   };
 }
 

@@ -6,10 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command } from 'commander';
-import { loadConnections } from '@libs/connections';
 import { PostgresKingdeeSlotLeases, PostgresWdtCallGate } from '@libs/shared-limits';
 import { alertChannelsFromConfig, AlertNotifier } from '@libs/alerts';
-import { topicNamesFromEnv } from '@libs/contracts';
 import {
   createReconcileConnections,
   createReconcileEngine,
@@ -23,7 +21,6 @@ import {
   reconcileWorkbook,
   runLeased,
 } from '@libs/reconcile';
-import { createLogger } from '@libs/runtime';
 import { CliProgress } from './cli-progress.util';
 import { loadCliConfig, openCliRuntime, selectSchemes } from './cli-runtime';
 import { parseReconcileArgs, progressView, reconcileExitCode } from './reconcile-args';
@@ -52,14 +49,14 @@ async function main(): Promise<number> {
   const scheme = schemes.find((s) => s.id === request.schemeId)!;
   if (opts.export !== undefined && !/\.(xlsx|csv)$/i.test(opts.export))
     throw new Error(`--export "${opts.export}": the file must end in .xlsx or .csv`);
-  const logger = createLogger('reconcile', process.env.LOG_LEVEL || 'warn');
-  const rt = await openCliRuntime(config, 'reconcile-cli');
+  const rt = await openCliRuntime('reconciler', 'reconcile-cli');
+  const { logger } = rt;
   // WDT app keys' calls and Kingdee session slots are shared with the running services through Postgres.
   const instance = `reconcile-${hostname()}-${process.pid}`;
   const gate = new PostgresWdtCallGate(rt.ds, { instance, logger });
   const slots = new PostgresKingdeeSlotLeases(rt.ds, { instance, logger });
   const { wdt, kingdee } = createReconcileConnections(
-    loadConnections({ env: process.env, kinds: ['wdt', 'kingdee'] }),
+    rt.connections!,
     config.RECONCILE_KINGDEE_SESSIONS,
     logger,
     { gate, slots },
@@ -74,7 +71,7 @@ async function main(): Promise<number> {
     wdt,
     kingdee,
     producer: rt.producer,
-    topics: topicNamesFromEnv(),
+    topics: rt.topics,
     alerts,
     logger,
     kingdeePageRows: config.RECONCILE_KINGDEE_PAGE_ROWS,

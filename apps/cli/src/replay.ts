@@ -3,13 +3,10 @@
 // untouched): `transform` re-maps raw events from the raw topic and re-emits Kingdee documents (the
 // live loader then loads them, without duplicating a bill); `load` feeds stored documents straight
 // to the loader's logic. Reads the same environment as the transformer / loader services.
-import { loadConnections } from '@libs/connections';
 import { hostname } from 'node:os';
 import { Command } from 'commander';
 import { LoaderConfig } from '@libs/config';
-import { topicNamesFromEnv } from '@libs/contracts';
 import { createLoaderEngine, LoaderEngine, replayLoad } from '@libs/loading';
-import { createLogger } from '@libs/runtime';
 import { loadSchemesFromDir } from '@libs/scheme';
 import { createTransformProcessor, replayTransform } from '@libs/transform';
 import { CliProgress } from './cli-progress.util';
@@ -37,9 +34,8 @@ async function main(): Promise<void> {
     opts.to && to ? { text: opts.to, bound: to } : undefined,
   );
   const config = opts.stage === 'load' ? await loadCliConfig('loader') : await loadCliConfig('transformer');
-  const topics = topicNamesFromEnv();
-  const logger = createLogger('replay', process.env.LOG_LEVEL || 'warn');
-  const rt = await openCliRuntime(config, `replay-${opts.stage}`);
+  const rt = await openCliRuntime(opts.stage === 'load' ? 'loader' : 'transformer', `replay-${opts.stage}`);
+  const { topics, logger } = rt;
   const progress = new CliProgress({
     label: `replay ${opts.stage}`,
     describe: (done, total, f) => `${done}/${total} messages, ${f.rate}/s`,
@@ -80,7 +76,7 @@ async function main(): Promise<void> {
       // what this parks and settle what it leaves.
       engine = createLoaderEngine({
         config: config as LoaderConfig,
-        registry: loadConnections({ env: process.env, kinds: ['kingdee'] }),
+        registry: rt.connections!,
         ds: rt.ds,
         producer: rt.producer,
         topics,

@@ -46,7 +46,7 @@ const opts = new Command()
 
 async function main(): Promise<void> {
   const config = await loadCliConfig('transformer');
-  const rt = await openCliRuntime(config, 'repush-cli');
+  const rt = await openCliRuntime('transformer', 'repush-cli');
   try {
     if (opts.scheme !== undefined) {
       // As the operator API: a scheme of the files, or one known from its cursor row.

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const timeout = Number(opts.timeout);
   if (!Number.isFinite(timeout) || timeout <= 0)
     throw new Error(`--timeout must be a positive number of seconds, got "${opts.timeout}"`);
-  const rt = await openCliRuntime(config, 'resync-cli');
+  const rt = await openCliRuntime('transformer', 'resync-cli');
   try {
     const service = new ResyncService(rt.ds);
     const outcomes = new OrderOutcomes(rt.ds);

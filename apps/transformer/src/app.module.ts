@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { InfrastructureModule } from '@libs/runtime';
 import { TransformerController } from './transformer.controller';
+import { TRANSFORMER_PROVIDERS } from './transformer.providers';
 import { TransformerWorker } from './transformer.worker';
 
 @Module({})
@@ -10,7 +11,7 @@ export class TransformerModule {
       module: TransformerModule,
       imports: [InfrastructureModule.forService('transformer')],
       controllers: [TransformerController],
-      providers: [TransformerWorker],
+      providers: [...TRANSFORMER_PROVIDERS, TransformerWorker],
     };
   }
 }

@@ -1,35 +1,27 @@
 import { AppLogger, silentLogger } from '@libs/common';
-import {
-  AuditEvent,
-  ContractViolationError,
-  decodeEvent,
-  KingdeeDocument,
-  KingdeeDocumentSchema,
-} from '@libs/contracts';
+import { ContractViolationError, decodeEvent, KingdeeDocumentSchema } from '@libs/contracts';
 import { AttemptLog, AuditPublisher } from '@libs/audit';
 import { ConsumedMessage, DeadLetterPublisher, ParkRequest } from '@libs/kafka';
 import { countError, countRecords, observeBatchSize } from '@libs/metrics';
-import { MessageOriginRef, ParkedMessage, ParkedMessageStore, SchemeHolds } from '@libs/parking';
+import { ParkedMessage, ParkedMessageStore, SchemeHolds } from '@libs/parking';
 import { Scheme } from '@libs/scheme';
 import { BaseDataTriage } from './base-data/base-data-triage';
-import { BillResolver, Decision, Pending } from './bill-resolver';
+import { BillResolver, Pending } from './bill-resolver';
 import { BillWriter } from './bill-writer';
-import { ClaimStore, FINAL_STATES, HELD_STATES, HeldClaim, ReleaseMode } from './claim.store';
-import { isBrokenCircuitError, isNotApplied, isSystemic, KingdeeConnection } from './connection-circuit';
+import { ClaimStore, HELD_STATES, HeldClaim } from './claim.store';
+import { KingdeeConnection } from './connection-circuit';
 import { LeaseKeeper } from './lease-keeper';
 import { loadAuditEvent } from './load-audit.util';
 import { SettlePolicy } from './settle-policy';
 import { WriteSlots } from './write-slots';
+import { ClaimedWrites } from './claimed-writes';
+import { IdentityGuard } from './identity-guard';
+import { Hold, LoadContext, LoaderStoppedError, Work } from './load-work';
+import { ResolvedDocuments } from './resolved-documents';
+import { WorkParking } from './work-parking';
 
-/** What a batch handler is given: whether to go on, and a signal bound to every call it makes. */
-export interface LoadContext {
-  isRunning(): boolean;
-  signal: AbortSignal;
-}
-
-export class LoaderStoppedError extends Error {
-  override readonly name = 'LoaderStoppedError';
-}
+export type { Hold, LoadContext } from './load-work';
+export { LoaderStoppedError } from './load-work';
 
 export interface LoaderOptions {
   /** This process's id: owner of its claims. */
@@ -68,22 +60,6 @@ export interface LoadProcessorDeps {
   attempts?: AttemptLog;
 }
 
-/** Why a scheme's documents wait instead of loading. */
-export interface Hold {
-  reason: 'paused' | 'stopped' | 'circuit_open';
-  detail: string;
-}
-
-/** A document on its way, with where it came from (so it can be parked). */
-interface Work {
-  doc: KingdeeDocument;
-  payload: Buffer;
-  origin: MessageOriginRef;
-  /** Set when it came out of parking (its own parked row is not a reason to wait). */
-  parked?: ParkedMessage;
-  startedAt: number;
-}
-
 /**
  * The loader's consumer path (libs/loading/README.md). Per scheme: documents of loaded bills are
  * audited as duplicates; documents of stopped schemes, or of keys someone else is settling, are
@@ -93,6 +69,10 @@ interface Work {
 export class LoadProcessor {
   readonly resolver: BillResolver;
   private readonly writer: BillWriter;
+  private readonly writes: ClaimedWrites;
+  private readonly resolved: ResolvedDocuments;
+  private readonly identities: IdentityGuard;
+  private readonly parking: WorkParking;
   private readonly logger: AppLogger;
 
   constructor(private readonly deps: LoadProcessorDeps) {
@@ -123,6 +103,20 @@ export class LoadProcessor {
       deps.attempts,
       this.logger,
     );
+    this.writes = new ClaimedWrites({
+      resolver: this.resolver,
+      writer: this.writer,
+      claims: deps.claims,
+      leases: deps.leases,
+      settle: deps.settle,
+      owner: deps.options.owner,
+      maxBatchSize: deps.options.maxBatchSize,
+      holdOf: (scheme, connection) => this.holdOf(scheme, connection),
+      logger: this.logger,
+    });
+    this.resolved = new ResolvedDocuments(deps.audit);
+    this.identities = new IdentityGuard(deps.claims, deps.audit, this.logger);
+    this.parking = new WorkParking(deps.parking, deps.audit, deps.options.behindRetryMs);
   }
 
   /** One batch from Kafka. Resolving means: every message is durable somewhere (see class doc). */
@@ -220,130 +214,7 @@ export class LoadProcessor {
     onHold: (rest: Pending[], hold: Hold) => Promise<void>,
     keepDocument = false,
   ): Promise<void> {
-    const open = new Set(pending);
-    const decided = new Map<Pending, Decision>();
-    let queue = pending;
-    const size = this.chunkSize(scheme);
-    const window = () => this.deps.settle.windowFor(scheme);
-    const flush = async () => {
-      if (decided.size === 0) return;
-      const batch = new Map(decided);
-      decided.clear();
-      await this.resolver.record(scheme, batch);
-      this.writer.forget([...batch.keys()].map((p) => p.claim));
-    };
-    // Claims fenced ahead (never sent) applied nothing: given back free, not settling.
-    const giveBackRest = async (rest: Pending[], notApplied: Set<Pending>) => {
-      const unsent = rest.filter((p) => notApplied.has(p) || !this.writer.sent(p.claim));
-      await this.giveBack(unsent, window(), { notApplied: true, keepDocument });
-      await this.giveBack(
-        rest.filter((p) => !unsent.includes(p)),
-        window(),
-        { keepDocument },
-      );
-      rest.forEach((p) => open.delete(p));
-    };
-    try {
-      while (queue.length > 0) {
-        // A revoked batch (rebalance, stop) starts no new write; the one in flight may finish.
-        if (ctx.signal.aborted || !ctx.isRunning())
-          throw new LoaderStoppedError('loader stopping; unwritten work left for redelivery');
-        const hold = this.holdOf(scheme, connection);
-        if (hold) {
-          await flush();
-          await giveBackRest(queue, new Set());
-          await onHold(queue, hold);
-          return;
-        }
-        let chunk = queue.slice(0, size);
-        queue = queue.slice(size);
-        if (scheme.target.lookupBeforeWrite === 'always') {
-          const bills = await this.resolver.lookup.find(
-            connection,
-            scheme,
-            chunk.map((p) => p.doc.billKey),
-            ctx.signal,
-          );
-          const hits = chunk.filter((p) => bills.has(p.doc.billKey));
-          await this.resolver.resolveFound(
-            connection,
-            scheme,
-            hits.map((p) => ({ p, bills: bills.get(p.doc.billKey) ?? [] })),
-            ctx.signal,
-          );
-          hits.forEach((p) => open.delete(p));
-          chunk = chunk.filter((p) => !bills.has(p.doc.billKey));
-          if (chunk.length === 0) continue;
-        }
-        for (const p of chunk) p.attempts += 1;
-        let outcomes;
-        try {
-          outcomes = await this.writer.write(connection, scheme, chunk, ctx.signal, queue.slice(0, size));
-        } catch (error) {
-          if (ctx.signal.aborted) throw new LoaderStoppedError('loader stopping during a write');
-          if (!isSystemic(error) && !isBrokenCircuitError(error) && !isNotApplied(error)) throw error;
-          // Every attempt applied nothing (an unknown outcome would have come back as verdicts).
-          await flush();
-          const rest = [...chunk, ...queue];
-          await giveBackRest(rest, new Set(chunk));
-          await onHold(rest, {
-            reason: 'circuit_open',
-            detail: `Kingdee connection "${connection.id}" failing: ${(error as Error).message}; nothing of these was written; they load when Kingdee answers again`,
-          });
-          return;
-        }
-        const { decisions, again } = await this.resolver.resolveWrite(
-          connection,
-          scheme,
-          chunk.map((p, i) => ({ p, outcome: outcomes[i] })),
-          ctx.signal,
-        );
-        for (const [p, d] of decisions) decided.set(p, d);
-        const lost = chunk.filter((_, i) => outcomes[i].kind === 'lost');
-        this.writer.forget(lost.map((p) => p.claim)); // no longer ours
-        chunk.forEach((p) => {
-          if (decisions.has(p) || lost.includes(p)) open.delete(p);
-        });
-        queue = [...again, ...queue];
-      }
-      await flush();
-    } finally {
-      // Outcomes known are recorded; whatever is still `writing` under us (an exception, a shutdown)
-      // is given back — to settling where this epoch wrote, so a release never hides a write.
-      await flush().catch((err: Error) =>
-        this.logger.warn({ err: err.message }, 'could not record outcomes; the settler will find the bills'),
-      );
-      for (const p of decided.keys()) open.delete(p);
-      // As everywhere else, what this process never sent a request under (a revoked batch's next
-      // chunk, fenced ahead while the call before it ran) is freed at once: given back as possibly
-      // written, it waited out the whole settle window (~2 minutes) before the partition's new owner
-      // could write it.
-      const left = open.size;
-      if (left > 0)
-        await giveBackRest([...open], new Set()).catch((err: Error) =>
-          this.logger.warn(
-            { err: err.message, bills: left },
-            'could not give claims back; their leases will expire',
-          ),
-        );
-    }
-  }
-
-  private chunkSize(scheme: Scheme): number {
-    return Math.min(scheme.target.batchSize, this.deps.options.maxBatchSize);
-  }
-
-  private async giveBack(items: Pending[], settleWindowMs: number, mode: ReleaseMode): Promise<void> {
-    if (items.length === 0) return;
-    const claims = items.map((p) => p.claim);
-    this.writer.forget(claims);
-    await this.deps.claims.release(
-      this.deps.options.owner,
-      items.map((p) => ({ ...p.claim, document: p.doc })),
-      () => settleWindowMs,
-      mode,
-    );
-    this.deps.leases.forget(claims);
+    await this.writes.writeClaimed(connection, scheme, pending, ctx, onHold, keepDocument);
   }
 
   /** Returns the works parked (again). */
@@ -373,11 +244,11 @@ export class LoadProcessor {
         works.filter((w) => !w.parked).map((w) => w.doc.billKey),
       ),
     ]);
-    const rest = await this.settleResolved(scheme, works, rows);
+    const rest = await this.resolved.announce(scheme, works, rows);
     if (rest.length === 0) return [];
     const hold = this.holdOf(scheme, connection);
     if (hold) {
-      await this.park(scheme, rest, hold.reason, hold.detail, true);
+      await this.parking.park(scheme, rest, hold.reason, hold.detail, true);
       return rest;
     }
     const behind: Work[] = [];
@@ -393,10 +264,10 @@ export class LoadProcessor {
           behind.push(w);
       } else toClaim.push(w);
     }
-    toClaim = await this.refuseForeignKeys(scheme, connection, toClaim);
+    toClaim = await this.identities.admit(scheme, connection, toClaim);
     const sentAt = this.deps.leases.now();
     // The first chunk's write follows at once: its fence goes with the claim (one statement less).
-    const firstChunk = scheme.target.lookupBeforeWrite === 'always' ? 0 : this.chunkSize(scheme);
+    const firstChunk = scheme.target.lookupBeforeWrite === 'always' ? 0 : this.writes.chunkSize(scheme);
     const claimed = await this.deps.claims.claim(
       this.deps.options.owner,
       this.deps.leases.leaseMs,
@@ -418,7 +289,7 @@ export class LoadProcessor {
     }
     const parkedHere: Work[] = [];
     if (behind.length > 0) {
-      await this.park(
+      await this.parking.park(
         scheme,
         behind,
         'behind',
@@ -446,147 +317,9 @@ export class LoadProcessor {
     }
     await this.writeClaimed(connection, scheme, [...pending.keys()], ctx, async (left, hold) => {
       const works = left.map((p) => pending.get(p) as Work);
-      await this.park(scheme, works, hold.reason, hold.detail, true);
+      await this.parking.park(scheme, works, hold.reason, hold.detail, true);
       parkedHere.push(...works);
     });
     return parkedHere;
-  }
-
-  /**
-   * Registers the bill keys as this scheme's in its Kingdee account and form; a key another scheme
-   * already holds there (another shop's order with the same number, under a key template without
-   * `{{$sid}}`) is never written: the order ends `failed` (identity_collision), naming both schemes.
-   * Returns the works that may be claimed.
-   */
-  private async refuseForeignKeys(
-    scheme: Scheme,
-    connection: KingdeeConnection,
-    works: Work[],
-  ): Promise<Work[]> {
-    const register = this.deps.claims.registerIdentities?.bind(this.deps.claims);
-    if (!register || works.length === 0) return works;
-    const account = connection.account ?? connection.id;
-    const formId = scheme.target.formId;
-    const foreign = await register(
-      scheme.id,
-      account,
-      formId,
-      works.map((w) => w.doc.billKey),
-    );
-    if (foreign.size === 0) return works;
-    const refused = works.filter((w) => foreign.has(w.doc.billKey));
-    await this.deps.audit.publish(
-      refused.map((w) =>
-        loadAuditEvent(w.doc, 'failed', {
-          errorClass: 'identity_collision',
-          errorField: w.doc.idempotencyField,
-          errorMessage:
-            `${w.doc.idempotencyField} "${w.doc.billKey}" is already the bill of scheme "${foreign.get(w.doc.billKey)}" ` +
-            `in Kingdee account ${account} (form ${formId}): writing it would overwrite or duplicate another shop's order. ` +
-            `Key the schemes' bills by shop, e.g. target.idempotencyKey.source '{{$sid}}-{{order_no}}' (scheme:check refuses colliding keys).`,
-        }),
-      ),
-    );
-    this.logger.error(
-      { scheme: scheme.id, account, formId, bills: refused.map((w) => w.doc.billKey).slice(0, 20) },
-      'bill keys of another scheme in the same Kingdee account: not written',
-    );
-    return works.filter((w) => !foreign.has(w.doc.billKey));
-  }
-
-  /** Documents of bills with a final outcome are audited and dropped; the rest are returned. */
-  private async settleResolved(
-    scheme: Scheme,
-    works: Work[],
-    rows: Awaited<ReturnType<ClaimStore['read']>>,
-  ): Promise<Work[]> {
-    const rest: Work[] = [];
-    const events: AuditEvent[] = [];
-    const settled = { duplicate: 0, changed_after_load: 0 };
-    for (const w of works) {
-      const row = rows.get(w.doc.billKey);
-      if (!row || !FINAL_STATES.includes(row.state)) {
-        rest.push(w);
-        continue;
-      }
-      const doc = w.doc;
-      const kingdee = {
-        kingdeeId: row.kingdeeId ?? undefined,
-        kingdeeNumber: row.kingdeeNumber ?? undefined,
-      };
-      if (row.state !== 'loaded') {
-        // A conflict or duplicate in the ERP waits for a person: no write, the same status again.
-        events.push(
-          loadAuditEvent(doc, row.state as AuditEvent['status'], {
-            ...kingdee,
-            errorMessage: row.reason ?? undefined,
-            errorClass: row.state === 'conflict_in_erp' ? 'ConflictInErp' : 'DuplicateInErp',
-          }),
-        );
-        continue;
-      }
-      // Re-announce the original "loaded" outcome under its own (deterministic) event id: if a crash
-      // lost it between settling the claim and publishing, the audit trail still gets it.
-      const changed = row.contentHash !== null && row.contentHash !== doc.contentHash;
-      // The bill holds the loaded content, not this version's: re-announced without a version.
-      events.push(
-        loadAuditEvent(
-          {
-            ...doc,
-            contentHash: row.contentHash ?? doc.contentHash,
-            sourceVersion: changed ? undefined : doc.sourceVersion,
-          },
-          'loaded',
-          kingdee,
-        ),
-      );
-      const status =
-        changed && scheme.target.onChangedAfterLoad === 'record' ? 'changed_after_load' : 'duplicate';
-      settled[status] += 1;
-      events.push(
-        loadAuditEvent(
-          doc,
-          status,
-          {
-            ...kingdee,
-            reason: changed
-              ? `order changed after its bill ${row.kingdeeNumber ?? ''} was loaded; ${status === 'changed_after_load' ? 'needs a person' : 'ignored by scheme policy'}`
-              : `already loaded as ${row.kingdeeNumber ?? row.kingdeeId ?? 'a bill'}; not sent again`,
-          },
-          '',
-          // Each delivery (a resync, a re-push, a replay) is answered in the trail.
-          `${w.origin.topic}/${w.origin.partition}@${w.origin.offset}`,
-        ),
-      );
-    }
-    await this.deps.audit.publish(events);
-    countRecords('loader', 'duplicate', settled.duplicate);
-    countRecords('loader', 'changed_after_load', settled.changed_after_load);
-    return rest;
-  }
-
-  private async park(
-    scheme: Scheme,
-    works: Work[],
-    reason: string,
-    detail: string,
-    audit: boolean,
-  ): Promise<void> {
-    await this.deps.parking.park(
-      works.map((w) => ({
-        schemeId: scheme.id,
-        key: w.doc.billKey,
-        reason,
-        detail,
-        origin: w.origin,
-        payload: w.payload,
-      })),
-      audit ? undefined : this.deps.options.behindRetryMs,
-    );
-    if (audit)
-      await this.deps.audit.publish(
-        works.map((w) => loadAuditEvent(w.doc, 'parked', { reason: `${reason}: ${detail}` }, reason)),
-      );
-    countRecords('loader', 'parked', works.length);
   }
 }

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
@@ -44,6 +45,7 @@ import {
   LIVENESS,
   SERVICE_NAME,
   TOPICS,
+  INSTANCE,
 } from './tokens';
 
 class InfrastructureLifecycle implements OnApplicationShutdown {
@@ -76,16 +78,30 @@ export const SERVICE_CONNECTION_KINDS: Partial<Record<ServiceName, ConnectionKin
   operator: [],
 };
 
+/** How a command-line tool borrows a service's infrastructure (see `openCliContext`). */
+export interface InfrastructureOptions {
+  /** Logger name (default: the service's). */
+  name?: string;
+  /** Log level when LOG_LEVEL is not set (CLIs: `warn`, so their output stays readable). */
+  logLevel?: string;
+  clientId?: string;
+  poolSize?: number;
+}
+
 @Global()
 @Module({})
 export class InfrastructureModule {
   static async forService(
     service: ServiceName,
     env: Record<string, string | undefined> = process.env,
+    options: InfrastructureOptions = {},
   ): Promise<DynamicModule> {
     const environment = await loadServiceEnvironment(service, { env });
     const config = environment.config as CommonConfig;
-    const logger = createLogger(service, config.LOG_LEVEL);
+    const logger = createLogger(
+      options.name ?? service,
+      (options.logLevel && env.LOG_LEVEL === undefined ? options.logLevel : undefined) ?? config.LOG_LEVEL,
+    );
     // After loadServiceEnvironment: topic names from .env are in process.env by now.
     const topics = topicNamesFromEnv(env);
     const kinds = SERVICE_CONNECTION_KINDS[service];
@@ -101,6 +117,7 @@ export class InfrastructureModule {
       controllers: [HealthController],
       providers: [
         { provide: SERVICE_NAME, useValue: service },
+        { provide: INSTANCE, useValue: `${hostname()}-${process.pid}` },
         { provide: CONFIG, useValue: config },
         { provide: CONNECTIONS, useValue: connections ?? null },
         { provide: LOGGER, useValue: logger },
@@ -110,7 +127,10 @@ export class InfrastructureModule {
         {
           provide: KAFKA,
           useFactory: async (): Promise<Kafka> => {
-            const kafka = createKafkaFromConfig(config, { clientId: `wdt-kingdee-${service}`, logger });
+            const kafka = createKafkaFromConfig(config, {
+              clientId: options.clientId ?? `wdt-kingdee-${service}`,
+              logger,
+            });
             await assertBrokerReachable(
               kafka,
               config.KAFKA_BROKERS,
@@ -135,7 +155,11 @@ export class InfrastructureModule {
           provide: DATA_SOURCE,
           useFactory: async () => {
             const ds = await initializeDataSource(
-              createDataSource({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA }),
+              createDataSource({
+                url: config.DATABASE_URL,
+                schema: config.DATABASE_SCHEMA,
+                poolSize: options.poolSize,
+              }),
               config.DATABASE_URL,
             );
             await assertSchemaCurrent(ds, config.DATABASE_SCHEMA);
@@ -170,6 +194,7 @@ export class InfrastructureModule {
       ],
       exports: [
         SERVICE_NAME,
+        INSTANCE,
         CONFIG,
         CONNECTIONS,
         LOGGER,

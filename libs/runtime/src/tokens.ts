@@ -13,3 +13,5 @@ export const READINESS = Symbol('READINESS');
 export const LIVENESS = Symbol('LIVENESS');
 /** The process's `ConnectionRegistry` (@libs/connections): extractor, loader, reconciler, operator. */
 export const CONNECTIONS = Symbol('CONNECTIONS');
+/** This process's name among its replicas (`<hostname>-<pid>`): owner of its leases, claims and status rows. */
+export const INSTANCE = Symbol('INSTANCE');
