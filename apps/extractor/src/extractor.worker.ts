@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { ServiceStatusStore } from '@libs/database';
 import { systemClock } from '@libs/common';
 import { ExtractorConfig } from '@libs/config';
 import { ConnectionRegistry, schemeIdentityOf, WdtConnection } from '@libs/connections';
@@ -90,6 +91,7 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(DEAD_LETTERS) private readonly deadLetters: DeadLetterPublisher,
     @Inject(TOPICS) private readonly topics: TopicNames,
     @Inject(READINESS) private readonly readiness: Readiness,
+    private readonly statusRows: ServiceStatusStore,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -251,12 +253,8 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
     this.updateReadiness();
     this.status.delete(schemeId);
     this.writes = this.writes.then(() =>
-      this.ds
-        .query(`DELETE FROM service_status WHERE service = 'extractor' AND instance = $1 AND key = $2`, [
-          this.instance,
-          `scheme:${schemeId}`,
-        ])
-        .then(() => undefined)
+      this.statusRows
+        .remove(`scheme:${schemeId}`)
         .catch((err: Error) => this.logger.warn({ err: err.message }, 'could not record extractor status')),
     );
     await this.writes;
@@ -301,13 +299,8 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
   private report(schemeId: string, value: SchemeStatus): void {
     this.status.set(schemeId, value);
     this.writes = this.writes.then(() =>
-      this.ds
-        .query(
-          `INSERT INTO service_status (service, instance, key, value, updated_at) VALUES ('extractor', $1, $2, $3, now())
-           ON CONFLICT (service, instance, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-          [this.instance, `scheme:${schemeId}`, JSON.stringify(value)],
-        )
-        .then(() => undefined)
+      this.statusRows
+        .put(`scheme:${schemeId}`, value)
         .catch((err: Error) => this.logger.warn({ err: err.message }, 'could not record extractor status')),
     );
   }
@@ -321,8 +314,6 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
     await clearSchemeFileStatus(this.ds, 'extractor', this.instance);
     await this.writes;
     await this.connectionStatus?.flush();
-    await this.ds
-      .query(`DELETE FROM service_status WHERE service = 'extractor' AND instance = $1`, [this.instance])
-      .catch(() => undefined);
+    await this.statusRows.remove().catch(() => undefined);
   }
 }

@@ -12,6 +12,7 @@ import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AlertMonitor, createAlertMonitor } from '@libs/alerts';
 import { LoaderConfig } from '@libs/config';
+import { ServiceStatusStore } from '@libs/database';
 import { TopicNames } from '@libs/contracts';
 import { BatchContext, ConsumedMessage, EventProducer } from '@libs/kafka';
 import { isKingdeeError, KingdeeSessionPool } from '@libs/kingdee-client';
@@ -76,6 +77,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(READINESS) private readonly readiness: Readiness,
     @Inject(LIVENESS) private readonly liveness: Liveness,
     private readonly consumers: ServiceConsumers,
+    private readonly statusRows: ServiceStatusStore,
   ) {
     this.slots = new PostgresKingdeeSlotLeases(this.ds, { instance: this.instance, logger: this.logger });
   }
@@ -264,16 +266,8 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private async reportAuth(connection: string, failure: string | undefined): Promise<void> {
     // The default connection keeps the key operators already read.
     const key = connection === 'default' ? 'kingdee_auth' : `kingdee_auth:${connection}`;
-    await this.ds
-      .query(
-        `INSERT INTO service_status (service, instance, key, value, updated_at) VALUES ('loader', $1, $2, $3, now())
-         ON CONFLICT (service, instance, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-        [
-          this.instance,
-          key,
-          JSON.stringify({ ok: !failure, lastError: failure ?? null, since: new Date().toISOString() }),
-        ],
-      )
+    await this.statusRows
+      .put(key, { ok: !failure, lastError: failure ?? null, since: new Date().toISOString() })
       .catch((err: Error) => this.logger.warn({ err: err.message }, 'could not record Kingdee login state'));
   }
 
@@ -292,16 +286,8 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
       );
     // The default connection keeps the key operators already read.
     const key = connection === 'default' ? 'kingdee_circuit' : `kingdee_circuit:${connection}`;
-    await this.ds
-      .query(
-        `INSERT INTO service_status (service, instance, key, value, updated_at) VALUES ('loader', $1, $2, $3, now())
-         ON CONFLICT (service, instance, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-        [
-          this.instance,
-          key,
-          JSON.stringify({ state, lastError: lastError ?? null, since: new Date().toISOString() }),
-        ],
-      )
+    await this.statusRows
+      .put(key, { state, lastError: lastError ?? null, since: new Date().toISOString() })
       .catch((err: Error) => this.logger.warn({ err: err.message }, 'could not record circuit state'));
   }
 
@@ -355,9 +341,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     await this.alerts?.stop();
     await this.connectionStatus?.flush();
     await clearSchemeFileStatus(this.ds, 'loader', this.instance);
-    await this.ds
-      .query(`DELETE FROM service_status WHERE service = 'loader' AND instance = $1`, [this.instance])
-      .catch(() => undefined);
+    await this.statusRows.remove().catch(() => undefined);
     this.logger.info({ ms: Date.now() - started }, 'loader stopped');
   }
 }

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { ServiceStatusStore } from '@libs/database';
 import { alertChannelsFromConfig, AlertNotifier } from '@libs/alerts';
 import { systemClock } from '@libs/common';
 import { ReconcilerConfig } from '@libs/config';
@@ -62,6 +63,7 @@ export class ReconcilerWorker implements OnApplicationBootstrap, BeforeApplicati
     @Inject(PRODUCER) private readonly producer: EventProducer,
     @Inject(TOPICS) private readonly topics: TopicNames,
     @Inject(READINESS) private readonly readiness: Readiness,
+    private readonly statusRows: ServiceStatusStore,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -182,12 +184,8 @@ export class ReconcilerWorker implements OnApplicationBootstrap, BeforeApplicati
       since: new Date().toISOString(),
       ...extra,
     };
-    await this.ds
-      .query(
-        `INSERT INTO service_status (service, instance, key, value, updated_at) VALUES ('reconciler', $1, 'reconciler', $2, now())
-         ON CONFLICT (service, instance, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-        [this.instance, JSON.stringify(value)],
-      )
+    await this.statusRows
+      .put('reconciler', value)
       .catch((err: Error) => this.logger.warn({ err: err.message }, 'could not record reconciler status'));
   }
 
@@ -201,9 +199,7 @@ export class ReconcilerWorker implements OnApplicationBootstrap, BeforeApplicati
     await this.gate?.stop();
     await this.slots?.releaseAll().catch(() => undefined);
     await clearSchemeFileStatus(this.ds, 'reconciler', this.instance);
-    await this.ds
-      .query(`DELETE FROM service_status WHERE service = 'reconciler' AND instance = $1`, [this.instance])
-      .catch(() => undefined);
+    await this.statusRows.remove().catch(() => undefined);
     this.logger.info('reconciler stopped');
   }
 }

@@ -21,12 +21,15 @@ import {
   createTransformProcessor,
   createTransformReplayWorker,
   SchemeRegistry,
+  TransformParking,
   TransformProcessor,
 } from '@libs/transform';
 import { RangeRequestWorker } from '@libs/work-requests';
 
 /** The processor operators' replays run (no parking: like `npm run replay`). */
 export const REPLAY_PROCESSOR = Symbol('REPLAY_PROCESSOR');
+const PROCESSOR_FACTORY = Symbol('PROCESSOR_FACTORY');
+type ProcessorFactory = (parking?: TransformParking) => TransformProcessor;
 
 /**
  * The transformer's business objects, made by Nest (so a test can override any of them). Built
@@ -65,39 +68,31 @@ export const TRANSFORMER_PROVIDERS: Provider[] = [
     useFactory: (watcher: SchemeWatcher, logger: Logger) => new SchemeRegistry(watcher, logger),
   },
   {
+    // One way to build a processor: with parking (the service) or without (replays).
+    provide: PROCESSOR_FACTORY,
+    inject: [SchemeRegistry, CONFIG, DATA_SOURCE, PRODUCER, TOPICS, LOGGER],
+    useFactory:
+      (
+        registry: SchemeRegistry,
+        config: TransformerConfig,
+        ds: DataSource,
+        producer: EventProducer,
+        topics: TopicNames,
+        logger: Logger,
+      ) =>
+      (parking?: TransformParking): TransformProcessor =>
+        createTransformProcessor({ registry, config, ds, producer, topics, logger, parking }).processor,
+  },
+  {
     provide: TransformProcessor,
-    inject: [SchemeRegistry, CONFIG, DATA_SOURCE, PRODUCER, TOPICS, LOGGER, SchemeHolds, ParkedMessageStore],
-    useFactory: (
-      registry: SchemeRegistry,
-      config: TransformerConfig,
-      ds: DataSource,
-      producer: EventProducer,
-      topics: TopicNames,
-      logger: Logger,
-      holds: SchemeHolds,
-      store: ParkedMessageStore,
-    ) =>
-      createTransformProcessor({
-        registry,
-        config,
-        ds,
-        producer,
-        topics,
-        logger,
-        parking: { holds, store, behindRetryMs: 2000 },
-      }).processor,
+    inject: [PROCESSOR_FACTORY, SchemeHolds, ParkedMessageStore],
+    useFactory: (make: ProcessorFactory, holds: SchemeHolds, store: ParkedMessageStore) =>
+      make({ holds, store, behindRetryMs: 2000 }),
   },
   {
     provide: REPLAY_PROCESSOR,
-    inject: [SchemeRegistry, CONFIG, DATA_SOURCE, PRODUCER, TOPICS, LOGGER],
-    useFactory: (
-      registry: SchemeRegistry,
-      config: TransformerConfig,
-      ds: DataSource,
-      producer: EventProducer,
-      topics: TopicNames,
-      logger: Logger,
-    ) => createTransformProcessor({ registry, config, ds, producer, topics, logger }).processor,
+    inject: [PROCESSOR_FACTORY],
+    useFactory: (make: ProcessorFactory) => make(),
   },
   {
     // Parked raw events of schemes that run again, mapped in order.

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AppLogger, silentLogger } from '@libs/common';
+import { ServiceStatusStore } from '@libs/database';
 import { setConnectionUp } from '@libs/metrics';
 import { ConnectionKind } from './connection-test.util';
 
@@ -35,12 +36,15 @@ export class ConnectionStatusRecorder {
   private writes: Promise<void> = Promise.resolve();
   private readonly logger: AppLogger;
 
+  private readonly status: ServiceStatusStore;
+
   constructor(
-    private readonly ds: DataSource,
-    private readonly service: string,
-    private readonly instance: string,
+    ds: DataSource,
+    service: string,
+    instance: string,
     options: { logger?: AppLogger; refreshMs?: number; now?: () => number } = {},
   ) {
+    this.status = new ServiceStatusStore(ds, service, instance);
     this.logger = options.logger ?? silentLogger;
     this.refreshMs = options.refreshMs ?? 30_000;
     this.now = options.now ?? Date.now;
@@ -84,13 +88,8 @@ export class ConnectionStatusRecorder {
 
   private write(key: string, value: ConnectionStatusValue): void {
     this.writes = this.writes.then(() =>
-      this.ds
-        .query(
-          `INSERT INTO service_status (service, instance, key, value, updated_at) VALUES ($1, $2, $3, $4, now())
-           ON CONFLICT (service, instance, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-          [this.service, this.instance, key, JSON.stringify(value)],
-        )
-        .then(() => undefined)
+      this.status
+        .put(key, value)
         .catch((err: Error) => this.logger.warn({ err: err.message }, 'could not record connection status')),
     );
   }

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { DataSource } from 'typeorm';
+import { ServiceStatusStore } from './service-status.store';
 
 /** A consumer group's lag as one measurement saw it (messages behind the high watermarks). */
 export interface ConsumerLagReport {
@@ -17,12 +18,6 @@ export function consumerLagRecorder(
   ds: DataSource,
   service: string,
 ): (report: ConsumerLagReport) => Promise<void> {
-  const instance = hostname();
-  return async (report) => {
-    await ds.query(
-      `INSERT INTO service_status (service, instance, key, value, updated_at) VALUES ($1, $2, 'consumer_lag', $3, now())
-       ON CONFLICT (service, instance, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-      [service, instance, JSON.stringify(report)],
-    );
-  };
+  const status = new ServiceStatusStore(ds, service, hostname());
+  return (report) => status.put('consumer_lag', report);
 }

@@ -6,6 +6,7 @@ import { DeadLetterPayloadEntity } from './entities/dead-letter-payload.entity';
 import { DeadLetterEntity } from './entities/dead-letter.entity';
 import { StockoutFingerprintEntity } from './entities/stockout-fingerprint.entity';
 import { SyncCursorEntity } from './entities/sync-cursor.entity';
+import { ServiceStatusEntity } from './entities/service-status.entity';
 import { InitialSchema1764300000000 } from './migrations/1764300000000-initial-schema';
 import { ServiceStatus1764300100000 } from './migrations/1764300100000-service-status';
 import { Operator1764300200000 } from './migrations/1764300200000-operator';
@@ -30,6 +31,7 @@ export const ENTITIES = [
   SyncCursorEntity,
   StockoutFingerprintEntity,
   BillClaimEntity,
+  ServiceStatusEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1764300000000,

@@ -8,3 +8,5 @@ export * from './entities/stockout-fingerprint.entity';
 export * from './entities/bill-claim.entity';
 export * from './postgres-payload.store';
 export * from './consumer-lag.store';
+export * from './entities/service-status.entity';
+export * from './service-status.store';

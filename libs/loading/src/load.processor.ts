@@ -69,7 +69,8 @@ export interface LoadProcessorDeps {
 export class LoadProcessor {
   readonly resolver: BillResolver;
   private readonly writer: BillWriter;
-  private readonly writes: ClaimedWrites;
+  /** The write loop over claims this process holds (the settler's rewrites use it too). */
+  readonly writes: ClaimedWrites;
   private readonly resolved: ResolvedDocuments;
   private readonly identities: IdentityGuard;
   private readonly parking: WorkParking;
@@ -199,24 +200,6 @@ export class LoadProcessor {
     return undefined;
   }
 
-  /**
-   * Writes documents whose claims this process holds (`writing`), chunk by chunk, and resolves them;
-   * their outcomes are recorded together once the chunks are done (claims, then audit events). What
-   * is left when the scheme stops or Kingdee fails before writing it is given back and handed to
-   * `onHold`. `keepDocument`: the claims are the only copy of their documents (the settler's
-   * rewrites), so anything given back stays with the settler instead of becoming free.
-   */
-  async writeClaimed(
-    connection: KingdeeConnection,
-    scheme: Scheme,
-    pending: Pending[],
-    ctx: LoadContext,
-    onHold: (rest: Pending[], hold: Hold) => Promise<void>,
-    keepDocument = false,
-  ): Promise<void> {
-    await this.writes.writeClaimed(connection, scheme, pending, ctx, onHold, keepDocument);
-  }
-
   /** Returns the works parked (again). */
   private async process(works: Work[], ctx: LoadContext): Promise<Set<Work>> {
     const parked = new Set<Work>();
@@ -315,7 +298,7 @@ export class LoadProcessor {
         );
       parkedHere.push(...behind);
     }
-    await this.writeClaimed(connection, scheme, [...pending.keys()], ctx, async (left, hold) => {
+    await this.writes.writeClaimed(connection, scheme, [...pending.keys()], ctx, async (left, hold) => {
       const works = left.map((p) => pending.get(p) as Work);
       await this.parking.park(scheme, works, hold.reason, hold.detail, true);
       parkedHere.push(...works);

@@ -202,7 +202,7 @@ export class Settler {
       { scheme: scheme.id, bills: writing.map((c) => c.billKey).slice(0, 20), count: writing.length },
       'not found after the settle deadline: writing again',
     );
-    await processor.writeClaimed(
+    await processor.writes.writeClaimed(
       connection,
       scheme,
       writing.map((c) => pending(c) as Pending),

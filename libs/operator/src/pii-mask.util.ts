@@ -1,17 +1,13 @@
+import { PII_FIELDS, type PiiField } from '@libs/contracts';
+
 /**
  * Masking of the personal data WDT records carry (receiver name, phones, address, area, zip) for
  * operator API answers: `张**`, `138****5678`, `广东省深圳市***`. Works on objects at any depth
  * (a raw event's `record`, a history event) and on JSON held in strings (dead-letter payloads).
  */
-export const PII_FIELDS = [
-  'receiver_name',
-  'receiver_mobile',
-  'receiver_telno',
-  'receiver_address',
-  'receiver_area',
-  'receiver_zip',
-] as const;
-export type PiiField = (typeof PII_FIELDS)[number];
+
+export { PII_FIELDS };
+export type { PiiField };
 
 const PII_SET: ReadonlySet<string> = new Set(PII_FIELDS);
 

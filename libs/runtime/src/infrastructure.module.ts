@@ -11,6 +11,7 @@ import {
   initializeDataSource,
   assertSchemaCurrent,
   PostgresPayloadStore,
+  ServiceStatusStore,
 } from '@libs/database';
 import {
   assertBrokerReachable,
@@ -118,6 +119,13 @@ export class InfrastructureModule {
       providers: [
         { provide: SERVICE_NAME, useValue: service },
         { provide: INSTANCE, useValue: `${hostname()}-${process.pid}` },
+        {
+          // This instance's rows in service_status (what operators read per replica).
+          provide: ServiceStatusStore,
+          inject: [DATA_SOURCE, SERVICE_NAME, INSTANCE],
+          useFactory: (ds: DataSource, name: string, instance: string) =>
+            new ServiceStatusStore(ds, name, instance),
+        },
         { provide: CONFIG, useValue: config },
         { provide: CONNECTIONS, useValue: connections ?? null },
         { provide: LOGGER, useValue: logger },
@@ -208,6 +216,7 @@ export class InfrastructureModule {
         LIVENESS,
         KafkaBatchTransport,
         ServiceConsumers,
+        ServiceStatusStore,
       ],
     };
   }

@@ -1,3 +1,5 @@
+import { PII_FIELDS } from '@libs/contracts';
+
 /**
  * Key names whose values never reach a log line, at any depth: credentials (ours and the APIs'
  * signing material) and the personal data of WDT orders. Matched case-insensitively on the whole key.
@@ -27,12 +29,7 @@ export const REDACTED_KEYS: readonly string[] = [
   'wdt_qimen_app_secret',
   'kafka_sasl_password',
   'operator_tokens',
-  'receiver_name',
-  'receiver_mobile',
-  'receiver_telno',
-  'receiver_address',
-  'receiver_area',
-  'receiver_zip',
+  ...PII_FIELDS,
 ];
 
 export const REDACTED = '[redacted]';

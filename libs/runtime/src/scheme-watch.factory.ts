@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
+import { ServiceStatusStore } from '@libs/database';
 import { AppLogger } from '@libs/common';
 import { CommonConfig } from '@libs/config';
 import {
@@ -172,6 +173,7 @@ export function createSchemeWatcher(deps: {
   identity?: SchemeIdentityOf;
 }): SchemeWatcher {
   const { ds, service, instance } = deps;
+  const status = new ServiceStatusStore(ds, service, instance);
   const watcher = new SchemeWatcher({
     dir: deps.config.SCHEMES_DIR,
     intervalMs: deps.config.SCHEME_RELOAD_MS,
@@ -197,19 +199,8 @@ export function createSchemeWatcher(deps: {
     },
     onProblem: async (file, problem: SchemeFileProblem | null) => {
       const key = `${SCHEME_FILE_STATUS_PREFIX}${path.basename(file)}`;
-      if (!problem) {
-        await ds.query(`DELETE FROM service_status WHERE service = $1 AND instance = $2 AND key = $3`, [
-          service,
-          instance,
-          key,
-        ]);
-        return;
-      }
-      await ds.query(
-        `INSERT INTO service_status (service, instance, key, value, updated_at) VALUES ($1, $2, $3, $4, now())
-         ON CONFLICT (service, instance, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-        [service, instance, key, JSON.stringify({ ...problem, since: new Date().toISOString() })],
-      );
+      if (!problem) await status.remove(key);
+      else await status.put(key, { ...problem, since: new Date().toISOString() });
     },
   });
   if (!deps.lenient) watcher.load();

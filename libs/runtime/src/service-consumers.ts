@@ -36,15 +36,16 @@ type Overrides<O> = Partial<O> & { topics?: string[] };
 @Injectable()
 export class ServiceConsumers {
   constructor(
-    @Inject(SERVICE_NAME) private readonly service: string,
-    @Inject(CONFIG) private readonly config: CommonConfig & ConsumerConfig,
+    private readonly transport: KafkaBatchTransport,
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(TOPICS) private readonly topics: TopicNames,
-    @Inject(DATA_SOURCE) private readonly ds: DataSource,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(DEAD_LETTERS) private readonly deadLetters: DeadLetterPublisher,
     @Inject(LIVENESS) private readonly liveness: Liveness,
-    private readonly transport: KafkaBatchTransport,
+    @Inject(SERVICE_NAME) private readonly service: string,
+    // What every consumer of the service shares: settings, logger, lag records, dead letters.
+    @Inject(CONFIG) private readonly config: CommonConfig & ConsumerConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(DEAD_LETTERS) private readonly deadLetters: DeadLetterPublisher,
   ) {}
 
   /** A batch consumer of the role's topic, registered for `@EventPattern(role)`. */
