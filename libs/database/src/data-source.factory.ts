@@ -7,6 +7,29 @@ import { DeadLetterEntity } from './entities/dead-letter.entity';
 import { StockoutFingerprintEntity } from './entities/stockout-fingerprint.entity';
 import { SyncCursorEntity } from './entities/sync-cursor.entity';
 import { ServiceStatusEntity } from './entities/service-status.entity';
+import { AuditAttemptEntity } from './entities/audit-attempt.entity';
+import { BaseDataCheckRequestEntity } from './entities/base-data-check-request.entity';
+import { BaseDataWaitEntity } from './entities/base-data-wait.entity';
+import { BillIdentityEntity } from './entities/bill-identity.entity';
+import { ConnectionTestEntity } from './entities/connection-test.entity';
+import { KingdeeSlotHolderEntity } from './entities/kingdee-slot-holder.entity';
+import { KingdeeSlotEntity } from './entities/kingdee-slot.entity';
+import { OperatorActionEntity } from './entities/operator-action.entity';
+import { OperatorSessionEntity } from './entities/operator-session.entity';
+import { ParkedMessageEntity } from './entities/parked-message.entity';
+import { PreviewRequestEntity } from './entities/preview-request.entity';
+import { RangeRequestEntity } from './entities/range-request.entity';
+import { ReconcileFindingEntity } from './entities/reconcile-finding.entity';
+import { ReconcileRunEntity } from './entities/reconcile-run.entity';
+import { ReconcileStagingEntity } from './entities/reconcile-staging.entity';
+import { ResyncRequestEntity } from './entities/resync-request.entity';
+import { SchemeKeyEntity } from './entities/scheme-key.entity';
+import { SchemeRevisionEntity } from './entities/scheme-revision.entity';
+import { SchemeStopEntity } from './entities/scheme-stop.entity';
+import { SourceVersionEntity } from './entities/source-version.entity';
+import { WdtBudgetCallEntity } from './entities/wdt-budget-call.entity';
+import { WdtBudgetDemandEntity } from './entities/wdt-budget-demand.entity';
+import { WdtBudgetProcessEntity } from './entities/wdt-budget-process.entity';
 import { InitialSchema1764300000000 } from './migrations/1764300000000-initial-schema';
 import { ServiceStatus1764300100000 } from './migrations/1764300100000-service-status';
 import { Operator1764300200000 } from './migrations/1764300200000-operator';
@@ -32,6 +55,29 @@ export const ENTITIES = [
   StockoutFingerprintEntity,
   BillClaimEntity,
   ServiceStatusEntity,
+  AuditAttemptEntity,
+  BaseDataCheckRequestEntity,
+  BaseDataWaitEntity,
+  BillIdentityEntity,
+  ConnectionTestEntity,
+  KingdeeSlotHolderEntity,
+  KingdeeSlotEntity,
+  OperatorActionEntity,
+  OperatorSessionEntity,
+  ParkedMessageEntity,
+  PreviewRequestEntity,
+  RangeRequestEntity,
+  ReconcileFindingEntity,
+  ReconcileRunEntity,
+  ReconcileStagingEntity,
+  ResyncRequestEntity,
+  SchemeKeyEntity,
+  SchemeRevisionEntity,
+  SchemeStopEntity,
+  SourceVersionEntity,
+  WdtBudgetCallEntity,
+  WdtBudgetDemandEntity,
+  WdtBudgetProcessEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1764300000000,

@@ -13,4 +13,7 @@ export class AuditHistoryEntity {
   @Column({ name: 'occurred_at', type: 'timestamptz' }) occurredAt!: Date;
   @Column({ name: 'recorded_at', type: 'timestamptz' }) recordedAt!: Date;
   @Column({ type: 'jsonb' }) event!: Record<string, unknown>;
+  /** The Kingdee call this event reports (audit_attempts), when it reports one. */
+  @Column({ name: 'attempt_id', type: 'uuid', nullable: true }) attemptId!: string | null;
+  @Column({ name: 'source_version', type: 'text', nullable: true }) sourceVersion!: string | null;
 }

@@ -25,4 +25,13 @@ export class AuditOrderEntity {
   @Column({ name: 'last_occurred_at', type: 'timestamptz' }) lastOccurredAt!: Date;
   @Column({ name: 'first_seen_at', type: 'timestamptz' }) firstSeenAt!: Date;
   @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
+  @Column({ name: 'attempt_id', type: 'uuid', nullable: true }) attemptId!: string | null;
+  /** What is known of the order's bill in Kingdee, and from where (a load, a lookup, a reconciliation). */
+  @Column({ name: 'bill_state', type: 'text' }) billState!: string;
+  @Column({ name: 'bill_source', type: 'text', nullable: true }) billSource!: string | null;
+  @Column({ name: 'bill_at', type: 'timestamptz', nullable: true }) billAt!: Date | null;
+  @Column({ name: 'latest_version', type: 'text', nullable: true }) latestVersion!: string | null;
+  /** A failure a person closed (resolved by hand), with who and why. */
+  @Column({ name: 'closed_by', type: 'text', nullable: true }) closedBy!: string | null;
+  @Column({ name: 'closed_reason', type: 'text', nullable: true }) closedReason!: string | null;
 }

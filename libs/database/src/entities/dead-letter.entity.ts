@@ -22,4 +22,9 @@ export class DeadLetterEntity {
   @Column({ name: 'occurred_at', type: 'timestamptz' }) occurredAt!: Date;
   @Column({ name: 'repushed_at', type: 'timestamptz', nullable: true }) repushedAt!: Date | null;
   @Column({ name: 'repushed_by', type: 'text', nullable: true }) repushedBy!: string | null;
+  @Column({ name: 'source_version', type: 'text', nullable: true }) sourceVersion!: string | null;
+  /** A dead letter a person closed without re-pushing it, with who and why. */
+  @Column({ name: 'closed_at', type: 'timestamptz', nullable: true }) closedAt!: Date | null;
+  @Column({ name: 'closed_by', type: 'text', nullable: true }) closedBy!: string | null;
+  @Column({ name: 'closed_reason', type: 'text', nullable: true }) closedReason!: string | null;
 }
