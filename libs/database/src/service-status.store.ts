@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { DataSource, Like } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ServiceStatusEntity } from './entities/service-status.entity';
 
@@ -29,6 +29,15 @@ export class ServiceStatusStore {
       } as QueryDeepPartialEntity<ServiceStatusEntity>)
       .orUpdate(['value', 'updated_at'], ['service', 'instance', 'key'])
       .execute();
+  }
+
+  /** Drops the keys that start with `prefix` (e.g. every `scheme_file:` report). */
+  async removeMatching(prefix: string): Promise<void> {
+    await this.ds.getRepository(ServiceStatusEntity).delete({
+      service: this.service,
+      instance: this.instance,
+      key: Like(`${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`),
+    });
   }
 
   async remove(key?: string): Promise<void> {

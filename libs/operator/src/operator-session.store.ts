@@ -1,4 +1,5 @@
-import { DataSource } from 'typeorm';
+import { DataSource, LessThanOrEqual, MoreThan, Repository } from 'typeorm';
+import { OperatorSessionEntity } from '@libs/database';
 import { OperatorRole } from '@libs/config';
 
 /** A console session as stored: the hash of its id, never the id itself. */
@@ -20,52 +21,43 @@ export interface OperatorSessionStore {
   deleteExpired(now: Date): Promise<number>;
 }
 
-interface SessionRow {
-  id_hash: Buffer;
-  token_name: string;
-  role: OperatorRole;
-  csrf_token: string;
-  expires_at: Date;
-}
-
 /** Table operator_sessions (migration 1764300600000). Expiry is compared with the caller's clock. */
 export class PostgresOperatorSessionStore implements OperatorSessionStore {
-  constructor(private readonly ds: DataSource) {}
+  private readonly sessions: Repository<OperatorSessionEntity>;
+
+  constructor(ds: DataSource) {
+    this.sessions = ds.getRepository(OperatorSessionEntity);
+  }
 
   async create(s: OperatorSessionRecord): Promise<void> {
-    await this.ds.query(
-      `INSERT INTO operator_sessions (id_hash, token_name, role, csrf_token, expires_at)
-       VALUES ($1, $2, $3, $4, $5)`,
-      [s.idHash, s.name, s.role, s.csrfToken, s.expiresAt],
-    );
+    await this.sessions.insert({
+      idHash: s.idHash,
+      tokenName: s.name,
+      role: s.role,
+      csrfToken: s.csrfToken,
+      expiresAt: s.expiresAt,
+    });
   }
 
   async find(idHash: Buffer, now: Date): Promise<OperatorSessionRecord | undefined> {
-    const rows: SessionRow[] = await this.ds.query(
-      `SELECT id_hash, token_name, role, csrf_token, expires_at
-         FROM operator_sessions WHERE id_hash = $1 AND expires_at > $2`,
-      [idHash, now],
-    );
-    const row = rows[0];
+    const row = await this.sessions.findOneBy({ idHash, expiresAt: MoreThan(now) });
     return row
       ? {
-          idHash: row.id_hash,
-          name: row.token_name,
-          role: row.role,
-          csrfToken: row.csrf_token,
-          expiresAt: new Date(row.expires_at),
+          idHash: row.idHash,
+          name: row.tokenName,
+          role: row.role as OperatorRole,
+          csrfToken: row.csrfToken,
+          expiresAt: new Date(row.expiresAt),
         }
       : undefined;
   }
 
   async delete(idHash: Buffer): Promise<void> {
-    await this.ds.query(`DELETE FROM operator_sessions WHERE id_hash = $1`, [idHash]);
+    await this.sessions.delete({ idHash });
   }
 
   async deleteExpired(now: Date): Promise<number> {
-    const [, count] = (await this.ds.query(`DELETE FROM operator_sessions WHERE expires_at <= $1`, [
-      now,
-    ])) as [unknown, number];
-    return count;
+    const result = await this.sessions.delete({ expiresAt: LessThanOrEqual(now) });
+    return result.affected ?? 0;
   }
 }

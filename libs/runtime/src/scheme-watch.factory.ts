@@ -1,6 +1,12 @@
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
-import { ServiceStatusStore } from '@libs/database';
+import {
+  BillClaimEntity,
+  SchemeKeyEntity,
+  ServiceStatusStore,
+  StockoutFingerprintEntity,
+  SyncCursorEntity,
+} from '@libs/database';
 import { AppLogger } from '@libs/common';
 import { CommonConfig } from '@libs/config';
 import {
@@ -16,22 +22,17 @@ export const SCHEME_FILE_STATUS_PREFIX = 'scheme_file:';
 
 /** Bill claims of a scheme (libs/loading): a changed idempotency key would no longer find their bills. */
 export async function countBillClaims(ds: DataSource, schemeId: string): Promise<number> {
-  const rows: Array<{ n: number }> = await ds.query(
-    `SELECT count(*)::int AS n FROM bill_claims WHERE scheme_id = $1`,
-    [schemeId],
-  );
-  return rows[0]?.n ?? 0;
+  return ds.getRepository(BillClaimEntity).countBy({ schemeId });
 }
 
 type IdempotencyKey = Scheme['target']['idempotencyKey'];
 
 /** The key a scheme's bill claims were made under, as recorded by the services that took it. */
 async function recordedKey(ds: DataSource, schemeId: string): Promise<IdempotencyKey | undefined> {
-  const rows: IdempotencyKey[] = await ds.query(
-    `SELECT field, source FROM scheme_keys WHERE scheme_id = $1`,
-    [schemeId],
-  );
-  return rows[0];
+  const row = await ds
+    .getRepository(SchemeKeyEntity)
+    .findOne({ select: { field: true, source: true }, where: { schemeId } });
+  return row ? { field: row.field, source: row.source } : undefined;
 }
 
 /**
@@ -58,6 +59,7 @@ export async function schemeKeyRefusal(
 /** Records the key of a scheme version a service took (a no-op when it is the recorded one). */
 export async function recordSchemeKey(ds: DataSource, scheme: Scheme): Promise<void> {
   const { field, source } = scheme.target.idempotencyKey;
+  // Raw: an upsert whose update applies only when the key changed (recorded_at keeps the first take).
   await ds.query(
     `INSERT INTO scheme_keys (scheme_id, field, source) VALUES ($1, $2, $3)
      ON CONFLICT (scheme_id) DO UPDATE SET field = EXCLUDED.field, source = EXCLUDED.source, recorded_at = now()
@@ -74,13 +76,12 @@ export type SchemeIdentityOf = (scheme: Scheme) => { sid?: string; account?: str
 
 /** Whether a scheme has state made with its seller and account: claims, a cursor or fingerprints. */
 async function hasSchemeState(ds: DataSource, schemeId: string): Promise<boolean> {
-  const rows: Array<{ any: boolean }> = await ds.query(
-    `SELECT EXISTS (SELECT 1 FROM bill_claims WHERE scheme_id = $1)
-         OR EXISTS (SELECT 1 FROM sync_cursors WHERE scheme_id = $1)
-         OR EXISTS (SELECT 1 FROM stockout_fingerprints WHERE scheme_id = $1) AS any`,
-    [schemeId],
-  );
-  return Boolean(rows[0]?.any);
+  const held = await Promise.all([
+    ds.getRepository(BillClaimEntity).existsBy({ schemeId }),
+    ds.getRepository(SyncCursorEntity).existsBy({ schemeId }),
+    ds.getRepository(StockoutFingerprintEntity).existsBy({ schemeId }),
+  ]);
+  return held.some(Boolean);
 }
 
 /**
@@ -93,18 +94,16 @@ export async function schemeIdentityRefusal(
   next: Scheme,
   identity: SchemeIdentityOf,
 ): Promise<string | undefined> {
-  const rows: Array<{ source_sid: string | null; target_account: string | null }> = await ds.query(
-    `SELECT source_sid, target_account FROM scheme_keys WHERE scheme_id = $1`,
-    [next.id],
-  );
-  const recorded = rows[0];
+  const recorded = await ds
+    .getRepository(SchemeKeyEntity)
+    .findOne({ select: { sourceSid: true, targetAccount: true }, where: { schemeId: next.id } });
   if (!recorded) return undefined;
   const now = identity(next);
   const changes: string[] = [];
-  if (now.sid && recorded.source_sid && recorded.source_sid !== now.sid)
-    changes.push(`WDT seller (sid) ${recorded.source_sid} → ${now.sid}`);
-  if (now.account && recorded.target_account && recorded.target_account !== now.account)
-    changes.push(`Kingdee account ${recorded.target_account} → ${now.account}`);
+  if (now.sid && recorded.sourceSid && recorded.sourceSid !== now.sid)
+    changes.push(`WDT seller (sid) ${recorded.sourceSid} → ${now.sid}`);
+  if (now.account && recorded.targetAccount && recorded.targetAccount !== now.account)
+    changes.push(`Kingdee account ${recorded.targetAccount} → ${now.account}`);
   if (changes.length === 0 || !(await hasSchemeState(ds, next.id))) return undefined;
   return (
     `scheme ${next.id} would change its ${changes.join(' and ')} (source.connection / target.connection), ` +
@@ -120,11 +119,12 @@ export async function recordSchemeIdentity(
 ): Promise<void> {
   const { sid, account } = identity(scheme);
   if (!sid && !account) return;
-  await ds.query(
-    `UPDATE scheme_keys SET source_sid = COALESCE($2, source_sid), target_account = COALESCE($3, target_account)
-      WHERE scheme_id = $1`,
-    [scheme.id, sid ?? null, account ?? null],
-  );
+  await ds
+    .getRepository(SchemeKeyEntity)
+    .update(
+      { schemeId: scheme.id },
+      { ...(sid ? { sourceSid: sid } : {}), ...(account ? { targetAccount: account } : {}) },
+    );
 }
 
 /**
@@ -213,10 +213,7 @@ export async function clearSchemeFileStatus(
   service: string,
   instance: string,
 ): Promise<void> {
-  await ds
-    .query(`DELETE FROM service_status WHERE service = $1 AND instance = $2 AND key LIKE 'scheme_file:%'`, [
-      service,
-      instance,
-    ])
+  await new ServiceStatusStore(ds, service, instance)
+    .removeMatching(SCHEME_FILE_STATUS_PREFIX)
     .catch(() => undefined);
 }
