@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DATA_SOURCE } from '@libs/runtime';
-import { Page, SqlFilter, toPage } from './paging.util';
+import { OperatorActionEntity } from '@libs/database';
+import { Page, toPage } from './paging.util';
 
 export interface ActionRecord {
   tokenName: string;
@@ -21,8 +22,6 @@ export interface ActionRow {
   at: Date;
 }
 
-const COLUMNS = `id::text AS id, token_name AS "tokenName", action, target, params, outcome, at`;
-
 /** Who did what, when (table operator_actions). Params never hold secrets or personal data. */
 @Injectable()
 export class OperatorActionsService {
@@ -31,19 +30,21 @@ export class OperatorActionsService {
   async record(entries: ActionRecord | ActionRecord[]): Promise<void> {
     const list = Array.isArray(entries) ? entries : [entries];
     if (list.length === 0) return;
-    await this.ds.query(
-      `INSERT INTO operator_actions (token_name, action, target, params, outcome, at)
-       SELECT u.token_name, u.action, u.target, u.params::jsonb, u.outcome, now()
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-           AS u(token_name, action, target, params, outcome)`,
-      [
-        list.map((e) => e.tokenName),
-        list.map((e) => e.action),
-        list.map((e) => e.target ?? null),
-        list.map((e) => JSON.stringify(e.params ?? {})),
-        list.map((e) => e.outcome ?? null),
-      ],
-    );
+    await this.ds
+      .createQueryBuilder()
+      .insert()
+      .into(OperatorActionEntity)
+      .values(
+        list.map((e) => ({
+          tokenName: e.tokenName,
+          action: e.action,
+          target: e.target ?? null,
+          params: e.params ?? {},
+          outcome: e.outcome ?? null,
+          at: () => 'now()',
+        })),
+      )
+      .execute();
   }
 
   async list(q: {
@@ -54,16 +55,26 @@ export class OperatorActionsService {
     limit: number;
     offset: number;
   }): Promise<Page<ActionRow>> {
-    const f = new SqlFilter()
-      .add('token_name = ?', q.tokenName)
-      .add('action = ?', q.action)
-      .add('at >= ?', q.from)
-      .add('at < ?', q.to);
-    const rows: ActionRow[] = await this.ds.query(
-      `SELECT ${COLUMNS} FROM operator_actions ${f.where}
-        ORDER BY at DESC, id DESC LIMIT ${f.param(q.limit + 1)} OFFSET ${f.param(q.offset)}`,
-      f.params,
-    );
+    const query = this.ds
+      .getRepository(OperatorActionEntity)
+      .createQueryBuilder('a')
+      .orderBy('a.at', 'DESC')
+      .addOrderBy('a.id', 'DESC')
+      .limit(q.limit + 1)
+      .offset(q.offset);
+    if (q.tokenName !== undefined) query.andWhere('a.tokenName = :tokenName', { tokenName: q.tokenName });
+    if (q.action !== undefined) query.andWhere('a.action = :action', { action: q.action });
+    if (q.from !== undefined) query.andWhere('a.at >= :from', { from: q.from });
+    if (q.to !== undefined) query.andWhere('a.at < :to', { to: q.to });
+    const rows: ActionRow[] = (await query.getMany()).map((a) => ({
+      id: a.id,
+      tokenName: a.tokenName,
+      action: a.action,
+      target: a.target,
+      params: a.params as Record<string, unknown>,
+      outcome: a.outcome,
+      at: a.at,
+    }));
     return toPage(rows, q.limit, q.offset);
   }
 }
