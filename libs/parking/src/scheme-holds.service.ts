@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AppLogger, silentLogger } from '@libs/common';
+import { SchemeStopEntity, SyncCursorEntity } from '@libs/database';
 
 /**
  * Why a scheme does not run: `paused` by an operator (`sync_cursors.paused`, which every stage
@@ -66,35 +67,37 @@ export class SchemeHolds {
     detail: Record<string, unknown>,
     by: string,
   ): Promise<void> {
-    await this.ds.query(
-      `INSERT INTO scheme_stops (scheme_id, reason, detail, stopped_by, stopped_at) VALUES ($1, $2, $3, $4, now())
-       ON CONFLICT (scheme_id) DO NOTHING`,
-      [schemeId, reason, JSON.stringify(detail), by],
-    );
+    await this.ds
+      .createQueryBuilder()
+      .insert()
+      .into(SchemeStopEntity)
+      .values({ schemeId, reason, detail, stoppedBy: by, stoppedAt: () => 'now()' })
+      .orIgnore()
+      .execute();
     if (!this.holds.has(schemeId))
       this.holds.set(schemeId, { kind: 'stopped', reason, since: new Date().toISOString() });
   }
 
   private async load(): Promise<void> {
-    const paused: Array<{ scheme_id: string; updated_at: Date }> = await this.ds.query(
-      `SELECT scheme_id, updated_at FROM sync_cursors WHERE paused`,
-    );
-    const stops: Array<{ scheme_id: string; reason: string; stopped_at: Date }> = await this.ds.query(
-      `SELECT scheme_id, reason, stopped_at FROM scheme_stops`,
-    );
+    const paused = await this.ds
+      .getRepository(SyncCursorEntity)
+      .find({ select: { schemeId: true, updatedAt: true }, where: { paused: true } });
+    const stops = await this.ds
+      .getRepository(SchemeStopEntity)
+      .find({ select: { schemeId: true, reason: true, stoppedAt: true } });
     const next = new Map<string, SchemeHold>();
     for (const p of paused)
-      next.set(p.scheme_id, {
+      next.set(p.schemeId, {
         kind: 'paused',
         reason: 'paused by an operator (resume: POST /api/schemes/:id/resume)',
-        since: new Date(p.updated_at).toISOString(),
+        since: new Date(p.updatedAt).toISOString(),
       });
     // A loader stop names what must be fixed; it is shown even when the scheme is also paused.
     for (const s of stops)
-      next.set(s.scheme_id, {
+      next.set(s.schemeId, {
         kind: 'stopped',
         reason: s.reason,
-        since: new Date(s.stopped_at).toISOString(),
+        since: new Date(s.stoppedAt).toISOString(),
       });
     this.holds = next;
   }
