@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { InfrastructureModule } from '@libs/runtime';
+import { InfrastructureModule, schemeWatcherProvider } from '@libs/runtime';
 import { ExtractorWorker } from './extractor.worker';
 
 @Module({})
@@ -8,7 +8,7 @@ export class ExtractorModule {
     return {
       module: ExtractorModule,
       imports: [InfrastructureModule.forService('extractor')],
-      providers: [ExtractorWorker],
+      providers: [schemeWatcherProvider({ identity: true }), ExtractorWorker],
     };
   }
 }

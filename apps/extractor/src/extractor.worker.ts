@@ -27,7 +27,6 @@ import {
   clearSchemeFileStatus,
   CONFIG,
   CONNECTIONS,
-  createSchemeWatcher,
   DATA_SOURCE,
   DEAD_LETTERS,
   LOGGER,
@@ -63,7 +62,6 @@ function extractionPart(s: Scheme): string {
 @Injectable()
 export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly schedulers = new Map<string, ExtractionScheduler>();
-  private watcher?: SchemeWatcher;
   /** One WDT client per connection in use (its limiter is the connection's app key's). */
   private readonly clients = new Map<string, WdtStockoutReturnClient>();
   private gate?: PostgresWdtCallGate;
@@ -92,17 +90,10 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(TOPICS) private readonly topics: TopicNames,
     @Inject(READINESS) private readonly readiness: Readiness,
     private readonly statusRows: ServiceStatusStore,
+    private readonly watcher: SchemeWatcher,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.watcher = createSchemeWatcher({
-      config: this.config,
-      ds: this.ds,
-      logger: this.logger,
-      service: 'extractor',
-      instance: this.instance,
-      identity: schemeIdentityOf(this.connections),
-    });
     await checkSchemeKeys(this.ds, this.watcher, schemeIdentityOf(this.connections));
     this.store = new PostgresExtractionStore(this.ds);
     this.sink = new KafkaRawEventSink(this.producer, this.deadLetters, this.topics);
@@ -194,7 +185,7 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
     if (!scheme || !this.connections.hasWdt(scheme.source.connection)) return 0;
     const connection = this.connections.wdt(scheme.source.connection);
     const onKey = new Set(this.connections.wdtOnBudget(connection.budgetKey));
-    const n = this.watcher!.schemes().filter((s) => s.enabled && onKey.has(s.source.connection)).length;
+    const n = this.watcher.schemes().filter((s) => s.enabled && onKey.has(s.source.connection)).length;
     return idlePollMs(0, n, connection.callsPerMinute);
   }
 
@@ -308,7 +299,7 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
   async beforeApplicationShutdown(): Promise<void> {
     await this.connectionTests?.stop();
     await this.requests?.stop();
-    await this.watcher?.stop();
+    await this.watcher.stop();
     await Promise.all([...this.schedulers.values()].map((s) => s.stop()));
     await this.gate?.stop();
     await clearSchemeFileStatus(this.ds, 'extractor', this.instance);

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { InfrastructureModule } from '@libs/runtime';
+import { InfrastructureModule, schemeWatcherProvider } from '@libs/runtime';
 import { LoaderController } from './loader.controller';
 import { LoaderWorker } from './loader.worker';
 
@@ -10,7 +10,18 @@ export class LoaderModule {
       module: LoaderModule,
       imports: [InfrastructureModule.forService('loader')],
       controllers: [LoaderController],
-      providers: [LoaderWorker],
+      providers: [
+        schemeWatcherProvider({
+          identity: true,
+          // A scheme writing to a connection this deployment does not have is refused (the last good
+          // version, if any, stays); scheme:check says so before deploying.
+          accept: (connections) => (next) =>
+            connections?.hasKingdee(next.target.connection)
+              ? undefined
+              : `target.connection "${next.target.connection}" is not a Kingdee connection of this deployment (known: ${connections?.kingdeeNames().join(', ') || 'none'})`,
+        }),
+        LoaderWorker,
+      ],
     };
   }
 }

@@ -31,7 +31,6 @@ import {
   clearSchemeFileStatus,
   CONFIG,
   CONNECTIONS,
-  createSchemeWatcher,
   DATA_SOURCE,
   KAFKA,
   LIVENESS,
@@ -50,7 +49,6 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private processor?: LoadProcessor;
   private engine?: LoaderEngine;
   private alerts?: AlertMonitor;
-  private watcher?: SchemeWatcher;
   private requests?: LoaderRequests;
   private readonly instance = `${hostname()}-${process.pid}`;
   /** Re-login timer while Kingdee refuses the credentials. */
@@ -78,6 +76,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(LIVENESS) private readonly liveness: Liveness,
     private readonly consumers: ServiceConsumers,
     private readonly statusRows: ServiceStatusStore,
+    private readonly watcher: SchemeWatcher,
   ) {
     this.slots = new PostgresKingdeeSlotLeases(this.ds, { instance: this.instance, logger: this.logger });
   }
@@ -95,20 +94,6 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     });
     // Target changes apply from the next batch: the engine reads this map, updated in place. A
     // changed idempotency key on a scheme with claims is refused by the watcher (the old one stays).
-    this.watcher = createSchemeWatcher({
-      config: this.config,
-      ds: this.ds,
-      logger: this.logger,
-      service: 'loader',
-      instance: this.instance,
-      identity: schemeIdentityOf(this.connections),
-      // A scheme writing to a connection this deployment does not have is refused (the last good
-      // version, if any, stays); scheme:check says so before deploying.
-      accept: (next) =>
-        this.connections.hasKingdee(next.target.connection)
-          ? undefined
-          : `target.connection "${next.target.connection}" is not a Kingdee connection of this deployment (known: ${this.connections.kingdeeNames().join(', ') || 'none'})`,
-    });
     await checkSchemeKeys(this.ds, this.watcher, schemeIdentityOf(this.connections));
     const schemes = new Map<string, Scheme>(this.watcher.schemes().map((s) => [s.id, s]));
     this.watcher.onChange((changes) => {
@@ -325,7 +310,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
   async beforeApplicationShutdown(): Promise<void> {
     const started = Date.now();
     clearTimeout(this.loginTimer);
-    await this.watcher?.stop();
+    await this.watcher.stop();
     const grace = this.config.LOADER_SHUTDOWN_GRACE_MS;
     await this.requests?.stop();
     await this.connectionTests?.stop();

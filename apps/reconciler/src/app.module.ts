@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { InfrastructureModule } from '@libs/runtime';
+import { InfrastructureModule, schemeWatcherProvider } from '@libs/runtime';
 import { ReconcilerWorker } from './reconciler.worker';
 
 @Module({})
@@ -8,7 +8,7 @@ export class ReconcilerModule {
     return {
       module: ReconcilerModule,
       imports: [InfrastructureModule.forService('reconciler')],
-      providers: [ReconcilerWorker],
+      providers: [schemeWatcherProvider({ identity: true }), ReconcilerWorker],
     };
   }
 }

@@ -24,7 +24,6 @@ import {
   clearSchemeFileStatus,
   CONFIG,
   CONNECTIONS,
-  createSchemeWatcher,
   DATA_SOURCE,
   LOGGER,
   PRODUCER,
@@ -43,7 +42,6 @@ import { Scheme, SchemeWatcher } from '@libs/scheme';
 @Injectable()
 export class ReconcilerWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly instance = `${hostname()}-${process.pid}`;
-  private watcher?: SchemeWatcher;
   private kingdee?: (scheme: Scheme) => KingdeeSessionPool;
   /** WDT app keys' calls and Kingdee session slots, shared with every process through Postgres. */
   private gate?: PostgresWdtCallGate;
@@ -64,17 +62,10 @@ export class ReconcilerWorker implements OnApplicationBootstrap, BeforeApplicati
     @Inject(TOPICS) private readonly topics: TopicNames,
     @Inject(READINESS) private readonly readiness: Readiness,
     private readonly statusRows: ServiceStatusStore,
+    private readonly watcher: SchemeWatcher,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.watcher = createSchemeWatcher({
-      config: this.config,
-      ds: this.ds,
-      logger: this.logger,
-      service: 'reconciler',
-      instance: this.instance,
-      identity: schemeIdentityOf(this.connections),
-    });
     await checkSchemeKeys(this.ds, this.watcher, schemeIdentityOf(this.connections));
     for (const s of this.watcher.schemes()) this.schemes.set(s.id, s);
     this.watcher.onChange((changes) => {
@@ -193,7 +184,7 @@ export class ReconcilerWorker implements OnApplicationBootstrap, BeforeApplicati
   async beforeApplicationShutdown(): Promise<void> {
     clearTimeout(this.loginTimer);
     await this.scheduler?.stop();
-    await this.watcher?.stop();
+    await this.watcher.stop();
     await Promise.all([this.runs?.stop(), this.repushes?.stop()]);
     await this.alerts?.flush();
     await this.gate?.stop();

@@ -8,7 +8,7 @@ import { EventProducer } from '@libs/kafka';
 import { ParkedDrainer, ParkedMessageStore, SchemeHolds } from '@libs/parking';
 import {
   CONFIG,
-  createSchemeWatcher,
+  schemeWatcherProvider,
   DATA_SOURCE,
   INSTANCE,
   KAFKA,
@@ -48,20 +48,8 @@ export const TRANSFORMER_PROVIDERS: Provider[] = [
     inject: [DATA_SOURCE],
     useFactory: (ds: DataSource) => new ParkedMessageStore(ds, 'transformer'),
   },
-  {
-    // Scheme files apply without a restart (SCHEME_RELOAD_MS); a mapping that does not compile is not taken.
-    provide: SchemeWatcher,
-    inject: [CONFIG, DATA_SOURCE, LOGGER, INSTANCE],
-    useFactory: (config: TransformerConfig, ds: DataSource, logger: Logger, instance: string) =>
-      createSchemeWatcher({
-        config,
-        ds,
-        logger,
-        service: 'transformer',
-        instance,
-        accept: (next) => SchemeRegistry.compileProblem(next),
-      }),
-  },
+  // Scheme files apply without a restart (SCHEME_RELOAD_MS); a mapping that does not compile is not taken.
+  schemeWatcherProvider({ accept: () => (next) => SchemeRegistry.compileProblem(next) }),
   {
     provide: SchemeRegistry,
     inject: [SchemeWatcher, LOGGER],

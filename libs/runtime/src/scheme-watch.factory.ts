@@ -7,7 +7,10 @@ import {
   StockoutFingerprintEntity,
   SyncCursorEntity,
 } from '@libs/database';
+import { Provider } from '@nestjs/common';
 import { AppLogger } from '@libs/common';
+import { ConnectionRegistry, schemeIdentityOf } from '@libs/connections';
+import { CONFIG, CONNECTIONS, DATA_SOURCE, INSTANCE, LOGGER, SERVICE_NAME } from './tokens';
 import { CommonConfig } from '@libs/config';
 import {
   idempotencyKeyChanged,
@@ -216,4 +219,42 @@ export async function clearSchemeFileStatus(
   await new ServiceStatusStore(ds, service, instance)
     .removeMatching(SCHEME_FILE_STATUS_PREFIX)
     .catch(() => undefined);
+}
+
+/** How a service's watcher judges a new scheme version beyond the shared rules. */
+export interface SchemeWatcherProviderOptions {
+  /** Compare the seller and account of schemes with state (services that hold connections). */
+  identity?: boolean;
+  /** A further veto, given the service's connections (the loader: its Kingdee connection must exist). */
+  accept?: (
+    connections: ConnectionRegistry | null,
+  ) => (next: Scheme, previous: Scheme | undefined) => Promise<string | undefined> | string | undefined;
+}
+
+/**
+ * The service's SchemeWatcher as a Nest provider (token `SchemeWatcher`), built the one way every
+ * service builds it (see createSchemeWatcher); the service's worker checks the keys and starts it.
+ */
+export function schemeWatcherProvider(options: SchemeWatcherProviderOptions = {}): Provider {
+  return {
+    provide: SchemeWatcher,
+    inject: [CONFIG, DATA_SOURCE, LOGGER, SERVICE_NAME, INSTANCE, CONNECTIONS],
+    useFactory: (
+      config: CommonConfig,
+      ds: DataSource,
+      logger: AppLogger,
+      service: string,
+      instance: string,
+      connections: ConnectionRegistry | null,
+    ) =>
+      createSchemeWatcher({
+        config,
+        ds,
+        logger,
+        service,
+        instance,
+        identity: options.identity && connections ? schemeIdentityOf(connections) : undefined,
+        accept: options.accept?.(connections),
+      }),
+  };
 }
