@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { formatShanghai } from '@libs/common';
-import { createDataSource, initializeDataSource } from '@libs/database';
+
 import { StackRunner } from '@tools/devstack';
 import { DataSource } from 'typeorm';
 import { BrowserContext, Page } from 'playwright-core';
@@ -108,10 +108,7 @@ describe('operator console in a real browser', () => {
       order('CON-GYS', { provider_no: 'GYS999' }),
     );
     await stack.startServices();
-    ds = await initializeDataSource(
-      createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
-      databaseUrl,
-    );
+    ds = await stack.openDataSource();
     await seedReconciliation(ds, reconcileRun);
     await browser.start();
     admin = await browser.newContext(stack.url('operator'));
@@ -121,7 +118,6 @@ describe('operator console in a real browser', () => {
 
   afterAll(async () => {
     await browser.stop();
-    await ds?.destroy();
     await stack?.stop();
     await stack?.cleanup();
     rmSync(schemesDir, { recursive: true, force: true });

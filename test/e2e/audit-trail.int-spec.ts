@@ -10,7 +10,7 @@ import { createKafka } from '@libs/kafka';
 import { createKingdeePool } from '@libs/loading';
 import { compileScheme } from '@libs/mapping';
 import { loadSchemesFromDir } from '@libs/scheme';
-import { createDataSource, initializeDataSource } from '@libs/database';
+
 import { StackRunner } from '@tools/devstack';
 import { DataSource } from 'typeorm';
 import { parse, stringify } from 'yaml';
@@ -146,16 +146,12 @@ describe('audit trail operators can act on', () => {
       silentLogger,
     );
     await kingdee.save('PUR_MRB', { ...mapped.model, FSupplierID: { FNumber: 'GYS002' } });
-    ds = await initializeDataSource(
-      createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
-      databaseUrl,
-    );
+    ds = await stack.openDataSource();
     await stack.startServices();
   });
 
   afterAll(async () => {
     await stack?.stop();
-    await ds?.destroy();
     await stack?.cleanup();
     rmSync(schemesDir, { recursive: true, force: true });
   });

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { formatShanghai } from '@libs/common';
-import { createDataSource, initializeDataSource } from '@libs/database';
+
 import { PIPELINE_SERVICES, StackRunner } from '@tools/devstack';
 import { DataSource } from 'typeorm';
 import { KafkaCluster } from '../support/kafka-cluster';
@@ -57,16 +57,12 @@ describe('three-broker cluster: a broker killed and another restarted mid-run', 
     await stack.prepare();
     await stack.startSandboxes();
     await seed(200, 2 * 86_400_000, 10 * 60_000);
-    ds = await initializeDataSource(
-      createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
-      databaseUrl,
-    );
+    ds = await stack.openDataSource();
     await stack.startServices();
   }, 300_000);
 
   afterAll(async () => {
     await stack?.stop();
-    await ds?.destroy();
     await stack?.cleanup().catch(() => undefined);
     await cluster.down();
   });

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { formatShanghai } from '@libs/common';
-import { createDataSource, initializeDataSource } from '@libs/database';
+
 import { StackRunner } from '@tools/devstack';
 import { DataSource } from 'typeorm';
 import { eventually } from '../support/test-env';
@@ -120,16 +120,12 @@ describe.each([
       to: formatShanghai(now - 5 * 60_000),
       statusWeights: { '95': 3, '110': 5 },
     });
-    ds = await initializeDataSource(
-      createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
-      databaseUrl,
-    );
+    ds = await stack.openDataSource();
     await stack.startServices();
   });
 
   afterAll(async () => {
     await stack?.stop();
-    await ds?.destroy();
     await stack?.cleanup();
   });
 

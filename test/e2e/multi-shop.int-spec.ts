@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { formatShanghai } from '@libs/common';
-import { createDataSource, initializeDataSource } from '@libs/database';
+
 import { StackConnections, StackRunner } from '@tools/devstack';
 import { eventually } from '../support/test-env';
 
@@ -151,10 +151,7 @@ describe('connections end to end: several shops and account sets, shared limits,
     await seed('shop-d', [order('D-001', 30)]);
     await seed('shop-e', [order('E-001', 30)]);
     await seed('shop-f', [order('SAME-001', 50), order('F-001', 25)]);
-    ds = await initializeDataSource(
-      createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
-      databaseUrl,
-    );
+    ds = await stack.openDataSource();
     await stack.startServices();
     await stack.startReplica('extractor', 'extractor-2');
     await stack.startReplica('loader', 'loader-2');
@@ -180,7 +177,6 @@ describe('connections end to end: several shops and account sets, shared limits,
 
   afterAll(async () => {
     await stack?.stop();
-    await ds?.destroy();
     await stack?.cleanup();
     rmSync(schemesDir, { recursive: true, force: true });
   });

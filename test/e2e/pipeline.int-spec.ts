@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { formatShanghai } from '@libs/common';
-import { createDataSource, initializeDataSource } from '@libs/database';
+
 import { StackRunner } from '@tools/devstack';
 import { DataSource } from 'typeorm';
 import { eventually } from '../support/test-env';
@@ -98,16 +98,12 @@ describe('end to end: WDT sandbox → Kafka → Kingdee sandbox, audited in Post
     });
     const list = await stack.wdtAdmin('GET', '/orders?page_no=0&page_size=200');
     orders = list.orders;
-    ds = await initializeDataSource(
-      createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
-      databaseUrl,
-    );
+    ds = await stack.openDataSource();
     await stack.startServices();
   });
 
   afterAll(async () => {
     await stack?.stop();
-    await ds?.destroy();
     await stack?.cleanup();
   });
 

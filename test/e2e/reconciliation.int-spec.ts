@@ -7,7 +7,7 @@ import ExcelJS from 'exceljs';
 import { formatShanghai } from '@libs/common';
 import { compileScheme } from '@libs/mapping';
 import { loadSchemesFromDir } from '@libs/scheme';
-import { createDataSource, initializeDataSource } from '@libs/database';
+
 import { StackRunner } from '@tools/devstack';
 import { DataSource } from 'typeorm';
 import { eventually } from '../support/test-env';
@@ -104,10 +104,7 @@ describe('reconciliation: Kingdee holds exactly the bills the WDT orders call fo
         ],
       })),
     });
-    ds = await initializeDataSource(
-      createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
-      databaseUrl,
-    );
+    ds = await stack.openDataSource();
     await stack.startServices();
     for (const o of ORDERS)
       await eventually(`${o} loaded`, async () => (await status(o)) === 'loaded', 120_000);
@@ -139,7 +136,6 @@ describe('reconciliation: Kingdee holds exactly the bills the WDT orders call fo
 
   afterAll(async () => {
     await stack?.stop();
-    await ds?.destroy();
     await stack?.cleanup();
   });
 

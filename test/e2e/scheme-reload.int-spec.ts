@@ -10,7 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { formatShanghai } from '@libs/common';
-import { createDataSource, initializeDataSource } from '@libs/database';
+
 import { StackRunner, StackService } from '@tools/devstack';
 import { DataSource } from 'typeorm';
 import { parseDocument } from 'yaml';
@@ -152,16 +152,12 @@ describe('scheme files reload in every running service', () => {
     });
     await stack.prepare();
     await stack.startSandboxes();
-    ds = await initializeDataSource(
-      createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
-      databaseUrl,
-    );
+    ds = await stack.openDataSource();
     await stack.startServices();
   });
 
   afterAll(async () => {
     await stack?.stop();
-    await ds?.destroy();
     await stack?.cleanup();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -3,6 +3,7 @@ import { ManualClock } from '@libs/common';
 import { type KingdeeAuthMode } from '@libs/kingdee-client';
 import { type KingdeeSandbox, startKingdeeSandbox } from '../../apps/kingdee-sandbox/src';
 import { goldenModel, newClient, rejection, SEED_SAVE_OPTIONS } from './kingdee-test.support';
+import { lostSessionReply } from '../support/kingdee/kingdee-replies.util';
 
 describe('Kingdee auth against the sandbox', () => {
   let sandbox: KingdeeSandbox;
@@ -114,17 +115,6 @@ describe('Kingdee auth against the sandbox', () => {
       },
     );
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({
-      Result: {
-        ResponseStatus: {
-          ErrorCode: 500,
-          IsSuccess: false,
-          Errors: [{ FieldName: null, Message: '会话信息已丢失，请重新登录', DIndex: 0 }],
-          SuccessEntitys: [],
-          SuccessMessages: [],
-          MsgCode: 1,
-        },
-      },
-    });
+    expect(await res.json()).toEqual(lostSessionReply());
   });
 });

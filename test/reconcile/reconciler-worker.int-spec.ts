@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { formatShanghaiDate } from '@libs/common';
-import { createDataSource, initializeDataSource } from '@libs/database';
+
 import { StackRunner } from '@tools/devstack';
 import { eventually } from '../support/test-env';
 
@@ -62,15 +62,11 @@ describe('reconciler worker: schedule, claim, cancel', () => {
   beforeAll(async () => {
     stack = new StackRunner({ root, brokers, databaseUrl, services: ['reconciler'] });
     await stack.prepare();
-    ds = await initializeDataSource(
-      createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
-      databaseUrl,
-    );
+    ds = await stack.openDataSource();
     await stack.startSandboxes();
   }, 120_000);
 
   afterAll(async () => {
-    await ds?.destroy();
     await stack?.stop();
     await stack?.cleanup();
   });

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { KingdeeDocument, KingdeeDocumentSchema } from '@libs/contracts';
-import { createDataSource, initializeDataSource } from '@libs/database';
+
 import { StackOptions, StackRunner } from '@tools/devstack';
 import { createKafka, EventProducer } from '@libs/kafka';
 import { DataSource } from 'typeorm';
@@ -44,7 +44,6 @@ export function stackFixtures(label: string): StackFixtures {
   afterEach(async () => {
     await producer?.disconnect();
     await stack?.stop();
-    await ds?.destroy();
     await stack?.cleanup();
   });
   return {
@@ -52,10 +51,7 @@ export function stackFixtures(label: string): StackFixtures {
       stack = new StackRunner({ root, brokers, databaseUrl, ...options });
       await stack.prepare();
       await stack.startSandboxes();
-      ds = await initializeDataSource(
-        createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
-        databaseUrl,
-      );
+      ds = await stack.openDataSource();
       producer = new EventProducer(createKafka({ brokers, clientId: `${label}-${stack.runId}` }), 1_048_576);
       await producer.connect();
       return stack;

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { formatShanghai } from '@libs/common';
 import { loadEnvFile } from '@libs/config';
-import { createDataSource, initializeDataSource } from '@libs/database';
+import { initializeDataSource } from '@libs/database';
 import { PIPELINE_SERVICES, StackRunner } from '@tools/devstack';
 import { loadSchemeFile } from '@libs/scheme';
 import { runShopsDemo } from './demo-shops';
@@ -133,10 +133,7 @@ async function main(): Promise<void> {
     await stack.startServices(services);
     say(`services up: ${services.map((s) => `${s} :${stack.ports.get(s)}`).join(', ')}`);
 
-    const ds = await initializeDataSource(
-      createDataSource({ url: databaseUrl, schema: stack.schema, poolSize: 2 }),
-      databaseUrl,
-    );
+    const ds = await stack.openDataSource();
     try {
       const expected = new Set(eligible.map((o) => o.order_no));
       await waitFor(ds, expected, Number(opts.timeout) * 1000);

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serviceNodeFlags, serviceNodeOptions } from '@libs/common';
 import { TOPIC_CATALOGUE, TopicNames, TopicRole } from '@libs/contracts';
+import { DataSource } from 'typeorm';
 import { createDataSource, initializeDataSource, migrate } from '@libs/database';
 import { createKafka, provisionTopics } from '@libs/kafka';
 import { freePort } from './free-port.util';
@@ -160,6 +161,7 @@ export const SANDBOX_CREDENTIALS = {
  * end-to-end test.
  */
 export class StackRunner {
+  private readonly dataSources: DataSource[] = [];
   readonly runId: string;
   readonly topics: TopicNames;
   readonly schema: string;
@@ -485,7 +487,21 @@ export class StackRunner {
   }
 
   /** Removes this run's topics and schema. */
+  /**
+   * A connection pool on this run's schema, for a test or a demo to read what the services wrote;
+   * closed by `cleanup()` (or earlier by its caller).
+   */
+  async openDataSource(poolSize = 2): Promise<DataSource> {
+    const ds = await initializeDataSource(
+      createDataSource({ url: this.options.databaseUrl, schema: this.schema, poolSize }),
+      this.options.databaseUrl,
+    );
+    this.dataSources.push(ds);
+    return ds;
+  }
+
   async cleanup(): Promise<void> {
+    for (const ds of this.dataSources.splice(0)) if (ds.isInitialized) await ds.destroy();
     const kafka = createKafka({ brokers: this.options.brokers, clientId: `stack-${this.runId}` });
     const admin = kafka.admin();
     await admin.connect();

@@ -7,6 +7,7 @@ import {
   parseSetCookies,
   rowsToObjects,
 } from './kingdee-response.util';
+import { lostSessionReply } from '../../../test/support/kingdee/kingdee-replies.util';
 
 describe('parseResponseStatus', () => {
   it('parses the reference BatchSave reply with string booleans and numbers', () => {
@@ -38,18 +39,7 @@ describe('parseResponseStatus', () => {
 });
 
 describe('extractResponseStatus / parseQueryReply', () => {
-  const lost = {
-    Result: {
-      ResponseStatus: {
-        ErrorCode: 500,
-        IsSuccess: false,
-        Errors: [{ FieldName: null, Message: '会话信息已丢失，请重新登录', DIndex: 0 }],
-        SuccessEntitys: [],
-        SuccessMessages: [],
-        MsgCode: 1,
-      },
-    },
-  };
+  const lost = lostSessionReply();
 
   it('finds the status in plain and query-wrapped replies', () => {
     expect(extractResponseStatus(lost)?.status.msgCode).toBe(1);

@@ -12,21 +12,11 @@ import {
 
 const PASSWORD = 'pw-Secret-123';
 const APP_SECRET = 'appsecret-XYZ-987654';
+import { lostSessionReply } from '../../../test/support/kingdee/kingdee-replies.util';
 const SID = 'sid-0123456789abcdef';
 const APP_ID = `260101_${Buffer.from('sandbox-kingdee-app-0001').toString('base64')}`;
 
-const lost = {
-  Result: {
-    ResponseStatus: {
-      ErrorCode: 500,
-      IsSuccess: false,
-      Errors: [{ FieldName: null, Message: '会话信息已丢失，请重新登录', DIndex: 0 }],
-      SuccessEntitys: [],
-      SuccessMessages: [],
-      MsgCode: 1,
-    },
-  },
-};
+const lost = lostSessionReply();
 const ok = (successes: Array<{ Id: number; Number: string; DIndex: number }> = []): unknown => ({
   Result: {
     ResponseStatus: {
