@@ -15,6 +15,7 @@ import { StackRunner } from '@tools/devstack';
 import { DataSource } from 'typeorm';
 import { parse, stringify } from 'yaml';
 import { eventually, readAll } from '../support/test-env';
+import { FULL_STACK, testStack } from '../support/stack-fixtures';
 
 const run = promisify(execFile);
 // The API's JSON, read loosely in assertions.
@@ -50,7 +51,6 @@ function schemesWithPii(): string {
  */
 describe('audit trail operators can act on', () => {
   const brokers = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
-  const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/wdt_kingdee';
   let stack: StackRunner;
   let ds: DataSource;
   let kingdee: ReturnType<typeof createKingdeePool>;
@@ -103,11 +103,8 @@ describe('audit trail operators can act on', () => {
   const line = (spec_no: string, goods_count: string) => [{ spec_no, goods_count }];
 
   beforeAll(async () => {
-    stack = new StackRunner({
-      root,
-      brokers,
-      databaseUrl,
-      services: ['audit-writer', 'loader', 'transformer', 'extractor', 'operator'],
+    stack = testStack({
+      services: FULL_STACK,
       schemesDir,
       operatorToken: TOKEN,
       env: { LOG_LEVEL: 'warn' },

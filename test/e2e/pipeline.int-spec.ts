@@ -6,6 +6,7 @@ import { formatShanghai } from '@libs/common';
 import { StackRunner } from '@tools/devstack';
 import { DataSource } from 'typeorm';
 import { eventually } from '../support/test-env';
+import { FULL_STACK, testStack } from '../support/stack-fixtures';
 
 const run = promisify(execFile);
 const root = resolve(__dirname, '../..');
@@ -27,8 +28,6 @@ interface Bill {
  * the loader is killed mid-run: every eligible order must still end as exactly one audited bill.
  */
 describe('end to end: WDT sandbox → Kafka → Kingdee sandbox, audited in Postgres', () => {
-  const brokers = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
-  const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/wdt_kingdee';
   let stack: StackRunner;
   let ds: DataSource;
   let orders: Array<Record<string, unknown>>;
@@ -54,11 +53,8 @@ describe('end to end: WDT sandbox → Kafka → Kingdee sandbox, audited in Post
   };
 
   beforeAll(async () => {
-    stack = new StackRunner({
-      root,
-      brokers,
-      databaseUrl,
-      services: ['audit-writer', 'loader', 'transformer', 'extractor', 'operator'],
+    stack = testStack({
+      services: FULL_STACK,
       operatorToken: TOKEN,
       env: { LOG_LEVEL: 'warn' },
       kingdee: { knobs: { lostResponseRate: 0.15, lostResponseMode: 'destroy', http5xxRate: 0.1 } },

@@ -61,7 +61,11 @@ describe('write protocol: exactly one bill per order against a hostile ERP', () 
     },
   );
 
-  it('a write that commits after the client gave up: looked up again until the settle window passed, one bill', async () => {
+  /**
+   * The next three BatchSaves commit 6 s after the client gave up (Kingdee accepting a duplicate
+   * FBillNo, as a real account may): one bill per call so each late commit is its own order.
+   */
+  const lateCommitCase = (name: string) => {
     sandbox.setSwitches({ duplicateBillNo: 'accept' });
     sandbox.setKnobs({
       nextLateCommits: 3,
@@ -69,7 +73,11 @@ describe('write protocol: exactly one bill per order against a hostile ERP', () 
       lateCommitLocksSession: false,
       faultMethods: ['BatchSave'],
     });
-    const scheme = schemeVariant('late', (s) => ({ ...s, target: { ...s.target, batchSize: 1 } }));
+    return schemeVariant(name, (s) => ({ ...s, target: { ...s.target, batchSize: 1 } }));
+  };
+
+  it('a write that commits after the client gave up: looked up again until the settle window passed, one bill', async () => {
+    const scheme = lateCommitCase('late');
     const list = docs(scheme, 'LATE', 5);
     const r = await rig([scheme], { sessions: 3 });
     await r.load(list);
@@ -82,14 +90,7 @@ describe('write protocol: exactly one bill per order against a hostile ERP', () 
   });
 
   it('negative control: a settle window shorter than the late commit produces a second bill', async () => {
-    sandbox.setSwitches({ duplicateBillNo: 'accept' });
-    sandbox.setKnobs({
-      nextLateCommits: 3,
-      lateCommitHoldMs: 6000,
-      lateCommitLocksSession: false,
-      faultMethods: ['BatchSave'],
-    });
-    const scheme = schemeVariant('late-negative', (s) => ({ ...s, target: { ...s.target, batchSize: 1 } }));
+    const scheme = lateCommitCase('late-negative');
     const list = docs(scheme, 'LATENEG', 4);
     const r = await rig([scheme], { sessions: 3, env: { KINGDEE_SETTLE_WINDOW_MS: '1000' } });
     await r.load(list);

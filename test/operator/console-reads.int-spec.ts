@@ -1,14 +1,13 @@
-import { resolve } from 'node:path';
 import { Workbook } from 'exceljs';
 import { formatShanghai, formatShanghaiDate } from '@libs/common';
 import { StackRunner } from '@tools/devstack';
 import { ConsoleAuditOrderDetailView, FailureGroupsView, OverviewView } from '@libs/operator';
 import { eventually } from '../support/test-env';
+import { FULL_STACK, testStack } from '../support/stack-fixtures';
 
 // The API's JSON, read loosely in assertions.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
-const root = resolve(__dirname, '../..');
 const SCHEME = 'wdt-stockout-return-to-kingdee-pur-mrb';
 const TOKEN = 'console-reads-operator-token-0123';
 const PERSON = { receiver_name: '张三丰', receiver_mobile: '13812345678' };
@@ -20,8 +19,6 @@ const PERSON = { receiver_name: '张三丰', receiver_mobile: '13812345678' };
  * what they wrote.
  */
 describe('console read models', () => {
-  const brokers = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
-  const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/wdt_kingdee';
   let stack: StackRunner;
   const started = Date.now();
 
@@ -52,11 +49,8 @@ describe('console read models', () => {
   });
 
   beforeAll(async () => {
-    stack = new StackRunner({
-      root,
-      brokers,
-      databaseUrl,
-      services: ['audit-writer', 'loader', 'transformer', 'extractor', 'operator'],
+    stack = testStack({
+      services: FULL_STACK,
       operatorToken: TOKEN,
       env: { LOG_LEVEL: 'warn', CONSUMER_LAG_INTERVAL_MS: '1000' },
     });

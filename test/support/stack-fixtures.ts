@@ -1,12 +1,25 @@
 import { resolve } from 'node:path';
 import { KingdeeDocument, KingdeeDocumentSchema } from '@libs/contracts';
 
-import { StackOptions, StackRunner } from '@tools/devstack';
+import { PIPELINE_SERVICES, StackOptions, StackRunner, StackService } from '@tools/devstack';
 import { createKafka, EventProducer } from '@libs/kafka';
 import { DataSource } from 'typeorm';
 import { publishKeyed } from './test-env';
 
 const root = resolve(__dirname, '../..');
+
+/** Every service, each as its own process: the pipeline and the operator. */
+export const FULL_STACK: StackService[] = [...PIPELINE_SERVICES, 'operator'];
+
+/** A stack of this checkout's dist/ on the test broker and database (KAFKA_BROKERS, DATABASE_URL). */
+export function testStack(options: Omit<StackOptions, 'root' | 'brokers' | 'databaseUrl'>): StackRunner {
+  return new StackRunner({
+    root,
+    brokers: (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(','),
+    databaseUrl: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/wdt_kingdee',
+    ...options,
+  });
+}
 
 /** A bill's claim row, as the loader leaves it. */
 export interface BillClaimRow {
