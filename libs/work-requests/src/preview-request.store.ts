@@ -1,5 +1,5 @@
-import { DataSource } from 'typeorm';
-import { queryRows } from '@libs/database';
+import { DataSource, In } from 'typeorm';
+import { PreviewRequestEntity, queryRows } from '@libs/database';
 
 /** One code a previewed document references, as the loader is asked to check it. */
 export interface PreviewCodeRef {
@@ -102,19 +102,31 @@ export class PreviewRequestStore {
   }
 
   async fail(id: string, owner: string, error: string): Promise<void> {
-    await this.ds.query(
-      `UPDATE preview_requests SET state = 'failed', error = $3, owner = NULL, lease_until = NULL, updated_at = now()
-        WHERE id = $1 AND owner = $2 AND state IN ('fetching', 'checking')`,
-      [id, owner, error.slice(0, 2000)],
-    );
+    await this.ds
+      .getRepository(PreviewRequestEntity)
+      .update(
+        { id, owner, state: In(['fetching', 'checking']) },
+        {
+          state: 'failed',
+          error: error.slice(0, 2000),
+          owner: null,
+          leaseUntil: null,
+          updatedAt: () => 'now()',
+        },
+      );
   }
 
   async checked(id: string, owner: string, codes: PreviewCode[], error: string | null = null): Promise<void> {
-    await this.ds.query(
-      `UPDATE preview_requests SET state = 'done', codes = $3, error = coalesce($4, error), owner = NULL,
-              lease_until = NULL, updated_at = now()
-        WHERE id = $1 AND owner = $2 AND state = 'checking'`,
-      [id, owner, JSON.stringify(codes), error],
+    await this.ds.getRepository(PreviewRequestEntity).update(
+      { id, owner, state: 'checking' },
+      {
+        state: 'done',
+        codes: codes as unknown[],
+        ...(error !== null ? { error } : {}),
+        owner: null,
+        leaseUntil: null,
+        updatedAt: () => 'now()',
+      },
     );
   }
 }

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { queryRows } from '@libs/database';
+import { queryRows, RangeRequestEntity } from '@libs/database';
 
 export type RangeStage = 'extract' | 'transform' | 'load';
 export type RangeState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
@@ -83,11 +83,14 @@ export class RangeRequestStore {
   }
 
   async progress(id: string, owner: string, p: RangeProgressUpdate): Promise<void> {
-    await this.ds.query(
-      `UPDATE range_requests SET progress_done = $3, progress_total = $4, message = coalesce($5, message),
-              resume_from = coalesce($6, resume_from)
-        WHERE id = $1 AND owner = $2 AND state = 'running'`,
-      [id, owner, p.done, p.total, p.message ?? null, p.resumeFrom ?? null],
+    await this.ds.getRepository(RangeRequestEntity).update(
+      { id, owner, state: 'running' },
+      {
+        progressDone: p.done,
+        progressTotal: p.total ?? null,
+        ...(p.message != null ? { message: p.message } : {}),
+        ...(p.resumeFrom != null ? { resumeFrom: p.resumeFrom } : {}),
+      },
     );
   }
 
@@ -97,11 +100,12 @@ export class RangeRequestStore {
     state: Extract<RangeState, 'done' | 'failed' | 'cancelled'>,
     message: string,
   ): Promise<void> {
-    await this.ds.query(
-      `UPDATE range_requests SET state = $3, message = $4, finished_at = now(), lease_until = NULL
-        WHERE id = $1 AND owner = $2 AND state = 'running'`,
-      [id, owner, state, message.slice(0, 2000)],
-    );
+    await this.ds
+      .getRepository(RangeRequestEntity)
+      .update(
+        { id, owner, state: 'running' },
+        { state, message: message.slice(0, 2000), finishedAt: () => 'now()', leaseUntil: null },
+      );
   }
 }
 

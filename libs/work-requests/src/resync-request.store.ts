@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import { ResyncRequestEntity } from '@libs/database';
 
 export type ResyncTrigger = 'resync' | 'repush';
 
@@ -18,19 +19,25 @@ export class ResyncRequestStore {
     requestedBy: string,
     trigger: ResyncTrigger = 'resync',
   ): Promise<{ id: string; state: string; created: boolean }> {
+    // Raw: an advisory lock (TypeORM has no API for one).
     await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`resync:${schemeId}:${orderNo}`]);
-    const pending: Array<{ id: string }> = await manager.query(
-      `SELECT id::text AS id FROM resync_requests WHERE scheme_id = $1 AND order_no = $2 AND state = 'pending'
-        ORDER BY requested_at LIMIT 1`,
-      [schemeId, orderNo],
-    );
-    if (pending[0]) return { id: pending[0].id, state: 'pending', created: false };
+    const requests = manager.getRepository(ResyncRequestEntity);
+    const pending = await requests.findOne({
+      select: { id: true },
+      where: { schemeId, orderNo, state: 'pending' },
+      order: { requestedAt: 'ASC' },
+    });
+    if (pending) return { id: pending.id, state: 'pending', created: false };
     const id = randomUUID();
-    await manager.query(
-      `INSERT INTO resync_requests (id, scheme_id, order_no, requested_by, requested_at, state, trigger)
-       VALUES ($1, $2, $3, $4, now(), 'pending', $5)`,
-      [id, schemeId, orderNo, requestedBy, trigger],
-    );
+    await requests.insert({
+      id,
+      schemeId,
+      orderNo,
+      requestedBy,
+      requestedAt: () => 'now()',
+      state: 'pending',
+      trigger,
+    });
     return { id, state: 'pending', created: true };
   }
 }
