@@ -141,7 +141,7 @@ export class ExtractorWorker implements OnApplicationBootstrap, BeforeApplicatio
 
   /** Answers operators' tests of WDT connections (one empty-window query each, on the connection's client). */
   private startConnectionTests(): void {
-    this.connectionStatus = new ConnectionStatusRecorder(this.ds, 'extractor', this.instance, {
+    this.connectionStatus = new ConnectionStatusRecorder(this.statusRows, {
       logger: this.logger,
     });
     this.connectionTests = new ConnectionTestWorker({

@@ -89,7 +89,7 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     this.alerts = createAlertMonitor(this.config, { logger: this.logger, service: 'loader' });
-    this.connectionStatus = new ConnectionStatusRecorder(this.ds, 'loader', this.instance, {
+    this.connectionStatus = new ConnectionStatusRecorder(this.statusRows, {
       logger: this.logger,
     });
     // Target changes apply from the next batch: the engine reads this map, updated in place. A

@@ -1,28 +1,24 @@
-import { DataSource } from 'typeorm';
 import { loadConnections } from '@libs/connections';
 import { ConnectionStatusRecorder, ConnectionStatusValue } from './connection-status.recorder';
 import { formatConnectionTable, selectConnections } from './connection-test.runner';
 import { emptyWdtWindow, testWdtConnection } from './connection-test.util';
 
-function fakeDs() {
+function fakeRows() {
   const writes: Array<{ key: string; value: ConnectionStatusValue }> = [];
-  const ds = {
-    query: async (_sql: string, params: unknown[]) => {
-      writes.push({
-        key: params[2] as string,
-        value: JSON.parse(params[3] as string) as ConnectionStatusValue,
-      });
-      return [];
+  const rows = {
+    put: async (key: string, value: object) => {
+      // As stored (jsonb): a copy, not the recorder's live object.
+      writes.push({ key, value: JSON.parse(JSON.stringify(value)) as ConnectionStatusValue });
     },
-  } as unknown as DataSource;
-  return { ds, writes };
+  };
+  return { rows, writes };
 }
 
 describe('ConnectionStatusRecorder', () => {
   it('fails while any source fails, shows the newest failure, and writes only changes (and refreshes)', async () => {
-    const { ds, writes } = fakeDs();
+    const { rows, writes } = fakeRows();
     let now = 1_000_000;
-    const r = new ConnectionStatusRecorder(ds, 'extractor', 'i1', { refreshMs: 30_000, now: () => now });
+    const r = new ConnectionStatusRecorder(rows, { refreshMs: 30_000, now: () => now });
     r.report('wdt', 'shop-a', 'scheme:a', null);
     r.report('wdt', 'shop-a', 'scheme:a', null);
     now += 1000;

@@ -1,8 +1,11 @@
-import { DataSource } from 'typeorm';
 import { AppLogger, silentLogger } from '@libs/common';
-import { ServiceStatusStore } from '@libs/database';
 import { setConnectionUp } from '@libs/metrics';
 import { ConnectionKind } from './connection-test.util';
+
+/** Where the recorder writes: one service instance's status rows by key. */
+export interface StatusRows {
+  put(key: string, value: object): Promise<void>;
+}
 
 /** service_status key of a connection's health: `connection:wdt:shop-a`. */
 export function connectionStatusKey(kind: ConnectionKind, name: string): string {
@@ -36,15 +39,11 @@ export class ConnectionStatusRecorder {
   private writes: Promise<void> = Promise.resolve();
   private readonly logger: AppLogger;
 
-  private readonly status: ServiceStatusStore;
-
   constructor(
-    ds: DataSource,
-    service: string,
-    instance: string,
+    /** This instance's service_status rows (a ServiceStatusStore in the services). */
+    private readonly status: StatusRows,
     options: { logger?: AppLogger; refreshMs?: number; now?: () => number } = {},
   ) {
-    this.status = new ServiceStatusStore(ds, service, instance);
     this.logger = options.logger ?? silentLogger;
     this.refreshMs = options.refreshMs ?? 30_000;
     this.now = options.now ?? Date.now;
