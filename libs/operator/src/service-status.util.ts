@@ -1,4 +1,5 @@
-import { DataSource } from 'typeorm';
+import { DataSource, Like } from 'typeorm';
+import { ServiceStatusEntity } from '@libs/database';
 
 export type CircuitStateName = 'closed' | 'open' | 'half_open' | 'unknown';
 
@@ -20,10 +21,9 @@ const RANK: Record<string, number> = { unknown: 0, closed: 1, half_open: 2, open
  * `kingdee_circuit`, value `{state, lastError, since}`); the overall state is the worst of them.
  */
 export async function readLoaderCircuit(ds: DataSource): Promise<CircuitSummary> {
-  const rows: Array<{ instance: string; value: Record<string, unknown>; updated_at: Date }> = await ds.query(
-    `SELECT instance, value, updated_at FROM service_status
-      WHERE service = 'loader' AND key = 'kingdee_circuit' ORDER BY instance`,
-  );
+  const rows = await ds
+    .getRepository(ServiceStatusEntity)
+    .find({ where: { service: 'loader', key: 'kingdee_circuit' }, order: { instance: 'ASC' } });
   let state: CircuitStateName = 'unknown';
   const instances = rows.map((r) => {
     const s = typeof r.value?.state === 'string' ? r.value.state : 'unknown';
@@ -33,7 +33,7 @@ export async function readLoaderCircuit(ds: DataSource): Promise<CircuitSummary>
       state: s,
       lastError: typeof r.value?.lastError === 'string' ? r.value.lastError : null,
       since: typeof r.value?.since === 'string' ? r.value.since : null,
-      updatedAt: r.updated_at,
+      updatedAt: r.updatedAt,
     };
   });
   return { state, instances };
@@ -54,11 +54,9 @@ export interface ExtractorSummary {
  * `scheme:<id>`, value `{role, since, lastError}`, written once per transition).
  */
 export async function readExtractorRoles(ds: DataSource): Promise<Map<string, ExtractorSummary>> {
-  const rows: Array<{ instance: string; key: string; value: Record<string, unknown>; updated_at: Date }> =
-    await ds.query(
-      `SELECT instance, key, value, updated_at FROM service_status
-        WHERE service = 'extractor' AND key LIKE 'scheme:%' ORDER BY instance`,
-    );
+  const rows = await ds
+    .getRepository(ServiceStatusEntity)
+    .find({ where: { service: 'extractor', key: Like('scheme:%') }, order: { instance: 'ASC' } });
   const out = new Map<string, ExtractorSummary>();
   for (const r of rows) {
     const schemeId = r.key.slice('scheme:'.length);
@@ -66,7 +64,7 @@ export async function readExtractorRoles(ds: DataSource): Promise<Map<string, Ex
     const since = typeof r.value?.since === 'string' ? r.value.since : null;
     const lastError = typeof r.value?.lastError === 'string' ? r.value.lastError : null;
     const entry = out.get(schemeId) ?? { role, since, instances: [], lastError: null };
-    entry.instances.push({ instance: r.instance, role, since, updatedAt: r.updated_at });
+    entry.instances.push({ instance: r.instance, role, since, updatedAt: r.updatedAt });
     if (role === 'leader') Object.assign(entry, { role, since, lastError });
     out.set(schemeId, entry);
   }
@@ -78,10 +76,13 @@ export async function readExtractorRoles(ds: DataSource): Promise<Map<string, Ex
  * `{ok, lastError, since}`): the most recent failing one, or null when every loader logs in.
  */
 export async function readLoaderAuthError(ds: DataSource): Promise<string | null> {
-  const rows: Array<{ value: Record<string, unknown> }> = await ds.query(
-    `SELECT value FROM service_status WHERE service = 'loader' AND key = 'kingdee_auth'
-        AND (value->>'ok')::boolean IS FALSE ORDER BY updated_at DESC LIMIT 1`,
-  );
-  const error = rows[0]?.value?.lastError;
+  // The refused one (`ok: false`) reported last, whichever loader it was.
+  const row = await ds
+    .getRepository(ServiceStatusEntity)
+    .createQueryBuilder('s')
+    .where(`s.service = 'loader' AND s.key = 'kingdee_auth' AND (s.value->>'ok')::boolean IS FALSE`)
+    .orderBy('s.updatedAt', 'DESC')
+    .getOne();
+  const error = row?.value?.lastError;
   return typeof error === 'string' ? error : null;
 }
