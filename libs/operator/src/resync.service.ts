@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DATA_SOURCE } from '@libs/runtime';
 import { ResyncRequestStore } from '@libs/work-requests';
-import { RESYNC_COLUMNS } from './audit-query.service';
-import { Page, SqlFilter, toPage } from './paging.util';
+import { ResyncRequestEntity } from '@libs/database';
+import { Page, toPage } from './paging.util';
 
 export interface ResyncRow {
   id: string;
@@ -53,11 +53,8 @@ export class ResyncService {
   }
 
   async get(id: string): Promise<ResyncRow | undefined> {
-    const rows: ResyncRow[] = await this.ds.query(
-      `SELECT ${RESYNC_COLUMNS} FROM resync_requests WHERE id = $1`,
-      [id],
-    );
-    return rows[0];
+    const row = await this.ds.getRepository(ResyncRequestEntity).findOneBy({ id });
+    return row ? toResyncRow(row) : undefined;
   }
 
   async list(q: {
@@ -67,15 +64,25 @@ export class ResyncService {
     limit: number;
     offset: number;
   }): Promise<Page<ResyncRow>> {
-    const f = new SqlFilter()
-      .add('state = ?', q.state)
-      .add('scheme_id = ?', q.schemeId)
-      .add('order_no = ?', q.orderNo);
-    const rows: ResyncRow[] = await this.ds.query(
-      `SELECT ${RESYNC_COLUMNS} FROM resync_requests ${f.where}
-        ORDER BY requested_at DESC, id LIMIT ${f.param(q.limit + 1)} OFFSET ${f.param(q.offset)}`,
-      f.params,
-    );
-    return toPage(rows, q.limit, q.offset);
+    const rows = await this.ds.getRepository(ResyncRequestEntity).find({
+      where: { state: q.state, schemeId: q.schemeId, orderNo: q.orderNo },
+      order: { requestedAt: 'DESC', id: 'ASC' },
+      take: q.limit + 1,
+      skip: q.offset,
+    });
+    return toPage(rows.map(toResyncRow), q.limit, q.offset);
   }
+}
+
+function toResyncRow(r: ResyncRequestEntity): ResyncRow {
+  return {
+    id: r.id,
+    schemeId: r.schemeId,
+    orderNo: r.orderNo,
+    requestedBy: r.requestedBy,
+    requestedAt: r.requestedAt,
+    state: r.state,
+    result: r.result,
+    doneAt: r.doneAt,
+  };
 }
