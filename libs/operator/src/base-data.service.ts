@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, Not } from 'typeorm';
+import { BaseDataCheckRequestEntity } from '@libs/database';
 import { DATA_SOURCE } from '@libs/runtime';
 import { BaseDataCheckView, BaseDataWaitingView } from './operator-api.schema';
 import { z } from 'zod';
@@ -47,9 +48,7 @@ export class BaseDataService {
       g.count = g.orders.length;
       groups.set(key, g);
     }
-    const [{ n }]: Array<{ n: number }> = await this.ds.query(
-      `SELECT count(*)::int AS n FROM base_data_check_requests WHERE state <> 'done'`,
-    );
+    const n = await this.ds.getRepository(BaseDataCheckRequestEntity).countBy({ state: Not('done') });
     return {
       items: [...groups.values()].sort((a, b) => b.count - a.count || a.code.localeCompare(b.code)),
       pendingChecks: n,
@@ -58,10 +57,14 @@ export class BaseDataService {
 
   async requestCheck(by: string): Promise<z.infer<typeof BaseDataCheckView>> {
     const id = randomUUID();
-    const [row]: Array<{ requested_at: Date }> = await this.ds.query(
-      `INSERT INTO base_data_check_requests (id, requested_by) VALUES ($1, $2) RETURNING requested_at`,
-      [id, by],
-    );
+    const inserted = await this.ds
+      .createQueryBuilder()
+      .insert()
+      .into(BaseDataCheckRequestEntity)
+      .values({ id, requestedBy: by })
+      .returning(['requestedAt'])
+      .execute();
+    const [row] = inserted.raw as Array<{ requested_at: Date }>;
     return { id, state: 'pending', requestedAt: new Date(row.requested_at).toISOString() };
   }
 }
