@@ -1,10 +1,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Inject, Injectable, InternalServerErrorException } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityTarget, Like } from 'typeorm';
 import { Clock, formatShanghai, parseShanghai } from '@libs/common';
 import { AUDIT_STATUSES } from '@libs/contracts';
-import { queryRows } from '@libs/database';
+import {
+  AuditOrderEntity,
+  DeadLetterEntity,
+  ParkedMessageEntity,
+  queryRows,
+  ResyncRequestEntity,
+  SchemeStopEntity,
+  ServiceStatusEntity,
+  SyncCursorEntity,
+} from '@libs/database';
 import { CommonConfig } from '@libs/config';
 import { CONFIG, DATA_SOURCE, SCHEME_FILE_STATUS_PREFIX } from '@libs/runtime';
 import { Scheme, schemeContentHash, SchemeError, SchemeFileProblem } from '@libs/scheme';
@@ -65,12 +74,13 @@ export class SchemeStatusService {
    * the file is stale: whoever reads the new one reports anew).
    */
   async fileErrors(): Promise<SchemeFileErrorView[]> {
-    const rows: Array<{ service: string; value: SchemeFileProblem }> = await this.ds.query(
-      `SELECT service, value FROM service_status WHERE key LIKE $1 ORDER BY service, instance`,
-      [`${SCHEME_FILE_STATUS_PREFIX}%`],
-    );
+    const rows = await this.ds.getRepository(ServiceStatusEntity).find({
+      select: { service: true, value: true },
+      where: { key: Like(`${SCHEME_FILE_STATUS_PREFIX}%`) },
+      order: { service: 'ASC', instance: 'ASC' },
+    });
     const reports = [
-      ...rows.map((r) => ({ service: r.service, problem: r.value })),
+      ...rows.map((r) => ({ service: r.service, problem: r.value as unknown as SchemeFileProblem })),
       ...(this.catalog.problems?.() ?? []).map((problem) => ({ service: 'operator', problem })),
     ];
     const current = new Map<string, string | null>();
@@ -114,46 +124,49 @@ export class SchemeStatusService {
     await this.catalog.refresh?.();
     const schemes = this.schemes();
     const fileErrors = await this.fileErrors();
-    const cursors = new Map(
+    const cursors = new Map<string, CursorRow>(
       (
-        (await this.ds.query(
-          `SELECT scheme_id AS "schemeId", axis, cursor_value AS "cursorValue", last_run_at AS "lastRunAt",
-                last_success_at AS "lastSuccessAt", last_error AS "lastError", paused FROM sync_cursors`,
-        )) as CursorRow[]
+        await this.ds.getRepository(SyncCursorEntity).find({
+          select: {
+            schemeId: true,
+            axis: true,
+            cursorValue: true,
+            lastRunAt: true,
+            lastSuccessAt: true,
+            lastError: true,
+            paused: true,
+          },
+        })
       ).map((c) => [c.schemeId, c]),
     );
     const counts = new Map<string, Record<string, number>>();
-    for (const row of (await this.ds.query(
-      `SELECT scheme_id AS "schemeId", status, count(*)::int AS n FROM audit_orders GROUP BY scheme_id, status`,
-    )) as Array<{ schemeId: string; status: string; n: number }>) {
+    const statusCounts: Array<{ schemeId: string; status: string; n: number }> = await this.ds
+      .getRepository(AuditOrderEntity)
+      .createQueryBuilder('o')
+      .select('o.schemeId', 'schemeId')
+      .addSelect('o.status', 'status')
+      .addSelect('count(*)::int', 'n')
+      .groupBy('o.schemeId')
+      .addGroupBy('o.status')
+      .getRawMany();
+    for (const row of statusCounts) {
       const c = counts.get(row.schemeId) ?? Object.fromEntries(AUDIT_STATUSES.map((s) => [s, 0]));
       c[row.status] = row.n;
       counts.set(row.schemeId, c);
     }
-    const parked = await this.countPer(
-      `SELECT scheme_id AS "schemeId", count(*)::int AS n FROM dead_letters WHERE state = 'parked' GROUP BY scheme_id`,
-    );
-    const pending = await this.countPer(
-      `SELECT scheme_id AS "schemeId", count(*)::int AS n FROM resync_requests WHERE state = 'pending' GROUP BY scheme_id`,
-    );
+    const parked = await this.countPer(DeadLetterEntity, { state: 'parked' });
+    const pending = await this.countPer(ResyncRequestEntity, { state: 'pending' });
     const circuit = await readLoaderCircuit(this.ds);
     const extractors = await readExtractorRoles(this.ds);
     // A Kingdee credential failure stops every scheme's loading: shown on each.
     const kingdeeAuthError = await readLoaderAuthError(this.ds);
     const stops = new Map(
-      (
-        (await this.ds.query(
-          `SELECT scheme_id AS "schemeId", reason, stopped_at AS since FROM scheme_stops`,
-        )) as Array<{
-          schemeId: string;
-          reason: string;
-          since: Date;
-        }>
-      ).map((r) => [r.schemeId, { reason: r.reason, since: r.since }]),
+      (await this.ds.getRepository(SchemeStopEntity).find()).map((r) => [
+        r.schemeId,
+        { reason: r.reason, since: r.stoppedAt },
+      ]),
     );
-    const parkedDocs = await this.countPer(
-      `SELECT scheme_id AS "schemeId", count(*)::int AS n FROM parked_messages GROUP BY scheme_id`,
-    );
+    const parkedDocs = await this.countPer(ParkedMessageEntity);
     const now = this.clock.now();
     const known = new Set(schemes.map((s) => s.id));
     const entries: Array<{
@@ -212,16 +225,13 @@ export class SchemeStatusService {
   async exists(schemeId: string): Promise<boolean> {
     await this.catalog.refresh?.();
     if (this.schemes().some((s) => s.id === schemeId)) return true;
-    const rows: unknown[] = await this.ds.query(`SELECT 1 FROM sync_cursors WHERE scheme_id = $1`, [
-      schemeId,
-    ]);
-    return rows.length > 0;
+    return this.ds.getRepository(SyncCursorEntity).existsBy({ schemeId });
   }
 
   /** Every scheme id `exists` accepts: for the message answering an unknown one. */
   async knownIds(): Promise<string[]> {
-    const rows: Array<{ id: string }> = await this.ds.query(`SELECT scheme_id AS id FROM sync_cursors`);
-    return [...new Set([...this.schemes().map((s) => s.id), ...rows.map((r) => r.id)])].sort();
+    const rows = await this.ds.getRepository(SyncCursorEntity).find({ select: { schemeId: true } });
+    return [...new Set([...this.schemes().map((s) => s.id), ...rows.map((r) => r.schemeId)])].sort();
   }
 
   /**
@@ -246,6 +256,7 @@ export class SchemeStatusService {
         ]);
     const stopCleared = cleared.length > 0;
     const result = await this.ds.transaction(async (tx) => {
+      // Raw: the row lock (FOR UPDATE) and an insert that reports whether it won the race.
       const rows: Array<{ paused: boolean }> = await tx.query(
         `SELECT paused FROM sync_cursors WHERE scheme_id = $1 FOR UPDATE`,
         [schemeId],
@@ -282,8 +293,19 @@ export class SchemeStatusService {
     }
   }
 
-  private async countPer(sql: string): Promise<Map<string, number>> {
-    const rows: Array<{ schemeId: string | null; n: number }> = await this.ds.query(sql);
+  /** Rows per scheme of a table with a `schemeId` column (optionally only those matching `where`). */
+  private async countPer(
+    entity: EntityTarget<{ schemeId: string | null }>,
+    where: Record<string, unknown> = {},
+  ): Promise<Map<string, number>> {
+    const query = this.ds
+      .getRepository(entity)
+      .createQueryBuilder('t')
+      .select('t.schemeId', 'schemeId')
+      .addSelect('count(*)::int', 'n')
+      .groupBy('t.schemeId');
+    if (Object.keys(where).length > 0) query.where(where);
+    const rows: Array<{ schemeId: string | null; n: number }> = await query.getRawMany();
     return new Map(rows.filter((r) => r.schemeId !== null).map((r) => [r.schemeId as string, r.n]));
   }
 }
