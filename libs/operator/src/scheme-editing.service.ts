@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HttpException, HttpStatus, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { createTwoFilesPatch } from 'diff';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { SchemeRevisionEntity } from '@libs/database';
 import { checkSchemeText } from '@libs/mapping';
 import { DATA_SOURCE, schemeKeyRefusal } from '@libs/runtime';
 import { Scheme, schemeContentHash, SchemeIssue } from '@libs/scheme';
@@ -135,6 +136,7 @@ export class SchemeEditingService {
       });
     this.refuseReadOnly();
     return this.ds.transaction(async (tx) => {
+      // Raw: an advisory lock (TypeORM has no API for one): one writer per scheme file.
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext('scheme-file:' || $1))`, [schemeId]);
       const current = fs.readFileSync(file);
       if (etagOf(current) !== input.ifMatch!.trim())
@@ -147,11 +149,7 @@ export class SchemeEditingService {
       // holding a refused key change must be fixable by saving the recorded key back.
       const refusal = await schemeKeyRefusal(this.ds, next, previous ?? undefined);
       if (refusal) fail(409, refusal);
-      const last: Array<{ revision: number; yaml: string }> = await tx.query(
-        `SELECT revision, yaml FROM scheme_revisions WHERE scheme_id = $1 ORDER BY revision DESC LIMIT 1`,
-        [schemeId],
-      );
-      let base = last[0];
+      let base = await latestRevision(tx, schemeId);
       if (!base || base.yaml !== previousText) {
         // The file as it was (first save, or edited by hand since): kept so a rollback can reach it.
         const revision = base ? base.revision + 1 : 0;
@@ -202,17 +200,14 @@ export class SchemeEditingService {
       } finally {
         fs.rmSync(tmp, { force: true });
       }
-      const last: Array<{ revision: number; yaml: string }> = await tx.query(
-        `SELECT revision, yaml FROM scheme_revisions WHERE scheme_id = $1 ORDER BY revision DESC LIMIT 1`,
-        [scheme.id],
-      );
-      const revision = last[0] ? last[0].revision + 1 : 1;
+      const last = await latestRevision(tx, scheme.id);
+      const revision = last ? last.revision + 1 : 1;
       await this.insertRevision(
         tx,
         scheme.id,
         revision,
         input.yaml,
-        last[0]?.yaml ?? '',
+        last?.yaml ?? '',
         input.author,
         input.comment ?? null,
       );
@@ -222,18 +217,20 @@ export class SchemeEditingService {
   }
 
   async revisions(schemeId: string) {
-    const rows: Array<{
-      revision: number;
-      author: string;
-      comment: string | null;
-      createdAt: Date;
-      diff: string;
-    }> = await this.ds.query(
-      `SELECT revision, author, comment, created_at AS "createdAt", diff FROM scheme_revisions
-          WHERE scheme_id = $1 ORDER BY revision DESC`,
-      [schemeId],
-    );
-    return { items: rows };
+    const rows = await this.ds.getRepository(SchemeRevisionEntity).find({
+      select: { revision: true, author: true, comment: true, createdAt: true, diff: true },
+      where: { schemeId },
+      order: { revision: 'DESC' },
+    });
+    return {
+      items: rows.map((r) => ({
+        revision: r.revision,
+        author: r.author,
+        comment: r.comment,
+        createdAt: r.createdAt,
+        diff: r.diff,
+      })),
+    };
   }
 
   async rollback(
@@ -241,10 +238,9 @@ export class SchemeEditingService {
     revision: number,
     input: { ifMatch: string | undefined; author: string; comment?: string },
   ) {
-    const rows: Array<{ yaml: string }> = await this.ds.query(
-      `SELECT yaml FROM scheme_revisions WHERE scheme_id = $1 AND revision = $2`,
-      [schemeId, revision],
-    );
+    const rows = await this.ds
+      .getRepository(SchemeRevisionEntity)
+      .find({ select: { yaml: true }, where: { schemeId, revision } });
     if (rows.length === 0) throw new NotFoundException(`scheme ${schemeId} has no revision ${revision}`);
     return this.save(schemeId, {
       yaml: rows[0].yaml,
@@ -255,7 +251,7 @@ export class SchemeEditingService {
   }
 
   private async insertRevision(
-    tx: { query: (sql: string, params: unknown[]) => Promise<unknown> },
+    tx: EntityManager,
     schemeId: string,
     revision: number,
     yaml: string,
@@ -269,10 +265,7 @@ export class SchemeEditingService {
       previous,
       yaml,
     );
-    await tx.query(
-      `INSERT INTO scheme_revisions (scheme_id, revision, yaml, diff, author, comment) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [schemeId, revision, yaml, diff, author, comment],
-    );
+    await tx.getRepository(SchemeRevisionEntity).insert({ schemeId, revision, yaml, diff, author, comment });
   }
 
   private writeTemp(file: string, text: string): string {
@@ -300,4 +293,16 @@ export class SchemeEditingService {
       throw err;
     }
   }
+}
+
+/** The newest saved revision of a scheme, if any. */
+function latestRevision(
+  tx: EntityManager,
+  schemeId: string,
+): Promise<Pick<SchemeRevisionEntity, 'revision' | 'yaml'> | null> {
+  return tx.getRepository(SchemeRevisionEntity).findOne({
+    select: { revision: true, yaml: true },
+    where: { schemeId },
+    order: { revision: 'DESC' },
+  });
 }
