@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DeadLetterPayload, DeadLetterPayloadSchema } from '@libs/contracts';
+import { DeadLetterPayloadEntity } from '@libs/database';
 import { DATA_SOURCE } from '@libs/runtime';
 import { Page, SqlFilter, toPage } from './paging.util';
 import { maskPii } from './pii-mask.util';
@@ -115,14 +116,12 @@ export class DeadLettersService {
     const base = summarize(row);
     const payload = DeadLetterPayloadSchema.parse(row.payload);
     if (payload.storage === 'postgres') {
-      const stored: unknown[] = await this.ds.query(`SELECT 1 FROM dead_letter_payloads WHERE id = $1`, [
-        payload.ref,
-      ]);
+      const stored = await this.ds.getRepository(DeadLetterPayloadEntity).existsBy({ id: payload.ref });
       return {
         ...base,
         payload: {
           ...payload,
-          stored: stored.length > 0,
+          stored,
           href: `/api/dead-letters/${row.id}/payload`,
         },
       };
@@ -138,26 +137,28 @@ export class DeadLettersService {
     const payload = DeadLetterPayloadSchema.parse(row.payload);
     if (payload.storage === 'inline')
       return Buffer.from(payload.data, payload.encoding === 'base64' ? 'base64' : 'utf8');
-    const rows: Array<{ data: Buffer }> = await manager.query(
-      `SELECT data FROM dead_letter_payloads WHERE id = $1`,
-      [payload.ref],
-    );
-    if (!rows[0]) return undefined;
-    const sha = createHash('sha256').update(rows[0].data).digest('hex');
+    const stored = await manager
+      .getRepository(DeadLetterPayloadEntity)
+      .findOne({ select: { data: true }, where: { id: payload.ref } });
+    if (!stored) return undefined;
+    const sha = createHash('sha256').update(stored.data).digest('hex');
     if (sha !== payload.sha256)
       throw new PayloadIntegrityError(
         `payload ${payload.ref} does not match its sha256 (stored bytes changed)`,
       );
-    return rows[0].data;
+    return stored.data;
   }
 
   /** Size of a stored payload, or undefined when dead_letter_payloads has no such row. */
   async storedSize(ref: string): Promise<number | undefined> {
-    const rows: Array<{ n: number }> = await this.ds.query(
-      `SELECT octet_length(data)::int AS n FROM dead_letter_payloads WHERE id = $1`,
-      [ref],
-    );
-    return rows[0]?.n;
+    // The bytes' own length (what is streamed), measured in Postgres without sending them.
+    const row: { n: number } | undefined = await this.ds
+      .getRepository(DeadLetterPayloadEntity)
+      .createQueryBuilder('p')
+      .select('octet_length(p.data)::int', 'n')
+      .where('p.id = :ref', { ref })
+      .getRawOne();
+    return row?.n;
   }
 
   /** Streams a stored payload out of Postgres in chunks (never the whole value in memory at once). */
@@ -165,6 +166,7 @@ export class DeadLettersService {
     const ds = this.ds;
     async function* chunks() {
       for (let start = 0; start < size; start += STREAM_CHUNK_BYTES) {
+        // Raw: substring of a bytea (a chunk of the stored bytes, not the whole value).
         const rows: Array<{ chunk: Buffer }> = await ds.query(
           `SELECT substring(data FROM $2 FOR $3) AS chunk FROM dead_letter_payloads WHERE id = $1`,
           [ref, start + 1, STREAM_CHUNK_BYTES],
