@@ -102,18 +102,16 @@ export class PreviewRequestStore {
   }
 
   async fail(id: string, owner: string, error: string): Promise<void> {
-    await this.ds
-      .getRepository(PreviewRequestEntity)
-      .update(
-        { id, owner, state: In(['fetching', 'checking']) },
-        {
-          state: 'failed',
-          error: error.slice(0, 2000),
-          owner: null,
-          leaseUntil: null,
-          updatedAt: () => 'now()',
-        },
-      );
+    await this.ds.getRepository(PreviewRequestEntity).update(
+      { id, owner, state: In(['fetching', 'checking']) },
+      {
+        state: 'failed',
+        error: error.slice(0, 2000),
+        owner: null,
+        leaseUntil: null,
+        updatedAt: () => 'now()',
+      },
+    );
   }
 
   async checked(id: string, owner: string, codes: PreviewCode[], error: string | null = null): Promise<void> {
