@@ -34,10 +34,8 @@ export function requestLoggingParams(logger: Logger): Params {
       autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.has(pathOf(req)) },
       customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
         err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-      customSuccessMessage: (req: IncomingMessage, res: ServerResponse) =>
-        `${req.method} ${pathOf(req)} ${res.statusCode}`,
-      customErrorMessage: (req: IncomingMessage, res: ServerResponse) =>
-        `${req.method} ${pathOf(req)} ${res.statusCode}`,
+      customSuccessMessage: requestLine,
+      customErrorMessage: requestLine,
       serializers: {
         req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
           id: req.id,
@@ -49,6 +47,11 @@ export function requestLoggingParams(logger: Logger): Params {
       },
     },
   };
+}
+
+/** `GET /api/schemes 200`: the same words whether the request succeeded or failed. */
+function requestLine(req: IncomingMessage, res: ServerResponse): string {
+  return `${req.method} ${pathOf(req)} ${res.statusCode}`;
 }
 
 function pathOf(req: IncomingMessage): string {

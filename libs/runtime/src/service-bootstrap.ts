@@ -1,6 +1,5 @@
-import { DynamicModule } from '@nestjs/common';
+import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { INestApplication } from '@nestjs/common';
 import { KafkaBatchTransport } from '@libs/kafka';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { Logger } from 'nestjs-pino';
