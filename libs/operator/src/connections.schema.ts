@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { CONNECTION_NAME_PATTERN } from '@libs/connections';
-import type { RouteSpec } from './openapi.document';
 
 /**
  * Connections (issue 14): the WDT shops and Kingdee account sets of the deployment, without secrets,
@@ -83,53 +82,6 @@ export const ConnectionView = z.object({
 });
 
 export const ConnectionsView = z.object({ items: z.array(ConnectionView) });
-
-export const CONNECTION_ROUTES: RouteSpec[] = [
-  {
-    method: 'get',
-    path: '/api/connections',
-    operationId: 'listConnections',
-    tag: 'connections',
-    summary: 'Every WDT and Kingdee connection (no secrets), the schemes using it, its status and last error',
-    description:
-      'Status merges what each extractor (WDT: its polls of the schemes on the connection) and loader (Kingdee: ' +
-      'its login check and circuit) reports, and the connection tests they ran.',
-    status: 200,
-    response: ConnectionsView,
-    responseDescription: 'The connections, WDT first, by name',
-    role: 'viewer',
-  },
-  {
-    method: 'post',
-    path: '/api/connections/:kind/:name/test',
-    operationId: 'testConnection',
-    tag: 'connections',
-    summary: 'Test a connection (WDT: one query of an empty window; Kingdee: a login and a one-row query)',
-    description:
-      'The operator holds no secrets: it queues the test for an extractor (WDT) or loader (Kingdee) and waits ' +
-      'up to 20 s for the answer (200, state done). Without an answer by then: 202 with the queued test; read it ' +
-      'with GET /api/connections/tests/{id}. Recorded as an action.',
-    params: ConnectionParams,
-    status: 200,
-    response: ConnectionTestView,
-    responseDescription: 'The finished test (or 202: the test still queued or running)',
-    errors: [400, 404],
-    role: 'admin',
-  },
-  {
-    method: 'get',
-    path: '/api/connections/tests/:id',
-    operationId: 'getConnectionTest',
-    tag: 'connections',
-    summary: 'A connection test: state and result',
-    params: ConnectionTestIdParams,
-    status: 200,
-    response: ConnectionTestView,
-    responseDescription: 'The test',
-    errors: [400, 404],
-    role: 'viewer',
-  },
-];
 
 export const CONNECTION_COMPONENTS: Record<string, z.ZodType> = {
   Connection: ConnectionView,

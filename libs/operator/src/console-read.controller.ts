@@ -1,16 +1,16 @@
-import { RequireRole } from './operator-role.decorator';
 import { Controller, Get, Inject, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Workbook } from 'exceljs';
 import { Clock, formatShanghai, formatShanghaiDate } from '@libs/common';
 import { AuditQueryService } from './audit-query.service';
-import { FailureGroupsQuery, OrdersExportQuery, OverviewQuery } from './console-read.schema';
 import { ConsoleReadService } from './console-read.service';
 import { Lang } from './failure-groups.util';
 import { OperatorAuthGuard } from './operator-auth.guard';
 import { OPERATOR_CLOCK } from './operator.tokens';
 import { maskPii } from './pii-mask.util';
-import { parseInput } from './validation.util';
+import { FailureGroupsQueryDto, OrdersExportQueryDto, OverviewQueryDto } from './operator-api.dto';
+import { FailureGroupsView, OverviewView } from './console-read.schema';
+import { ApiRoute } from './api-route.decorator';
 
 /** Most rows one export holds (the console says so when a filter matches more). */
 export const EXPORT_MAX_ROWS = 50_000;
@@ -46,26 +46,61 @@ export class ConsoleReadController {
     @Inject(OPERATOR_CLOCK) private readonly clock: Clock,
   ) {}
 
+  @ApiRoute({
+    operationId: 'getOverview',
+    tag: 'console',
+    summary: 'Schemes with their state, series and latency per bucket, backlog per stage, failure groups',
+    description:
+      'Series count orders reaching loaded/failed/skipped/dead_lettered per bucket (audit history); latency is ' +
+      'WDT `modified` of the loaded version to the loaded event. Labels follow Accept-Language (zh-CN default, en).',
+    status: 200,
+    response: OverviewView,
+    responseDescription: 'The overview',
+    errors: [400],
+    role: 'viewer',
+  })
   @Get('overview')
-  @RequireRole('viewer')
-  async overview(@Query() query: unknown, @Req() req: Request) {
-    return maskPii(await this.reads.overview(parseInput(OverviewQuery, query), languageOf(req)));
+  async overview(@Query() query: OverviewQueryDto, @Req() req: Request) {
+    return maskPii(await this.reads.overview(query, languageOf(req)));
   }
 
+  @ApiRoute({
+    operationId: 'listFailureGroups',
+    tag: 'console',
+    summary: 'Orders that need a person, grouped by cause (largest first)',
+    description:
+      'Key: status + error class + field + failing value (e.g. the missing supplier code), else Kingdee’s message ' +
+      'with numbers normalised. `label` in the language of Accept-Language (zh-CN default, en).',
+    status: 200,
+    response: FailureGroupsView,
+    responseDescription: 'The groups',
+    errors: [400],
+    role: 'viewer',
+  })
   @Get('failure-groups')
-  @RequireRole('viewer')
-  async failureGroups(@Query() query: unknown, @Req() req: Request) {
-    return { items: await this.reads.failureGroups(parseInput(FailureGroupsQuery, query), languageOf(req)) };
+  async failureGroups(@Query() query: FailureGroupsQueryDto, @Req() req: Request) {
+    return { items: await this.reads.failureGroups(query, languageOf(req)) };
   }
 
   /**
    * The filtered orders list as a file: CSV (UTF-8 with a BOM, so Excel in zh-CN Windows reads it
    * as UTF-8) or XLSX, built in memory (≤ 50,000 narrow rows: a few MB). Times in Shanghai wall-clock.
    */
+  @ApiRoute({
+    operationId: 'exportAuditOrders',
+    tag: 'audit',
+    summary: 'The filtered orders list as CSV (UTF-8 with BOM) or XLSX, at most 50,000 rows, PII masked',
+    description:
+      'Same filters as listAuditOrders. Headers: `X-Total-Count` (orders matching), `X-Exported-Count` (rows in the file).',
+    status: 200,
+    contentType: 'application/octet-stream',
+    responseDescription: 'The file (Content-Disposition names it with the date)',
+    errors: [400],
+    role: 'viewer',
+  })
   @Get('audit/orders/export')
-  @RequireRole('viewer')
-  async exportOrders(@Query() query: unknown, @Res() res: Response): Promise<void> {
-    const { format, ...filter } = parseInput(OrdersExportQuery, query);
+  async exportOrders(@Query() query: OrdersExportQueryDto, @Res() res: Response): Promise<void> {
+    const { format, ...filter } = query;
     const rows = maskPii(await this.reads.exportRows(filter, EXPORT_MAX_ROWS), this.audit.piiKeys());
     const total = await this.audit.countOrders(filter);
     const wb = new Workbook();

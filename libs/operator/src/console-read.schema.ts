@@ -12,7 +12,6 @@ import {
   timeRange,
 } from './operator-api.schema';
 import { FAILURE_STATUSES } from './failure-groups.util';
-import type { RouteSpec } from './openapi.document';
 
 // ---- queries --------------------------------------------------------------------------------
 export const OVERVIEW_BUCKETS = { '1m': 60, '5m': 300, '1h': 3600 } as const;
@@ -172,54 +171,3 @@ export const CONSOLE_READ_COMPONENTS: Record<string, z.ZodType> = {
   ConsoleAuditOrderDetail: ConsoleAuditOrderDetailView,
   ConsoleOrdersPage: ConsoleOrdersPageView,
 };
-
-// ---- routes ---------------------------------------------------------------------------------
-export const CONSOLE_READ_ROUTES: RouteSpec[] = [
-  {
-    method: 'get',
-    path: '/api/overview',
-    operationId: 'getOverview',
-    tag: 'console',
-    summary: 'Schemes with their state, series and latency per bucket, backlog per stage, failure groups',
-    description:
-      'Series count orders reaching loaded/failed/skipped/dead_lettered per bucket (audit history); latency is ' +
-      'WDT `modified` of the loaded version to the loaded event. Labels follow Accept-Language (zh-CN default, en).',
-    query: OverviewQuery,
-    status: 200,
-    response: OverviewView,
-    responseDescription: 'The overview',
-    errors: [400],
-    role: 'viewer',
-  },
-  {
-    method: 'get',
-    path: '/api/failure-groups',
-    operationId: 'listFailureGroups',
-    tag: 'console',
-    summary: 'Orders that need a person, grouped by cause (largest first)',
-    description:
-      'Key: status + error class + field + failing value (e.g. the missing supplier code), else Kingdee’s message ' +
-      'with numbers normalised. `label` in the language of Accept-Language (zh-CN default, en).',
-    query: FailureGroupsQuery,
-    status: 200,
-    response: FailureGroupsView,
-    responseDescription: 'The groups',
-    errors: [400],
-    role: 'viewer',
-  },
-  {
-    method: 'get',
-    path: '/api/audit/orders/export',
-    operationId: 'exportAuditOrders',
-    tag: 'audit',
-    summary: 'The filtered orders list as CSV (UTF-8 with BOM) or XLSX, at most 50,000 rows, PII masked',
-    description:
-      'Same filters as listAuditOrders. Headers: `X-Total-Count` (orders matching), `X-Exported-Count` (rows in the file).',
-    query: OrdersExportQuery,
-    status: 200,
-    contentType: 'application/octet-stream',
-    responseDescription: 'The file (Content-Disposition names it with the date)',
-    errors: [400],
-    role: 'viewer',
-  },
-];

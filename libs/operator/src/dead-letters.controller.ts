@@ -15,13 +15,14 @@ import {
 import { Response } from 'express';
 import { DeadLetterPayloadSchema } from '@libs/contracts';
 import { DeadLettersService } from './dead-letters.service';
-import { CloseDeadLetterBody, DeadLettersQuery, IdParams, RevealQuery } from './operator-api.schema';
 import { OrderActionsService } from './order-actions.service';
 import { OperatorActionsService } from './operator-actions.service';
 import { Operator, OperatorAuthGuard } from './operator-auth.guard';
-import { RequireRole } from './operator-role.decorator';
 import { maskPii } from './pii-mask.util';
-import { parseInput } from './validation.util';
+import { CloseDeadLetterBodyDto, DeadLettersQueryDto, IdParamsDto, RevealQueryDto } from './operator-api.dto';
+import { z } from 'zod';
+import { DeadLetterDetailView, DeadLetterView, pageOf } from './operator-api.schema';
+import { ApiRoute } from './api-route.decorator';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -35,26 +36,53 @@ export class DeadLettersController {
   ) {}
 
   /** Closes a dead letter nobody will re-push (the reason is kept with it and in the action log). */
-  @RequireRole('operator')
+  @ApiRoute({
+    operationId: 'closeDeadLetter',
+    tag: 'dead-letters',
+    summary: 'Close a dead letter nobody will re-push, with a reason (recorded with the token name)',
+    status: 200,
+    response: z.object({ id: z.string(), state: z.literal('closed') }),
+    responseDescription: 'The dead letter is closed',
+    errors: [400, 404],
+    role: 'operator',
+  })
   @Post(':id/close')
   @HttpCode(200)
-  async close(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
-    const { id } = parseInput(IdParams, params);
-    const { reason } = parseInput(CloseDeadLetterBody, body);
+  async close(@Param() params: IdParamsDto, @Body() body: CloseDeadLetterBodyDto, @Operator() by: string) {
+    const { id } = params;
+    const { reason } = body;
     return this.orderActions.closeDeadLetter(id, reason, by);
   }
 
-  @RequireRole('viewer')
+  @ApiRoute({
+    operationId: 'listDeadLetters',
+    tag: 'dead-letters',
+    summary: 'Dead letters by state, stage, scheme, order and time, newest first (no payloads)',
+    status: 200,
+    response: pageOf(DeadLetterView),
+    responseDescription: 'A page of dead letters',
+    errors: [400],
+    role: 'viewer',
+  })
   @Get()
-  async list(@Query() query: unknown) {
-    return maskPii(await this.deadLetters.list(parseInput(DeadLettersQuery, query)));
+  async list(@Query() query: DeadLettersQueryDto) {
+    return maskPii(await this.deadLetters.list(query));
   }
 
-  @RequireRole('viewer')
+  @ApiRoute({
+    operationId: 'getDeadLetter',
+    tag: 'dead-letters',
+    summary: 'One dead letter with its payload (inline bytes decoded, or size/hash of a Postgres payload)',
+    status: 200,
+    response: DeadLetterDetailView,
+    responseDescription: 'The dead letter',
+    errors: [400, 404],
+    role: 'viewer',
+  })
   @Get(':id')
-  async get(@Param() params: unknown, @Query() query: unknown, @Operator() by: string) {
-    const { id } = parseInput(IdParams, params);
-    const reveal = parseInput(RevealQuery, query).reveal === 'pii';
+  async get(@Param() params: IdParamsDto, @Query() query: RevealQueryDto, @Operator() by: string) {
+    const { id } = params;
+    const reveal = query.reveal === 'pii';
     const row = await this.deadLetters.get(id);
     if (!row) throw new NotFoundException(`no dead letter ${id}`);
     const detail = await this.deadLetters.detail(row, reveal);
@@ -72,16 +100,28 @@ export class DeadLettersController {
    * The original bytes. With `?reveal=pii` they are streamed as stored (Postgres payloads in
    * chunks); otherwise JSON or text comes back with personal data masked, and binary is refused.
    */
-  @RequireRole('viewer')
+  @ApiRoute({
+    operationId: 'getDeadLetterPayload',
+    tag: 'dead-letters',
+    summary: 'The original bytes of a dead letter',
+    description:
+      'With `reveal=pii` the bytes as stored (Postgres payloads are streamed; header X-Content-SHA256). ' +
+      'Otherwise JSON or text with personal data masked (header X-Payload-Masked: true); binary payloads are refused (403).',
+    status: 200,
+    contentType: 'application/octet-stream',
+    responseDescription: 'The payload bytes',
+    errors: [400, 403, 404],
+    role: 'viewer',
+  })
   @Get(':id/payload')
   async payload(
-    @Param() params: unknown,
-    @Query() query: unknown,
+    @Param() params: IdParamsDto,
+    @Query() query: RevealQueryDto,
     @Operator() by: string,
     @Res({ passthrough: true }) res: Response,
   ): Promise<StreamableFile> {
-    const { id } = parseInput(IdParams, params);
-    const reveal = parseInput(RevealQuery, query).reveal === 'pii';
+    const { id } = params;
+    const reveal = query.reveal === 'pii';
     const row = await this.deadLetters.get(id);
     if (!row) throw new NotFoundException(`no dead letter ${id}`);
     const payload = DeadLetterPayloadSchema.parse(row.payload);

@@ -1,7 +1,7 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import cookieParser from 'cookie-parser';
 import { DataSource } from 'typeorm';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { AppLogger, Clock, systemClock } from '@libs/common';
 import { OperatorConfig } from '@libs/config';
 import { CONFIG, DATA_SOURCE, LOGGER } from '@libs/runtime';
@@ -18,6 +18,7 @@ import { DeadLettersController } from './dead-letters.controller';
 import { DeadLettersService } from './dead-letters.service';
 import { OpenApiController } from './openapi.controller';
 import { OperatorActionsService } from './operator-actions.service';
+import { OperatorValidationPipe } from './operator-validation.pipe';
 import { OperatorAuthGuard } from './operator-auth.guard';
 import { PostgresOperatorSessionStore } from './operator-session.store';
 import { OperatorSessionService } from './operator-session.service';
@@ -46,7 +47,7 @@ export interface OperatorModuleOptions {
 }
 
 /**
- * Controllers in the order of the OpenAPI route table; the console's reads first, so that
+ * The operator's controllers; the console's reads first, so that
  * `/api/audit/orders/export` is routed before `/api/audit/orders/:orderNo`.
  */
 export const OPERATOR_CONTROLLERS = [
@@ -98,6 +99,8 @@ export class OperatorModule implements NestModule {
         SchemeEditingService,
         // Every time in a response as +08:00.
         { provide: APP_INTERCEPTOR, useClass: ShanghaiTimeInterceptor },
+        // Every @Param/@Query/@Body typed with a zod DTO is parsed with its schema (400 naming the field).
+        { provide: APP_PIPE, useValue: new OperatorValidationPipe() },
         {
           provide: OperatorTokenVerifier,
           inject: [CONFIG, LOGGER],

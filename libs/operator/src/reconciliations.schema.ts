@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { parseTimeInput } from '@libs/common';
-import type { RouteSpec } from './openapi.document';
 import { pageOf } from './operator-api.schema';
 
 /**
@@ -173,120 +172,6 @@ export const RepushFindingsResult = z.object({
     .array(z.object({ key: z.string(), kind: z.string(), reason: z.string() }))
     .describe('Findings left as they were, and why.'),
 });
-
-export const RECONCILE_ROUTES: RouteSpec[] = [
-  {
-    method: 'get',
-    path: '/api/reconciliations',
-    operationId: 'listReconciliations',
-    tag: 'reconciliation',
-    summary: 'The latest reconciliation run per scheme, or one scheme’s runs',
-    description:
-      'Without schemeId: every known scheme with its schedule, newest run and newest finished run (counts per ' +
-      'class). With schemeId: that scheme’s runs, newest first, paged.',
-    query: ReconcileRunsQuery,
-    status: 200,
-    response: z.union([ReconcileRunList, ReconcileRunPage]),
-    responseDescription: 'Latest runs per scheme, or a page of runs',
-    errors: [400],
-    role: 'viewer',
-  },
-  {
-    method: 'post',
-    path: '/api/reconciliations',
-    operationId: 'requestReconciliation',
-    tag: 'reconciliation',
-    summary: 'Reconcile a scheme over a period of consign time',
-    description:
-      'Queues a run a reconciler carries out: it reads WDT (background priority) and Kingdee for the period and ' +
-      'classifies every order and bill. Read its progress with GET /api/reconciliations/{id}. Recorded as an action.',
-    body: ReconcileRequestBody,
-    status: 201,
-    response: ReconcileRunView,
-    responseDescription: 'The queued run',
-    errors: [400],
-    role: 'operator',
-  },
-  {
-    method: 'get',
-    path: '/api/reconciliations/:id',
-    operationId: 'getReconciliation',
-    tag: 'reconciliation',
-    summary: 'A run: state, progress and counts per class',
-    params: ReconcileRunIdParams,
-    status: 200,
-    response: ReconcileRunView,
-    responseDescription: 'The run',
-    errors: [400, 404],
-    role: 'viewer',
-  },
-  {
-    method: 'post',
-    path: '/api/reconciliations/:id/cancel',
-    operationId: 'cancelReconciliation',
-    tag: 'reconciliation',
-    summary: 'Cancel a queued or running run',
-    description: 'A queued run ends cancelled at once; a running one stops at its next step.',
-    params: ReconcileRunIdParams,
-    status: 200,
-    response: ReconcileRunView,
-    responseDescription: 'The run',
-    errors: [400, 404, 409],
-    role: 'operator',
-  },
-  {
-    method: 'get',
-    path: '/api/reconciliations/:id/findings',
-    operationId: 'listReconciliationFindings',
-    tag: 'reconciliation',
-    summary: 'A run’s findings (every class but matched), in key order',
-    params: ReconcileRunIdParams,
-    query: FindingsQuery,
-    status: 200,
-    response: FindingPage,
-    responseDescription: 'A page of findings',
-    errors: [400, 404],
-    role: 'viewer',
-  },
-  {
-    method: 'get',
-    path: '/api/reconciliations/:id/export',
-    operationId: 'exportReconciliation',
-    tag: 'reconciliation',
-    summary: 'A run’s findings as an Excel workbook or CSV',
-    description:
-      'xlsx: a 汇总 summary sheet, then one sheet per class with Chinese headers, every value a text cell (bill and ' +
-      'order numbers keep leading zeros); a differs finding is one row per field. csv: the same rows with a 类别 ' +
-      'column, UTF-8 with a BOM.',
-    params: ReconcileRunIdParams,
-    query: ExportQuery,
-    status: 200,
-    contentType: 'application/octet-stream',
-    responseDescription: 'The file (Content-Disposition names it)',
-    errors: [400, 404],
-    role: 'viewer',
-  },
-  {
-    method: 'post',
-    path: '/api/reconciliations/:id/repush',
-    operationId: 'repushReconciliationFindings',
-    tag: 'reconciliation',
-    summary: 'Re-push missing and differing bills of a run',
-    description:
-      'Marks the findings for the reconciler, which looks in Kingdee again first: a missing bill is written once ' +
-      '(claim freed, order read again from WDT); a bill only un-audited is submitted and audited again; a bill whose ' +
-      'content differs is never overwritten (refused, naming the fields). Each finding shows the outcome. Recorded ' +
-      'as an action.',
-    params: ReconcileRunIdParams,
-    body: RepushFindingsBody,
-    bodyRequired: false,
-    status: 200,
-    response: RepushFindingsResult,
-    responseDescription: 'How many were requested, and the rest with why',
-    errors: [400, 404, 409],
-    role: 'operator',
-  },
-];
 
 export const RECONCILE_COMPONENTS: Record<string, z.ZodType> = {
   ReconcileRun: ReconcileRunView,

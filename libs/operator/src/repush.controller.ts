@@ -11,14 +11,14 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { unknownSchemeMessage } from '@libs/scheme';
-import { IdParams, RepushBody, ResyncBody, ResyncListQuery } from './operator-api.schema';
 import { OperatorActionsService } from './operator-actions.service';
 import { Operator, OperatorAuthGuard } from './operator-auth.guard';
-import { RequireRole } from './operator-role.decorator';
 import { RepushService } from './repush.service';
 import { ResyncService } from './resync.service';
 import { SchemeStatusService } from './scheme-status.service';
-import { parseInput } from './validation.util';
+import { IdParamsDto, RepushBodyDto, ResyncBodyDto, ResyncListQueryDto } from './operator-api.dto';
+import { RepushView, ResyncCreatedView, ResyncRequestView, pageOf } from './operator-api.schema';
+import { ApiRoute } from './api-route.decorator';
 
 @Controller('api')
 @UseGuards(OperatorAuthGuard)
@@ -30,21 +30,44 @@ export class RepushController {
     private readonly actions: OperatorActionsService,
   ) {}
 
-  @RequireRole('operator')
+  @ApiRoute({
+    operationId: 'repush',
+    tag: 'repair',
+    summary: 'Re-push failed or dead-lettered orders: read again from WDT by default',
+    description:
+      'Each order (of a dead letter, or failed / dead-lettered) becomes a request the extractor carries out: the ' +
+      "order's current version is read from WDT and re-emitted past the fingerprint filter (trigger `repush`). A dead " +
+      'letter whose order is already loaded is closed instead. With `payload: true` a dead letter from a Kafka topic is ' +
+      're-published as parked (original bytes and key). `dryRun` answers the plan and `wdtCalls` without acting.',
+    status: 200,
+    response: RepushView,
+    responseDescription: 'Outcome per item',
+    errors: [400],
+    role: 'operator',
+  })
   @Post('repush')
   @HttpCode(200)
-  async repush(@Body() body: unknown, @Operator() by: string) {
-    const request = parseInput(RepushBody, body);
+  async repush(@Body() body: RepushBodyDto, @Operator() by: string) {
+    const request = body;
     await this.assertKnownScheme('schemeId', request.schemeId);
     await this.assertKnownScheme('all.schemeId', request.all?.schemeId);
     return this.repushes.repush(request, by);
   }
 
-  @RequireRole('operator')
+  @ApiRoute({
+    operationId: 'requestResync',
+    tag: 'repair',
+    summary: 'Ask the extractor to re-fetch orders from WDT and re-emit them',
+    status: 202,
+    response: ResyncCreatedView,
+    responseDescription: 'The resync requests (an already pending one is returned, not duplicated)',
+    errors: [400],
+    role: 'operator',
+  })
   @Post('resync')
   @HttpCode(202)
-  async requestResync(@Body() body: unknown, @Operator() by: string) {
-    const { schemeId, orderNos } = parseInput(ResyncBody, body);
+  async requestResync(@Body() body: ResyncBodyDto, @Operator() by: string) {
+    const { schemeId, orderNos } = body;
     await this.assertKnownScheme('schemeId', schemeId);
     const results = await this.resync.requestMany(schemeId, orderNos, by);
     await this.actions.record(
@@ -67,16 +90,34 @@ export class RepushController {
     );
   }
 
-  @RequireRole('viewer')
+  @ApiRoute({
+    operationId: 'listResync',
+    tag: 'repair',
+    summary: 'Resync requests, newest first',
+    status: 200,
+    response: pageOf(ResyncRequestView),
+    responseDescription: 'A page of resync requests',
+    errors: [400],
+    role: 'viewer',
+  })
   @Get('resync')
-  async listResync(@Query() query: unknown) {
-    return this.resync.list(parseInput(ResyncListQuery, query));
+  async listResync(@Query() query: ResyncListQueryDto) {
+    return this.resync.list(query);
   }
 
-  @RequireRole('viewer')
+  @ApiRoute({
+    operationId: 'getResync',
+    tag: 'repair',
+    summary: 'One resync request and its state',
+    status: 200,
+    response: ResyncRequestView,
+    responseDescription: 'The resync request',
+    errors: [400, 404],
+    role: 'viewer',
+  })
   @Get('resync/:id')
-  async getResync(@Param() params: unknown) {
-    const { id } = parseInput(IdParams, params);
+  async getResync(@Param() params: IdParamsDto) {
+    const { id } = params;
     const row = await this.resync.get(id);
     if (!row) throw new NotFoundException(`no resync request ${id}`);
     return row;

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { RequestMethod } from '@nestjs/common';
 import { GUARDS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
-import { OPERATOR_ROUTES, toOpenApiPath } from './openapi.document';
+import { buildOpenApiDocument } from './openapi.document';
+import { toOpenApiPath } from './openapi-schemas';
 import { OperatorAuthGuard } from './operator-auth.guard';
 import { RequireRole } from './operator-role.decorator';
 import { OPERATOR_CONTROLLERS } from './operator.module';
@@ -43,23 +44,53 @@ function servedRoutes(): Served[] {
   return out;
 }
 
+interface DocumentedOperation {
+  route: string;
+  operationId: string;
+  role: string | undefined;
+  public: boolean;
+}
+
+/** Every operation of the document @nestjs/swagger generates from the controllers. */
+async function documented(): Promise<DocumentedOperation[]> {
+  const doc = (await buildOpenApiDocument()) as {
+    paths: Record<
+      string,
+      Record<string, { operationId: string; security?: unknown[]; 'x-required-role'?: string }>
+    >;
+  };
+  return Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => ({
+      route: `${method} ${path}`,
+      operationId: op.operationId,
+      role: op['x-required-role'],
+      public: op.security?.length === 0,
+    })),
+  );
+}
+
 describe('roles of the operator routes', () => {
   const served = new Map(servedRoutes().map((s) => [s.key, s]));
-
-  it('every documented route but the public ones states a role', () => {
-    const missing = OPERATOR_ROUTES.filter((r) => !r.public && !r.role).map((r) => r.operationId);
-    expect(missing).toEqual([]);
+  let operations: DocumentedOperation[];
+  beforeAll(async () => {
+    operations = await documented();
   });
 
-  it("the route table's role is the handler's @RequireRole, and the guard runs on every non-public route", () => {
-    const rows = OPERATOR_ROUTES.map((r) => ({
-      route: `${r.method} ${r.path}`,
-      role: r.public ? undefined : r.role,
-      guarded: !r.public,
+  it('every handler is documented with an operationId, and every one but the public ones states a role', () => {
+    expect(operations.map((o) => o.route).sort()).toEqual([...served.keys()].sort());
+    expect(operations.filter((o) => !o.operationId)).toEqual([]);
+    expect(operations.filter((o) => !o.public && !o.role).map((o) => o.route)).toEqual([]);
+  });
+
+  it("the documented role is the handler's @RequireRole, and the guard runs on every non-public route", () => {
+    const rows = operations.map((o) => ({
+      route: o.route,
+      role: o.public ? undefined : o.role,
+      guarded: !o.public,
     }));
-    const actual = OPERATOR_ROUTES.map((r) => {
-      const handler = served.get(`${r.method} ${toOpenApiPath(r.path)}`);
-      return { route: `${r.method} ${r.path}`, role: handler?.role, guarded: handler?.guarded };
+    const actual = operations.map((o) => {
+      const handler = served.get(o.route);
+      return { route: o.route, role: handler?.role, guarded: handler?.guarded };
     });
     expect(actual).toEqual(rows);
   });
@@ -68,10 +99,10 @@ describe('roles of the operator routes', () => {
   const READ_ONLY_POSTS = ['validateScheme'];
 
   it('reads are viewer, actions at least operator', () => {
-    for (const r of OPERATOR_ROUTES.filter((x) => !x.public && !x.path.startsWith('/api/session')))
-      expect([r.operationId, r.role]).toEqual([
-        r.operationId,
-        r.method === 'get' || READ_ONLY_POSTS.includes(r.operationId)
+    for (const o of operations.filter((x) => !x.public && !x.route.includes(' /api/session')))
+      expect([o.operationId, o.role]).toEqual([
+        o.operationId,
+        o.route.startsWith('get ') || READ_ONLY_POSTS.includes(o.operationId)
           ? 'viewer'
           : expect.stringMatching(/^(operator|admin)$/),
       ]);

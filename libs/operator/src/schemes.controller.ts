@@ -9,12 +9,12 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
-import { PageQuery, PauseBody, SchemeIdParams } from './operator-api.schema';
 import { OperatorActionsService } from './operator-actions.service';
 import { Operator, OperatorAuthGuard } from './operator-auth.guard';
-import { RequireRole } from './operator-role.decorator';
 import { SchemeStatusService } from './scheme-status.service';
-import { parseInput } from './validation.util';
+import { PageQueryDto, PauseBodyDto, SchemeIdParamsDto } from './operator-api.dto';
+import { PauseView, SchemesView } from './operator-api.schema';
+import { ApiRoute } from './api-route.decorator';
 
 @Controller('api/schemes')
 @UseGuards(OperatorAuthGuard)
@@ -24,29 +24,56 @@ export class SchemesController {
     private readonly actions: OperatorActionsService,
   ) {}
 
-  @RequireRole('viewer')
+  @ApiRoute({
+    operationId: 'listSchemes',
+    tag: 'schemes',
+    summary: 'Schemes (SCHEMES_DIR) with pause state, cursor, lag, counts per status and the loader circuit',
+    status: 200,
+    response: SchemesView,
+    responseDescription: 'A page of schemes',
+    errors: [400],
+    role: 'viewer',
+  })
   @Get()
-  async list(@Query() query: unknown) {
-    return this.schemes.list(parseInput(PageQuery, query));
+  async list(@Query() query: PageQueryDto) {
+    return this.schemes.list(query);
   }
 
-  @RequireRole('operator')
+  @ApiRoute({
+    operationId: 'pauseScheme',
+    tag: 'schemes',
+    summary: 'Pause extraction of a scheme (sync_cursors.paused, checked before each poll)',
+    bodyRequired: false,
+    status: 200,
+    response: PauseView,
+    responseDescription: 'The new state',
+    errors: [400, 404],
+    role: 'operator',
+  })
   @Post(':id/pause')
   @HttpCode(200)
-  async pause(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
+  async pause(@Param() params: SchemeIdParamsDto, @Body() body: PauseBodyDto, @Operator() by: string) {
     return this.setPaused(params, body, by, true);
   }
 
-  @RequireRole('operator')
+  @ApiRoute({
+    operationId: 'resumeScheme',
+    tag: 'schemes',
+    summary: 'Resume extraction of a scheme',
+    bodyRequired: false,
+    status: 200,
+    response: PauseView,
+    responseDescription: 'The new state',
+    errors: [400, 404],
+    role: 'operator',
+  })
   @Post(':id/resume')
   @HttpCode(200)
-  async resume(@Param() params: unknown, @Body() body: unknown, @Operator() by: string) {
+  async resume(@Param() params: SchemeIdParamsDto, @Body() body: PauseBodyDto, @Operator() by: string) {
     return this.setPaused(params, body, by, false);
   }
 
-  private async setPaused(params: unknown, body: unknown, by: string, paused: boolean) {
-    const { id } = parseInput(SchemeIdParams, params);
-    const { reason } = parseInput(PauseBody, body);
+  private async setPaused({ id }: SchemeIdParamsDto, { reason }: PauseBodyDto, by: string, paused: boolean) {
     const action = paused ? 'scheme.pause' : 'scheme.resume';
     if (!(await this.schemes.exists(id))) {
       await this.actions.record({

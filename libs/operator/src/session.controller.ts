@@ -16,10 +16,10 @@ import { OperatorConfig } from '@libs/config';
 import { CONFIG } from '@libs/runtime';
 import { OperatorActionsService } from './operator-actions.service';
 import { AuthedRequest, OperatorAuthGuard } from './operator-auth.guard';
-import { RequireRole } from './operator-role.decorator';
 import { OperatorSession, OperatorSessionService, SESSION_COOKIE } from './operator-session.service';
-import { SessionBody } from './session.schema';
-import { parseInput } from './validation.util';
+import { SessionBodyDto } from './operator-api.dto';
+import { SessionView } from './session.schema';
+import { ApiRoute } from './api-route.decorator';
 
 const view = (s: Pick<OperatorSession, 'identity'> & Partial<OperatorSession>) => ({
   name: s.identity.name,
@@ -42,10 +42,24 @@ export class SessionController {
     this.cookie = { httpOnly: true, sameSite: 'strict', path: '/', secure: config.APP_MODE !== 'sandbox' };
   }
 
+  @ApiRoute({
+    operationId: 'signIn',
+    tag: 'session',
+    summary: 'Sign in with a named token: sets the HttpOnly session cookie wks_session',
+    description:
+      'The cookie is HttpOnly, SameSite=Strict, Path=/ and Secure unless APP_MODE=sandbox; it lasts ' +
+      'OPERATOR_SESSION_TTL_HOURS (default 12). With the cookie every non-GET call needs the header ' +
+      '`X-CSRF-Token` equal to `csrfToken` (403 otherwise).',
+    status: 200,
+    response: SessionView,
+    responseDescription: 'Signed in',
+    errors: [400, 401],
+    public: true,
+  })
   @Post()
   @HttpCode(200)
-  async signIn(@Body() body: unknown, @Res({ passthrough: true }) res: Response) {
-    const { token } = parseInput(SessionBody, body);
+  async signIn(@Body() body: SessionBodyDto, @Res({ passthrough: true }) res: Response) {
+    const { token } = body;
     const signedIn = await this.sessions.signIn(token);
     if (!signedIn) throw new UnauthorizedException('invalid token');
     const { id, session } = signedIn;
@@ -61,16 +75,31 @@ export class SessionController {
     return view(session);
   }
 
+  @ApiRoute({
+    operationId: 'getSession',
+    tag: 'session',
+    summary: 'Who is signed in (the session cookie or the bearer token), with the role',
+    status: 200,
+    response: SessionView,
+    responseDescription: 'The caller',
+    role: 'viewer',
+  })
   @Get()
-  @RequireRole('viewer')
   @UseGuards(OperatorAuthGuard)
   current(@Req() req: AuthedRequest) {
     return view(req.operatorSession ?? { identity: req.operator! });
   }
 
+  @ApiRoute({
+    operationId: 'signOut',
+    tag: 'session',
+    summary: 'Sign out: ends the session and clears the cookie (needs X-CSRF-Token)',
+    status: 204,
+    responseDescription: 'Signed out',
+    role: 'viewer',
+  })
   @Delete()
   @HttpCode(204)
-  @RequireRole('viewer')
   @UseGuards(OperatorAuthGuard)
   async signOut(@Req() req: AuthedRequest, @Res({ passthrough: true }) res: Response): Promise<void> {
     res.clearCookie(SESSION_COOKIE, this.cookie);

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { parseTimeInput } from '@libs/common';
-import type { RouteSpec } from './openapi.document';
 import { pageOf } from './operator-api.schema';
 
 /**
@@ -141,115 +140,6 @@ export const SchemeIssuesView = z.object({
 });
 
 export const WorkRequestIdParams = z.strictObject({ id: z.uuid().describe('Id (uuid).') });
-
-export const WORK_REQUEST_ROUTES: RouteSpec[] = [
-  {
-    method: 'post',
-    path: '/api/replays',
-    operationId: 'requestReplay',
-    tag: 'repair',
-    summary: 'Replay a time range through the transform or load stage',
-    description:
-      'Writes a request a transformer (stage transform) or loader (stage load) picks up; it reads the range of the ' +
-      'raw or document topic with a fresh consumer group (live offsets untouched). Idempotent downstream: no bill ' +
-      'is written twice. Recorded as an action.',
-    body: ReplayBody,
-    status: 202,
-    response: RangeRequestView,
-    responseDescription: 'The queued request',
-    errors: [400],
-    role: 'operator',
-  },
-  {
-    method: 'post',
-    path: '/api/backfills',
-    operationId: 'requestBackfill',
-    tag: 'repair',
-    summary: 'Backfill a time range of one scheme from WDT',
-    description:
-      'Writes a request the extractor leading the scheme picks up (under its WDT rate limit); the incremental cursor ' +
-      'is left alone. Progress counts the records read; the total is known once the last window is read.',
-    body: BackfillBody,
-    status: 202,
-    response: RangeRequestView,
-    responseDescription: 'The queued request',
-    errors: [400],
-    role: 'operator',
-  },
-  {
-    method: 'get',
-    path: '/api/range-requests',
-    operationId: 'listRangeRequests',
-    tag: 'repair',
-    summary: 'Backfill and replay requests with their progress, newest first',
-    query: RangeRequestsQuery,
-    status: 200,
-    response: RangeRequestPage,
-    responseDescription: 'A page of requests',
-    errors: [400],
-    role: 'viewer',
-  },
-  {
-    method: 'get',
-    path: '/api/range-requests/:id',
-    operationId: 'getRangeRequest',
-    tag: 'repair',
-    summary: 'One backfill or replay request with its progress',
-    params: WorkRequestIdParams,
-    status: 200,
-    response: RangeRequestView,
-    responseDescription: 'The request',
-    errors: [400, 404],
-    role: 'viewer',
-  },
-  {
-    method: 'post',
-    path: '/api/range-requests/:id/cancel',
-    operationId: 'cancelRangeRequest',
-    tag: 'repair',
-    summary: 'Cancel a backfill or replay',
-    description:
-      'A queued request ends cancelled at once; a running one is stopped by its worker within seconds (what it ' +
-      'emitted stays). 409 when it already ended. Recorded as an action.',
-    params: WorkRequestIdParams,
-    status: 200,
-    response: RangeRequestView,
-    responseDescription: 'The request',
-    errors: [400, 404, 409],
-    role: 'operator',
-  },
-  {
-    method: 'post',
-    path: '/api/previews',
-    operationId: 'requestPreview',
-    tag: 'schemes',
-    summary: 'Live preview: what a scheme (or a draft of it) makes of one record',
-    description:
-      'Exactly one of orderNo (the extractor leading the scheme reads it from WDT) and record (mapped at once). ' +
-      'Shows the BatchSave body it would send, every precondition with whether it passes, and the referenced ' +
-      'codes, which a loader checks in Kingdee (missing, forbidden, unallocated). Personal data masked. A draft ' +
-      'that does not validate: 400 with `issues`. Poll GET /api/previews/{id} until state is done or failed.',
-    body: PreviewBody,
-    status: 202,
-    response: PreviewView,
-    responseDescription: 'The preview',
-    errors: [400],
-    role: 'admin',
-  },
-  {
-    method: 'get',
-    path: '/api/previews/:id',
-    operationId: 'getPreview',
-    tag: 'schemes',
-    summary: 'A live preview',
-    params: WorkRequestIdParams,
-    status: 200,
-    response: PreviewView,
-    responseDescription: 'The preview',
-    errors: [400, 404],
-    role: 'viewer',
-  },
-];
 
 export const WORK_REQUEST_COMPONENTS: Record<string, z.ZodType> = {
   RangeRequest: RangeRequestView,

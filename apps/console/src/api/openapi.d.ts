@@ -4,6 +4,134 @@
  */
 
 export interface paths {
+    "/api/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Schemes with their state, series and latency per bucket, backlog per stage, failure groups
+         * @description Series count orders reaching loaded/failed/skipped/dead_lettered per bucket (audit history); latency is WDT `modified` of the loaded version to the loaded event. Labels follow Accept-Language (zh-CN default, en).
+         */
+        get: operations["getOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/failure-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Orders that need a person, grouped by cause (largest first)
+         * @description Key: status + error class + field + failing value (e.g. the missing supplier code), else Kingdee’s message with numbers normalised. `label` in the language of Accept-Language (zh-CN default, en).
+         */
+        get: operations["listFailureGroups"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/orders/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The filtered orders list as CSV (UTF-8 with BOM) or XLSX, at most 50,000 rows, PII masked
+         * @description Same filters as listAuditOrders. Headers: `X-Total-Count` (orders matching), `X-Exported-Count` (rows in the file).
+         */
+        get: operations["exportAuditOrders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/orders/{orderNo}/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Link an order to a bill a person found in Kingdee: its claim records it and nobody writes it again */
+        post: operations["linkBill"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/orders/{orderNo}/confirm-absent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm no bill of the order exists in Kingdee (settling, conflict or duplicate in ERP, failed): one write is allowed and the order is read again */
+        post: operations["confirmBillAbsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/orders/{orderNo}/retry-audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Try Submit/Audit of a saved, not yet audited bill again at once */
+        post: operations["retryAudit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/orders/{orderNo}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close an order's latest version with a reason; its bill (if any) stays; a newer version reopens it */
+        post: operations["closeOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/audit/orders/{orderNo}": {
         parameters: {
             query?: never;
@@ -52,6 +180,40 @@ export interface paths {
         get: operations["getAuditStats"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Operator actions (who did what, when), newest first */
+        get: operations["listActions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dead-letters/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close a dead letter nobody will re-push, with a reason (recorded with the token name) */
+        post: operations["closeDeadLetter"];
         delete?: never;
         options?: never;
         head?: never;
@@ -112,91 +274,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/dead-letters/{id}/close": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Close a dead letter nobody will re-push, with a reason (recorded with the token name) */
-        post: operations["closeDeadLetter"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/audit/orders/{orderNo}/close": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Close an order's latest version with a reason; its bill (if any) stays; a newer version reopens it */
-        post: operations["closeOrder"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/audit/orders/{orderNo}/link": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Link an order to a bill a person found in Kingdee: its claim records it and nobody writes it again */
-        post: operations["linkBill"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/audit/orders/{orderNo}/confirm-absent": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Confirm no bill of the order exists in Kingdee (settling, conflict or duplicate in ERP, failed): one write is allowed and the order is read again */
-        post: operations["confirmBillAbsent"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/audit/orders/{orderNo}/retry-audit": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Try Submit/Audit of a saved, not yet audited bill again at once */
-        post: operations["retryAudit"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/schemes": {
         parameters: {
             query?: never;
@@ -243,6 +320,84 @@ export interface paths {
         put?: never;
         /** Resume extraction of a scheme */
         post: operations["resumeScheme"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schemes/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Validates scheme text exactly as `npm run scheme:check` does
+         * @description Always 200 for a well-formed request: `valid` says whether the text is a usable scheme.
+         */
+        post: operations["validateScheme"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schemes/{id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A scheme's file: its text, parsed form and ETag
+         * @description The `ETag` header (and `etag`) is the sha256 of the bytes; send it as `If-Match` to save.
+         */
+        get: operations["getSchemeFile"];
+        /**
+         * Saves a new version of a scheme file (If-Match required)
+         * @description Written atomically (temp file + rename) and recorded in the history; every service applies it within SCHEME_RELOAD_MS. 400 with `issues` when it does not validate; 409 with `download: true` when the directory is read-only (SCHEMES_READ_ONLY or a read-only mount); 409 when target.idempotencyKey changes on a scheme that has bill claims; 412 when the file changed since the etag; 428 without If-Match.
+         */
+        put: operations["saveSchemeFile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schemes/{id}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A scheme's saved versions, newest first, each with its diff */
+        get: operations["listSchemeRevisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/schemes/{id}/revisions/{revision}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Saves an earlier revision's text as a new revision (If-Match required) */
+        post: operations["rollbackScheme"];
         delete?: never;
         options?: never;
         head?: never;
@@ -339,200 +494,6 @@ export interface paths {
          */
         post: operations["requestBaseDataCheck"];
         delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/actions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Operator actions (who did what, when), newest first */
-        get: operations["listActions"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/openapi.json": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** This document */
-        get: operations["getOpenApi"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/overview": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Schemes with their state, series and latency per bucket, backlog per stage, failure groups
-         * @description Series count orders reaching loaded/failed/skipped/dead_lettered per bucket (audit history); latency is WDT `modified` of the loaded version to the loaded event. Labels follow Accept-Language (zh-CN default, en).
-         */
-        get: operations["getOverview"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/failure-groups": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Orders that need a person, grouped by cause (largest first)
-         * @description Key: status + error class + field + failing value (e.g. the missing supplier code), else Kingdee’s message with numbers normalised. `label` in the language of Accept-Language (zh-CN default, en).
-         */
-        get: operations["listFailureGroups"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/audit/orders/export": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The filtered orders list as CSV (UTF-8 with BOM) or XLSX, at most 50,000 rows, PII masked
-         * @description Same filters as listAuditOrders. Headers: `X-Total-Count` (orders matching), `X-Exported-Count` (rows in the file).
-         */
-        get: operations["exportAuditOrders"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/schemes/{id}/file": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * A scheme's file: its text, parsed form and ETag
-         * @description The `ETag` header (and `etag`) is the sha256 of the bytes; send it as `If-Match` to save.
-         */
-        get: operations["getSchemeFile"];
-        /**
-         * Saves a new version of a scheme file (If-Match required)
-         * @description Written atomically (temp file + rename) and recorded in the history; every service applies it within SCHEME_RELOAD_MS. 400 with `issues` when it does not validate; 409 with `download: true` when the directory is read-only (SCHEMES_READ_ONLY or a read-only mount); 409 when target.idempotencyKey changes on a scheme that has bill claims; 412 when the file changed since the etag; 428 without If-Match.
-         */
-        put: operations["saveSchemeFile"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/schemes/validate": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Validates scheme text exactly as `npm run scheme:check` does
-         * @description Always 200 for a well-formed request: `valid` says whether the text is a usable scheme.
-         */
-        post: operations["validateScheme"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/schemes/{id}/revisions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A scheme's saved versions, newest first, each with its diff */
-        get: operations["listSchemeRevisions"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/schemes/{id}/revisions/{revision}/rollback": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Saves an earlier revision's text as a new revision (If-Match required) */
-        post: operations["rollbackScheme"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/session": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Who is signed in (the session cookie or the bearer token), with the role */
-        get: operations["getSession"];
-        put?: never;
-        /**
-         * Sign in with a named token: sets the HttpOnly session cookie wks_session
-         * @description The cookie is HttpOnly, SameSite=Strict, Path=/ and Secure unless APP_MODE=sandbox; it lasts OPERATOR_SESSION_TTL_HOURS (default 12). With the cookie every non-GET call needs the header `X-CSRF-Token` equal to `csrfToken` (403 otherwise).
-         */
-        post: operations["signIn"];
-        /** Sign out: ends the session and clears the cookie (needs X-CSRF-Token) */
-        delete: operations["signOut"];
         options?: never;
         head?: never;
         patch?: never;
@@ -807,6 +768,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/connections/tests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A connection test: state and result */
+        get: operations["getConnectionTest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/connections/{kind}/{name}/test": {
         parameters: {
             query?: never;
@@ -827,18 +805,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/connections/tests/{id}": {
+    "/api/openapi.json": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** A connection test: state and result */
-        get: operations["getConnectionTest"];
+        /** This document */
+        get: operations["getOpenApi"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who is signed in (the session cookie or the bearer token), with the role */
+        get: operations["getSession"];
+        put?: never;
+        /**
+         * Sign in with a named token: sets the HttpOnly session cookie wks_session
+         * @description The cookie is HttpOnly, SameSite=Strict, Path=/ and Secure unless APP_MODE=sandbox; it lasts OPERATOR_SESSION_TTL_HOURS (default 12). With the cookie every non-GET call needs the header `X-CSRF-Token` equal to `csrfToken` (403 otherwise).
+         */
+        post: operations["signIn"];
+        /** Sign out: ends the session and clears the cookie (needs X-CSRF-Token) */
+        delete: operations["signOut"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1480,79 +1480,16 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    getAuditOrder: {
+    getOverview: {
         parameters: {
             query?: {
+                /** @description Scheme id. */
                 schemeId?: string;
-                limit?: number;
-                offset?: number;
-                reveal?: "pii";
-            };
-            header?: never;
-            path: {
-                orderNo: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The order */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConsoleAuditOrderDetail"];
-                };
-            };
-            /** @description Invalid input; the message names the field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid bearer token or session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    listAuditOrders: {
-        parameters: {
-            query?: {
-                status?: "loaded" | "skipped" | "failed" | "dead_lettered" | "changed_after_load" | "duplicate" | "parked" | "settling" | "saved_not_audited" | "waiting_base_data" | "conflict_in_erp" | "duplicate_in_erp" | "closed";
-                schemeId?: string;
-                stage?: "extractor" | "transformer" | "loader" | "audit-writer" | "operator";
-                q?: string;
-                limit?: number;
-                offset?: number;
+                /** @description Width of a series bucket; at most 1,500 buckets between from and to. */
+                bucket?: "1m" | "5m" | "1h";
+                /** @description Inclusive lower bound: `yyyy-MM-dd HH:mm:ss` or ISO 8601; without an offset: Shanghai time (+08:00). */
                 from?: string;
+                /** @description Exclusive upper bound: `yyyy-MM-dd HH:mm:ss` or ISO 8601; without an offset: Shanghai time (+08:00). */
                 to?: string;
             };
             header?: never;
@@ -1561,13 +1498,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of orders */
+            /** @description The overview */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ConsoleOrdersPage"];
+                    "application/json": components["schemas"]["Overview"];
                 };
             };
             /** @description Invalid input; the message names the field */
@@ -1599,12 +1536,12 @@ export interface operations {
             };
         };
     };
-    getAuditStats: {
+    listFailureGroups: {
         parameters: {
             query?: {
+                /** @description Scheme id. */
                 schemeId?: string;
-                from?: string;
-                to?: string;
+                status?: "failed" | "dead_lettered" | "waiting_base_data" | "conflict_in_erp" | "duplicate_in_erp" | "changed_after_load";
             };
             header?: never;
             path?: never;
@@ -1612,73 +1549,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Counts */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Stats"];
-                };
-            };
-            /** @description Invalid input; the message names the field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid bearer token or session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    listDeadLetters: {
-        parameters: {
-            query?: {
-                state?: "parked" | "repushed" | "resolved" | "closed";
-                stage?: "extractor" | "transformer" | "loader" | "audit-writer" | "operator";
-                schemeId?: string;
-                sourceKey?: string;
-                limit?: number;
-                offset?: number;
-                from?: string;
-                to?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of dead letters */
+            /** @description The groups */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        items: components["schemas"]["DeadLetter"][];
-                        limit: number;
-                        offset: number;
-                        nextOffset: number | null;
+                        items: components["schemas"]["FailureGroup"][];
                     };
                 };
             };
@@ -1711,80 +1589,28 @@ export interface operations {
             };
         };
     };
-    getDeadLetter: {
+    exportAuditOrders: {
         parameters: {
             query?: {
-                reveal?: "pii";
+                status?: "loaded" | "skipped" | "failed" | "dead_lettered" | "changed_after_load" | "duplicate" | "parked" | "settling" | "saved_not_audited" | "waiting_base_data" | "conflict_in_erp" | "duplicate_in_erp" | "closed";
+                /** @description Scheme id. */
+                schemeId?: string;
+                stage?: "extractor" | "transformer" | "loader" | "audit-writer" | "operator";
+                /** @description Part of the order number (case-insensitive; `%` and `_` match themselves). */
+                q?: string;
+                format?: "csv" | "xlsx";
+                /** @description Inclusive lower bound: `yyyy-MM-dd HH:mm:ss` or ISO 8601; without an offset: Shanghai time (+08:00). */
+                from?: string;
+                /** @description Exclusive upper bound: `yyyy-MM-dd HH:mm:ss` or ISO 8601; without an offset: Shanghai time (+08:00). */
+                to?: string;
             };
             header?: never;
-            path: {
-                id: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The dead letter */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeadLetterDetail"];
-                };
-            };
-            /** @description Invalid input; the message names the field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid bearer token or session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getDeadLetterPayload: {
-        parameters: {
-            query?: {
-                reveal?: "pii";
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The payload bytes */
+            /** @description The file (Content-Disposition names it with the date) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1820,154 +1646,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    closeDeadLetter: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    reason: string;
-                };
-            };
-        };
-        responses: {
-            /** @description The dead letter is closed */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        id: string;
-                        /** @constant */
-                        state: "closed";
-                    };
-                };
-            };
-            /** @description Invalid input; the message names the field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid bearer token or session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    closeOrder: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                orderNo: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    schemeId: string;
-                    reason: string;
-                };
-            };
-        };
-        responses: {
-            /** @description The order is closed */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        schemeId: string;
-                        orderNo: string;
-                        /** @constant */
-                        status: "closed";
-                        closedDeadLetters: number;
-                    };
-                };
-            };
-            /** @description Invalid input; the message names the field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid bearer token or session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
         };
     };
     linkBill: {
@@ -1975,6 +1653,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description WDT order_no. */
                 orderNo: string;
             };
             cookie?: never;
@@ -2059,6 +1738,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description WDT order_no. */
                 orderNo: string;
             };
             cookie?: never;
@@ -2139,6 +1819,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description WDT order_no. */
                 orderNo: string;
             };
             cookie?: never;
@@ -2213,10 +1894,591 @@ export interface operations {
             };
         };
     };
+    closeOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description WDT order_no. */
+                orderNo: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    schemeId: string;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The order is closed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        schemeId: string;
+                        orderNo: string;
+                        /** @constant */
+                        status: "closed";
+                        closedDeadLetters: number;
+                    };
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAuditOrder: {
+        parameters: {
+            query?: {
+                /** @description Scheme id. */
+                schemeId?: string;
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Items to skip. */
+                offset?: number;
+                /** @description `pii` shows receiver name/phones/address unmasked; recorded as an operator action. */
+                reveal?: "pii";
+            };
+            header?: never;
+            path: {
+                /** @description WDT order_no. */
+                orderNo: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleAuditOrderDetail"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAuditOrders: {
+        parameters: {
+            query?: {
+                status?: "loaded" | "skipped" | "failed" | "dead_lettered" | "changed_after_load" | "duplicate" | "parked" | "settling" | "saved_not_audited" | "waiting_base_data" | "conflict_in_erp" | "duplicate_in_erp" | "closed";
+                /** @description Scheme id. */
+                schemeId?: string;
+                stage?: "extractor" | "transformer" | "loader" | "audit-writer" | "operator";
+                /** @description Part of the order number (case-insensitive; `%` and `_` match themselves). */
+                q?: string;
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Items to skip. */
+                offset?: number;
+                /** @description Inclusive lower bound: `yyyy-MM-dd HH:mm:ss` or ISO 8601; without an offset: Shanghai time (+08:00). */
+                from?: string;
+                /** @description Exclusive upper bound: `yyyy-MM-dd HH:mm:ss` or ISO 8601; without an offset: Shanghai time (+08:00). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of orders */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleOrdersPage"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAuditStats: {
+        parameters: {
+            query?: {
+                /** @description Scheme id. */
+                schemeId?: string;
+                /** @description Inclusive lower bound: `yyyy-MM-dd HH:mm:ss` or ISO 8601; without an offset: Shanghai time (+08:00). */
+                from?: string;
+                /** @description Exclusive upper bound: `yyyy-MM-dd HH:mm:ss` or ISO 8601; without an offset: Shanghai time (+08:00). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stats"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listActions: {
+        parameters: {
+            query?: {
+                tokenName?: string;
+                action?: string;
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Items to skip. */
+                offset?: number;
+                /** @description Inclusive lower bound: `yyyy-MM-dd HH:mm:ss` or ISO 8601; without an offset: Shanghai time (+08:00). */
+                from?: string;
+                /** @description Exclusive upper bound: `yyyy-MM-dd HH:mm:ss` or ISO 8601; without an offset: Shanghai time (+08:00). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of actions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Action"][];
+                        limit: number;
+                        offset: number;
+                        nextOffset: number | null;
+                    };
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    closeDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id (uuid). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The dead letter is closed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @constant */
+                        state: "closed";
+                    };
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listDeadLetters: {
+        parameters: {
+            query?: {
+                state?: "parked" | "repushed" | "resolved" | "closed";
+                stage?: "extractor" | "transformer" | "loader" | "audit-writer" | "operator";
+                /** @description Scheme id. */
+                schemeId?: string;
+                /** @description WDT order_no (or original message key). */
+                sourceKey?: string;
+                /** @description Page size, at most 200. */
+                limit?: number;
+                /** @description Items to skip. */
+                offset?: number;
+                /** @description Inclusive lower bound: `yyyy-MM-dd HH:mm:ss` or ISO 8601; without an offset: Shanghai time (+08:00). */
+                from?: string;
+                /** @description Exclusive upper bound: `yyyy-MM-dd HH:mm:ss` or ISO 8601; without an offset: Shanghai time (+08:00). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of dead letters */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["DeadLetter"][];
+                        limit: number;
+                        offset: number;
+                        nextOffset: number | null;
+                    };
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getDeadLetter: {
+        parameters: {
+            query?: {
+                /** @description `pii` shows receiver name/phones/address unmasked; recorded as an operator action. */
+                reveal?: "pii";
+            };
+            header?: never;
+            path: {
+                /** @description Id (uuid). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dead letter */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterDetail"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getDeadLetterPayload: {
+        parameters: {
+            query?: {
+                /** @description `pii` shows receiver name/phones/address unmasked; recorded as an operator action. */
+                reveal?: "pii";
+            };
+            header?: never;
+            path: {
+                /** @description Id (uuid). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The payload bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listSchemes: {
         parameters: {
             query?: {
+                /** @description Page size, at most 200. */
                 limit?: number;
+                /** @description Items to skip. */
                 offset?: number;
             };
             header?: never;
@@ -2331,6 +2593,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Scheme id. */
                 id: string;
             };
             cookie?: never;
@@ -2401,6 +2664,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Scheme id. */
                 id: string;
             };
             cookie?: never;
@@ -2457,6 +2721,355 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    validateScheme: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    yaml: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The issues, each with the path of its field */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemeValidation"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSchemeFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Scheme id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemeFile"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    saveSchemeFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Scheme id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    yaml: string;
+                    comment?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new etag and revision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemeSaved"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: the message says why (`download: true` when the scheme directory is read-only) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource changed since the etag sent in If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match is required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listSchemeRevisions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Scheme id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The history */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemeRevisions"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rollbackScheme: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Scheme id. */
+                id: string;
+                /** @description A revision number from the history. */
+                revision: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    comment?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new etag and revision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemeSaved"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: the message says why (`download: true` when the scheme directory is read-only) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The resource changed since the etag sent in If-Match */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description If-Match is required */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2538,9 +3151,12 @@ export interface operations {
         parameters: {
             query?: {
                 state?: "pending" | "done" | "not_found" | "failed";
+                /** @description Scheme id. */
                 schemeId?: string;
                 orderNo?: string;
+                /** @description Page size, at most 200. */
                 limit?: number;
+                /** @description Items to skip. */
                 offset?: number;
             };
             header?: never;
@@ -2659,6 +3275,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Id (uuid). */
                 id: string;
             };
             cookie?: never;
@@ -2812,708 +3429,6 @@ export interface operations {
             };
         };
     };
-    listActions: {
-        parameters: {
-            query?: {
-                tokenName?: string;
-                action?: string;
-                limit?: number;
-                offset?: number;
-                from?: string;
-                to?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of actions */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["Action"][];
-                        limit: number;
-                        offset: number;
-                        nextOffset: number | null;
-                    };
-                };
-            };
-            /** @description Invalid input; the message names the field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid bearer token or session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getOpenApi: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OpenAPI 3.1 document */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-        };
-    };
-    getOverview: {
-        parameters: {
-            query?: {
-                schemeId?: string;
-                bucket?: "1m" | "5m" | "1h";
-                from?: string;
-                to?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The overview */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Overview"];
-                };
-            };
-            /** @description Invalid input; the message names the field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid bearer token or session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    listFailureGroups: {
-        parameters: {
-            query?: {
-                schemeId?: string;
-                status?: "failed" | "dead_lettered" | "waiting_base_data" | "conflict_in_erp" | "duplicate_in_erp" | "changed_after_load";
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The groups */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: components["schemas"]["FailureGroup"][];
-                    };
-                };
-            };
-            /** @description Invalid input; the message names the field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid bearer token or session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    exportAuditOrders: {
-        parameters: {
-            query?: {
-                status?: "loaded" | "skipped" | "failed" | "dead_lettered" | "changed_after_load" | "duplicate" | "parked" | "settling" | "saved_not_audited" | "waiting_base_data" | "conflict_in_erp" | "duplicate_in_erp" | "closed";
-                schemeId?: string;
-                stage?: "extractor" | "transformer" | "loader" | "audit-writer" | "operator";
-                q?: string;
-                format?: "csv" | "xlsx";
-                from?: string;
-                to?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The file (Content-Disposition names it with the date) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/octet-stream": string;
-                };
-            };
-            /** @description Invalid input; the message names the field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid bearer token or session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getSchemeFile: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The file */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SchemeFile"];
-                };
-            };
-            /** @description Invalid input; the message names the field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid bearer token or session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    saveSchemeFile: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    yaml: string;
-                    comment?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description The new etag and revision */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SchemeSaved"];
-                };
-            };
-            /** @description Invalid input; the message names the field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid bearer token or session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Conflict: the message says why (`download: true` when the scheme directory is read-only) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The resource changed since the etag sent in If-Match */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description If-Match is required */
-            428: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    validateScheme: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    yaml: string;
-                };
-            };
-        };
-        responses: {
-            /** @description The issues, each with the path of its field */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SchemeValidation"];
-                };
-            };
-            /** @description Invalid input; the message names the field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid bearer token or session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    listSchemeRevisions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The history */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SchemeRevisions"];
-                };
-            };
-            /** @description Invalid input; the message names the field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid bearer token or session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    rollbackScheme: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                revision: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    comment?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description The new etag and revision */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SchemeSaved"];
-                };
-            };
-            /** @description Invalid input; the message names the field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid bearer token or session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Conflict: the message says why (`download: true` when the scheme directory is read-only) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The resource changed since the etag sent in If-Match */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description If-Match is required */
-            428: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    getSession: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The caller */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Session"];
-                };
-            };
-            /** @description Missing or invalid bearer token or session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    signIn: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    token: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Signed in */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Session"];
-                };
-            };
-            /** @description Invalid input; the message names the field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Missing or invalid bearer token or session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    signOut: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Signed out */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Missing or invalid bearer token or session */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
     requestReplay: {
         parameters: {
             query?: never;
@@ -3632,7 +3547,9 @@ export interface operations {
             query?: {
                 kind?: "backfill" | "replay";
                 state?: "queued" | "running" | "done" | "failed" | "cancelled";
+                /** @description Page size, at most 200. */
                 limit?: number;
+                /** @description Items to skip. */
                 offset?: number;
             };
             header?: never;
@@ -3689,6 +3606,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Id (uuid). */
                 id: string;
             };
             cookie?: never;
@@ -3747,6 +3665,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Id (uuid). */
                 id: string;
             };
             cookie?: never;
@@ -3872,6 +3791,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Id (uuid). */
                 id: string;
             };
             cookie?: never;
@@ -3928,8 +3848,11 @@ export interface operations {
     listReconciliations: {
         parameters: {
             query?: {
+                /** @description That scheme's runs, newest first. */
                 schemeId?: string;
+                /** @description Page size, at most 200. */
                 limit?: number;
+                /** @description Items to skip. */
                 offset?: number;
             };
             header?: never;
@@ -4043,6 +3966,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Run id (uuid). */
                 id: string;
             };
             cookie?: never;
@@ -4101,6 +4025,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Run id (uuid). */
                 id: string;
             };
             cookie?: never;
@@ -4166,13 +4091,18 @@ export interface operations {
     listReconciliationFindings: {
         parameters: {
             query?: {
+                /** @description Only this class. */
                 kind?: "missing_in_erp" | "duplicated_in_erp" | "extra_in_erp" | "differs" | "trail_disagrees";
+                /** @description Key, order number or bill number contains. */
                 q?: string;
+                /** @description Page size, at most 500. */
                 limit?: number;
+                /** @description Items to skip. */
                 offset?: number;
             };
             header?: never;
             path: {
+                /** @description Run id (uuid). */
                 id: string;
             };
             cookie?: never;
@@ -4239,6 +4169,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description Run id (uuid). */
                 id: string;
             };
             cookie?: never;
@@ -4297,6 +4228,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Run id (uuid). */
                 id: string;
             };
             cookie?: never;
@@ -4413,12 +4345,73 @@ export interface operations {
             };
         };
     };
+    getConnectionTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Test id (uuid). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The test */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTest"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     testConnection: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description `wdt` or `kingdee`. */
                 kind: "wdt" | "kingdee";
+                /** @description Connection name. */
                 name: string;
             };
             cookie?: never;
@@ -4472,33 +4465,44 @@ export interface operations {
             };
         };
     };
-    getConnectionTest: {
+    getOpenApi: {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                id: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The test */
+            /** @description OpenAPI 3.1 document */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ConnectionTest"];
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
-            /** @description Invalid input; the message names the field */
-            400: {
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Session"];
                 };
             };
             /** @description Missing or invalid bearer token or session */
@@ -4519,8 +4523,79 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
-            404: {
+        };
+    };
+    signIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description Invalid input; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    signOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid bearer token or session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused: the role is too low (or reveal=pii without admin), the X-CSRF-Token of a cookie session is missing or wrong, or (payload) a binary payload without reveal=pii */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
