@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { InfrastructureModule, schemeWatcherProvider } from '@libs/runtime';
+import { InfrastructureModule } from '@libs/runtime';
+import { EXTRACTOR_PROVIDERS } from './extractor.providers';
 import { ExtractorWorker } from './extractor.worker';
 
 @Module({})
@@ -8,7 +9,7 @@ export class ExtractorModule {
     return {
       module: ExtractorModule,
       imports: [InfrastructureModule.forService('extractor')],
-      providers: [schemeWatcherProvider({ identity: true }), ExtractorWorker],
+      providers: [...EXTRACTOR_PROVIDERS, ExtractorWorker],
     };
   }
 }

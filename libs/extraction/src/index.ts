@@ -10,3 +10,5 @@ export * from './source-error.util';
 export * from './backfill.runner';
 export * from './order-fetcher';
 export * from './extractor-requests.service';
+export * from './wdt-clients';
+export * from './scheme-schedules.service';

@@ -20,3 +20,4 @@ export * from './load-replay.runner';
 export * from './base-data/preview-codes.util';
 export * from './loader-requests.service';
 export * from './write-slots';
+export * from './kingdee-health.service';

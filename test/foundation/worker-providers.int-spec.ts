@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { RawStockoutEventSchema } from '@libs/contracts';
+import { SourcePage, SourceQuery, StockoutSource, WdtClients } from '@libs/extraction';
+import { ConsumedMessage } from '@libs/kafka';
+import { LoadProcessor } from '@libs/loading';
+import { startKafkaTransport } from '@libs/runtime';
+import { ExtractorModule } from '../../apps/extractor/src/app.module';
+import { LoaderModule } from '../../apps/loader/src/app.module';
+import { rawStockoutEvent, withEnv } from '../support/service-app';
+import { createTestEnv, eventually, readAll, TestEnv } from '../support/test-env';
+
+/** Nothing listens here: a Kingdee or WDT call would fail, and none is made by the overridden parts. */
+const CLOSED = 'http://127.0.0.1:9';
+
+/**
+ * The loader's and the extractor's business objects are Nest providers: a test replaces one with
+ * `overrideProvider` and the service (its own module, real broker, real Postgres) runs with it.
+ */
+describe('loader and extractor business objects through DI', () => {
+  let t: TestEnv;
+  const apps: INestApplication[] = [];
+
+  beforeAll(async () => {
+    t = await createTestEnv('worker-di');
+  });
+
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    await t?.cleanup();
+  });
+
+  it('feeds the documents of @EventPattern(kingdeeDocument) to the LoadProcessor provider, overridden here', async () => {
+    const seen: string[] = [];
+    const recorder = {
+      handle: async (messages: ConsumedMessage[]) => {
+        for (const m of messages) seen.push(m.key ?? '');
+      },
+    };
+    const app = await withEnv(
+      {
+        ...t.env,
+        SCHEMES_DIR: 'schemes',
+        KAFKA_GROUP_ID: `worker-di-${randomBytes(4).toString('hex')}`,
+        KINGDEE_SERVER_URL: `${CLOSED}/k3cloud/`,
+        KINGDEE_ACCT_ID: 'acct',
+        KINGDEE_USERNAME: 'user',
+        KINGDEE_APP_ID: 'app',
+        KINGDEE_APP_SECRET: 'secret-never-used',
+      },
+      async () => {
+        const moduleRef = await Test.createTestingModule({ imports: [LoaderModule.create()] })
+          .overrideProvider(LoadProcessor)
+          .useValue(recorder)
+          .compile();
+        return moduleRef.createNestApplication({ logger: false });
+      },
+    );
+    apps.push(app);
+    await app.init();
+    await startKafkaTransport(app);
+    expect(app.get(LoadProcessor)).toBe(recorder);
+
+    const key = `DI-LOAD-${randomBytes(4).toString('hex')}`;
+    const producer = t.kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: t.topics.kingdeeDocument, messages: [{ key, value: '{}' }] });
+    await producer.disconnect();
+    await eventually('the overriding processor to get the document', async () => seen.includes(key));
+  });
+
+  it('polls WDT through the WdtClients provider, overridden here, and publishes what it returned', async () => {
+    const orderNo = `DI-EXT-${randomBytes(4).toString('hex')}`;
+    const record = rawStockoutEvent(orderNo).record;
+    const queries: SourceQuery[] = [];
+    const source: StockoutSource = {
+      gateway: 'native',
+      async *queryPages(query: SourceQuery): AsyncIterable<SourcePage> {
+        queries.push(query);
+        yield {
+          items:
+            queries.length === 1
+              ? [{ record: { ...record, consign_time: query.startTime }, pageNo: 0, position: 0 }]
+              : [],
+          pageNo: 0,
+          pageSize: 100,
+          totalCount: queries.length === 1 ? 1 : 0,
+          httpCalls: 1,
+          last: true,
+        };
+      },
+      queryAll: async () => {
+        throw new Error('not used by polling');
+      },
+    };
+    const clients = { clientFor: () => source, names: () => ['default'], stop: async () => undefined };
+    const app = await withEnv(
+      {
+        ...t.env,
+        SCHEMES_DIR: 'schemes',
+        WDT_GATEWAY: 'native',
+        WDT_BASE_URL: CLOSED,
+        WDT_SID: 'sid',
+        WDT_APPKEY: 'key',
+        WDT_APPSECRET: 'secret-never-used',
+      },
+      async () => {
+        const moduleRef = await Test.createTestingModule({ imports: [ExtractorModule.create()] })
+          .overrideProvider(WdtClients)
+          .useValue(clients)
+          .compile();
+        return moduleRef.createNestApplication({ logger: false });
+      },
+    );
+    apps.push(app);
+    await app.init();
+    expect(app.get(WdtClients)).toBe(clients);
+
+    const [message] = await readAll(t, t.topics.rawStockout, 1, 60_000);
+    const event = RawStockoutEventSchema.parse(JSON.parse(message.value));
+    expect([message.key, event.orderNo]).toEqual([orderNo, orderNo]);
+    expect(queries.length).toBeGreaterThan(0);
+  });
+});
