@@ -1,29 +1,34 @@
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { ResyncRequestEntity, StockoutFingerprintEntity, SyncCursorEntity } from '@libs/database';
 import { CursorState, ExtractionStore } from './extraction.ports';
+
+const now = () => 'now()';
 
 /** Cursors and fingerprints in Postgres (tables sync_cursors, stockout_fingerprints). */
 export class PostgresExtractionStore implements ExtractionStore {
   constructor(private readonly ds: DataSource) {}
 
+  private cursors(manager: EntityManager = this.ds.manager) {
+    return manager.getRepository(SyncCursorEntity);
+  }
+
   async getCursor(schemeId: string): Promise<CursorState | undefined> {
-    const rows: Array<{ axis: string; cursor_value: string; paused: boolean; sweep_value: string | null }> =
-      await this.ds.query(
-        `SELECT axis, cursor_value, paused, sweep_value FROM sync_cursors WHERE scheme_id = $1`,
-        [schemeId],
-      );
-    const row = rows[0];
+    const row = await this.cursors().findOne({
+      select: { axis: true, cursorValue: true, paused: true, sweepValue: true },
+      where: { schemeId },
+    });
     return row
-      ? { axis: row.axis, cursorValue: row.cursor_value, paused: row.paused, sweepValue: row.sweep_value }
+      ? { axis: row.axis, cursorValue: row.cursorValue, paused: row.paused, sweepValue: row.sweepValue }
       : undefined;
   }
 
   async getFingerprints(schemeId: string, orderNos: string[]): Promise<Map<string, string>> {
     if (orderNos.length === 0) return new Map();
-    const rows: Array<{ order_no: string; fingerprint: string }> = await this.ds.query(
-      `SELECT order_no, fingerprint FROM stockout_fingerprints WHERE scheme_id = $1 AND order_no = ANY($2::text[])`,
-      [schemeId, orderNos],
-    );
-    return new Map(rows.map((r) => [r.order_no, r.fingerprint]));
+    const rows = await this.ds.getRepository(StockoutFingerprintEntity).find({
+      select: { orderNo: true, fingerprint: true },
+      where: { schemeId, orderNo: In(orderNos) },
+    });
+    return new Map(rows.map((r) => [r.orderNo, r.fingerprint]));
   }
 
   async commitWindow(
@@ -41,6 +46,7 @@ export class PostgresExtractionStore implements ExtractionStore {
       // Rows in key order (the poll and a lookback beside it may commit at once: no lock-order deadlock);
       // an older version read by one never replaces the newer one the other wrote.
       if (emitted.length > 0) {
+        // Raw: a conditional upsert (DO UPDATE … WHERE the stored version is not newer) over an unnest batch.
         await tx.query(
           `INSERT INTO stockout_fingerprints (scheme_id, order_no, fingerprint, modified, consign_time, last_emitted_at)
            SELECT $1, u.order_no, u.fingerprint, u.modified, u.consign_time, now()
@@ -60,18 +66,14 @@ export class PostgresExtractionStore implements ExtractionStore {
         );
       }
       if (cursor) {
-        await tx.query(
-          `INSERT INTO sync_cursors (scheme_id, axis, cursor_value, updated_at) VALUES ($1, $2, $3, now())
-           ON CONFLICT (scheme_id) DO UPDATE SET axis = EXCLUDED.axis, cursor_value = EXCLUDED.cursor_value, updated_at = now()`,
-          [schemeId, cursor.axis, cursor.value],
-        );
+        await this.cursors(tx)
+          .createQueryBuilder()
+          .insert()
+          .values({ schemeId, axis: cursor.axis, cursorValue: cursor.value, updatedAt: now })
+          .orUpdate(['axis', 'cursor_value', 'updated_at'], ['scheme_id'])
+          .execute();
       }
-      if (sweepValue) {
-        await tx.query(`UPDATE sync_cursors SET sweep_value = $2, updated_at = now() WHERE scheme_id = $1`, [
-          schemeId,
-          sweepValue,
-        ]);
-      }
+      if (sweepValue) await this.cursors(tx).update({ schemeId }, { sweepValue, updatedAt: now });
     });
   }
 
@@ -80,40 +82,47 @@ export class PostgresExtractionStore implements ExtractionStore {
     outcome: { ok: boolean; error?: string },
     start?: { axis: string; cursorValue: string },
   ): Promise<void> {
+    const lastError = (outcome.error ?? '').slice(0, 2000);
     if (start && !outcome.ok) {
-      await this.ds.query(
-        `INSERT INTO sync_cursors (scheme_id, axis, cursor_value, last_run_at, last_error, updated_at)
-         VALUES ($1, $2, $3, now(), $4, now())
-         ON CONFLICT (scheme_id) DO UPDATE SET last_run_at = now(), last_error = EXCLUDED.last_error`,
-        [schemeId, start.axis, start.cursorValue, (outcome.error ?? '').slice(0, 2000)],
-      );
+      await this.cursors()
+        .createQueryBuilder()
+        .insert()
+        .values({
+          schemeId,
+          axis: start.axis,
+          cursorValue: start.cursorValue,
+          lastRunAt: now,
+          lastError,
+          updatedAt: now,
+        })
+        .orUpdate(['last_run_at', 'last_error'], ['scheme_id'])
+        .execute();
       return;
     }
-    await this.ds.query(
-      outcome.ok
-        ? `UPDATE sync_cursors SET last_run_at = now(), last_success_at = now(), last_error = NULL WHERE scheme_id = $1`
-        : `UPDATE sync_cursors SET last_run_at = now(), last_error = $2 WHERE scheme_id = $1`,
-      outcome.ok ? [schemeId] : [schemeId, (outcome.error ?? '').slice(0, 2000)],
+    await this.cursors().update(
+      { schemeId },
+      outcome.ok ? { lastRunAt: now, lastSuccessAt: now, lastError: null } : { lastRunAt: now, lastError },
     );
   }
 
   async setPaused(schemeId: string, paused: boolean, axis: string, initial: string): Promise<void> {
-    await this.ds.query(
-      `INSERT INTO sync_cursors (scheme_id, axis, cursor_value, paused, updated_at) VALUES ($1, $2, $3, $4, now())
-       ON CONFLICT (scheme_id) DO UPDATE SET paused = EXCLUDED.paused, updated_at = now()`,
-      [schemeId, axis, initial, paused],
-    );
+    await this.cursors()
+      .createQueryBuilder()
+      .insert()
+      .values({ schemeId, axis, cursorValue: initial, paused, updatedAt: now })
+      .orUpdate(['paused', 'updated_at'], ['scheme_id'])
+      .execute();
   }
 
   async knownOrder(
     schemeId: string,
     orderNo: string,
   ): Promise<{ consignTime: string | null; modified: string | null } | undefined> {
-    const rows: Array<{ consign_time: string | null; modified: string | null }> = await this.ds.query(
-      `SELECT consign_time, modified FROM stockout_fingerprints WHERE scheme_id = $1 AND order_no = $2`,
-      [schemeId, orderNo],
-    );
-    return rows[0] ? { consignTime: rows[0].consign_time, modified: rows[0].modified } : undefined;
+    const row = await this.ds.getRepository(StockoutFingerprintEntity).findOne({
+      select: { consignTime: true, modified: true },
+      where: { schemeId, orderNo },
+    });
+    return row ? { consignTime: row.consignTime, modified: row.modified } : undefined;
   }
 
   async takeResyncRequests(
@@ -121,22 +130,22 @@ export class PostgresExtractionStore implements ExtractionStore {
     limit: number,
   ): Promise<Array<{ id: string; orderNo: string; trigger: 'resync' | 'repush' }>> {
     // Only the scheme's leader calls this, so a plain read is enough; order keeps requests fair.
-    const rows: Array<{ id: string; order_no: string; trigger: string }> = await this.ds.query(
-      `SELECT id::text AS id, order_no, trigger FROM resync_requests WHERE scheme_id = $1 AND state = 'pending'
-        ORDER BY requested_at LIMIT $2`,
-      [schemeId, limit],
-    );
+    const rows = await this.ds.getRepository(ResyncRequestEntity).find({
+      select: { id: true, orderNo: true, trigger: true },
+      where: { schemeId, state: 'pending' },
+      order: { requestedAt: 'ASC' },
+      take: limit,
+    });
     return rows.map((r) => ({
       id: r.id,
-      orderNo: r.order_no,
+      orderNo: r.orderNo,
       trigger: r.trigger === 'repush' ? 'repush' : 'resync',
     }));
   }
 
   async completeResync(id: string, state: 'done' | 'not_found' | 'failed', result: string): Promise<void> {
-    await this.ds.query(
-      `UPDATE resync_requests SET state = $2, result = $3, done_at = now() WHERE id = $1 AND state = 'pending'`,
-      [id, state, result.slice(0, 2000)],
-    );
+    await this.ds
+      .getRepository(ResyncRequestEntity)
+      .update({ id, state: 'pending' }, { state, result: result.slice(0, 2000), doneAt: now });
   }
 }

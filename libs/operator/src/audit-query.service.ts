@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { AUDIT_STATUSES } from '@libs/contracts';
+import { AuditHistoryEntity, AuditOrderEntity, DeadLetterEntity, ResyncRequestEntity } from '@libs/database';
 import { DATA_SOURCE } from '@libs/runtime';
 import { piiSourceFields, piiTargetFields } from '@libs/scheme';
 import { OperatorActionsService } from './operator-actions.service';
 import { SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
-import { Page, SqlFilter, toPage } from './paging.util';
+import { Page, toPage, whereDefined } from './paging.util';
 import { CircuitSummary, readLoaderCircuit } from './service-status.util';
 
 export const AUDIT_ORDER_COLUMNS = `scheme_id AS "schemeId", source_key AS "sourceKey", status, stage, reason,
@@ -99,40 +100,56 @@ export class AuditQueryService {
     deadLetters: Record<string, unknown>[];
     resyncRequests: Record<string, unknown>[];
   } | null> {
-    const scope = new SqlFilter().add('source_key = ?', orderNo).add('scheme_id = ?', q.schemeId);
-    const orders: Record<string, unknown>[] = (
-      await this.ds.query(
-        `SELECT ${AUDIT_ORDER_COLUMNS} FROM audit_orders ${scope.where} ORDER BY scheme_id`,
-        scope.params,
-      )
+    const ofOrder = <Q extends SelectQueryBuilder<ObjectLiteral>>(qb: Q, alias: string, key = 'source_key') =>
+      whereDefined(qb, [
+        [`${alias}.${key} = :orderNo`, { orderNo }],
+        [`${alias}.scheme_id = :schemeId`, { schemeId: q.schemeId }],
+      ]);
+    const orders = (
+      await ofOrder(this.table(AuditOrderEntity, 'o').select(AUDIT_ORDER_COLUMNS), 'o')
+        .orderBy('o.scheme_id')
+        .getRawMany<Record<string, unknown>>()
     ).map(orderView);
-    const h = new SqlFilter().add('h.source_key = ?', orderNo).add('h.scheme_id = ?', q.schemeId);
-    const history: Record<string, unknown>[] = await this.ds.query(
-      `SELECT h.event_id::text AS "eventId", h.scheme_id AS "schemeId", h.source_key AS "sourceKey", h.stage,
-              h.status, h.occurred_at AS "occurredAt", h.recorded_at AS "recordedAt", h.event,
-              CASE WHEN t.attempt_id IS NULL THEN NULL ELSE json_build_object(
-                'attemptId', t.attempt_id, 'operation', t.operation, 'outcome', t.outcome, 'at', t.at,
-                'request', t.request, 'reply', t.reply, 'requestBytes', t.request_bytes,
-                'replyBytes', t.reply_bytes) END AS attempt
-         FROM audit_history h
-         LEFT JOIN audit_attempts t
-           ON t.attempt_id = h.attempt_id AND t.scheme_id = h.scheme_id AND t.source_key = h.source_key
-         ${h.where}
-        ORDER BY h.occurred_at DESC, h.recorded_at DESC, h.event_id DESC
-        LIMIT ${h.param(q.limit + 1)} OFFSET ${h.param(q.offset)}`,
-      h.params,
-    );
-    const d = new SqlFilter().add('source_key = ?', orderNo).add('scheme_id = ?', q.schemeId);
-    const deadLetters: Record<string, unknown>[] = await this.ds.query(
-      `SELECT event_id::text AS id, stage, state, error_message AS "errorMessage", occurred_at AS "occurredAt"
-         FROM dead_letters ${d.where} ORDER BY occurred_at DESC LIMIT 50`,
-      d.params,
-    );
-    const r = new SqlFilter().add('order_no = ?', orderNo).add('scheme_id = ?', q.schemeId);
-    const resyncRequests: Record<string, unknown>[] = await this.ds.query(
-      `SELECT ${RESYNC_COLUMNS} FROM resync_requests ${r.where} ORDER BY requested_at DESC LIMIT 50`,
-      r.params,
-    );
+    const history = await ofOrder(
+      this.table(AuditHistoryEntity, 'h')
+        .select(
+          `h.event_id::text AS "eventId", h.scheme_id AS "schemeId", h.source_key AS "sourceKey", h.stage,
+           h.status, h.occurred_at AS "occurredAt", h.recorded_at AS "recordedAt", h.event,
+           CASE WHEN t.attempt_id IS NULL THEN NULL ELSE json_build_object(
+             'attemptId', t.attempt_id, 'operation', t.operation, 'outcome', t.outcome, 'at', t.at,
+             'request', t.request, 'reply', t.reply, 'requestBytes', t.request_bytes,
+             'replyBytes', t.reply_bytes) END AS attempt`,
+        )
+        .leftJoin(
+          'audit_attempts',
+          't',
+          't.attempt_id = h.attempt_id AND t.scheme_id = h.scheme_id AND t.source_key = h.source_key',
+        ),
+      'h',
+    )
+      .orderBy('h.occurred_at', 'DESC')
+      .addOrderBy('h.recorded_at', 'DESC')
+      .addOrderBy('h.event_id', 'DESC')
+      .limit(q.limit + 1)
+      .offset(q.offset)
+      .getRawMany<Record<string, unknown>>();
+    const deadLetters = await ofOrder(
+      this.table(DeadLetterEntity, 'd').select(
+        `d.event_id::text AS id, d.stage, d.state, d.error_message AS "errorMessage", d.occurred_at AS "occurredAt"`,
+      ),
+      'd',
+    )
+      .orderBy('d.occurred_at', 'DESC')
+      .limit(50)
+      .getRawMany<Record<string, unknown>>();
+    const resyncRequests = await ofOrder(
+      this.table(ResyncRequestEntity, 'r').select(RESYNC_COLUMNS),
+      'r',
+      'order_no',
+    )
+      .orderBy('r.requested_at', 'DESC')
+      .limit(50)
+      .getRawMany<Record<string, unknown>>();
     if (
       orders.length === 0 &&
       history.length === 0 &&
@@ -151,34 +168,35 @@ export class AuditQueryService {
    * retention holds (the prefix index of migration order-snapshots serves `LIKE 'Q%'` if needed).
    */
   async orders(q: AuditOrdersFilter): Promise<Page<Record<string, unknown>>> {
-    const f = this.ordersFilter(q);
-    const rows: Record<string, unknown>[] = await this.ds.query(
-      `SELECT ${AUDIT_ORDER_COLUMNS} FROM audit_orders ${f.where}
-        ORDER BY last_occurred_at DESC, scheme_id, source_key
-        LIMIT ${f.param(q.limit + 1)} OFFSET ${f.param(q.offset)}`,
-      f.params,
-    );
+    const rows = await this.ordersFilter(q)
+      .select(AUDIT_ORDER_COLUMNS)
+      .orderBy('last_occurred_at', 'DESC')
+      .addOrderBy('scheme_id')
+      .addOrderBy('source_key')
+      .limit(q.limit + 1)
+      .offset(q.offset)
+      .getRawMany<Record<string, unknown>>();
     return toPage(rows.map(orderView), q.limit, q.offset);
   }
 
   /** How many orders match the filters of `orders` (all pages). */
   async countOrders(q: Omit<AuditOrdersFilter, 'limit' | 'offset'>): Promise<number> {
-    const f = this.ordersFilter(q);
-    const [{ n }] = (await this.ds.query(
-      `SELECT count(*)::int AS n FROM audit_orders ${f.where}`,
-      f.params,
-    )) as Array<{ n: number }>;
-    return n;
+    return this.ordersFilter(q).getCount();
   }
 
-  private ordersFilter(q: Omit<AuditOrdersFilter, 'limit' | 'offset'>): SqlFilter {
-    return new SqlFilter()
-      .add('status = ?', q.status)
-      .add('scheme_id = ?', q.schemeId)
-      .add('stage = ?', q.stage)
-      .add(`upper(source_key) LIKE ? ESCAPE '\\'`, q.q === undefined ? undefined : containsPattern(q.q))
-      .add('last_occurred_at >= ?', q.from)
-      .add('last_occurred_at < ?', q.to);
+  private ordersFilter(q: Omit<AuditOrdersFilter, 'limit' | 'offset'>) {
+    return whereDefined(this.table(AuditOrderEntity, 'o'), [
+      ['status = :status', { status: q.status }],
+      ['scheme_id = :schemeId', { schemeId: q.schemeId }],
+      ['stage = :stage', { stage: q.stage }],
+      [`upper(source_key) LIKE :q ESCAPE '\\'`, { q: q.q === undefined ? undefined : containsPattern(q.q) }],
+      ['last_occurred_at >= :from', { from: q.from }],
+      ['last_occurred_at < :to', { to: q.to }],
+    ]);
+  }
+
+  private table<T extends ObjectLiteral>(entity: new () => T, alias: string): SelectQueryBuilder<T> {
+    return this.ds.getRepository(entity).createQueryBuilder(alias);
   }
 
   /** Counts per status (scheme / time range on last_occurred_at), dead letters, resyncs, circuit, actions. */
@@ -190,30 +208,29 @@ export class AuditQueryService {
     circuit: CircuitSummary;
     recentActions: unknown[];
   }> {
-    const f = new SqlFilter()
-      .add('scheme_id = ?', q.schemeId)
-      .add('last_occurred_at >= ?', q.from)
-      .add('last_occurred_at < ?', q.to);
     const counts: Record<string, number> = {
       ...Object.fromEntries(AUDIT_STATUSES.map((s) => [s, 0])),
       ...(await this.countBy(
-        `SELECT status AS k, count(*)::int AS n FROM audit_orders ${f.where} GROUP BY status`,
-        f.params,
+        whereDefined(this.table(AuditOrderEntity, 'o'), [
+          ['scheme_id = :schemeId', { schemeId: q.schemeId }],
+          ['last_occurred_at >= :from', { from: q.from }],
+          ['last_occurred_at < :to', { to: q.to }],
+        ]),
+        'status',
       )),
     };
-    const d = new SqlFilter()
-      .add('scheme_id = ?', q.schemeId)
-      .add('occurred_at >= ?', q.from)
-      .add('occurred_at < ?', q.to);
     const deadLetters = await this.countBy(
-      `SELECT state AS k, count(*)::int AS n FROM dead_letters ${d.where} GROUP BY state`,
-      d.params,
+      whereDefined(this.table(DeadLetterEntity, 'd'), [
+        ['scheme_id = :schemeId', { schemeId: q.schemeId }],
+        ['occurred_at >= :from', { from: q.from }],
+        ['occurred_at < :to', { to: q.to }],
+      ]),
+      'state',
     );
-    const r = new SqlFilter().add(`state = ?`, 'pending').add('scheme_id = ?', q.schemeId);
-    const [{ n: pendingResyncs }] = (await this.ds.query(
-      `SELECT count(*)::int AS n FROM resync_requests ${r.where}`,
-      r.params,
-    )) as Array<{ n: number }>;
+    const pendingResyncs = await whereDefined(this.table(ResyncRequestEntity, 'r'), [
+      ['state = :state', { state: 'pending' }],
+      ['scheme_id = :schemeId', { schemeId: q.schemeId }],
+    ]).getCount();
     const recent = await this.actions.list({ limit: 20, offset: 0 });
     return {
       counts,
@@ -225,8 +242,16 @@ export class AuditQueryService {
     };
   }
 
-  private async countBy(sql: string, params: unknown[]): Promise<Record<string, number>> {
-    const rows: Array<{ k: string; n: number }> = await this.ds.query(sql, params);
+  /** Rows per value of `column`. */
+  private async countBy(
+    qb: SelectQueryBuilder<ObjectLiteral>,
+    column: string,
+  ): Promise<Record<string, number>> {
+    const rows = await qb
+      .select(column, 'k')
+      .addSelect('count(*)::int', 'n')
+      .groupBy(column)
+      .getRawMany<{ k: string; n: number }>();
     return Object.fromEntries(rows.map((row) => [row.k, row.n]));
   }
 }

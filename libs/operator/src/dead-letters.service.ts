@@ -3,9 +3,9 @@ import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DeadLetterPayload, DeadLetterPayloadSchema } from '@libs/contracts';
-import { DeadLetterPayloadEntity } from '@libs/database';
+import { DeadLetterEntity, DeadLetterPayloadEntity } from '@libs/database';
 import { DATA_SOURCE } from '@libs/runtime';
-import { Page, SqlFilter, toPage } from './paging.util';
+import { Page, toPage, whereDefined } from './paging.util';
 import { maskPii } from './pii-mask.util';
 
 export interface DeadLetterRow {
@@ -78,6 +78,11 @@ export function summarize(row: DeadLetterRow) {
 export class DeadLettersService {
   constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
 
+  /** dead_letters as the operator reads it (COLUMNS: the API's names). */
+  private deadLetters(manager: EntityManager = this.ds.manager) {
+    return manager.getRepository(DeadLetterEntity).createQueryBuilder();
+  }
+
   async list(q: {
     state?: string;
     stage?: string;
@@ -88,27 +93,27 @@ export class DeadLettersService {
     limit: number;
     offset: number;
   }): Promise<Page<ReturnType<typeof summarize>>> {
-    const f = new SqlFilter()
-      .add('state = ?', q.state)
-      .add('stage = ?', q.stage)
-      .add('scheme_id = ?', q.schemeId)
-      .add('source_key = ?', q.sourceKey)
-      .add('occurred_at >= ?', q.from)
-      .add('occurred_at < ?', q.to);
-    const rows: DeadLetterRow[] = await this.ds.query(
-      `SELECT ${COLUMNS} FROM dead_letters ${f.where}
-        ORDER BY occurred_at DESC, event_id LIMIT ${f.param(q.limit + 1)} OFFSET ${f.param(q.offset)}`,
-      f.params,
-    );
+    const rows = await whereDefined(this.deadLetters().select(COLUMNS), [
+      ['state = :state', { state: q.state }],
+      ['stage = :stage', { stage: q.stage }],
+      ['scheme_id = :schemeId', { schemeId: q.schemeId }],
+      ['source_key = :sourceKey', { sourceKey: q.sourceKey }],
+      ['occurred_at >= :from', { from: q.from }],
+      ['occurred_at < :to', { to: q.to }],
+    ])
+      .orderBy('occurred_at', 'DESC')
+      .addOrderBy('event_id')
+      .limit(q.limit + 1)
+      .offset(q.offset)
+      .getRawMany<DeadLetterRow>();
     return toPage(rows.map(summarize), q.limit, q.offset);
   }
 
   async get(id: string, manager: EntityManager = this.ds.manager): Promise<DeadLetterRow | undefined> {
-    const rows: DeadLetterRow[] = await manager.query(
-      `SELECT ${COLUMNS} FROM dead_letters WHERE event_id = $1`,
-      [id],
-    );
-    return rows[0];
+    return this.deadLetters(manager)
+      .select(COLUMNS)
+      .where('event_id = :id', { id })
+      .getRawOne<DeadLetterRow>();
   }
 
   /** The envelope with its payload: inline bytes decoded (PII masked unless `reveal`), or where they are. */

@@ -1,3 +1,5 @@
+import { WhereExpressionBuilder } from 'typeorm';
+
 /** Offset paging: fetch `limit + 1` rows, return `limit` and whether there is a next page. */
 export interface Page<T> {
   items: T[];
@@ -16,26 +18,15 @@ export function toPage<T>(rows: T[], limit: number, offset: number): Page<T> {
   };
 }
 
-/** Builds `WHERE a = $1 AND b >= $2 …` from optional conditions, numbering parameters in order. */
-export class SqlFilter {
-  readonly params: unknown[] = [];
-  private readonly clauses: string[] = [];
-
-  /** `clause` uses `?` for the parameter; skipped when `value` is undefined. */
-  add(clause: string, value: unknown): this {
-    if (value === undefined) return this;
-    this.params.push(value);
-    this.clauses.push(clause.replace('?', `$${this.params.length}`));
-    return this;
-  }
-
-  /** Appends a parameter and returns its placeholder (for LIMIT/OFFSET). */
-  param(value: unknown): string {
-    this.params.push(value);
-    return `$${this.params.length}`;
-  }
-
-  get where(): string {
-    return this.clauses.length > 0 ? `WHERE ${this.clauses.join(' AND ')}` : '';
-  }
+/**
+ * Adds each condition whose parameters are all defined (TypeORM `:name` placeholders), so a list
+ * endpoint's optional filters read as one table of conditions.
+ */
+export function whereDefined<Q extends WhereExpressionBuilder>(
+  qb: Q,
+  conditions: Array<[clause: string, params: Record<string, unknown>]>,
+): Q {
+  for (const [clause, params] of conditions)
+    if (Object.values(params).every((v) => v !== undefined)) qb.andWhere(clause, params);
+  return qb;
 }

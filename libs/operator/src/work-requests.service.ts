@@ -7,11 +7,12 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { PreviewRequestEntity, RangeRequestEntity } from '@libs/database';
 import { DATA_SOURCE } from '@libs/runtime';
 import { draftSchemePath, Scheme, unknownSchemeMessage } from '@libs/scheme';
 import { OperatorActionsService } from './operator-actions.service';
 import { SCHEME_CATALOG, SchemeCatalog } from './operator.tokens';
-import { Page, SqlFilter, toPage } from './paging.util';
+import { Page, toPage, whereDefined } from './paging.util';
 import { DraftSchemeError, evaluatePreview, parseDraftScheme } from './preview-evaluation.util';
 
 export interface RangeRequestRow {
@@ -67,6 +68,8 @@ export class WorkRequestsService {
     if (input.schemeId !== undefined) this.assertKnownScheme(input.schemeId);
     const id = randomUUID();
     await this.ds.transaction(async (tx) => {
+      // Raw: the bounds are the operator's time strings, read by Postgres in Shanghai time (TypeORM
+      // would turn them into Dates in the host's zone first).
       await tx.query(
         `INSERT INTO range_requests (id, kind, scheme_id, stage, range_from, range_to, force, requested_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -90,11 +93,7 @@ export class WorkRequestsService {
   }
 
   async getRange(id: string): Promise<RangeRequestRow | undefined> {
-    const rows: RangeRequestRow[] = await this.ds.query(
-      `SELECT ${RANGE_COLUMNS} FROM range_requests WHERE id = $1`,
-      [id],
-    );
-    return rows[0];
+    return this.ranges().select(RANGE_COLUMNS).where('id = :id', { id }).getRawOne<RangeRequestRow>();
   }
 
   async listRanges(q: {
@@ -103,12 +102,15 @@ export class WorkRequestsService {
     limit: number;
     offset: number;
   }): Promise<Page<RangeRequestRow>> {
-    const f = new SqlFilter().add('kind = ?', q.kind).add('state = ?', q.state);
-    const rows: RangeRequestRow[] = await this.ds.query(
-      `SELECT ${RANGE_COLUMNS} FROM range_requests ${f.where}
-        ORDER BY requested_at DESC, id LIMIT ${f.param(q.limit + 1)} OFFSET ${f.param(q.offset)}`,
-      f.params,
-    );
+    const rows = await whereDefined(this.ranges().select(RANGE_COLUMNS), [
+      ['kind = :kind', { kind: q.kind }],
+      ['state = :state', { state: q.state }],
+    ])
+      .orderBy('requested_at', 'DESC')
+      .addOrderBy('id')
+      .limit(q.limit + 1)
+      .offset(q.offset)
+      .getRawMany<RangeRequestRow>();
     return toPage(rows, q.limit, q.offset);
   }
 
@@ -118,6 +120,7 @@ export class WorkRequestsService {
     if (!row) throw new NotFoundException(`no range request ${id}`);
     if (!['queued', 'running'].includes(row.state))
       throw new ConflictException(`range request ${id} is already ${row.state}`);
+    // Raw: one conditional update (CASE per column) decides "cancelled" or "cancel requested" atomically.
     await this.ds.query(
       `UPDATE range_requests
           SET cancel_requested = true,
@@ -159,30 +162,28 @@ export class WorkRequestsService {
     // An order is read by the extractor leading the scheme: it must be one the extractors run.
     if (input.orderNo !== undefined || !draft) this.assertKnownScheme(input.schemeId);
     const id = randomUUID();
-    const base = [id, input.schemeId, input.orderNo ?? null, input.schemeYaml ?? null, by];
+    const base = {
+      id,
+      schemeId: input.schemeId,
+      orderNo: input.orderNo ?? null,
+      schemeYaml: input.schemeYaml ?? null,
+      requestedBy: by,
+    };
+    const previews = this.ds.getRepository(PreviewRequestEntity);
     if (input.orderNo !== undefined) {
-      await this.ds.query(
-        `INSERT INTO preview_requests (id, scheme_id, order_no, scheme_yaml, requested_by, state)
-         VALUES ($1, $2, $3, $4, $5, 'fetching')`,
-        base,
-      );
+      await previews.insert({ ...base, state: 'fetching' });
     } else {
       const m = await evaluatePreview((draft ?? saved)!, input.record);
-      await this.ds.query(
-        `INSERT INTO preview_requests (id, scheme_id, order_no, scheme_yaml, requested_by, state, error, record, request,
-                                       preconditions, codes, refs)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-        [
-          ...base,
-          m.state,
-          m.error,
-          JSON.stringify(m.record),
-          m.request === null ? null : JSON.stringify(m.request),
-          JSON.stringify(m.preconditions),
-          JSON.stringify(m.codes),
-          JSON.stringify(m.refs),
-        ],
-      );
+      await previews.insert({
+        ...base,
+        state: m.state,
+        error: m.error,
+        record: m.record as object,
+        request: (m.request ?? null) as object,
+        preconditions: m.preconditions,
+        codes: m.codes,
+        refs: m.refs,
+      });
     }
     await this.actions.record({
       tokenName: by,
@@ -199,11 +200,16 @@ export class WorkRequestsService {
   }
 
   async getPreview(id: string): Promise<unknown> {
-    const rows: unknown[] = await this.ds.query(
-      `SELECT ${PREVIEW_COLUMNS} FROM preview_requests WHERE id = $1`,
-      [id],
-    );
-    return rows[0];
+    return this.ds
+      .getRepository(PreviewRequestEntity)
+      .createQueryBuilder()
+      .select(PREVIEW_COLUMNS)
+      .where('id = :id', { id })
+      .getRawOne();
+  }
+
+  private ranges() {
+    return this.ds.getRepository(RangeRequestEntity).createQueryBuilder();
   }
 
   private assertKnownScheme(schemeId: string): void {

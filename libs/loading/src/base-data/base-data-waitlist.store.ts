@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
-import { queryRows } from '@libs/database';
+import { DataSource, In } from 'typeorm';
+import { BaseDataCheckRequestEntity, BaseDataWaitEntity, queryRows } from '@libs/database';
+
+const now = () => 'now()';
 import { BaseDataForm, BaseDataProblem, BaseDataRef } from './base-data-diagnosis';
 
 /** The machine reason of parked documents that wait for base data. */
@@ -52,39 +54,37 @@ export class BaseDataWaitlist {
         w,
       ]);
     await this.ds.transaction(async (tx) => {
+      const table = tx.getRepository(BaseDataWaitEntity);
       for (const list of byOrder.values()) {
         const { schemeId, billKey } = list[0];
-        const [{ since }]: Array<{ since: Date | null }> = await tx.query(
-          `SELECT min(since) AS since FROM base_data_waits WHERE scheme_id = $1 AND bill_key = $2`,
-          [schemeId, billKey],
-        );
-        await tx.query(`DELETE FROM base_data_waits WHERE scheme_id = $1 AND bill_key = $2`, [
-          schemeId,
-          billKey,
-        ]);
-        await tx.query(
-          `INSERT INTO base_data_waits (scheme_id, bill_key, source_key, form_id, noun, field, code, org, problem,
-                  diagnosis, kingdee_message, since, updated_at)
-           SELECT $1, $2, u.source_key, u.form_id, u.noun, u.field, u.code, u.org, u.problem, u.diagnosis, u.message,
-                  COALESCE($12::timestamptz, now()), now()
-             FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
-               AS u(source_key, form_id, noun, field, code, org, problem, diagnosis, message)
-           ON CONFLICT (scheme_id, bill_key, form_id, code, org) DO NOTHING`,
-          [
-            schemeId,
-            billKey,
-            list.map((w) => w.sourceKey),
-            list.map((w) => w.ref.form),
-            list.map((w) => w.ref.noun),
-            list.map((w) => w.ref.field),
-            list.map((w) => w.ref.code),
-            list.map((w) => w.ref.org ?? ''),
-            list.map((w) => w.problem),
-            list.map((w) => w.diagnosis),
-            list.map((w) => w.kingdeeMessage),
-            since,
-          ],
-        );
+        const { since } = (await table
+          .createQueryBuilder('w')
+          .select('min(w.since)', 'since')
+          .where({ schemeId, billKey })
+          .getRawOne<{ since: Date | null }>()) ?? { since: null };
+        await table.delete({ schemeId, billKey });
+        await table
+          .createQueryBuilder()
+          .insert()
+          .values(
+            list.map((w) => ({
+              schemeId,
+              billKey,
+              sourceKey: w.sourceKey,
+              formId: w.ref.form,
+              noun: w.ref.noun,
+              field: w.ref.field,
+              code: w.ref.code,
+              org: w.ref.org ?? '',
+              problem: w.problem,
+              diagnosis: w.diagnosis,
+              kingdeeMessage: w.kingdeeMessage,
+              since: since ?? now,
+              updatedAt: now,
+            })),
+          )
+          .orIgnore()
+          .execute();
       }
     });
   }
@@ -94,35 +94,40 @@ export class BaseDataWaitlist {
    * `maxWaitMs` marks the ones waiting longer (Postgres clock).
    */
   async pending(maxWaitMs: number): Promise<StoredWait[]> {
+    // Raw: an anti-join delete (waits whose document is no longer parked for base data).
     await this.ds.query(
       `DELETE FROM base_data_waits w WHERE NOT EXISTS (
          SELECT 1 FROM parked_messages p WHERE p.stage = 'loader' AND p.scheme_id = w.scheme_id
             AND p.message_key = w.bill_key AND p.reason = $1)`,
       [BASE_DATA_PARK_REASON],
     );
-    const rows = await queryRows<Record<string, unknown>>(
-      this.ds,
-      `SELECT w.*, (w.since < now() - $1 * interval '1 millisecond') AS expired FROM base_data_waits w
-        ORDER BY w.since, w.scheme_id, w.bill_key`,
-      [maxWaitMs],
-    );
-    return rows.map((r) => ({
-      schemeId: String(r.scheme_id),
-      billKey: String(r.bill_key),
-      sourceKey: String(r.source_key),
+    const { entities, raw } = await this.ds
+      .getRepository(BaseDataWaitEntity)
+      .createQueryBuilder('w')
+      // On the database's clock, like `since`.
+      .addSelect(`w.since < now() - :ms * interval '1 millisecond'`, 'expired')
+      .setParameter('ms', maxWaitMs)
+      .orderBy('w.since')
+      .addOrderBy('w.scheme_id')
+      .addOrderBy('w.bill_key')
+      .getRawAndEntities<{ expired: boolean }>();
+    return entities.map((w, i) => ({
+      schemeId: w.schemeId,
+      billKey: w.billKey,
+      sourceKey: w.sourceKey,
       ref: {
-        form: String(r.form_id) as BaseDataForm,
-        noun: String(r.noun) as BaseDataRef['noun'],
-        field: String(r.field),
-        code: String(r.code),
-        org: r.org ? String(r.org) : null,
+        form: w.formId as BaseDataForm,
+        noun: w.noun as BaseDataRef['noun'],
+        field: w.field,
+        code: w.code,
+        org: w.org || null,
         row: null,
       },
-      problem: String(r.problem) as BaseDataProblem,
-      diagnosis: String(r.diagnosis),
-      kingdeeMessage: (r.kingdee_message as string | null) ?? null,
-      since: r.since as Date,
-      expired: Boolean(r.expired),
+      problem: w.problem as BaseDataProblem,
+      diagnosis: w.diagnosis,
+      kingdeeMessage: w.kingdeeMessage ?? null,
+      since: w.since,
+      expired: Boolean(raw[i].expired),
     }));
   }
 
@@ -131,20 +136,28 @@ export class BaseDataWaitlist {
     changes: Array<{ ref: BaseDataRef; problem: BaseDataProblem; diagnosis: string }>,
   ): Promise<void> {
     for (const c of changes)
-      await this.ds.query(
-        `UPDATE base_data_waits SET problem = $4, diagnosis = $5, updated_at = now()
-          WHERE form_id = $1 AND upper(code) = upper($2) AND org = $3 AND (problem <> $4 OR diagnosis <> $5)`,
-        [c.ref.form, c.ref.code, c.ref.org ?? '', c.problem, c.diagnosis],
-      );
+      await this.ds
+        .getRepository(BaseDataWaitEntity)
+        .createQueryBuilder()
+        .update()
+        .set({ problem: c.problem, diagnosis: c.diagnosis, updatedAt: now })
+        // Codes match case-insensitively, as Kingdee matches them.
+        .where('form_id = :form AND upper(code) = upper(:code) AND org = :org', {
+          form: c.ref.form,
+          code: c.ref.code,
+          org: c.ref.org ?? '',
+        })
+        .andWhere('(problem <> :problem OR diagnosis <> :diagnosis)', {
+          problem: c.problem,
+          diagnosis: c.diagnosis,
+        })
+        .execute();
   }
 
   /** The orders are on their way again (released to the drainers, or ended). */
   async forget(schemeId: string, billKeys: string[]): Promise<void> {
     if (billKeys.length === 0) return;
-    await this.ds.query(`DELETE FROM base_data_waits WHERE scheme_id = $1 AND bill_key = ANY($2::text[])`, [
-      schemeId,
-      billKeys,
-    ]);
+    await this.ds.getRepository(BaseDataWaitEntity).delete({ schemeId, billKey: In(billKeys) });
   }
 
   /** Codes and the orders waiting for them (as `pending` groups them). */
@@ -178,12 +191,13 @@ export class BaseDataWaitlist {
   /** An operator's "check now" (the operator API writes the same row). */
   async requestCheck(by: string): Promise<string> {
     const id = randomUUID();
-    await this.ds.query(`INSERT INTO base_data_check_requests (id, requested_by) VALUES ($1, $2)`, [id, by]);
+    await this.ds.getRepository(BaseDataCheckRequestEntity).insert({ id, requestedBy: by });
     return id;
   }
 
   /** Takes the pending requests (and ones a dead loader left running for over `staleMs`). */
   async takeRequests(owner: string, staleMs: number): Promise<string[]> {
+    // Raw: a claim with FOR UPDATE SKIP LOCKED (replicas take disjoint requests).
     const rows = await queryRows<{ id: string }>(
       this.ds,
       `UPDATE base_data_check_requests SET state = 'running', picked_by = $1, picked_at = now()
@@ -198,9 +212,8 @@ export class BaseDataWaitlist {
 
   async finishRequests(ids: string[], result: Record<string, unknown>): Promise<void> {
     if (ids.length === 0) return;
-    await this.ds.query(
-      `UPDATE base_data_check_requests SET state = 'done', done_at = now(), result = $2::jsonb WHERE id = ANY($1::uuid[])`,
-      [ids, JSON.stringify(result)],
-    );
+    await this.ds
+      .getRepository(BaseDataCheckRequestEntity)
+      .update({ id: In(ids) }, { state: 'done', doneAt: now, result });
   }
 }
