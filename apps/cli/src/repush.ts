@@ -14,6 +14,7 @@ import {
   RepushService,
   ResyncService,
 } from '@libs/operator';
+import { SyncCursorEntity } from '@libs/database';
 import { UnknownSchemeError } from '@libs/scheme';
 import { loadCliConfig, openCliRuntime, selectSchemes } from './cli-runtime';
 
@@ -50,8 +51,8 @@ async function main(): Promise<void> {
   try {
     if (opts.scheme !== undefined) {
       // As the operator API: a scheme of the files, or one known from its cursor row.
-      const cursors: Array<{ id: string }> = await rt.ds.query(`SELECT scheme_id AS id FROM sync_cursors`);
-      const known = [...selectSchemes(config), ...cursors].map((s) => s.id);
+      const cursors = await rt.ds.getRepository(SyncCursorEntity).find({ select: { schemeId: true } });
+      const known = [...selectSchemes(config).map((s) => s.id), ...cursors.map((c) => c.schemeId)];
       if (!known.includes(opts.scheme))
         throw new UnknownSchemeError(opts.scheme, known, `scheme files in ${config.SCHEMES_DIR}, cursors`);
     }
@@ -59,12 +60,14 @@ async function main(): Promise<void> {
       opts.list ||
       (!opts.deadLetter.length && !opts.order.length && !opts.allFailed && !opts.allDeadLettered)
     ) {
+      // Raw: the CLI's read model (a computed "why" column) for a terminal table, optional scheme filter in SQL.
       const failed: Array<Record<string, string>> = await rt.ds.query(
         `SELECT scheme_id, source_key, status, stage, coalesce(error_field || ': ', '') || coalesce(error_message, reason, '') AS why
            FROM audit_orders WHERE status IN ('failed','dead_lettered') AND ($1::text IS NULL OR scheme_id = $1)
           ORDER BY last_occurred_at DESC LIMIT 200`,
         [opts.scheme ?? null],
       );
+      // Raw: the CLI's read model (computed key column) for a terminal table, optional scheme filter in SQL.
       const parked: Array<Record<string, string>> = await rt.ds.query(
         `SELECT event_id, stage, coalesce(source_key, origin_key, '') AS key, error_class, error_message
            FROM dead_letters WHERE state = 'parked' AND ($1::text IS NULL OR scheme_id = $1) ORDER BY occurred_at DESC LIMIT 200`,

@@ -1,11 +1,11 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Logger } from 'pino';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { AlertMonitor } from '@libs/alerts';
 import { LoaderConfig } from '@libs/config';
 import { ConnectionStatusRecorder, ConnectionTestWorker } from '@libs/connection-health';
 import { ConnectionRegistry, schemeIdentityOf } from '@libs/connections';
-import { ServiceStatusStore } from '@libs/database';
+import { BillClaimEntity, ServiceStatusStore } from '@libs/database';
 import { BatchContext, ConsumedMessage } from '@libs/kafka';
 import { isLoaderTransient, KingdeeHealth, LoaderEngine, LoaderRequests, LoadProcessor } from '@libs/loading';
 import {
@@ -89,12 +89,10 @@ export class LoaderWorker implements OnApplicationBootstrap, BeforeApplicationSh
     this.liveness.waitReasons({
       circuitOpen: () => this.health.openCircuits.size > 0,
       // Writes whose outcome is being settled hold their offsets back for the settle window.
-      settling: async () =>
-        (
-          (await this.ds.query(
-            `SELECT EXISTS (SELECT 1 FROM bill_claims WHERE state IN ('writing', 'settling', 'saved_not_audited')) AS settling`,
-          )) as Array<{ settling: boolean }>
-        )[0].settling,
+      settling: () =>
+        this.ds
+          .getRepository(BillClaimEntity)
+          .exists({ where: { state: In(['writing', 'settling', 'saved_not_audited']) } }),
     });
     this.watcher.start();
     this.requests.start();

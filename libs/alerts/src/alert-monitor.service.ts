@@ -183,6 +183,7 @@ export class AlertMonitor {
       last_success_at: Date | null;
       last_error: string | null;
       since: Date;
+      // Raw: a computed column (COALESCE of two times) read in one statement.
     }> = await ds.query(
       `SELECT scheme_id, last_success_at, last_error, COALESCE(last_success_at, updated_at) AS since
          FROM sync_cursors WHERE paused = false ORDER BY scheme_id`,

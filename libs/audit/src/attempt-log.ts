@@ -43,6 +43,7 @@ export class PostgresAttemptLog implements AttemptLog {
     if (rows.length === 0) return;
     const requests = rows.map((r) => capBody(r.request));
     const replies = rows.map((r) => capBody(r.reply));
+    // Raw: one INSERT … SELECT FROM unnest for the whole batch (one round trip per batch).
     await this.ds.query(
       `INSERT INTO audit_attempts (attempt_id, scheme_id, source_key, bill_key, operation, outcome, request, reply,
          request_bytes, reply_bytes)

@@ -28,6 +28,7 @@ export class AuditRetention {
     let total = 0;
     for (const { table, column } of PURGED) {
       for (;;) {
+        // Raw: a bounded DELETE by ctid over a table named by the caller (batches that never lock the table long).
         const rows = await queryRows<unknown>(
           this.ds,
           `DELETE FROM ${table} WHERE ctid IN (

@@ -30,6 +30,7 @@ export class AuditRepository {
     return this.ds.transaction(async (tx) => {
       const fresh: AuditEvent[] = [];
       for (const e of events) {
+        // Raw: INSERT … ON CONFLICT DO NOTHING RETURNING tells whether this event is new, in one statement.
         const inserted: unknown[] = await tx.query(
           `INSERT INTO audit_history (event_id, scheme_id, source_key, stage, status, occurred_at, recorded_at, event,
              attempt_id, source_version)
@@ -56,6 +57,7 @@ export class AuditRepository {
   /** Folds events into their orders' rows, under row locks, in the order they came. */
   async applyToOrders(tx: EntityManager, events: AuditEvent[]): Promise<OrderFacts[]> {
     const keys = [...new Map(events.map((e) => [`${e.schemeId}\u0000${e.sourceKey}`, e])).values()];
+    // Raw: row locks (FOR UPDATE) over an unnest list of keys, in key order.
     const current: OrderFacts[] = await tx.query(
       `SELECT ${ORDER_FACT_COLUMNS} FROM audit_orders
         WHERE (scheme_id, source_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))
@@ -73,6 +75,7 @@ export class AuditRepository {
     // A dead letter of an order whose newest version holds its bill needs nobody: closed, with why.
     const done = next.filter((r) => DONE_WITH_BILL.includes(r.status) && r.billState !== 'none');
     if (done.length > 0)
+      // Raw: UPDATE … FROM (a join with audit_orders) over an unnest list of keys.
       await tx.query(
         `UPDATE dead_letters d SET state = 'closed', closed_at = now(), closed_by = 'audit-writer',
                 closed_reason = 'order ' || d.source_key || ' is loaded as bill ' || COALESCE(o.kingdee_number, o.kingdee_id, '?')
@@ -86,6 +89,7 @@ export class AuditRepository {
   }
 
   async saveOrder(tx: EntityManager, r: OrderFacts): Promise<void> {
+    // Raw: a conditional upsert (DO UPDATE … WHERE the stored fact is not newer): statuses never go backwards.
     await tx.query(
       `INSERT INTO audit_orders AS a (scheme_id, source_key, status, stage, reason, error_class, error_message,
          error_field, kingdee_id, kingdee_number, bill_key, attempts, latency_ms, dead_letter_id, correlation_id,
@@ -135,6 +139,7 @@ export class AuditRepository {
 
   async recordDeadLetters(envelopes: DeadLetterEnvelope[]): Promise<void> {
     for (const d of envelopes) {
+      // Raw: INSERT … ON CONFLICT DO NOTHING keyed on event_id, inside the audit writer's batch transaction.
       await this.ds.query(
         `INSERT INTO dead_letters (event_id, stage, scheme_id, source_key, error_class, error_message, attempts,
            origin_topic, origin_partition, origin_offset, origin_key, payload, state, occurred_at, source_version)
@@ -158,6 +163,7 @@ export class AuditRepository {
       );
       // Parked about a version older than the one that already holds its bill (e.g. a stale payload
       // re-pushed): nothing to do for anyone.
+      // Raw: UPDATE … FROM (a join with audit_orders) decides whether the dead letter is already loaded.
       await this.ds.query(
         `UPDATE dead_letters d SET state = 'closed', closed_at = now(), closed_by = 'audit-writer',
                 closed_reason = 'order ' || d.source_key || ' is already loaded as bill ' || COALESCE(o.kingdee_number, o.kingdee_id, '?')

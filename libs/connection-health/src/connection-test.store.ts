@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { queryRows } from '@libs/database';
+import { ConnectionTestEntity, queryRows } from '@libs/database';
 import { ConnectionKind, ConnectionTestResult } from './connection-test.util';
 
 export type ConnectionTestState = 'queued' | 'running' | 'done';
@@ -34,6 +34,7 @@ export class ConnectionTestStore {
   constructor(private readonly ds: DataSource) {}
 
   async request(kind: ConnectionKind, name: string, requestedBy: string): Promise<ConnectionTestRow> {
+    // Raw: INSERT … RETURNING the row in the API's shape (one round trip).
     const rows = await queryRows<ConnectionTestRow>(
       this.ds,
       `INSERT INTO connection_tests (id, kind, name, requested_by) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
@@ -43,16 +44,17 @@ export class ConnectionTestStore {
   }
 
   async get(id: string): Promise<ConnectionTestRow | undefined> {
-    const rows = await queryRows<ConnectionTestRow>(
-      this.ds,
-      `SELECT ${COLUMNS} FROM connection_tests WHERE id = $1`,
-      [id],
-    );
-    return rows[0];
+    return this.ds
+      .getRepository(ConnectionTestEntity)
+      .createQueryBuilder()
+      .select(COLUMNS)
+      .where('id = :id', { id })
+      .getRawOne<ConnectionTestRow>();
   }
 
   /** The newest finished test of each connection. */
   async latest(): Promise<ConnectionTestRow[]> {
+    // Raw: DISTINCT ON (kind, name): the newest finished test of each connection.
     return queryRows<ConnectionTestRow>(
       this.ds,
       `SELECT DISTINCT ON (kind, name) ${COLUMNS} FROM connection_tests
@@ -68,6 +70,7 @@ export class ConnectionTestStore {
     leaseMs: number,
   ): Promise<{ id: string; name: string } | undefined> {
     if (names.length === 0) return undefined;
+    // Raw: a claim: one conditional UPDATE of a subquery's row with a lease on the database clock.
     const rows = await queryRows<{ id: string; name: string }>(
       this.ds,
       `UPDATE connection_tests SET state = 'running', owner = $3,
@@ -87,11 +90,17 @@ export class ConnectionTestStore {
   }
 
   async answer(id: string, owner: string, result: ConnectionTestResult): Promise<void> {
-    await this.ds.query(
-      `UPDATE connection_tests SET state = 'done', ok = $3, ms = $4, error_kind = $5, error = $6,
-              lease_until = NULL, finished_at = now()
-        WHERE id = $1 AND owner = $2 AND state = 'running'`,
-      [id, owner, result.ok, Math.round(result.ms), result.errorKind ?? null, result.error ?? null],
+    await this.ds.getRepository(ConnectionTestEntity).update(
+      { id, owner, state: 'running' },
+      {
+        state: 'done',
+        ok: result.ok,
+        ms: Math.round(result.ms),
+        errorKind: result.errorKind ?? null,
+        error: result.error ?? null,
+        leaseUntil: null,
+        finishedAt: () => 'now()',
+      },
     );
   }
 }

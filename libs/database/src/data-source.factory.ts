@@ -152,12 +152,15 @@ export async function migrate(ds: DataSource, schema = 'public'): Promise<string
   const runner = ds.createQueryRunner();
   await runner.connect();
   try {
+    // Raw: an advisory lock serialising schema creation across processes.
     await runner.query(`SELECT pg_advisory_lock(hashtext($1))`, [`wdt-kingdee-sync:migrations:${schema}`]);
+    // Raw: DDL (CREATE SCHEMA), outside what an entity describes.
     await runner.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     const applied = await ds.runMigrations({ transaction: 'each' });
     return applied.map((m) => m.name);
   } finally {
     await runner
+      // Raw: releases the advisory lock taken above.
       .query(`SELECT pg_advisory_unlock(hashtext($1))`, [`wdt-kingdee-sync:migrations:${schema}`])
       .catch(() => undefined);
     await runner.release();
@@ -171,12 +174,14 @@ export class SchemaBehindError extends Error {
 /** Migrations of this version not yet applied to `schema` (none applied when the table is absent). */
 export async function pendingMigrations(ds: DataSource, schema = 'public'): Promise<string[]> {
   const table = `"${schema.replace(/"/g, '""')}".typeorm_migrations`;
+  // Raw: to_regclass: whether the migrations table exists yet (catalog lookup).
   const [{ present }] = (await ds.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [table])) as Array<{
     present: boolean;
   }>;
   const applied = new Set(
     present
-      ? ((await ds.query(`SELECT name FROM ${table}`)) as Array<{ name: string }>).map((r) => r.name)
+      ? // Raw: the migrations table is TypeORM's own, with a configurable name.
+        ((await ds.query(`SELECT name FROM ${table}`)) as Array<{ name: string }>).map((r) => r.name)
       : [],
   );
   return ds.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !applied.has(name));

@@ -28,6 +28,7 @@ export class LeaderLease {
     if (this.runner) return true;
     const runner = this.ds.createQueryRunner();
     await runner.connect();
+    // Raw: a session-level advisory lock is the lease itself.
     const [row] = await runner.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS ok`, [this.key]);
     if (row.ok) {
       this.runner = runner;
@@ -41,6 +42,7 @@ export class LeaderLease {
   async stillHeld(): Promise<boolean> {
     if (!this.runner) return false;
     try {
+      // Raw: a round trip on the lease's own connection proves the session (and its lock) is alive.
       await this.runner.query('SELECT 1');
       return true;
     } catch {
@@ -53,6 +55,7 @@ export class LeaderLease {
     const runner = this.runner;
     this.runner = undefined;
     if (!runner) return;
+    // Raw: releases the session-level advisory lock.
     await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [this.key]).catch(() => undefined);
     await runner.release().catch(() => undefined);
   }

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { queryRows } from '@libs/database';
+import { BillClaimEntity, queryRows } from '@libs/database';
 
 /**
  * What an operator may decide about a bill's claim (the operator never calls Kingdee; these are
@@ -16,6 +16,7 @@ export class ClaimOverrides {
     bill: { kingdeeId: string | null; number: string },
     note: string,
   ): Promise<{ linked: boolean; state: string | null }> {
+    // Raw: a conditional upsert (DO UPDATE with epoch + 1 fencing) an operator's link applies.
     const rows = await queryRows<{ state: string }>(
       this.ds,
       `INSERT INTO bill_claims AS c (scheme_id, bill_key, state, kingdee_id, kingdee_number, reason, attempts, updated_at)
@@ -40,6 +41,7 @@ export class ClaimOverrides {
     billKey: string,
     note: string,
   ): Promise<{ freed: boolean; state: string | null }> {
+    // Raw: resets the claim with its fencing epoch + 1 in one conditional update.
     const rows = await queryRows<{ state: string }>(
       this.ds,
       `UPDATE bill_claims c SET state = 'free', owner = NULL, lease_until = NULL, epoch = c.epoch + 1,
@@ -57,6 +59,7 @@ export class ClaimOverrides {
 
   /** Submit/Audit of a saved bill are tried again at once (the settler's next pass). */
   async retryAudit(schemeId: string, billKey: string): Promise<boolean> {
+    // Raw: a conditional UPDATE … RETURNING says whether the claim was waiting for audit.
     const rows = await queryRows<{ state: string }>(
       this.ds,
       `UPDATE bill_claims SET next_check_at = now(), updated_at = now()
@@ -67,10 +70,9 @@ export class ClaimOverrides {
   }
 
   async state(schemeId: string, billKey: string): Promise<string | null> {
-    const rows: Array<{ state: string }> = await this.ds.query(
-      `SELECT state FROM bill_claims WHERE scheme_id = $1 AND bill_key = $2`,
-      [schemeId, billKey],
-    );
-    return rows[0]?.state ?? null;
+    const row = await this.ds
+      .getRepository(BillClaimEntity)
+      .findOne({ select: { state: true }, where: { schemeId, billKey } });
+    return row?.state ?? null;
   }
 }

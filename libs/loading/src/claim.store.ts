@@ -193,11 +193,13 @@ export class PostgresClaimStore implements ClaimStore {
     if (billKeys.length === 0) return new Map();
     // Two statements, not one with a CTE: the look-up must see a key another scheme registered
     // concurrently (committed while our insert waited on it), which the CTE's snapshot would not.
+    // Raw: one INSERT … SELECT FROM unnest … ON CONFLICT DO NOTHING for the whole batch.
     await this.ds.query(
       `INSERT INTO bill_identities (target_account, form_id, bill_key, scheme_id)
        SELECT $1, $2, k, $3 FROM unnest($4::text[]) AS k ON CONFLICT DO NOTHING`,
       [account, formId, schemeId, billKeys],
     );
+    // Raw: reads another scheme's identities for a batch of keys (bill_key = ANY) in the same transaction as the insert above.
     const rows = await queryRows<{ bill_key: string; scheme_id: string }>(
       this.ds,
       `SELECT bill_key, scheme_id FROM bill_identities
@@ -208,6 +210,7 @@ export class PostgresClaimStore implements ClaimStore {
   }
 
   async registerExistingIdentities(schemeId: string, account: string, formId: string): Promise<number> {
+    // Raw: INSERT … SELECT from bill_claims … RETURNING: copies existing keys in one statement.
     const rows = await queryRows<{ bill_key: string }>(
       this.ds,
       `INSERT INTO bill_identities (target_account, form_id, bill_key, scheme_id)
@@ -225,6 +228,7 @@ export class PostgresClaimStore implements ClaimStore {
     fence: PreFence = { count: 0, horizonMs: 0 },
   ): Promise<HeldClaim[]> {
     if (docs.length === 0) return [];
+    // Raw: the claim protocol's conditional upsert over an unnest batch (fencing, leases on the database clock).
     const rows = await queryRows<{ scheme_id: string; bill_key: string; epoch: string }>(
       this.ds,
       `INSERT INTO bill_claims AS c (scheme_id, bill_key, state, owner, epoch, lease_until, content_hash,
@@ -258,6 +262,7 @@ export class PostgresClaimStore implements ClaimStore {
 
   async fence(owner: string, leaseMs: number, claims: HeldClaim[], horizonMs = 0): Promise<HeldClaim[]> {
     if (claims.length === 0) return [];
+    // Raw: UPDATE … FROM unnest: the batch's write stamps, conditional on (owner, epoch).
     const rows = await queryRows<{ scheme_id: string; bill_key: string; epoch: string }>(
       this.ds,
       `UPDATE bill_claims c SET last_write_at = now() + $6 * interval '1 millisecond', write_epoch = c.epoch,
@@ -273,6 +278,7 @@ export class PostgresClaimStore implements ClaimStore {
 
   async transition(owner: string, changes: ClaimTransition[], leaseMs = 0): Promise<Set<string>> {
     if (changes.length === 0) return new Set();
+    // Raw: UPDATE … FROM unnest with CASE per column: the batch's outcomes, conditional on (owner, epoch).
     const rows = await queryRows<{ scheme_id: string; bill_key: string }>(
       this.ds,
       `UPDATE bill_claims c SET state = u.state,
@@ -321,6 +327,7 @@ export class PostgresClaimStore implements ClaimStore {
     mode: ReleaseMode = {},
   ): Promise<void> {
     if (claims.length === 0) return;
+    // Raw: a CTE releasing a batch of claims conditionally on (owner, epoch), returning what changed.
     await this.ds.query(
       `WITH r AS (SELECT c.scheme_id, c.bill_key, COALESCE(c.write_epoch = c.epoch AND NOT $6, false) AS wrote,
                          $7::boolean AS keep, h.window_ms, h.document
@@ -351,6 +358,7 @@ export class PostgresClaimStore implements ClaimStore {
   }
 
   async renew(owner: string, leaseMs: number): Promise<HeldClaim[]> {
+    // Raw: a CTE renewing every lease of this owner on the database clock, returning the writing ones.
     const rows = await queryRows<{ scheme_id: string; bill_key: string; epoch: string }>(
       this.ds,
       `WITH renewed AS (
@@ -370,6 +378,7 @@ export class PostgresClaimStore implements ClaimStore {
     limit: number,
   ): Promise<HeldClaim[]> {
     if (schemes.length === 0) return [];
+    // Raw: a claim of expired leases with FOR UPDATE SKIP LOCKED (replicas take disjoint rows).
     const rows = await queryRows<{ scheme_id: string; bill_key: string; epoch: string }>(
       this.ds,
       `WITH expired AS (
@@ -419,6 +428,7 @@ export class PostgresClaimStore implements ClaimStore {
   }
 
   async numbersKept(schemeId: string): Promise<boolean> {
+    // Raw: compares two columns case-insensitively (a number that is its own key).
     const rows: unknown[] = await this.ds.query(
       `SELECT 1 FROM bill_claims WHERE scheme_id = $1 AND state = 'loaded' AND upper(kingdee_number) = upper(bill_key) LIMIT 1`,
       [schemeId],
@@ -427,6 +437,7 @@ export class PostgresClaimStore implements ClaimStore {
   }
 
   async endLeases(owner: string): Promise<number> {
+    // Raw: expires this owner's leases on the database clock, returning the keys.
     const rows = await queryRows<unknown>(
       this.ds,
       `UPDATE bill_claims SET lease_until = now() - interval '1 millisecond', updated_at = now()

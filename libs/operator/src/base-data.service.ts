@@ -17,6 +17,7 @@ export class BaseDataService {
   constructor(@Inject(DATA_SOURCE) private readonly ds: DataSource) {}
 
   async waiting(): Promise<Waiting> {
+    // Raw: a join with parked_messages: waits whose document is still parked.
     const rows: Array<Record<string, unknown>> = await this.ds.query(
       `SELECT w.form_id, w.noun, w.code, w.org, w.problem, w.diagnosis, w.kingdee_message, w.scheme_id,
               w.source_key, w.bill_key, w.since

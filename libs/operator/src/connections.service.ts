@@ -40,6 +40,7 @@ export class ConnectionsService {
     await this.catalog.refresh?.();
     const schemes = this.catalog.list();
     const views = this.registry?.describe() ?? { wdt: [], kingdee: [] };
+    // Raw: a prefix match on the key (LIKE 'connection:%') across every instance's rows.
     const rows: StatusRow[] = await this.ds.query(
       `SELECT service, instance, key, value FROM service_status WHERE key LIKE 'connection:%' ORDER BY instance`,
     );

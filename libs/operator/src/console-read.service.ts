@@ -101,6 +101,7 @@ export class ConsoleReadService {
       }));
     const window = [from.toISOString(), to.toISOString(), `${step} seconds`, new Date(first).toISOString()];
     const scheme = q.schemeId ?? null;
+    // Raw: date_bin buckets and count(DISTINCT …) for the overview chart.
     const seriesRows: Array<{ at: Date; status: string; n: number }> = await this.ds.query(
       `SELECT date_bin($3::interval, occurred_at, $4::timestamptz) AS at, status,
               count(DISTINCT (scheme_id, source_key))::int AS n
@@ -111,6 +112,7 @@ export class ConsoleReadService {
       [...window, scheme],
     );
     const latencyRows: Array<{ at: Date; p50: number; p90: number; p99: number; n: number }> =
+      // Raw: a CTE of latencies per date_bin bucket with percentiles.
       await this.ds.query(
         `WITH l AS (
            SELECT date_bin($3::interval, occurred_at, $4::timestamptz) AS at,
@@ -163,6 +165,7 @@ export class ConsoleReadService {
    * reported it (every CONSUMER_LAG_INTERVAL_MS); null when nothing reported.
    */
   private async backlog(schemeId?: string) {
+    // Raw: the cursor's age computed on the database clock in Shanghai time.
     const cursors: Array<{ ageSeconds: number | null; updatedAt: Date | null }> = await this.ds.query(
       `SELECT extract(epoch FROM now() - (cursor_value::timestamp AT TIME ZONE 'Asia/Shanghai'))::float8 AS "ageSeconds",
               updated_at AS "updatedAt"
@@ -181,6 +184,7 @@ export class ConsoleReadService {
         ? new Date(Math.max(...cursors.map((c) => (c.updatedAt ? new Date(c.updatedAt).getTime() : 0))))
         : null,
     };
+    // Raw: DISTINCT ON (service): the newest lag row of each consumer.
     const lags: Array<{ service: string; lag: number; updatedAt: Date }> = await this.ds.query(
       `SELECT DISTINCT ON (service) service, (value->>'lag')::float8 AS lag, updated_at AS "updatedAt"
          FROM service_status WHERE key = 'consumer_lag' AND service = ANY($1)
@@ -205,6 +209,7 @@ export class ConsoleReadService {
   /** Orders needing a person, grouped by cause (see groupFailures). */
   async failureGroups(q: { schemeId?: string; status?: string }, lang: Lang): Promise<FailureGroup[]> {
     const rows: Array<Omit<FailureInput, 'waits'> & { waits: FailureInput['waits'] | null }> =
+      // Raw: a LATERAL json_agg of each order's base-data waits.
       await this.ds.query(
         `SELECT o.scheme_id AS "schemeId", o.source_key AS "sourceKey", o.status, o.reason,
                 o.error_class AS "errorClass", o.error_field AS "errorField", o.error_message AS "errorMessage",
@@ -244,6 +249,7 @@ export class ConsoleReadService {
         firstSeenAt: Date;
         record: unknown;
         document: unknown;
+        // Raw: the API's shape (bigint offset as text, camelCase aliases) in one read.
       }> = await this.ds.query(
         `SELECT modified, first_offset::text AS "firstOffset", first_seen_at AS "firstSeenAt", record, document
            FROM source_versions WHERE scheme_id = $1 AND source_key = $2
@@ -256,6 +262,7 @@ export class ConsoleReadService {
         record: v.record,
         document: v.document,
       }));
+      // Raw: the newest attempt with a reply, in the API's shape.
       const [lastReply] = (await this.ds.query(
         `SELECT operation, outcome, at, reply FROM audit_attempts
           WHERE scheme_id = $1 AND source_key = $2 AND reply IS NOT NULL
@@ -274,6 +281,7 @@ export class ConsoleReadService {
     orderNo: string,
     row: Record<string, unknown>,
   ): Promise<OrderExtras['change']> {
+    // Raw: the newest loaded version of an order, one value.
     const [loaded] = (await this.ds.query(
       `SELECT source_version AS v FROM audit_history
         WHERE scheme_id = $1 AND source_key = $2 AND status = 'loaded' AND source_version IS NOT NULL
@@ -284,6 +292,7 @@ export class ConsoleReadService {
     const documentOf = async (version: string | null | undefined): Promise<unknown> => {
       const offset = version?.split('|')[1];
       if (!offset || !/^[0-9]+$/.test(offset)) return null;
+      // Raw: one stored document by its offset.
       const [v] = (await this.ds.query(
         `SELECT document FROM source_versions WHERE scheme_id = $1 AND source_key = $2 AND first_offset = $3`,
         [schemeId, orderNo, offset],

@@ -40,6 +40,7 @@ export class OrderActionsService {
     schemeId: string,
     orderNo: string,
   ): Promise<{ status: string; billKey: string | null; billState: string }> {
+    // Raw: inside the action's transaction, in the API's names.
     const rows: Array<{ status: string; billKey: string | null; billState: string }> = await this.ds.query(
       `SELECT status, bill_key AS "billKey", bill_state AS "billState" FROM audit_orders WHERE scheme_id = $1 AND source_key = $2`,
       [schemeId, orderNo],
@@ -157,6 +158,7 @@ export class OrderActionsService {
         `${by} confirmed no bill exists in Kingdee (${reason}); one write allowed, reading the order again`,
       ),
     ]);
+    // Raw: part of one transaction with the claim change; now() on the database clock.
     await this.ds.query(
       `UPDATE audit_orders SET bill_state = 'none', kingdee_id = NULL, kingdee_number = NULL, bill_at = now(),
               bill_source = $3 WHERE scheme_id = $1 AND source_key = $2`,
@@ -175,10 +177,12 @@ export class OrderActionsService {
 
   /** Documents of the order parked to wait (paused scheme, base data): nobody is to load them now. */
   private async dropWaiting(schemeId: string, orderNo: string): Promise<number> {
+    // Raw: part of the close transaction (the order's base-data waits go with it).
     await this.ds.query(`DELETE FROM base_data_waits WHERE scheme_id = $1 AND source_key = $2`, [
       schemeId,
       orderNo,
     ]);
+    // Raw: DELETE … RETURNING says whether anything was parked.
     const rows = await queryRows<unknown>(
       this.ds,
       `DELETE FROM parked_messages WHERE scheme_id = $1 AND message_key = $2 RETURNING 1`,
@@ -222,6 +226,7 @@ export class OrderActionsService {
     const event = this.operatorEvent(schemeId, orderNo, 'closed', by, reason);
     await this.repo.recordAuditEvents([event]);
     const dropped = await this.dropWaiting(schemeId, orderNo);
+    // Raw: UPDATE … RETURNING the dead letters it closed.
     const closed = await queryRows<unknown>(
       this.ds,
       `UPDATE dead_letters SET state = 'closed', closed_at = now(), closed_by = $3, closed_reason = $4
@@ -239,6 +244,7 @@ export class OrderActionsService {
   }
 
   async closeDeadLetter(id: string, reason: string, by: string): Promise<{ id: string; state: 'closed' }> {
+    // Raw: UPDATE … FROM a self-join returns the state before the update.
     const rows = await queryRows<{ state: string }>(
       this.ds,
       `UPDATE dead_letters d SET state = 'closed', closed_at = now(), closed_by = $2, closed_reason = $3

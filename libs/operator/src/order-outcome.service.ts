@@ -30,12 +30,14 @@ export class OrderOutcomes {
 
   /** The database's clock: waits compare against times the database recorded. */
   async now(): Promise<Date> {
+    // Raw: the database clock (the outcome compares rows stamped by it).
     const rows: Array<{ now: Date }> = await this.ds.query(`SELECT now() AS now`);
     return new Date(rows[0].now);
   }
 
   async after(order: AwaitedOrder, since: Date): Promise<OrderOutcome | undefined> {
     if (order.resyncRequestId) {
+      // Raw: to_json keeps the stored microseconds of done_at (a JS Date would drop them).
       const req: Array<{ state: string; result: string | null; done_at: string }> = await this.ds.query(
         `SELECT state, result, to_json(done_at) #>> '{}' AS done_at FROM resync_requests WHERE id = $1`,
         [order.resyncRequestId],
@@ -56,6 +58,7 @@ export class OrderOutcomes {
       stage: string;
       occurred_at: string;
       event: Record<string, string | undefined>;
+      // Raw: to_json keeps the stored microseconds; status <> ALL(list).
     }> = await this.ds.query(
       `SELECT status, stage, to_json(occurred_at) #>> '{}' AS occurred_at, event FROM audit_history
         WHERE scheme_id = $1 AND source_key = $2 AND recorded_at > $3 AND status <> ALL($4::text[])

@@ -128,9 +128,11 @@ export class ReconciliationsService {
   /** Every known scheme (and any with runs) with its schedule, newest run and newest finished run. */
   async latestPerScheme() {
     const schemes = this.catalog.list();
+    // Raw: DISTINCT ON (scheme_id): the newest run of each scheme.
     const latest: ReconcileRunRow[] = await this.ds.query(
       `SELECT DISTINCT ON (scheme_id) ${RUN_COLUMNS} FROM reconcile_runs ORDER BY scheme_id, requested_at DESC`,
     );
+    // Raw: DISTINCT ON (scheme_id): the newest finished run of each scheme.
     const done: ReconcileRunRow[] = await this.ds.query(
       `SELECT DISTINCT ON (scheme_id) ${RUN_COLUMNS} FROM reconcile_runs WHERE state = 'done'
         ORDER BY scheme_id, finished_at DESC`,
@@ -164,6 +166,7 @@ export class ReconciliationsService {
   }
 
   async runsOf(schemeId: string, limit: number, offset: number): Promise<Page<ReconcileRunRow>> {
+    // Raw: RUN_COLUMNS is the API's shape (jsonb and interval casts) shared with the run store.
     const rows: ReconcileRunRow[] = await this.ds.query(
       `SELECT ${RUN_COLUMNS} FROM reconcile_runs WHERE scheme_id = $1
         ORDER BY requested_at DESC, id LIMIT $2 OFFSET $3`,
@@ -197,6 +200,7 @@ export class ReconciliationsService {
   }
 
   async get(id: string): Promise<ReconcileRunRow | undefined> {
+    // Raw: RUN_COLUMNS is the API's shape shared with the run store.
     const rows: ReconcileRunRow[] = await this.ds.query(
       `SELECT ${RUN_COLUMNS} FROM reconcile_runs WHERE id = $1`,
       [id],
@@ -215,6 +219,7 @@ export class ReconciliationsService {
     const run = await this.getOrThrow(id);
     if (!['queued', 'running'].includes(run.state))
       throw new ConflictException(`reconciliation run ${id} is already ${run.state}`);
+    // Raw: one conditional update (CASE per column) decides "cancelled" or "cancel requested" atomically.
     await this.ds.query(
       `UPDATE reconcile_runs
           SET cancel_requested = true,
@@ -245,11 +250,13 @@ export class ReconciliationsService {
          OR EXISTS (SELECT 1 FROM unnest(bill_numbers) b WHERE strpos(b, $3) > 0))`,
     );
     const params = [id, q.kind ?? null, q.q ?? null];
+    // Raw: findings filtered by kind and a key prefix built above, paged by seq.
     const rows: Array<Record<string, unknown>> = await this.ds.query(
       `SELECT * FROM reconcile_findings WHERE ${where.join(' AND ')}
         ORDER BY seq LIMIT $4 OFFSET $5`,
       [...params, q.limit + 1, q.offset],
     );
+    // Raw: the count of the same filter as above.
     const [{ n }] = (await this.ds.query(
       `SELECT count(*)::int AS n FROM reconcile_findings WHERE ${where.join(' AND ')}`,
       params,
@@ -307,6 +314,7 @@ export class ReconciliationsService {
       throw new ConflictException(`reconciliation run ${id} is ${run.state}, not done`);
     const kinds = body.kinds ?? [...REPUSHABLE_KINDS];
     const keys = body.keys ?? null;
+    // Raw: a conditional bulk update (kind list or key list) returning the findings it marked.
     const requested = await queryRows<{ bill_key: string; kind: string }>(
       this.ds,
       `UPDATE reconcile_findings
@@ -319,6 +327,7 @@ export class ReconciliationsService {
     );
     // What was asked for and not requested: named keys of any class, else the asked classes.
     const candidates: Array<{ bill_key: string; kind: string; repush_state: string | null }> =
+      // Raw: CASE between the kind list and the key list in one read.
       await this.ds.query(
         `SELECT bill_key, kind, repush_state FROM reconcile_findings
         WHERE run_id = $1 AND (CASE WHEN $3::text[] IS NULL THEN kind = ANY($2::text[]) ELSE bill_key = ANY($3::text[]) END)

@@ -147,6 +147,7 @@ export class RepushService {
     if (q.status !== undefined) where.push(`status = $${params.push(q.status)}`);
     if (q.schemeId !== undefined) where.push(`scheme_id = $${params.push(q.schemeId)}`);
     const limit = q.limit !== undefined ? `LIMIT $${params.push(q.limit)}` : '';
+    // Raw: the re-push selection's optional filters and limit in the API's shape.
     return this.ds.query(
       `SELECT scheme_id AS "schemeId", source_key AS "sourceKey", status, dead_letter_id::text AS "deadLetterId"
          FROM audit_orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
@@ -206,6 +207,7 @@ export class RepushService {
   ): Promise<Omit<RepushItem, 'kind' | 'target'>> {
     const { force } = body;
     return this.ds.transaction(async (tx) => {
+      // Raw: a row lock (FOR UPDATE) on the dead letter while it is re-pushed.
       const locked: unknown[] = await tx.query(`SELECT 1 FROM dead_letters WHERE event_id = $1 FOR UPDATE`, [
         id,
       ]);
@@ -301,6 +303,7 @@ export class RepushService {
         bySchemes.set(r.schemeId, [...(bySchemes.get(r.schemeId) ?? []), r.orderNo]);
     let calls = 0;
     for (const [schemeId, orderNos] of bySchemes) {
+      // Raw: a computed column (COALESCE of two source times) for a batch of orders.
       const rows: Array<{ at: string | null }> = await this.ds.query(
         `SELECT COALESCE(consign_time, modified) AS at FROM stockout_fingerprints
           WHERE scheme_id = $1 AND order_no = ANY($2::text[])`,
@@ -318,6 +321,7 @@ export class RepushService {
     schemeId: string,
     orderNo: string,
   ): Promise<string | undefined> {
+    // Raw: a computed column (the bill's number, id or key) in one read.
     const rows: Array<{ bill: string }> = await tx.query(
       `SELECT COALESCE(kingdee_number, kingdee_id, bill_key) AS bill FROM audit_orders
         WHERE scheme_id = $1 AND source_key = $2 AND status IN ('loaded', 'duplicate') AND bill_state <> 'none'`,
@@ -327,6 +331,7 @@ export class RepushService {
   }
 
   private async close(tx: EntityManager, id: string, by: string, reason: string): Promise<void> {
+    // Raw: inside the re-push transaction that holds the row lock above.
     await tx.query(
       `UPDATE dead_letters SET state = 'closed', closed_at = now(), closed_by = $2, closed_reason = $3
         WHERE event_id = $1`,
@@ -335,6 +340,7 @@ export class RepushService {
   }
 
   private async markRepushed(tx: EntityManager, id: string, by: string): Promise<void> {
+    // Raw: inside the re-push transaction that holds the row lock above.
     await tx.query(
       `UPDATE dead_letters SET state = 'repushed', repushed_at = now(), repushed_by = $2 WHERE event_id = $1`,
       [id, by],

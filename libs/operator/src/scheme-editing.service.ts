@@ -188,6 +188,7 @@ export class SchemeEditingService {
     this.refuseReadOnly();
     const file = path.join(this.dir, `${scheme.id}.yaml`);
     return this.ds.transaction(async (tx) => {
+      // Raw: a transaction-level advisory lock per scheme file.
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext('scheme-file:' || $1))`, [scheme.id]);
       const tmp = this.writeTemp(file, input.yaml);
       try {

@@ -251,7 +251,8 @@ export class SchemeStatusService {
     // Resuming also ends a stop the loader made (the operator fixed its cause).
     const cleared = paused
       ? []
-      : await queryRows(this.ds, `DELETE FROM scheme_stops WHERE scheme_id = $1 RETURNING scheme_id`, [
+      : // Raw: DELETE … RETURNING says whether the scheme was stopped.
+        await queryRows(this.ds, `DELETE FROM scheme_stops WHERE scheme_id = $1 RETURNING scheme_id`, [
           schemeId,
         ]);
     const stopCleared = cleared.length > 0;
@@ -263,6 +264,7 @@ export class SchemeStatusService {
       );
       if (rows.length === 0) {
         if (!paused) return { schemeId, paused: false, changed: false, cursorCreated: false };
+        // Raw: INSERT … ON CONFLICT DO NOTHING RETURNING says whether this call created the cursor.
         const inserted: unknown[] = await tx.query(
           `INSERT INTO sync_cursors (scheme_id, axis, cursor_value, paused, updated_at)
            VALUES ($1, $2, $3, true, now()) ON CONFLICT (scheme_id) DO NOTHING RETURNING scheme_id`,
@@ -273,6 +275,7 @@ export class SchemeStatusService {
       } else if (rows[0].paused === paused) {
         return { schemeId, paused, changed: false, cursorCreated: false };
       }
+      // Raw: inside the transaction holding the cursor's row lock.
       await tx.query(`UPDATE sync_cursors SET paused = $2, updated_at = now() WHERE scheme_id = $1`, [
         schemeId,
         paused,

@@ -1,5 +1,5 @@
-import { DataSource } from 'typeorm';
-import { queryRows } from '@libs/database';
+import { DataSource, In } from 'typeorm';
+import { ParkedMessageEntity, queryRows } from '@libs/database';
 
 /** Which service parked a message: the loader parks Kingdee documents, the transformer raw events. */
 export type ParkingStage = 'loader' | 'transformer';
@@ -45,6 +45,7 @@ export class ParkedMessageStore {
    */
   async park(items: ParkedMessageInput[], retryAfterMs?: number): Promise<void> {
     if (items.length === 0) return;
+    // Raw: a conditional upsert over an unnest batch (a message parks once, keeps its first reason).
     await this.ds.query(
       `INSERT INTO parked_messages AS p (stage, scheme_id, message_key, reason, detail, origin_topic,
               origin_partition, origin_offset, payload, parked_at, updated_at, drain_until)
@@ -77,12 +78,11 @@ export class ParkedMessageStore {
   /** Keys of `schemeId` that have a parked message: newer messages of these keys queue behind it. */
   async parkedKeys(schemeId: string, keys: string[]): Promise<Set<string>> {
     if (keys.length === 0) return new Set();
-    const rows = await queryRows<{ message_key: string }>(
-      this.ds,
-      `SELECT message_key FROM parked_messages WHERE stage = $1 AND scheme_id = $2 AND message_key = ANY($3::text[])`,
-      [this.stage, schemeId, keys],
-    );
-    return new Set(rows.map((r) => r.message_key));
+    const rows = await this.ds.getRepository(ParkedMessageEntity).find({
+      select: { messageKey: true },
+      where: { stage: this.stage, schemeId, messageKey: In(keys) },
+    });
+    return new Set(rows.map((r) => r.messageKey));
   }
 
   /**
@@ -127,6 +127,7 @@ export class ParkedMessageStore {
   /** Removes drained messages, unless a newer version of the key was parked meanwhile. */
   async remove(items: ParkedMessage[]): Promise<void> {
     if (items.length === 0) return;
+    // Raw: DELETE … USING unnest: exactly the drained messages of a batch.
     await this.ds.query(
       `DELETE FROM parked_messages p
         USING unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[]) AS u(scheme_id, message_key, topic, part, off)
@@ -149,6 +150,7 @@ export class ParkedMessageStore {
    */
   async release(schemeId: string, keys: string[], reason: string): Promise<number> {
     if (keys.length === 0) return 0;
+    // Raw: a conditional UPDATE … RETURNING the keys released to the drainers.
     const rows = await queryRows<{ message_key: string }>(
       this.ds,
       `UPDATE parked_messages SET drain_until = now(), drain_owner = NULL, updated_at = now()
@@ -174,11 +176,14 @@ export class ParkedMessageStore {
 
   /** Schemes with parked messages and how many (for drainers and operators). */
   async countByScheme(): Promise<Map<string, number>> {
-    const rows = await queryRows<{ scheme_id: string; n: number }>(
-      this.ds,
-      `SELECT scheme_id, count(*)::int AS n FROM parked_messages WHERE stage = $1 GROUP BY scheme_id`,
-      [this.stage],
-    );
+    const rows = await this.ds
+      .getRepository(ParkedMessageEntity)
+      .createQueryBuilder('p')
+      .select('p.scheme_id', 'scheme_id')
+      .addSelect('count(*)::int', 'n')
+      .where({ stage: this.stage })
+      .groupBy('p.scheme_id')
+      .getRawMany<{ scheme_id: string; n: number }>();
     return new Map(rows.map((r) => [r.scheme_id, r.n]));
   }
 }

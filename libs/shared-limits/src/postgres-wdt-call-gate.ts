@@ -249,6 +249,7 @@ export class PostgresWdtCallGate implements WdtCallGate {
     const keys = [...this.keys.keys()];
     if (keys.length === 0) return;
     await this.ds
+      // Raw: a CTE deleting this instance's rows of two tables in one statement.
       .query(
         `WITH d AS (DELETE FROM wdt_budget_demand WHERE instance = $1 AND budget_key = ANY($2::text[]))
          DELETE FROM wdt_budget_processes WHERE instance = $1 AND budget_key = ANY($2::text[])`,
@@ -488,6 +489,7 @@ export class PostgresWdtCallGate implements WdtCallGate {
   /** The queue drained: this process no longer waits on the key (its schemes linger a moment). */
   private async clearDemand(state: KeyState): Promise<void> {
     await this.ds
+      // Raw: clock_timestamp() (the statement's own time), conditional on waiting > 0.
       .query(
         `UPDATE wdt_budget_demand SET waiting = 0, seen_at = clock_timestamp()
          WHERE budget_key = $1 AND instance = $2 AND waiting > 0`,
@@ -504,6 +506,7 @@ export class PostgresWdtCallGate implements WdtCallGate {
     const keys = [...this.keys.keys()];
     if (this.stopped || keys.length === 0) return;
     try {
+      // Raw: a CTE: heartbeat upsert over unnest, pruning, and the budget read in one round trip.
       const rows = (await this.ds.query(
         `WITH beat AS (
            INSERT INTO wdt_budget_processes (budget_key, instance, seen_at)

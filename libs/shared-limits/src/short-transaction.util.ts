@@ -26,10 +26,12 @@ export async function inShortTransaction<T>(
       await runner.connect();
       await runner.startTransaction();
       try {
+        // Raw: set_config: this transaction's lock and statement timeouts.
         await runner.query(
           `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $1, true)`,
           [String(Math.max(1, Math.floor(timeoutMs)))],
         );
+        // Raw: a transaction-level advisory lock per budget key.
         await runner.query(
           `SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || $1, 0))`,
           [lockName],

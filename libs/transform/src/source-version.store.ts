@@ -57,6 +57,7 @@ export class PostgresSourceVersions implements SourceVersions {
       fingerprint: string;
       modified: string;
       first_offset: string;
+      // Raw: a conditional upsert over an unnest batch (a version keeps its first offset).
     }> = await this.ds.query(
       `INSERT INTO source_versions (scheme_id, source_key, fingerprint, modified, first_offset, record, document)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::jsonb[], $7::jsonb[])

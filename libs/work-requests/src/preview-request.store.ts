@@ -61,6 +61,7 @@ export class PreviewRequestStore {
     leaseMs: number,
     schemeIds?: readonly string[],
   ): Promise<ClaimedPreview | undefined> {
+    // Raw: a claim: one conditional UPDATE of a subquery's row with a lease on the database clock.
     const rows = await queryRows<ClaimedPreview>(
       this.ds,
 
@@ -83,6 +84,7 @@ export class PreviewRequestStore {
 
   /** The record was fetched and mapped (or could not be): the next state and what it shows. */
   async mapped(id: string, owner: string, m: PreviewMapping): Promise<void> {
+    // Raw: conditional on the owner and state (fencing) in one update.
     await this.ds.query(
       `UPDATE preview_requests SET state = $3, error = $4, record = $5, request = $6, preconditions = $7,
               codes = $8, refs = $9, owner = NULL, lease_until = NULL, updated_at = now()

@@ -45,6 +45,7 @@ export class RangeRequestStore {
     leaseMs: number,
     schemeIds?: readonly string[],
   ): Promise<ClaimedRangeRequest | undefined> {
+    // Raw: a claim: one conditional UPDATE of a subquery's row with a lease on the database clock.
     const rows = await queryRows<ClaimedRangeRequest>(
       this.ds,
 
@@ -71,6 +72,7 @@ export class RangeRequestStore {
     owner: string,
     leaseMs: number,
   ): Promise<{ held: boolean; cancelRequested: boolean }> {
+    // Raw: lease renewal on the database clock, returning the cancel flag.
     const rows = await queryRows<{ cancel: boolean }>(
       this.ds,
 

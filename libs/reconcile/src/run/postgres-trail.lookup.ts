@@ -24,6 +24,7 @@ export class PostgresTrailLookup implements TrailLookup {
       kingdee_id: string | null;
       kingdee_number: string | null;
       reason: string | null;
+      // Raw: matches a batch of keys on bill_key or, without one, source_key (computed key column).
     }> = await this.ds.query(
       `SELECT COALESCE(bill_key, source_key) AS key, status, bill_state, kingdee_id, kingdee_number,
               COALESCE(reason, error_message) AS reason

@@ -96,6 +96,7 @@ export class ReconcileRepushService {
     } catch (err) {
       outcome = { state: 'failed', result: `re-push failed: ${(err as Error).message}` };
     }
+    // Raw: conditional on the finding still running; now() on the database clock.
     await this.deps.ds.query(
       `UPDATE reconcile_findings SET repush_state = $3, repush_result = $4, repushed_at = now()
         WHERE run_id = $1 AND seq = $2 AND repush_state = 'running'`,
@@ -190,6 +191,7 @@ export class ReconcileRepushService {
     const orderNo = c.orderNo;
     return this.deps.ds.transaction(async (tx) => {
       const claim: Array<{ state: string; live: boolean; unsettled: boolean; deadline: Date | null }> =
+        // Raw: a row lock (FOR UPDATE) with lease and settle checks on the database clock.
         await tx.query(
           `SELECT state, (lease_until IS NOT NULL AND lease_until > now()) AS live,
                   (settle_deadline IS NOT NULL AND settle_deadline > now()) AS unsettled, settle_deadline AS deadline
@@ -214,6 +216,7 @@ export class ReconcileRepushService {
       }
       if (state !== undefined) {
         // Epoch + 1: a loader that held the claim can no longer change it (libs/loading/README.md).
+        // Raw: resets the claim with its fencing epoch + 1 in one update.
         await tx.query(
           `UPDATE bill_claims c SET state = 'free', owner = NULL, lease_until = NULL, epoch = c.epoch + 1,
                   kingdee_id = NULL, kingdee_number = NULL, reason = $3, write_epoch = NULL, last_write_at = NULL,
@@ -238,6 +241,7 @@ export class ReconcileRepushService {
   private async retryAudit(c: ClaimedRepush, scheme: Scheme, bill: TargetBill): Promise<Outcome> {
     const orderNo = c.orderNo ?? c.billKey;
     const existing: Array<{ content_hash: string | null; state: string; live: boolean }> =
+      // Raw: lease liveness computed on the database clock.
       await this.deps.ds.query(
         `SELECT content_hash, state, (lease_until IS NOT NULL AND lease_until > now()) AS live
          FROM bill_claims WHERE scheme_id = $1 AND bill_key = $2`,
@@ -262,6 +266,7 @@ export class ReconcileRepushService {
       transformedAt: new Date().toISOString(),
       model: {},
     };
+    // Raw: a conditional upsert of the claim (fencing epoch + 1).
     const rows = await queryRows<unknown>(
       this.deps.ds,
       `INSERT INTO bill_claims AS c (scheme_id, bill_key, state, owner, epoch, lease_until, content_hash,

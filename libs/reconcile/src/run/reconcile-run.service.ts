@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { ReconcileRunEntity } from '@libs/database';
 import { AppLogger, Clock, silentLogger, systemClock } from '@libs/common';
 import type { KingdeeApi } from '@libs/kingdee-client';
 import type { Scheme } from '@libs/scheme';
@@ -174,11 +175,10 @@ export class ReconcileRunService {
   }
 
   private async cancelRequested(runId: string): Promise<boolean> {
-    const rows: Array<{ cancel_requested: boolean }> = await this.deps.ds.query(
-      `SELECT cancel_requested FROM reconcile_runs WHERE id = $1`,
-      [runId],
-    );
-    return rows[0]?.cancel_requested === true;
+    const run = await this.deps.ds
+      .getRepository(ReconcileRunEntity)
+      .findOne({ select: { cancelRequested: true }, where: { id: runId } });
+    return run?.cancelRequested === true;
   }
 
   private async publishSummary(run: ReconcileRunView): Promise<void> {
@@ -332,6 +332,7 @@ export class ReconcileRunService {
   }
 
   private async countSource(runId: string): Promise<number> {
+    // Raw: a bigint count as text (exact beyond 2^53).
     const rows: Array<{ n: string }> = await this.deps.ds.query(
       `SELECT count(*)::text AS n FROM reconcile_staging WHERE run_id = $1 AND side = 'source'`,
       [runId],

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { formatShanghai, parseShanghai } from '@libs/common';
-import { queryRows } from '@libs/database';
+import { queryRows, ReconcileRunEntity } from '@libs/database';
 import type { Finding, FindingKind } from '../reconcile.types';
 import type {
   FindingCounts,
@@ -93,6 +93,7 @@ export class ReconcileRunStore {
     if (to.getTime() < from.getTime()) throw new Error('the period ends before it starts');
     const id = randomUUID();
     const owned = r.owner !== undefined;
+    // Raw: CASE on whether the run starts owned (lease on the database clock) in the insert.
     const rows = await queryRows<{ id: string }>(
       this.ds,
       `INSERT INTO reconcile_runs (id, scheme_id, period_from, period_to, trigger, schedule_slot, requested_by,
@@ -124,6 +125,7 @@ export class ReconcileRunStore {
    * `owner`. Cancelled-before-start runs end `cancelled` here instead of being carried out.
    */
   async claim(owner: string, leaseMs: number, schemeIds?: readonly string[]): Promise<string | undefined> {
+    // Raw: a claim with FOR UPDATE SKIP LOCKED (replicas take disjoint runs).
     const rows = await queryRows<{ id: string }>(
       this.ds,
       `WITH next AS (
@@ -146,6 +148,7 @@ export class ReconcileRunStore {
     owner: string,
     leaseMs: number,
   ): Promise<{ held: boolean; cancelRequested: boolean }> {
+    // Raw: lease renewal on the database clock, returning the cancel flag.
     const rows = await queryRows<{ cancel_requested: boolean }>(
       this.ds,
       `UPDATE reconcile_runs SET lease_until = now() + $3 * interval '1 millisecond'
@@ -157,6 +160,7 @@ export class ReconcileRunStore {
   }
 
   async get(id: string): Promise<ReconcileRunView | undefined> {
+    // Raw: RUN_COLUMNS is the API's shape shared with the operator.
     const rows: RunRow[] = await this.ds.query(`SELECT ${RUN_COLUMNS} FROM reconcile_runs WHERE id = $1`, [
       id,
     ]);
@@ -165,6 +169,7 @@ export class ReconcileRunStore {
 
   /** Writes partial progress (and `phase`); false when `owner` no longer holds the run. */
   async progress(id: string, owner: string, progress: ReconcileProgress): Promise<boolean> {
+    // Raw: conditional on the owner (fencing), RETURNING whether it still owns the run.
     const rows = await queryRows<unknown>(
       this.ds,
       `UPDATE reconcile_runs SET progress = $3::jsonb, phase = $4
@@ -185,6 +190,7 @@ export class ReconcileRunStore {
       progress?: ReconcileProgress;
     },
   ): Promise<boolean> {
+    // Raw: conditional on the owner, COALESCE of jsonb fields in one update.
     const rows = await queryRows<unknown>(
       this.ds,
       `UPDATE reconcile_runs SET state = $3, counts = $4::jsonb, error = $5, finished_at = now(),
@@ -208,6 +214,7 @@ export class ReconcileRunStore {
    * as long as `owner` holds it.
    */
   async clearFindings(runId: string, owner: string): Promise<void> {
+    // Raw: DELETE … USING reconcile_runs: only while this owner runs it.
     await this.ds.query(
       `DELETE FROM reconcile_findings f USING reconcile_runs r
         WHERE f.run_id = $1 AND r.id = f.run_id AND r.owner = $2 AND r.state = 'running'`,
@@ -220,6 +227,7 @@ export class ReconcileRunStore {
     let written = 0;
     for (let i = 0; i < rows.length; i += INSERT_BATCH) {
       const batch = rows.slice(i, i + INSERT_BATCH);
+      // Raw: INSERT … SELECT FROM jsonb_to_recordset: the whole findings batch in one statement.
       const inserted = await queryRows<unknown>(
         this.ds,
         `INSERT INTO reconcile_findings (run_id, seq, kind, bill_key, order_no, cause, trail_status, bill_numbers, detail)
@@ -253,11 +261,12 @@ export class ReconcileRunStore {
   }
 
   async markSummaryPublished(id: string): Promise<void> {
-    await this.ds.query(`UPDATE reconcile_runs SET summary_published_at = now() WHERE id = $1`, [id]);
+    await this.ds.getRepository(ReconcileRunEntity).update({ id }, { summaryPublishedAt: () => 'now()' });
   }
 
   /** Findings of a run in key order (tests, exports). */
   async findings(runId: string, kind?: FindingKind): Promise<StoredFinding[]> {
+    // Raw: an optional kind filter in one read, in the export's shape.
     const rows: Array<Record<string, unknown>> = await this.ds.query(
       `SELECT seq, kind, bill_key, order_no, cause, trail_status, bill_numbers, detail, repush_state, repush_result
          FROM reconcile_findings WHERE run_id = $1 AND ($2::text IS NULL OR kind = $2) ORDER BY seq`,

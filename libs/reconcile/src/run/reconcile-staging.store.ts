@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { ReconcileStagingEntity } from '@libs/database';
 import type { ComparisonPlan, QueryRow, SourceEntry } from '../reconcile.types';
 
 export type StagingSide = 'source' | 'target';
@@ -83,6 +84,7 @@ export class ReconcileStagingStore {
     const all = [...unique.values()];
     for (let i = 0; i < all.length; i += WRITE_BATCH) {
       const batch = all.slice(i, i + WRITE_BATCH);
+      // Raw: an upsert of a batch from jsonb_to_recordset (one statement per chunk).
       await this.ds.query(
         `INSERT INTO reconcile_staging (run_id, side, bill_key, item_id, payload)
          SELECT $1::uuid, $2, x.k, x.i, x.p
@@ -100,6 +102,7 @@ export class ReconcileStagingStore {
   ): AsyncGenerator<{ key: string; item: string; payload: unknown }> {
     let after: [string, string] | undefined;
     for (;;) {
+      // Raw: keyset paging on (bill_key, item_id) in COLLATE "C" order.
       const page: Array<{ bill_key: string; item_id: string; payload: unknown }> = await this.ds.query(
         `SELECT bill_key, item_id, payload FROM reconcile_staging
           WHERE run_id = $1 AND side = $2
@@ -143,6 +146,7 @@ export class ReconcileStagingStore {
 
   /** Distinct keys over both sides (the compare phase's total). */
   async countKeys(runId: string): Promise<number> {
+    // Raw: count(DISTINCT) as text (exact beyond 2^53).
     const rows: Array<{ n: string }> = await this.ds.query(
       `SELECT count(DISTINCT bill_key)::text AS n FROM reconcile_staging WHERE run_id = $1`,
       [runId],
@@ -154,6 +158,7 @@ export class ReconcileStagingStore {
   async *sourceKeysWithoutTarget(runId: string): AsyncGenerator<string> {
     let after: string | null = null;
     for (;;) {
+      // Raw: an anti-join (NOT EXISTS) with keyset paging in COLLATE "C" order.
       const page: Array<{ bill_key: string }> = await this.ds.query(
         `SELECT DISTINCT s.bill_key COLLATE "C" AS bill_key FROM reconcile_staging s
           WHERE s.run_id = $1 AND s.side = 'source'
@@ -170,6 +175,6 @@ export class ReconcileStagingStore {
   }
 
   async clear(runId: string): Promise<void> {
-    await this.ds.query(`DELETE FROM reconcile_staging WHERE run_id = $1`, [runId]);
+    await this.ds.getRepository(ReconcileStagingEntity).delete({ runId });
   }
 }

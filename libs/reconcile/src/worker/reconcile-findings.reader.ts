@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { ReconcileFindingEntity } from '@libs/database';
 import type { FindingKind } from '../reconcile.types';
 
 /** A stored finding as a person reads it in a summary (no personal data: keys and bill numbers). */
@@ -14,27 +15,28 @@ export interface FindingLine {
 
 /** The first `limit` findings of a run in key order (reconcile_findings.seq). */
 export async function firstFindings(ds: DataSource, runId: string, limit: number): Promise<FindingLine[]> {
-  const rows: Array<{
-    seq: number;
-    kind: FindingLine['kind'];
-    bill_key: string;
-    order_no: string | null;
-    cause: string | null;
-    trail_status: string | null;
-    bill_numbers: string[];
-  }> = await ds.query(
-    `SELECT seq, kind, bill_key, order_no, cause, trail_status, bill_numbers
-     FROM reconcile_findings WHERE run_id = $1 ORDER BY seq LIMIT $2`,
-    [runId, limit],
-  );
+  const rows = await ds.getRepository(ReconcileFindingEntity).find({
+    select: {
+      seq: true,
+      kind: true,
+      billKey: true,
+      orderNo: true,
+      cause: true,
+      trailStatus: true,
+      billNumbers: true,
+    },
+    where: { runId },
+    order: { seq: 'ASC' },
+    take: limit,
+  });
   return rows.map((r) => ({
     seq: r.seq,
-    kind: r.kind,
-    billKey: r.bill_key,
-    orderNo: r.order_no,
+    kind: r.kind as FindingLine['kind'],
+    billKey: r.billKey,
+    orderNo: r.orderNo,
     cause: r.cause,
-    trailStatus: r.trail_status,
-    billNumbers: r.bill_numbers ?? [],
+    trailStatus: r.trailStatus,
+    billNumbers: r.billNumbers ?? [],
   }));
 }
 

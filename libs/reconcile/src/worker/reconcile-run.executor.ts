@@ -27,6 +27,7 @@ export type LeasedRunOutcome =
 
 /** Marks a run this owner holds `cancelled` (a no-op if the engine already ended it). */
 export async function markRunCancelled(ds: DataSource, runId: string, owner: string): Promise<void> {
+  // Raw: conditional on the owner; COALESCE keeps an earlier error.
   await queryRows(
     ds,
     `UPDATE reconcile_runs SET state = 'cancelled', finished_at = now(), lease_until = NULL,

@@ -22,6 +22,7 @@ export class PostgresHealthIndicator {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
+        // Raw: the probe is a round trip, not a table read.
         this.ds.query('SELECT 1'),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
