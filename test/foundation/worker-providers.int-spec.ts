@@ -5,9 +5,12 @@ import { RawStockoutEventSchema } from '@libs/contracts';
 import { SourcePage, SourceQuery, StockoutSource, WdtClients } from '@libs/extraction';
 import { ConsumedMessage } from '@libs/kafka';
 import { LoadProcessor } from '@libs/loading';
+import { ReconcileScheduler } from '@libs/reconcile';
 import { startKafkaTransport } from '@libs/runtime';
 import { ExtractorModule } from '../../apps/extractor/src/app.module';
 import { LoaderModule } from '../../apps/loader/src/app.module';
+import { ReconcilerModule } from '../../apps/reconciler/src/app.module';
+import { ReconcilerStatus } from '../../apps/reconciler/src/reconciler-status';
 import { rawStockoutEvent, withEnv } from '../support/service-app';
 import { createTestEnv, eventually, readAll, TestEnv } from '../support/test-env';
 
@@ -15,10 +18,10 @@ import { createTestEnv, eventually, readAll, TestEnv } from '../support/test-env
 const CLOSED = 'http://127.0.0.1:9';
 
 /**
- * The loader's and the extractor's business objects are Nest providers: a test replaces one with
+ * The loader's, the extractor's and the reconciler's business objects are Nest providers: a test replaces one with
  * `overrideProvider` and the service (its own module, real broker, real Postgres) runs with it.
  */
-describe('loader and extractor business objects through DI', () => {
+describe('loader, extractor and reconciler business objects through DI', () => {
   let t: TestEnv;
   const apps: INestApplication[] = [];
 
@@ -121,5 +124,45 @@ describe('loader and extractor business objects through DI', () => {
     const event = RawStockoutEventSchema.parse(JSON.parse(message.value));
     expect([message.key, event.orderNo]).toEqual([orderNo, orderNo]);
     expect(queries.length).toBeGreaterThan(0);
+  });
+
+  it('runs the reconciler with its ReconcilerStatus provider overridden here', async () => {
+    const reports: Array<Record<string, unknown>> = [];
+    const status = {
+      report: async (extra: Record<string, unknown>) => {
+        reports.push(extra);
+      },
+      remove: async () => undefined,
+    };
+    const app = await withEnv(
+      {
+        ...t.env,
+        SCHEMES_DIR: 'schemes',
+        RECONCILE_SCHEDULE_ENABLED: 'false',
+        WDT_GATEWAY: 'native',
+        WDT_BASE_URL: CLOSED,
+        WDT_SID: 'sid',
+        WDT_APPKEY: 'key',
+        WDT_APPSECRET: 'secret-never-used',
+        KINGDEE_SERVER_URL: `${CLOSED}/k3cloud/`,
+        KINGDEE_ACCT_ID: 'acct',
+        KINGDEE_USERNAME: 'user',
+        KINGDEE_APP_ID: 'app',
+        KINGDEE_APP_SECRET: 'secret-never-used',
+      },
+      async () => {
+        const moduleRef = await Test.createTestingModule({ imports: [ReconcilerModule.create()] })
+          .overrideProvider(ReconcilerStatus)
+          .useValue(status)
+          .compile();
+        return moduleRef.createNestApplication({ logger: false });
+      },
+    );
+    apps.push(app);
+    await app.init();
+    expect(app.get(ReconcilerStatus)).toBe(status);
+    // The worker reports its start through the provider; without a schedule there is no scheduler.
+    expect(reports).toEqual([{}]);
+    expect(app.get(ReconcileScheduler, { strict: false })).toBeNull();
   });
 });

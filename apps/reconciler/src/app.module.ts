@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { InfrastructureModule, schemeWatcherProvider } from '@libs/runtime';
+import { InfrastructureModule } from '@libs/runtime';
+import { RECONCILER_PROVIDERS } from './reconciler.providers';
 import { ReconcilerWorker } from './reconciler.worker';
 
 @Module({})
@@ -8,7 +9,7 @@ export class ReconcilerModule {
     return {
       module: ReconcilerModule,
       imports: [InfrastructureModule.forService('reconciler')],
-      providers: [schemeWatcherProvider({ identity: true }), ReconcilerWorker],
+      providers: [...RECONCILER_PROVIDERS, ReconcilerWorker],
     };
   }
 }
