@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { INestApplication } from '@nestjs/common';
+import { DynamicModule, INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { RawStockoutEventSchema } from '@libs/contracts';
 import { SourcePage, SourceQuery, StockoutSource, WdtClients } from '@libs/extraction';
@@ -16,6 +16,20 @@ import { createTestEnv, eventually, readAll, TestEnv } from '../support/test-env
 
 /** Nothing listens here: a Kingdee or WDT call would fail, and none is made by the overridden parts. */
 const CLOSED = 'http://127.0.0.1:9';
+const KINGDEE_ENV = {
+  KINGDEE_SERVER_URL: `${CLOSED}/k3cloud/`,
+  KINGDEE_ACCT_ID: 'acct',
+  KINGDEE_USERNAME: 'user',
+  KINGDEE_APP_ID: 'app',
+  KINGDEE_APP_SECRET: 'secret-never-used',
+};
+const WDT_ENV = {
+  WDT_GATEWAY: 'native',
+  WDT_BASE_URL: CLOSED,
+  WDT_SID: 'sid',
+  WDT_APPKEY: 'key',
+  WDT_APPSECRET: 'secret-never-used',
+};
 
 /**
  * The loader's, the extractor's and the reconciler's business objects are Nest providers: a test replaces one with
@@ -34,6 +48,26 @@ describe('loader, extractor and reconciler business objects through DI', () => {
     await t?.cleanup();
   });
 
+  /** The service's own module (made under `env`) with one provider replaced, started (bootstrap hooks run). */
+  const startWith = async (
+    module: () => DynamicModule,
+    env: Record<string, string>,
+    token: unknown,
+    value: unknown,
+  ) => {
+    const app = await withEnv({ ...t.env, SCHEMES_DIR: 'schemes', ...env }, async () => {
+      const moduleRef = await Test.createTestingModule({ imports: [module()] })
+        .overrideProvider(token)
+        .useValue(value)
+        .compile();
+      return moduleRef.createNestApplication({ logger: false });
+    });
+    apps.push(app);
+    await app.init();
+    expect(app.get(token as string)).toBe(value);
+    return app;
+  };
+
   it('feeds the documents of @EventPattern(kingdeeDocument) to the LoadProcessor provider, overridden here', async () => {
     const seen: string[] = [];
     const recorder = {
@@ -41,29 +75,13 @@ describe('loader, extractor and reconciler business objects through DI', () => {
         for (const m of messages) seen.push(m.key ?? '');
       },
     };
-    const app = await withEnv(
-      {
-        ...t.env,
-        SCHEMES_DIR: 'schemes',
-        KAFKA_GROUP_ID: `worker-di-${randomBytes(4).toString('hex')}`,
-        KINGDEE_SERVER_URL: `${CLOSED}/k3cloud/`,
-        KINGDEE_ACCT_ID: 'acct',
-        KINGDEE_USERNAME: 'user',
-        KINGDEE_APP_ID: 'app',
-        KINGDEE_APP_SECRET: 'secret-never-used',
-      },
-      async () => {
-        const moduleRef = await Test.createTestingModule({ imports: [LoaderModule.create()] })
-          .overrideProvider(LoadProcessor)
-          .useValue(recorder)
-          .compile();
-        return moduleRef.createNestApplication({ logger: false });
-      },
+    const app = await startWith(
+      () => LoaderModule.create(),
+      { KAFKA_GROUP_ID: `worker-di-${randomBytes(4).toString('hex')}`, ...KINGDEE_ENV },
+      LoadProcessor,
+      recorder,
     );
-    apps.push(app);
-    await app.init();
     await startKafkaTransport(app);
-    expect(app.get(LoadProcessor)).toBe(recorder);
 
     const key = `DI-LOAD-${randomBytes(4).toString('hex')}`;
     const producer = t.kafka.producer();
@@ -98,27 +116,7 @@ describe('loader, extractor and reconciler business objects through DI', () => {
       },
     };
     const clients = { clientFor: () => source, names: () => ['default'], stop: async () => undefined };
-    const app = await withEnv(
-      {
-        ...t.env,
-        SCHEMES_DIR: 'schemes',
-        WDT_GATEWAY: 'native',
-        WDT_BASE_URL: CLOSED,
-        WDT_SID: 'sid',
-        WDT_APPKEY: 'key',
-        WDT_APPSECRET: 'secret-never-used',
-      },
-      async () => {
-        const moduleRef = await Test.createTestingModule({ imports: [ExtractorModule.create()] })
-          .overrideProvider(WdtClients)
-          .useValue(clients)
-          .compile();
-        return moduleRef.createNestApplication({ logger: false });
-      },
-    );
-    apps.push(app);
-    await app.init();
-    expect(app.get(WdtClients)).toBe(clients);
+    await startWith(() => ExtractorModule.create(), WDT_ENV, WdtClients, clients);
 
     const [message] = await readAll(t, t.topics.rawStockout, 1, 60_000);
     const event = RawStockoutEventSchema.parse(JSON.parse(message.value));
@@ -134,33 +132,12 @@ describe('loader, extractor and reconciler business objects through DI', () => {
       },
       remove: async () => undefined,
     };
-    const app = await withEnv(
-      {
-        ...t.env,
-        SCHEMES_DIR: 'schemes',
-        RECONCILE_SCHEDULE_ENABLED: 'false',
-        WDT_GATEWAY: 'native',
-        WDT_BASE_URL: CLOSED,
-        WDT_SID: 'sid',
-        WDT_APPKEY: 'key',
-        WDT_APPSECRET: 'secret-never-used',
-        KINGDEE_SERVER_URL: `${CLOSED}/k3cloud/`,
-        KINGDEE_ACCT_ID: 'acct',
-        KINGDEE_USERNAME: 'user',
-        KINGDEE_APP_ID: 'app',
-        KINGDEE_APP_SECRET: 'secret-never-used',
-      },
-      async () => {
-        const moduleRef = await Test.createTestingModule({ imports: [ReconcilerModule.create()] })
-          .overrideProvider(ReconcilerStatus)
-          .useValue(status)
-          .compile();
-        return moduleRef.createNestApplication({ logger: false });
-      },
+    const app = await startWith(
+      () => ReconcilerModule.create(),
+      { RECONCILE_SCHEDULE_ENABLED: 'false', ...WDT_ENV, ...KINGDEE_ENV },
+      ReconcilerStatus,
+      status,
     );
-    apps.push(app);
-    await app.init();
-    expect(app.get(ReconcilerStatus)).toBe(status);
     // The worker reports its start through the provider; without a schedule there is no scheduler.
     expect(reports).toEqual([{}]);
     expect(app.get(ReconcileScheduler, { strict: false })).toBeNull();

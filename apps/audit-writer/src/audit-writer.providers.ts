@@ -1,21 +1,16 @@
 import { Provider } from '@nestjs/common';
 import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { AlertMonitor, createAlertMonitor } from '@libs/alerts';
+import { AlertMonitor } from '@libs/alerts';
 import { AuditIngestor, AuditRepository, AuditRetention } from '@libs/audit';
 import { AuditWriterConfig } from '@libs/config';
 import { TopicNames } from '@libs/contracts';
 import { DeadLetterPublisher } from '@libs/kafka';
-import { CONFIG, DATA_SOURCE, DEAD_LETTERS, LOGGER, TOPICS } from '@libs/runtime';
+import { alertMonitorProvider, CONFIG, DATA_SOURCE, DEAD_LETTERS, LOGGER, TOPICS } from '@libs/runtime';
 
 /** The audit writer's business objects, made by Nest; AuditWriterWorker starts and stops them. */
 export const AUDIT_WRITER_PROVIDERS: Provider[] = [
-  {
-    provide: AlertMonitor,
-    inject: [CONFIG, LOGGER],
-    useFactory: (config: AuditWriterConfig, logger: Logger) =>
-      createAlertMonitor(config, { logger, service: 'audit-writer' }),
-  },
+  alertMonitorProvider('audit-writer'),
   {
     provide: AuditRetention,
     inject: [DATA_SOURCE, CONFIG],

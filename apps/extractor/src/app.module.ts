@@ -1,15 +1,10 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import { InfrastructureModule } from '@libs/runtime';
+import { Module } from '@nestjs/common';
+import { serviceModule } from '@libs/runtime';
 import { EXTRACTOR_PROVIDERS } from './extractor.providers';
 import { ExtractorWorker } from './extractor.worker';
 
 @Module({})
 export class ExtractorModule {
-  static create(): DynamicModule {
-    return {
-      module: ExtractorModule,
-      imports: [InfrastructureModule.forService('extractor')],
-      providers: [...EXTRACTOR_PROVIDERS, ExtractorWorker],
-    };
-  }
+  static create = () =>
+    serviceModule(ExtractorModule, 'extractor', { providers: [...EXTRACTOR_PROVIDERS, ExtractorWorker] });
 }

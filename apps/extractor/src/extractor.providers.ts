@@ -17,6 +17,7 @@ import {
 import { DeadLetterPublisher, EventProducer } from '@libs/kafka';
 import {
   CONFIG,
+  connectionStatusProvider,
   CONNECTIONS,
   DATA_SOURCE,
   DEAD_LETTERS,
@@ -52,12 +53,8 @@ export const EXTRACTOR_PROVIDERS: Provider[] = [
     useFactory: (producer: EventProducer, deadLetters: DeadLetterPublisher, topics: TopicNames) =>
       new KafkaRawEventSink(producer, deadLetters, topics),
   },
-  {
-    // Per WDT connection: its health from the polls (service_status `connection:wdt:<name>`) and tests.
-    provide: ConnectionStatusRecorder,
-    inject: [ServiceStatusStore, LOGGER],
-    useFactory: (rows: ServiceStatusStore, logger: Logger) => new ConnectionStatusRecorder(rows, { logger }),
-  },
+  // Per WDT connection: its health from the polls and operators' tests.
+  connectionStatusProvider,
   {
     provide: SchemeSchedules,
     inject: [

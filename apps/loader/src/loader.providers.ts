@@ -2,7 +2,7 @@ import { Provider } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { AlertMonitor, createAlertMonitor } from '@libs/alerts';
+import { AlertMonitor } from '@libs/alerts';
 import { LoaderConfig } from '@libs/config';
 import {
   ConnectionStatusRecorder,
@@ -22,7 +22,9 @@ import {
   LoadProcessor,
 } from '@libs/loading';
 import {
+  alertMonitorProvider,
   CONFIG,
+  connectionStatusProvider,
   CONNECTIONS,
   DATA_SOURCE,
   INSTANCE,
@@ -31,10 +33,11 @@ import {
   PRODUCER,
   READINESS,
   Readiness,
+  liveSchemesProvider,
   schemeWatcherProvider,
   TOPICS,
 } from '@libs/runtime';
-import { Scheme, SchemeWatcher } from '@libs/scheme';
+import { Scheme } from '@libs/scheme';
 import { PostgresKingdeeSlotLeases } from '@libs/shared-limits';
 
 /** The schemes the loader writes, by id: updated in place by the watcher, read by the engine per batch. */
@@ -55,22 +58,9 @@ export const LOADER_PROVIDERS: Provider[] = [
         ? undefined
         : `target.connection "${next.target.connection}" is not a Kingdee connection of this deployment (known: ${connections?.kingdeeNames().join(', ') || 'none'})`,
   }),
-  {
-    // Target changes apply from the next batch. A changed idempotency key on a scheme with claims is
-    // refused by the watcher (the old one stays).
-    provide: LOADER_SCHEMES,
-    inject: [SchemeWatcher],
-    useFactory: (watcher: SchemeWatcher): Schemes => {
-      const schemes: Schemes = new Map(watcher.schemes().map((s) => [s.id, s]));
-      watcher.onChange((changes) => {
-        for (const change of changes) {
-          if (change.kind === 'removed') schemes.delete(change.id);
-          else schemes.set(change.id, change.scheme);
-        }
-      });
-      return schemes;
-    },
-  },
+  // Target changes apply from the next batch. A changed idempotency key on a scheme with claims is
+  // refused by the watcher (the old one stays).
+  liveSchemesProvider(LOADER_SCHEMES),
   {
     // Session slots of capped Kingdee accounts, shared with every loader and reconciler.
     provide: PostgresKingdeeSlotLeases,
@@ -78,18 +68,9 @@ export const LOADER_PROVIDERS: Provider[] = [
     useFactory: (ds: DataSource, instance: string, logger: Logger) =>
       new PostgresKingdeeSlotLeases(ds, { instance, logger }),
   },
-  {
-    provide: AlertMonitor,
-    inject: [CONFIG, LOGGER],
-    useFactory: (config: LoaderConfig, logger: Logger) =>
-      createAlertMonitor(config, { logger, service: 'loader' }),
-  },
-  {
-    // Per Kingdee connection: its health (service_status `connection:kingdee:<name>`) and operators' tests.
-    provide: ConnectionStatusRecorder,
-    inject: [ServiceStatusStore, LOGGER],
-    useFactory: (rows: ServiceStatusStore, logger: Logger) => new ConnectionStatusRecorder(rows, { logger }),
-  },
+  alertMonitorProvider('loader'),
+  // Per Kingdee connection: its health (circuit, logins) and operators' tests.
+  connectionStatusProvider,
   {
     provide: KingdeeHealth,
     inject: [

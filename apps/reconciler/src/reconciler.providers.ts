@@ -25,10 +25,11 @@ import {
   INSTANCE,
   LOGGER,
   PRODUCER,
+  liveSchemesProvider,
   schemeWatcherProvider,
   TOPICS,
 } from '@libs/runtime';
-import { Scheme, SchemeWatcher } from '@libs/scheme';
+import { Scheme } from '@libs/scheme';
 import { PostgresKingdeeSlotLeases, PostgresWdtCallGate } from '@libs/shared-limits';
 import { ReconcilerStatus } from './reconciler-status';
 
@@ -47,20 +48,7 @@ export type ReconcileConnections = ReturnType<typeof createReconcileConnections>
  */
 export const RECONCILER_PROVIDERS: Provider[] = [
   schemeWatcherProvider({ identity: true }),
-  {
-    provide: RECONCILE_SCHEMES,
-    inject: [SchemeWatcher],
-    useFactory: (watcher: SchemeWatcher): Schemes => {
-      const schemes: Schemes = new Map(watcher.schemes().map((s) => [s.id, s]));
-      watcher.onChange((changes) => {
-        for (const change of changes) {
-          if (change.kind === 'removed') schemes.delete(change.id);
-          else schemes.set(change.id, change.scheme);
-        }
-      });
-      return schemes;
-    },
-  },
+  liveSchemesProvider(RECONCILE_SCHEMES),
   {
     // WDT app keys' calls, shared with every process through Postgres.
     provide: PostgresWdtCallGate,

@@ -1,17 +1,14 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import { InfrastructureModule } from '@libs/runtime';
+import { Module } from '@nestjs/common';
+import { serviceModule } from '@libs/runtime';
 import { TransformerController } from './transformer.controller';
 import { TRANSFORMER_PROVIDERS } from './transformer.providers';
 import { TransformerWorker } from './transformer.worker';
 
 @Module({})
 export class TransformerModule {
-  static create(): DynamicModule {
-    return {
-      module: TransformerModule,
-      imports: [InfrastructureModule.forService('transformer')],
+  static create = () =>
+    serviceModule(TransformerModule, 'transformer', {
       controllers: [TransformerController],
       providers: [...TRANSFORMER_PROVIDERS, TransformerWorker],
-    };
-  }
+    });
 }

@@ -60,6 +60,14 @@ export interface CursorState {
   sweepValue: string | null;
 }
 
+/** An order the extractor published: what its fingerprint row records. */
+export interface EmittedOrder {
+  orderNo: string;
+  fingerprint: string;
+  modified: string | null;
+  consignTime: string | null;
+}
+
 /** Durable extractor state (Postgres in production). */
 export interface ExtractionStore {
   getCursor(schemeId: string): Promise<CursorState | undefined>;
@@ -70,12 +78,7 @@ export interface ExtractionStore {
    */
   commitWindow(
     schemeId: string,
-    emitted: Array<{
-      orderNo: string;
-      fingerprint: string;
-      modified: string | null;
-      consignTime: string | null;
-    }>,
+    emitted: EmittedOrder[],
     cursor?: { axis: string; value: string },
     sweepValue?: string,
   ): Promise<void>;

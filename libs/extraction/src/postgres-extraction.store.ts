@@ -1,6 +1,6 @@
 import { DataSource, EntityManager, In } from 'typeorm';
 import { ResyncRequestEntity, StockoutFingerprintEntity, SyncCursorEntity } from '@libs/database';
-import { CursorState, ExtractionStore } from './extraction.ports';
+import { CursorState, EmittedOrder, ExtractionStore } from './extraction.ports';
 
 const now = () => 'now()';
 
@@ -33,12 +33,7 @@ export class PostgresExtractionStore implements ExtractionStore {
 
   async commitWindow(
     schemeId: string,
-    emitted: Array<{
-      orderNo: string;
-      fingerprint: string;
-      modified: string | null;
-      consignTime: string | null;
-    }>,
+    emitted: EmittedOrder[],
     cursor?: { axis: string; value: string },
     sweepValue?: string,
   ): Promise<void> {

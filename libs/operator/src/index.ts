@@ -35,3 +35,4 @@ export * from './work-requests.schema';
 export * from './work-requests.service';
 export * from './connections.schema';
 export * from './connections.service';
+export * from './served-routes.util';

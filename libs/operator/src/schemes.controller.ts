@@ -14,7 +14,22 @@ import { Operator, OperatorAuthGuard } from './operator-auth.guard';
 import { SchemeStatusService } from './scheme-status.service';
 import { PageQueryDto, PauseBodyDto, SchemeIdParamsDto } from './operator-api.dto';
 import { PauseView, SchemesView } from './operator-api.schema';
-import { ApiRoute } from './api-route.decorator';
+import { ApiRoute, RouteDoc } from './api-route.decorator';
+
+/** Pause and resume: the same route but for its name and summary. */
+function pauseRoute(operationId: string, summary: string): RouteDoc {
+  return {
+    operationId,
+    tag: 'schemes',
+    summary,
+    bodyRequired: false,
+    status: 200,
+    response: PauseView,
+    responseDescription: 'The new state',
+    errors: [400, 404],
+    role: 'operator',
+  };
+}
 
 @Controller('api/schemes')
 @UseGuards(OperatorAuthGuard)
@@ -39,34 +54,16 @@ export class SchemesController {
     return this.schemes.list(query);
   }
 
-  @ApiRoute({
-    operationId: 'pauseScheme',
-    tag: 'schemes',
-    summary: 'Pause extraction of a scheme (sync_cursors.paused, checked before each poll)',
-    bodyRequired: false,
-    status: 200,
-    response: PauseView,
-    responseDescription: 'The new state',
-    errors: [400, 404],
-    role: 'operator',
-  })
+  @ApiRoute(
+    pauseRoute('pauseScheme', 'Pause extraction of a scheme (sync_cursors.paused, checked before each poll)'),
+  )
   @Post(':id/pause')
   @HttpCode(200)
   async pause(@Param() params: SchemeIdParamsDto, @Body() body: PauseBodyDto, @Operator() by: string) {
     return this.setPaused(params, body, by, true);
   }
 
-  @ApiRoute({
-    operationId: 'resumeScheme',
-    tag: 'schemes',
-    summary: 'Resume extraction of a scheme',
-    bodyRequired: false,
-    status: 200,
-    response: PauseView,
-    responseDescription: 'The new state',
-    errors: [400, 404],
-    role: 'operator',
-  })
+  @ApiRoute(pauseRoute('resumeScheme', 'Resume extraction of a scheme'))
   @Post(':id/resume')
   @HttpCode(200)
   async resume(@Param() params: SchemeIdParamsDto, @Body() body: PauseBodyDto, @Operator() by: string) {

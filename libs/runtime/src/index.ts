@@ -9,3 +9,5 @@ export * from './health/readiness';
 export * from './scheme-watch.factory';
 export * from './health/liveness';
 export * from './service-consumers';
+export * from './service-module';
+export * from './status-providers';

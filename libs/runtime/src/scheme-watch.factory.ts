@@ -258,3 +258,24 @@ export function schemeWatcherProvider(options: SchemeWatcherProviderOptions = {}
       }),
   };
 }
+
+/**
+ * The loaded schemes by id as a provider under `token`: one Map, updated in place by the watcher's
+ * changes, that a service's engine reads per batch or run (a change applies without a restart).
+ */
+export function liveSchemesProvider(token: symbol): Provider {
+  return {
+    provide: token,
+    inject: [SchemeWatcher],
+    useFactory: (watcher: SchemeWatcher): Map<string, Scheme> => {
+      const schemes = new Map(watcher.schemes().map((s) => [s.id, s]));
+      watcher.onChange((changes) => {
+        for (const change of changes) {
+          if (change.kind === 'removed') schemes.delete(change.id);
+          else schemes.set(change.id, change.scheme);
+        }
+      });
+      return schemes;
+    },
+  };
+}
