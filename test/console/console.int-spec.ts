@@ -233,8 +233,16 @@ describe('operator console in a real browser', () => {
     await page.locator('.ant-select-item-option[title="formula"]').click();
     await added.getByTestId('mapping-expression').fill('"控制台 " & ');
     await expectText(added.locator('.ant-form-item-explain-error'), /.+/, 15_000);
-    await added.locator('.ant-form-item-explain-error').first().scrollIntoViewIfNeeded();
-    await added.locator('.ant-form-item-explain-error').first().waitFor({ state: 'visible' });
+    // Ant Design re-renders the message while the server's validation comes back: an element found
+    // a moment ago may be replaced before it scrolls, so scroll the current one until it holds.
+    const error = added.locator('.ant-form-item-explain-error').first();
+    await eventually('the error message scrolled into view', () =>
+      error.scrollIntoViewIfNeeded({ timeout: 2000 }).then(
+        () => true,
+        () => false,
+      ),
+    );
+    await error.waitFor({ state: 'visible' });
     await eventually('save refused while the scheme has an error', () =>
       page.getByTestId('scheme-save').isDisabled(),
     );

@@ -1,6 +1,7 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, IsNull, Not } from 'typeorm';
 import { Clock } from '@libs/common';
+import { AuditAttemptEntity, AuditHistoryEntity, SourceVersionEntity } from '@libs/database';
 import { DATA_SOURCE } from '@libs/runtime';
 import { formatSourceVersion } from '@libs/transform';
 import { AuditOrdersFilter, AuditQueryService } from './audit-query.service';
@@ -243,33 +244,34 @@ export class ConsoleReadService {
     const out = new Map<string, OrderExtras>();
     for (const row of rows) {
       const schemeId = String(row.schemeId);
-      const versionRows: Array<{
-        modified: string;
-        firstOffset: string;
-        firstSeenAt: Date;
-        record: unknown;
-        document: unknown;
-        // Raw: the API's shape (bigint offset as text, camelCase aliases) in one read.
-      }> = await this.ds.query(
-        `SELECT modified, first_offset::text AS "firstOffset", first_seen_at AS "firstSeenAt", record, document
-           FROM source_versions WHERE scheme_id = $1 AND source_key = $2
-          ORDER BY modified DESC, first_offset DESC LIMIT 10`,
-        [schemeId, orderNo],
-      );
+      const versionRows = await this.ds.getRepository(SourceVersionEntity).find({
+        select: { modified: true, firstOffset: true, firstSeenAt: true, record: true, document: true },
+        where: { schemeId, sourceKey: orderNo },
+        order: { modified: 'DESC', firstOffset: 'DESC' },
+        take: 10,
+      });
       const versions = versionRows.map((v) => ({
         sourceVersion: formatSourceVersion(v.modified, v.firstOffset),
         firstSeenAt: v.firstSeenAt,
         record: v.record,
         document: v.document,
       }));
-      // Raw: the newest attempt with a reply, in the API's shape.
-      const [lastReply] = (await this.ds.query(
-        `SELECT operation, outcome, at, reply FROM audit_attempts
-          WHERE scheme_id = $1 AND source_key = $2 AND reply IS NOT NULL
-          ORDER BY at DESC LIMIT 1`,
-        [schemeId, orderNo],
-      )) as Array<OrderExtras['lastReply']>;
-      const extras: OrderExtras = { versions, lastReply: lastReply ?? null };
+      const lastReply = await this.ds.getRepository(AuditAttemptEntity).findOne({
+        select: { operation: true, outcome: true, at: true, reply: true },
+        where: { schemeId, sourceKey: orderNo, reply: Not(IsNull()) },
+        order: { at: 'DESC' },
+      });
+      const extras: OrderExtras = {
+        versions,
+        lastReply: lastReply
+          ? {
+              operation: lastReply.operation,
+              outcome: lastReply.outcome,
+              at: lastReply.at,
+              reply: lastReply.reply,
+            }
+          : null,
+      };
       if (row.status === 'changed_after_load') extras.change = await this.change(schemeId, orderNo, row);
       out.set(schemeId, extras);
     }
@@ -281,22 +283,20 @@ export class ConsoleReadService {
     orderNo: string,
     row: Record<string, unknown>,
   ): Promise<OrderExtras['change']> {
-    // Raw: the newest loaded version of an order, one value.
-    const [loaded] = (await this.ds.query(
-      `SELECT source_version AS v FROM audit_history
-        WHERE scheme_id = $1 AND source_key = $2 AND status = 'loaded' AND source_version IS NOT NULL
-        ORDER BY source_version DESC LIMIT 1`,
-      [schemeId, orderNo],
-    )) as Array<{ v: string }>;
+    const loadedRow = await this.ds.getRepository(AuditHistoryEntity).findOne({
+      select: { sourceVersion: true },
+      where: { schemeId, sourceKey: orderNo, status: 'loaded', sourceVersion: Not(IsNull()) },
+      order: { sourceVersion: 'DESC' },
+    });
+    const loaded = loadedRow ? { v: loadedRow.sourceVersion! } : undefined;
     const newVersion = typeof row.sourceVersion === 'string' ? row.sourceVersion : null;
     const documentOf = async (version: string | null | undefined): Promise<unknown> => {
       const offset = version?.split('|')[1];
       if (!offset || !/^[0-9]+$/.test(offset)) return null;
-      // Raw: one stored document by its offset.
-      const [v] = (await this.ds.query(
-        `SELECT document FROM source_versions WHERE scheme_id = $1 AND source_key = $2 AND first_offset = $3`,
-        [schemeId, orderNo, offset],
-      )) as Array<{ document: unknown }>;
+      const v = await this.ds.getRepository(SourceVersionEntity).findOne({
+        select: { document: true },
+        where: { schemeId, sourceKey: orderNo, firstOffset: offset },
+      });
       return v?.document ?? null;
     };
     const before = await documentOf(loaded?.v);
